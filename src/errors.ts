@@ -1,0 +1,78 @@
+/**
+ * Every error imgfleet raises on purpose carries a stable code, the HTTP status a server should
+ * answer with, and whether retrying could help. Bad input is never retryable.
+ */
+export type ErrorCode =
+  | 'BAD_PIPELINE'
+  | 'BAD_USAGE'
+  | 'NOT_AN_IMAGE'
+  | 'UNSUPPORTED_FORMAT'
+  | 'CORRUPT_IMAGE'
+  | 'EMPTY_FILE'
+  | 'FILE_TOO_LARGE'
+  | 'TOO_MANY_PIXELS'
+  | 'OUTPUT_TOO_LARGE'
+  | 'BAD_REGION'
+  | 'TIMEOUT'
+  | 'INTERNAL';
+
+const STATUS: Record<ErrorCode, number> = {
+  BAD_PIPELINE: 400,
+  BAD_USAGE: 400,
+  NOT_AN_IMAGE: 415,
+  UNSUPPORTED_FORMAT: 415,
+  CORRUPT_IMAGE: 415,
+  EMPTY_FILE: 415,
+  FILE_TOO_LARGE: 413,
+  TOO_MANY_PIXELS: 422,
+  OUTPUT_TOO_LARGE: 422,
+  BAD_REGION: 400,
+  TIMEOUT: 504,
+  INTERNAL: 500,
+};
+
+export class ImgfleetError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  /** True when the same input can never succeed, so a queue must not retry it. */
+  readonly permanent: boolean;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown } = {}) {
+    super(message, options);
+    this.name = 'ImgfleetError';
+    this.code = code;
+    this.status = STATUS[code];
+    this.permanent = isPermanent(code);
+  }
+}
+
+/** Whether the same input can never succeed: everything but timeouts and internal faults. */
+export function isPermanent(code: ErrorCode): boolean {
+  return code !== 'TIMEOUT' && code !== 'INTERNAL';
+}
+
+export function pipelineError(message: string): ImgfleetError {
+  return new ImgfleetError('BAD_PIPELINE', message);
+}
+
+/** Plain data form of an error, safe to send through postMessage, Redis or HTTP. */
+export interface ErrorInfo {
+  code: ErrorCode;
+  message: string;
+}
+
+export function toErrorInfo(error: unknown): ErrorInfo {
+  if (error instanceof ImgfleetError) return { code: error.code, message: error.message };
+  if (isErrorInfo(error)) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  return { code: 'INTERNAL', message };
+}
+
+export function fromErrorInfo(info: ErrorInfo): ImgfleetError {
+  return new ImgfleetError(info.code, info.message);
+}
+
+function isErrorInfo(value: unknown): value is ErrorInfo {
+  return typeof value === 'object' && value !== null && 'code' in value && 'message' in value
+    && typeof (value as ErrorInfo).code === 'string' && (value as ErrorInfo).code in STATUS;
+}

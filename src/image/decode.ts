@@ -1,0 +1,84 @@
+import sharp, { type Metadata, type Sharp } from 'sharp';
+import { ImgfleetError } from '../errors.js';
+import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
+import { Frame, type Channels } from './frame.js';
+
+export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
+export type InputFormat = (typeof INPUT_FORMATS)[number];
+
+export interface ImageHeader {
+  format: InputFormat;
+  /** Size after EXIF orientation is applied. */
+  width: number;
+  height: number;
+  channels: number;
+  hasAlpha: boolean;
+  metadata: Metadata;
+}
+
+/** Reads only the header, and refuses what is empty, not an image, unsupported or too large. */
+export async function probe(input: Buffer, limits: Limits): Promise<ImageHeader> {
+  checkFileSize(input.length, limits);
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const format = inputFormatOf(metadata);
+  if (!format) {
+    throw new ImgfleetError('UNSUPPORTED_FORMAT',
+      `unsupported image format ${metadata.format ?? 'unknown'} (accepted: ${INPUT_FORMATS.join(', ')})`);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
+  checkInputPixels(width, height, limits);
+  const swapped = (metadata.orientation ?? 1) >= 5;
+  return {
+    format, metadata,
+    width: swapped ? height : width,
+    height: swapped ? width : height,
+    channels: metadata.channels ?? 3,
+    hasAlpha: metadata.hasAlpha ?? false,
+  };
+}
+
+function inputFormatOf(metadata: Metadata): InputFormat | undefined {
+  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : undefined;
+  return (INPUT_FORMATS as readonly string[]).includes(metadata.format ?? '') ? metadata.format as InputFormat : undefined;
+}
+
+/**
+ * Opens the image for decoding: EXIF orientation applied, first page only, and anything that
+ * is not 8-bit sRGB or grey (16-bit, CMYK, …) converted to it, so every operation sees 8-bit.
+ */
+export function open(input: Buffer, header: ImageHeader, limits: Limits): Frame {
+  const image: Sharp = sharp(input, {
+    autoOrient: true,
+    // Pixels are used as stored, as Pillow does; the profile travels to the output instead.
+    ignoreIcc: true,
+    failOn: 'warning',
+    limitInputPixels: limits.maxInputPixels,
+    sequentialRead: true,
+  });
+  const { depth, space } = header.metadata;
+  const grey = header.channels - (header.hasAlpha ? 1 : 0) === 1;
+  const channels = ((grey ? 1 : 3) + (header.hasAlpha ? 1 : 0)) as Channels;
+  const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
+  if (eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)) {
+    return Frame.open(image, { width: header.width, height: header.height }, channels);
+  }
+  return Frame.converted(image.toColourspace(grey ? 'b-w' : 'srgb'), channels);
+}
+
+/** Turns a libvips decode failure into a clear, permanent error. */
+export function decodeError(error: unknown): ImgfleetError {
+  if (error instanceof ImgfleetError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  if (/unsupported image format/i.test(message)) {
+    return new ImgfleetError('NOT_AN_IMAGE', 'not an image: the content matches no known image format', { cause: error });
+  }
+  if (/pixel limit/i.test(message)) return new ImgfleetError('TOO_MANY_PIXELS', message, { cause: error });
+  const detail = message.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join('; ');
+  return new ImgfleetError('CORRUPT_IMAGE', `corrupt or truncated image: ${detail}`, { cause: error });
+}

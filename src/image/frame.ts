@@ -1,0 +1,109 @@
+import sharp, { type Sharp } from 'sharp';
+
+export type Channels = 1 | 2 | 3 | 4;
+
+/** Decoded 8-bit pixels, interleaved, rows top to bottom. */
+export interface RawImage {
+  data: Buffer;
+  width: number;
+  height: number;
+  channels: Channels;
+}
+
+export interface Size {
+  width: number;
+  height: number;
+}
+
+/**
+ * The image between two steps. sharp runs its operations in a fixed order inside one
+ * pipeline, so a frame holds at most one user operation on a lazy sharp pipeline; the next
+ * step materialises it to raw pixels first. That keeps every pipeline in the user's order,
+ * while the first step still runs inside the decoder (shrink-on-load) and the last inside
+ * the encoder. A frame always knows its channel count, so grey stays grey.
+ */
+export class Frame {
+  private constructor(
+    private image: Sharp | undefined,
+    private pending: boolean,
+    private pixels: RawImage | undefined,
+    readonly channels: Channels,
+    private openedSize?: Size,
+  ) {}
+
+  /** A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet. */
+  static open(image: Sharp, size: Size, channels: Channels): Frame {
+    return new Frame(image, false, undefined, channels, size);
+  }
+
+  /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit). */
+  static converted(image: Sharp, channels: Channels): Frame {
+    return new Frame(image, true, undefined, channels);
+  }
+
+  static fromRaw(raw: RawImage): Frame {
+    return new Frame(undefined, false, raw, raw.channels);
+  }
+
+  /**
+   * Appends one sharp operation that keeps the channel layout, fused into the decoder when
+   * this frame is fresh, else on the materialised pixels.
+   */
+  async pipe(operation: (image: Sharp) => Sharp): Promise<Frame> {
+    const image = this.image && !this.pending ? this.image : rawToSharp(await this.raw());
+    return new Frame(operation(image), true, undefined, this.channels);
+  }
+
+  /** Width and height when known without running anything. */
+  knownSize(): Size | undefined {
+    if (this.pixels) return { width: this.pixels.width, height: this.pixels.height };
+    return this.pending ? undefined : this.openedSize;
+  }
+
+  /** Width and height, running what is pending if needed. */
+  async size(): Promise<Size> {
+    return this.knownSize() ?? this.raw();
+  }
+
+  /** The pixels, decoding and running what is pending. */
+  async raw(): Promise<RawImage> {
+    if (!this.pixels) {
+      // sharp's raw output of grey + alpha drops the alpha, so that one layout comes out as RGBA.
+      const image = this.channels === 2 && this.image ? this.image : this.toSharp();
+      const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const pixels = { data, width: info.width, height: info.height, channels: info.channels as Channels };
+      this.pixels = this.channels === 2 && pixels.channels === 4 ? greyAlphaFromRgba(pixels) : pixels;
+      this.image = undefined;
+      this.pending = false;
+    }
+    return this.pixels;
+  }
+
+  /** The pipeline to encode from: the pending one, so the last step fuses with the encoder. */
+  toSharp(): Sharp {
+    if (this.image) return this.channels <= 2 ? this.image.toColourspace('b-w') : this.image;
+    return rawToSharp(this.pixels!);
+  }
+}
+
+export function rawToSharp(raw: RawImage): Sharp {
+  const image = sharp(raw.data, {
+    raw: { width: raw.width, height: raw.height, channels: raw.channels },
+    limitInputPixels: false,
+  });
+  return raw.channels <= 2 ? image.toColourspace('b-w') : image;
+}
+
+export function hasAlpha(channels: Channels): boolean {
+  return channels === 2 || channels === 4;
+}
+
+function greyAlphaFromRgba(image: RawImage): RawImage {
+  const n = image.width * image.height;
+  const data = Buffer.allocUnsafe(n * 2);
+  for (let i = 0; i < n; i++) {
+    data[2 * i] = image.data[4 * i];
+    data[2 * i + 1] = image.data[4 * i + 3];
+  }
+  return { ...image, data, channels: 2 };
+}

@@ -1,0 +1,62 @@
+import { ImgfleetError } from './errors.js';
+
+/** Safety limits, all checked before any pixel is decoded. */
+export interface Limits {
+  /** Largest input, in pixels (width × height of the header). @defaultValue 50 MP, as imgproxy */
+  maxInputPixels: number;
+  /** Largest output, in pixels, estimated from the pipeline before decoding. @defaultValue 100 MP */
+  maxOutputPixels: number;
+  /** Largest output width or height. @defaultValue 32767 */
+  maxOutputDimension: number;
+  /** Most steps in one pipeline. @defaultValue 32 */
+  maxSteps: number;
+  /** Largest input file. @defaultValue 100 MiB */
+  maxFileBytes: number;
+}
+
+export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
+  maxInputPixels: 50_000_000,
+  maxOutputPixels: 100_000_000,
+  maxOutputDimension: 32_767,
+  maxSteps: 32,
+  maxFileBytes: 100 * 1024 * 1024,
+});
+
+export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
+  return { ...DEFAULT_LIMITS, ...overrides };
+}
+
+export function checkFileSize(bytes: number, limits: Limits): void {
+  if (bytes === 0) throw new ImgfleetError('EMPTY_FILE', 'empty file (0 bytes)');
+  if (bytes > limits.maxFileBytes) {
+    throw new ImgfleetError('FILE_TOO_LARGE',
+      `file is ${formatBytes(bytes)}, over the limit of ${formatBytes(limits.maxFileBytes)}`);
+  }
+}
+
+export function checkInputPixels(width: number, height: number, limits: Limits): void {
+  const pixels = width * height;
+  if (pixels > limits.maxInputPixels) {
+    throw new ImgfleetError('TOO_MANY_PIXELS',
+      `image header claims ${width}×${height} = ${formatPixels(pixels)}, over the limit of ${formatPixels(limits.maxInputPixels)}`);
+  }
+}
+
+export function checkOutputSize(width: number, height: number, limits: Limits, where: string): void {
+  if (width > limits.maxOutputDimension || height > limits.maxOutputDimension
+    || width * height > limits.maxOutputPixels) {
+    throw new ImgfleetError('OUTPUT_TOO_LARGE',
+      `${where} would make a ${Math.round(width)}×${Math.round(height)} image, over the output limit `
+      + `(${limits.maxOutputDimension} px a side, ${formatPixels(limits.maxOutputPixels)})`);
+  }
+}
+
+function formatPixels(pixels: number): string {
+  return `${(pixels / 1e6).toFixed(pixels < 1e7 ? 1 : 0)} MP`;
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+}

@@ -1,0 +1,31 @@
+import { ImgfleetError } from '../errors.js';
+import type { ImageOperation } from './types.js';
+
+export interface CropParams {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+export const crop: ImageOperation<CropParams> = {
+  kind: 'image',
+  name: 'crop',
+  summary: 'Cut out a region, in pixels from the top-left corner',
+  positional: ['left', 'top', 'width', 'height'],
+  params: {
+    left: { type: 'integer', min: 0, default: 0, description: 'x of the region’s left edge' },
+    top: { type: 'integer', min: 0, default: 0, description: 'y of the region’s top edge' },
+    width: { type: 'integer', min: 1, required: true, description: 'region width' },
+    height: { type: 'integer', min: 1, required: true, description: 'region height' },
+  },
+  outputSize: (_input, p) => ({ width: p.width, height: p.height }),
+  async apply(frame, p) {
+    const size = await frame.size();
+    if (p.left + p.width > size.width || p.top + p.height > size.height) {
+      throw new ImgfleetError('BAD_REGION',
+        `crop: region ${p.width}×${p.height} at (${p.left}, ${p.top}) reaches outside the ${size.width}×${size.height} image`);
+    }
+    return frame.pipe((image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
+  },
+};

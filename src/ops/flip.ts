@@ -1,0 +1,22 @@
+import type { ImageOperation } from './types.js';
+
+export interface FlipParams {
+  direction: 'horizontal' | 'vertical' | 'both';
+}
+
+export const flip: ImageOperation<FlipParams> = {
+  kind: 'image',
+  name: 'flip',
+  summary: 'Mirror: horizontal swaps left and right, vertical swaps top and bottom',
+  positional: ['direction'],
+  params: {
+    direction: { type: 'enum', values: ['horizontal', 'vertical', 'both'], default: 'horizontal', description: 'which way to mirror' },
+  },
+  async apply(frame, p) {
+    // In sharp, flop() mirrors about the vertical axis (left↔right) and flip() about the horizontal one.
+    return frame.pipe((image) => {
+      const mirrored = p.direction === 'vertical' ? image : image.flop();
+      return p.direction === 'horizontal' ? mirrored : mirrored.flip();
+    });
+  },
+};

@@ -1,0 +1,11 @@
+import type { ImageOperation } from './types.js';
+
+export const negate: ImageOperation<Record<string, never>> = {
+  kind: 'image',
+  name: 'negate',
+  summary: 'Invert colours: 255 − value, alpha untouched',
+  params: {},
+  async apply(frame) {
+    return frame.pipe((image) => image.negate({ alpha: false }));
+  },
+};

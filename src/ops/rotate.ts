@@ -1,0 +1,30 @@
+import { colorOrThrow } from '../image/color.js';
+import type { ImageOperation } from './types.js';
+
+export interface RotateParams {
+  angle: number;
+  background: string;
+}
+
+export const rotate: ImageOperation<RotateParams> = {
+  kind: 'image',
+  name: 'rotate',
+  summary: 'Rotate clockwise by any angle; multiples of 90° are lossless',
+  positional: ['angle'],
+  params: {
+    angle: { type: 'number', min: -3600, max: 3600, default: 90, description: 'degrees, clockwise' },
+    background: { type: 'color', default: '#000000', description: 'fill for the corners of other angles' },
+  },
+  outputSize(input, p) {
+    const rad = (p.angle * Math.PI) / 180;
+    const cos = Math.abs(Math.cos(rad));
+    const sin = Math.abs(Math.sin(rad));
+    return {
+      width: Math.ceil(input.width * cos + input.height * sin),
+      height: Math.ceil(input.width * sin + input.height * cos),
+    };
+  },
+  async apply(frame, p) {
+    return frame.pipe((image) => image.rotate(p.angle, { background: colorOrThrow(p.background) }));
+  },
+};

@@ -1,0 +1,19 @@
+import type { ImageOperation } from './types.js';
+
+export interface SaturateParams {
+  amount: number;
+}
+
+export const saturate: ImageOperation<SaturateParams> = {
+  kind: 'image',
+  name: 'saturate',
+  summary: 'Scale colour saturation (chroma in LCh): 0 grey, 1 unchanged, 2 twice as vivid',
+  positional: ['amount'],
+  params: {
+    amount: { type: 'number', min: 0, max: 10, default: 1, description: 'saturation factor' },
+  },
+  async apply(frame, p) {
+    if (p.amount === 1 || frame.channels <= 2) return frame;
+    return frame.pipe((image) => image.modulate({ saturation: p.amount }));
+  },
+};

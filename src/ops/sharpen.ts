@@ -1,0 +1,21 @@
+import type { ImageOperation } from './types.js';
+
+export interface SharpenParams {
+  sigma: number;
+  amount: number;
+}
+
+export const sharpen: ImageOperation<SharpenParams> = {
+  kind: 'image',
+  name: 'sharpen',
+  summary: 'Unsharp mask on lightness',
+  positional: ['sigma', 'amount'],
+  params: {
+    sigma: { type: 'number', min: 0.3, max: 10, default: 1, description: 'radius of the mask’s Gaussian' },
+    amount: { type: 'number', min: 0, max: 20, default: 1, description: 'strength; 1 is a moderate sharpen' },
+  },
+  async apply(frame, p) {
+    // libvips sharpens flat areas by m1 and jagged ones by m2; its defaults (1, 2) are amount 1.
+    return frame.pipe((image) => image.sharpen({ sigma: p.sigma, m1: p.amount, m2: 2 * p.amount }));
+  },
+};

@@ -1,0 +1,23 @@
+import { Frame } from '../image/frame.js';
+import { greyWithAlphaOf, toGreyPlane } from '../image/pixels.js';
+import type { ImageOperation } from './types.js';
+
+export interface ThresholdParams {
+  value: number;
+}
+
+export const threshold: ImageOperation<ThresholdParams> = {
+  kind: 'image',
+  name: 'threshold',
+  summary: 'Black and white: grey ≥ value becomes white, the rest black',
+  positional: ['value'],
+  params: {
+    value: { type: 'integer', min: 0, max: 255, default: 128, description: 'grey level that becomes white' },
+  },
+  async apply(frame, p) {
+    const image = await frame.raw();
+    const grey = toGreyPlane(image);
+    for (let i = 0; i < grey.length; i++) grey[i] = grey[i] >= p.value ? 255 : 0;
+    return Frame.fromRaw(greyWithAlphaOf(grey, image));
+  },
+};

@@ -1,0 +1,133 @@
+import { readFile } from 'node:fs/promises';
+import { ImgfleetError } from '../errors.js';
+import { decodeError, open, probe } from '../image/decode.js';
+import { outputFormatFor, withEncoder } from '../image/encode.js';
+import { planFastJpegResize, runFastJpegResize, type FastResizePlan } from './fast-jpeg-resize.js';
+import type { Frame } from '../image/frame.js';
+import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
+import type { OpContext, Size } from '../ops/types.js';
+import type { OutputFormat, ValidPipeline } from './spec.js';
+
+export interface ProcessOptions {
+  limits?: Partial<Limits>;
+  /** Reads a logo named in a watermark step; defaults to reading the file. */
+  loadAsset?: OpContext['loadAsset'];
+}
+
+export interface StepTiming {
+  op: string;
+  ms: number;
+}
+
+export interface ProcessStats {
+  input: { format: string; width: number; height: number; bytes: number };
+  /** Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG. */
+  path: 'libvips' | 'jpeg-turbo';
+  /** Header read and limit checks. */
+  probeMs: number;
+  /** Wall time of each step; a step that only appends to the decoder or encoder shows little here. */
+  steps: StepTiming[];
+  /** Encoding, including whatever the last step left pending. */
+  encodeMs: number;
+  totalMs: number;
+}
+
+export type ProcessResult =
+  | { kind: 'image'; data: Buffer; format: OutputFormat; width: number; height: number; channels: number; stats: ProcessStats }
+  | { kind: 'data'; data: unknown; stats: ProcessStats };
+
+/**
+ * The processor every engine runs: input bytes and a validated pipeline in, output bytes (or
+ * analysis data) and timings out. Limits are checked against the header before decoding.
+ */
+export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
+  const started = performance.now();
+  const limits = resolveLimits(options.limits);
+  const fast = planFastJpegResize(input, pipeline);
+  if (fast) {
+    const result = tryFastLane(input, pipeline, fast, limits, started);
+    if (result) return result;
+  }
+
+  const header = await probe(input, limits);
+  checkPlannedSizes(header, pipeline, limits);
+  const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
+  const stats: ProcessStats = {
+    input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
+    path: 'libvips',
+    probeMs: performance.now() - started,
+    steps: [],
+    encodeMs: 0,
+    totalMs: 0,
+  };
+
+  try {
+    let frame: Frame = open(input, header, limits);
+    for (const step of pipeline.steps) {
+      const t0 = performance.now();
+      if (step.op.kind === 'analysis') {
+        const data = await step.op.analyse(frame, step.params, ctx);
+        stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
+        stats.totalMs = performance.now() - started;
+        return { kind: 'data', data, stats };
+      }
+      frame = await step.op.apply(frame, step.params, ctx);
+      stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
+    }
+
+    const t0 = performance.now();
+    const format = outputFormatFor(pipeline.output, header.format);
+    const { data, info } = await withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) })
+      .toBuffer({ resolveWithObject: true });
+    stats.encodeMs = performance.now() - t0;
+    stats.totalMs = performance.now() - started;
+    return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
+  } catch (error) {
+    throw decodeError(error);
+  }
+}
+
+/**
+ * The JPEG fast lane, under the same limits. libjpeg-turbo refuses some files that libvips
+ * reads (and that libvips explains better when they are broken): those take the general path.
+ */
+function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePlan, limits: Limits, started: number): ProcessResult | undefined {
+  checkFileSize(input.length, limits);
+  checkInputPixels(plan.source.width, plan.source.height, limits);
+  checkPlannedSizes(plan.source, pipeline, limits);
+  const probeMs = performance.now() - started;
+  try {
+    const { resized, resizeMs, encodeMs } = runFastJpegResize(input, plan);
+    const stats: ProcessStats = {
+      input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
+      path: 'jpeg-turbo', probeMs, steps: [{ op: 'resize', ms: resizeMs }], encodeMs, totalMs: performance.now() - started,
+    };
+    return { kind: 'image', data: resized, format: 'jpeg', width: plan.width, height: plan.height, channels: 3, stats };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Follows the planned geometry through the steps so an oversized output fails before decoding. */
+function checkPlannedSizes(start: Size, pipeline: ValidPipeline, limits: Limits): void {
+  let size = start;
+  pipeline.steps.forEach((step, index) => {
+    if (step.op.kind !== 'image' || !step.op.outputSize) return;
+    size = step.op.outputSize(size, step.params);
+    checkOutputSize(size.width, size.height, limits, `steps[${index}] (${step.op.name})`);
+  });
+}
+
+const assets = new Map<string, Promise<Buffer>>();
+
+function readAssetFile(path: string): Promise<Buffer> {
+  let bytes = assets.get(path);
+  if (!bytes) {
+    bytes = readFile(path).catch((error: NodeJS.ErrnoException) => {
+      assets.delete(path);
+      throw new ImgfleetError('BAD_PIPELINE', `watermark image ${path}: ${error.code === 'ENOENT' ? 'file not found' : error.message}`);
+    });
+    assets.set(path, bytes);
+  }
+  return bytes;
+}

@@ -1,0 +1,44 @@
+import type { Operation } from '../ops/types.js';
+import type { ParamSpec } from '../ops/params.js';
+
+export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
+export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
+
+/** The output settings, declared like an operation's parameters. */
+export const OUTPUT_PARAMS: ParamSpec = {
+  format: { type: 'enum', values: OUTPUT_FORMATS, description: 'output format (default: the input’s)' },
+  quality: { type: 'integer', min: 1, max: 100, description: 'lossy quality (default: jpeg 80, webp 80, avif 50, tiff 80)' },
+};
+export const OUTPUT_POSITIONAL = ['format', 'quality'] as const;
+
+export interface OutputSpec {
+  format?: OutputFormat;
+  quality?: number;
+}
+
+/** One step as users write it: the operation's name and its parameters. */
+export interface StepSpec {
+  op: string;
+  [param: string]: unknown;
+}
+
+/** A pipeline as users write it, in JSON or the compact syntax. */
+export interface PipelineSpec {
+  steps: StepSpec[];
+  output?: OutputSpec;
+}
+
+export interface ValidStep {
+  op: Operation;
+  /** Every parameter, with defaults filled in. */
+  params: Record<string, unknown>;
+}
+
+/** A pipeline that passed validation: safe to run, and `spec` is its normalised JSON. */
+export interface ValidPipeline {
+  steps: ValidStep[];
+  output: OutputSpec;
+  spec: PipelineSpec;
+  /** True when the last step is an analysis that yields data instead of an image. */
+  yieldsData: boolean;
+}
