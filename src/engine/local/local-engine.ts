@@ -1,0 +1,67 @@
+import { Piscina } from 'piscina';
+import { toErrorInfo, type ErrorInfo } from '../../errors.js';
+import { defaultThreads } from '../tuning.js';
+import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
+
+export interface LocalEngineOptions {
+  /** Worker threads. @defaultValue the machine's cores */
+  threads?: number;
+  /** A task running longer than this fails with TIMEOUT and its thread is replaced. @defaultValue 120 000 */
+  timeoutMs?: number;
+  /** Tasks allowed to wait for a thread; more are refused. @defaultValue 4 × threads */
+  maxQueue?: number;
+}
+
+/** The embedded default: a pool of worker threads in this process, no server needed. */
+export class LocalEngine implements Engine {
+  readonly name = 'local';
+  readonly capacity: number;
+  private readonly pool: Piscina;
+  private readonly timeoutMs: number;
+
+  constructor(options: LocalEngineOptions = {}) {
+    const threads = options.threads ?? defaultThreads();
+    this.capacity = threads * 2;
+    this.timeoutMs = options.timeoutMs ?? 120_000;
+    this.pool = new Piscina({
+      filename: new URL('./worker.js', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      maxQueue: options.maxQueue ?? threads * 4,
+      idleTimeout: 30_000,
+    });
+  }
+
+  async run(task: FileTask): Promise<TaskOutcome> {
+    const outcome = await this.onThread<TaskOutcome>(task, 'default');
+    return 'worker' in outcome ? outcome : { ...outcome, worker: 'local' };
+  }
+
+  /** Runs the processor on bytes on a pool thread; the output bytes come back as a Buffer. */
+  async runBytes(task: BytesTask): Promise<BytesOutcome> {
+    const outcome = await this.onThread<BytesOutcome>(task, 'processBytes');
+    if (outcome.ok && outcome.result.kind === 'image') {
+      const { data } = outcome.result;
+      outcome.result.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    }
+    return outcome;
+  }
+
+  private async onThread<T>(task: FileTask | BytesTask, name: string): Promise<T | { ok: false; error: ErrorInfo }> {
+    try {
+      return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const aborted = error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
+      return {
+        ok: false,
+        error: aborted
+          ? { code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }
+          : toErrorInfo(error),
+      };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}

@@ -1,0 +1,26 @@
+import { threadId } from 'node:worker_threads';
+import { hostname } from 'node:os';
+import { toErrorInfo } from '../../errors.js';
+import { processImage } from '../../pipeline/process.js';
+import { validatePipeline } from '../../pipeline/validate.js';
+import { runFileTask } from '../file-task.js';
+import { tuneSharpForParallelImages } from '../tuning.js';
+import type { BytesOutcome, BytesTask, FileTask, TaskOutcome } from '../types.js';
+
+tuneSharpForParallelImages();
+const name = `${hostname()}/thread-${threadId}`;
+
+export default function run(task: FileTask): Promise<TaskOutcome> {
+  return runFileTask(task, name);
+}
+
+/** The processor on bytes, for engines that bring the image themselves (the cluster worker). */
+export async function processBytes(task: BytesTask): Promise<BytesOutcome> {
+  try {
+    const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
+    const input = Buffer.from(task.input.buffer, task.input.byteOffset, task.input.byteLength);
+    return { ok: true, result: await processImage(input, pipeline, { limits: task.limits }) };
+  } catch (error) {
+    return { ok: false, error: toErrorInfo(error) };
+  }
+}

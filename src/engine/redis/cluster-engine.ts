@@ -1,0 +1,186 @@
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { ImgfleetError, toErrorInfo } from '../../errors.js';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { DEFAULT_LIMITS } from '../../limits.js';
+import { readInput } from '../file-task.js';
+import type { Engine, FileTask, TaskOutcome } from '../types.js';
+import { BlobStore } from './blob-store.js';
+import { connect, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
+import { decodeFailure, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { listWorkers } from './worker-registry.js';
+
+export interface ClusterEngineOptions {
+  settings: ClusterSettings;
+  /** Pass paths instead of bytes: every worker sees the same filesystem. */
+  sharedFs?: boolean;
+  /** Images uploaded ahead of the workers; bounds Redis memory whatever the batch size. @defaultValue 32 */
+  window?: number;
+  /** BullMQ priority: lower runs first. Interactive work uses 1, batches 10. @defaultValue 10 */
+  priority?: number;
+  /** Runs of a job that failed for a transient reason, with exponential backoff. @defaultValue 3 */
+  attempts?: number;
+}
+
+const GROUP_IMAGES = 8;
+const GROUP_BYTES = 8 * 1024 * 1024;
+const GROUP_WAIT_MS = 2;
+
+interface Pending {
+  task: FileTask;
+  item: ClusterItem;
+  /** Blob keys to delete once the image is settled. */
+  keys: string[];
+  bytes: number;
+  resolve: (outcome: TaskOutcome) => void;
+}
+
+/** Sends work to the cluster: BullMQ jobs on Redis, run by `imgfleet worker` anywhere. */
+export class ClusterEngine implements Engine {
+  readonly name = 'cluster';
+  readonly capacity: number;
+  private readonly blobs: BlobStore;
+  private pending: Pending[] = [];
+  private pendingBytes = 0;
+  private timer?: NodeJS.Timeout;
+
+  private constructor(
+    private readonly options: ClusterEngineOptions,
+    private readonly redis: Redis,
+    private readonly queue: Queue<ClusterJobData, ClusterJobResult>,
+    private readonly events: QueueEvents,
+    private readonly eventsRedis: Redis,
+  ) {
+    this.capacity = options.window ?? 32;
+    this.blobs = new BlobStore(redis, options.settings.prefix);
+  }
+
+  static async open(options: ClusterEngineOptions): Promise<ClusterEngine> {
+    const { settings } = options;
+    const redis = connect(settings);
+    const queue = new Queue<ClusterJobData, ClusterJobResult>(QUEUE_NAME, { connection: redis, prefix: settings.prefix });
+    const eventsRedis = connect(settings);
+    const events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis, prefix: settings.prefix });
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    // Every job in flight waits on the queue; the default limit of 10 listeners is for leaks, not for this.
+    queue.setMaxListeners(0);
+    // Connection errors while Redis restarts: ioredis reconnects and the jobs carry on.
+    queue.on('error', () => {});
+    events.on('error', () => {});
+    return new ClusterEngine(options, redis, queue, events, eventsRedis);
+  }
+
+  /** Live workers, to warn before queueing work that nobody will take. */
+  workers() {
+    return listWorkers(this.redis, this.options.settings.prefix);
+  }
+
+  /**
+   * Queues one image. Images arriving together are grouped into one job of up to
+   * GROUP_IMAGES images (or GROUP_BYTES of input), so small images share the cost of a job.
+   */
+  async run(task: FileTask): Promise<TaskOutcome> {
+    let entry: Pending;
+    try {
+      entry = await this.prepare(task);
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error), worker: 'cluster' };
+    }
+    const done = new Promise<TaskOutcome>((resolve) => { entry.resolve = resolve; });
+    this.pending.push(entry);
+    this.pendingBytes += entry.bytes;
+    if (this.pending.length >= GROUP_IMAGES || this.pendingBytes >= GROUP_BYTES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
+    return done;
+  }
+
+  /** Uploads the input (unless paths are shared) and names the keys of one image. */
+  private async prepare(task: FileTask): Promise<Pending> {
+    // An output path means an image result is wanted; data pipelines (histogram) come without one.
+    const yieldsData = !task.outputPath;
+    const id = randomUUID();
+    const entry: Pending = { task, keys: [], bytes: 0, resolve: () => {}, item: { input: { path: resolve(task.inputPath) } } };
+    if (!this.options.sharedFs) {
+      const bytes = readInput(task.inputPath, task.limits?.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes);
+      const key = this.blobs.key(id, 'in');
+      entry.keys.push(key);
+      entry.bytes = bytes.length;
+      await this.blobs.put(key, bytes);
+      entry.item.input = { blob: key };
+    }
+    if (!yieldsData) {
+      if (this.options.sharedFs) {
+        entry.item.output = { path: resolve(task.outputPath!) };
+      } else {
+        const key = this.blobs.key(id, 'out');
+        entry.keys.push(key);
+        entry.item.output = { blob: key };
+      }
+    }
+    return entry;
+  }
+
+  private flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const group = this.pending.splice(0);
+    this.pendingBytes = 0;
+    if (group.length > 0) void this.dispatch(group);
+  }
+
+  private async dispatch(group: Pending[]): Promise<void> {
+    const outcomes = await this.runGroup(group);
+    // Blobs go before the outcomes are handed back: a settled image frees a window slot, and the
+    // next image's upload must never coexist with this one's bytes.
+    await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
+    group.forEach((p, i) => p.resolve(outcomes[i]));
+  }
+
+  private async runGroup(group: Pending[]): Promise<TaskOutcome[]> {
+    const { task } = group[0];
+    try {
+      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec: task.spec, limits: task.limits }, {
+        priority: this.options.priority ?? 10,
+        attempts: this.options.attempts ?? 3,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { age: 600 },
+        removeOnFail: { age: 3600 },
+      });
+      let result: ClusterJobResult;
+      try {
+        result = await job.waitUntilFinished(this.events);
+      } catch (error) {
+        const failed = job.id ? await Job.fromId<ClusterJobData, ClusterJobResult>(this.queue, job.id) : undefined;
+        const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
+        return group.map(() => ({ ok: false, error: info, worker: 'cluster', attempts: failed?.attemptsMade }));
+      }
+      return await Promise.all(group.map((p, i) => this.settle(p, result.items[i], result)));
+    } catch (error) {
+      return group.map(() => ({ ok: false, error: toErrorInfo(error), worker: 'cluster' }));
+    }
+  }
+
+  /** Brings one image's result home: the output file written atomically from its blob. */
+  private async settle(p: Pending, item: ClusterItemResult, job: ClusterJobResult): Promise<TaskOutcome> {
+    const { worker, attempts } = job;
+    if (!item.ok) return { ok: false, error: item.error, worker, attempts };
+    try {
+      if (item.output && p.item.output && 'blob' in p.item.output) {
+        const bytes = await this.blobs.get(p.item.output.blob);
+        if (!bytes) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
+        writeFileAtomic(p.task.outputPath!, bytes);
+      }
+      return { ok: true, data: item.data, stats: item.stats, worker, attempts, output: item.output && { ...item.output, path: p.task.outputPath! } };
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error), worker, attempts };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.events.close();
+    await this.queue.close();
+    await Promise.all([this.redis.quit(), this.eventsRedis.quit()].map((p) => p.catch(() => {})));
+  }
+}

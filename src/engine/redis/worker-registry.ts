@@ -1,0 +1,67 @@
+import { hostname } from 'node:os';
+import type { Redis } from 'ioredis';
+
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  done: number;
+  failed: number;
+  rejected: number;
+  active: number;
+  startedAt: number;
+  lastSeen: number;
+}
+
+const HEARTBEAT_MS = () => Number(process.env.IMGFLEET_HEARTBEAT_MS ?? 2000);
+
+/**
+ * Each worker keeps a hash in Redis that expires three heartbeats after its last one, so a
+ * dead worker drops off the list by itself.
+ */
+export class WorkerRegistry {
+  private timer?: NodeJS.Timeout;
+  readonly info: WorkerInfo;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, name: string, concurrency: number) {
+    const now = Date.now();
+    this.info = { name, host: hostname(), pid: process.pid, concurrency, done: 0, failed: 0, rejected: 0, active: 0, startedAt: now, lastSeen: now };
+  }
+
+  private get key(): string {
+    return `${this.prefix}:worker:${this.info.name}`;
+  }
+
+  async start(): Promise<void> {
+    await this.beat();
+    this.timer = setInterval(() => void this.beat().catch(() => {}), HEARTBEAT_MS());
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.redis.del(this.key).catch(() => {});
+  }
+
+  private async beat(): Promise<void> {
+    this.info.lastSeen = Date.now();
+    const fields = Object.entries(this.info).flatMap(([k, v]) => [k, String(v)]);
+    await this.redis.multi().hset(this.key, ...fields).pexpire(this.key, 3 * HEARTBEAT_MS()).exec();
+  }
+}
+
+export async function listWorkers(redis: Redis, prefix: string): Promise<WorkerInfo[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${prefix}:worker:*`, 'COUNT', 200);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0');
+  const hashes = await Promise.all(keys.map((key) => redis.hgetall(key)));
+  return hashes.filter((h) => h.name).map((h) => ({
+    name: h.name, host: h.host, pid: Number(h.pid), concurrency: Number(h.concurrency), done: Number(h.done),
+    failed: Number(h.failed), rejected: Number(h.rejected), active: Number(h.active), startedAt: Number(h.startedAt), lastSeen: Number(h.lastSeen),
+  })).sort((a, b) => a.name.localeCompare(b.name));
+}

@@ -1,0 +1,112 @@
+import { EventEmitter } from 'node:events';
+import type { ErrorInfo } from '../errors.js';
+import type { ProcessStats } from '../pipeline/process.js';
+import type { PipelineSpec } from '../pipeline/spec.js';
+import type { OutputInfo, TaskOutcome } from '../engine/types.js';
+
+export type ItemStatus = 'queued' | 'running' | 'done' | 'failed';
+
+export interface BatchItem {
+  /** Path of the input file. */
+  input: string;
+  /** The input's path relative to the folder or glob it was found in. */
+  relative?: string;
+  /** Where the output goes; none when the pipeline yields data. */
+  output?: string;
+}
+
+export interface ItemState extends BatchItem {
+  status: ItemStatus;
+  error?: ErrorInfo;
+  result?: OutputInfo;
+  data?: unknown;
+  worker?: string;
+  /** How many times a queue ran it (cluster mode). */
+  attempts?: number;
+  /** Probe, per-step and encode timings. */
+  stats?: ProcessStats;
+}
+
+export interface BatchSummary {
+  total: number;
+  done: number;
+  failed: number;
+  elapsedMs: number;
+  imagesPerSecond: number;
+}
+
+export interface BatchReport {
+  engine: string;
+  pipeline: PipelineSpec;
+  startedAt: string;
+  summary: BatchSummary;
+  /** Peak resident memory of this process (and its worker threads) so far. */
+  peakRssMiB: number;
+  items: ItemState[];
+}
+
+export interface BatchEvents {
+  item: [index: number, item: ItemState];
+}
+
+/**
+ * A batch of items, each with a status, and the events an interface shows progress from.
+ * Engines do not know about it; the batch runner moves items through it.
+ */
+export class BatchJob extends EventEmitter<BatchEvents> {
+  readonly items: ItemState[];
+  private started = 0;
+  private finished = 0;
+  private startedAt = new Date();
+
+  constructor(items: BatchItem[], readonly pipeline: PipelineSpec, readonly engine: string) {
+    super();
+    this.items = items.map((item) => ({ ...item, status: 'queued' }));
+  }
+
+  start(): void {
+    this.startedAt = new Date();
+    this.started = performance.now();
+  }
+
+  markRunning(index: number): void {
+    this.update(index, { status: 'running' });
+  }
+
+  settle(index: number, outcome: TaskOutcome): void {
+    if (outcome.ok) {
+      this.update(index, {
+        status: 'done', result: outcome.output, data: outcome.data, worker: outcome.worker,
+        stats: outcome.stats, attempts: outcome.attempts,
+      });
+    } else {
+      this.update(index, { status: 'failed', error: outcome.error, worker: outcome.worker, attempts: outcome.attempts });
+    }
+  }
+
+  finish(): void {
+    this.finished = performance.now();
+  }
+
+  summary(): BatchSummary {
+    const done = this.items.filter((i) => i.status === 'done').length;
+    const failed = this.items.filter((i) => i.status === 'failed').length;
+    const elapsedMs = (this.finished || performance.now()) - this.started;
+    return {
+      total: this.items.length, done, failed, elapsedMs,
+      imagesPerSecond: elapsedMs > 0 ? (done + failed) / (elapsedMs / 1000) : 0,
+    };
+  }
+
+  report(): BatchReport {
+    return {
+      engine: this.engine, pipeline: this.pipeline, startedAt: this.startedAt.toISOString(), summary: this.summary(),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), items: this.items,
+    };
+  }
+
+  private update(index: number, change: Partial<ItemState>): void {
+    Object.assign(this.items[index], change);
+    this.emit('item', index, this.items[index]);
+  }
+}

@@ -1,0 +1,35 @@
+import { ImgfleetError } from '../errors.js';
+import { createEngine, type EngineChoice } from '../engine/create-engine.js';
+import { collectInputs, planOutputs } from '../io/collect-inputs.js';
+import type { Limits } from '../limits.js';
+import type { ValidPipeline } from '../pipeline/spec.js';
+import { BatchJob } from './batch-job.js';
+import { runBatch } from './run-batch.js';
+
+export interface RunFilesOptions extends EngineChoice {
+  inputs: string[];
+  /** Output folder; not needed when the pipeline yields data. */
+  outDir?: string;
+  pipeline: ValidPipeline;
+  glob?: string;
+  limits?: Partial<Limits>;
+  /** Called with the job before any work starts, to follow its progress. */
+  onStart?: (job: BatchJob) => void;
+}
+
+/** Everything `imgfleet run` does between parsing its arguments and printing the result. */
+export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
+  if (!options.pipeline.yieldsData && !options.outDir) throw new ImgfleetError('BAD_USAGE', 'an output folder is required');
+  const inputs = await collectInputs(options.inputs, options.glob);
+  const outputs = options.pipeline.yieldsData || !options.outDir ? [] : planOutputs(inputs, options.outDir, options.pipeline.output.format);
+  const engine = await createEngine(options);
+  try {
+    const items = inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] }));
+    const job = new BatchJob(items, options.pipeline.spec, engine.name);
+    options.onStart?.(job);
+    await runBatch(engine, job, options.limits);
+    return job;
+  } finally {
+    await engine.close();
+  }
+}
