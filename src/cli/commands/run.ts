@@ -1,0 +1,63 @@
+import { Command } from 'commander';
+import { writeFileAtomic } from '../../io/atomic-write.js';
+import { runFiles } from '../../jobs/run-files.js';
+import { failureLines, summaryLine } from '../summary.js';
+import { showProgress } from '../progress.js';
+import { interactive, loadPipeline, PIPELINE_HELP, positiveInteger, positiveNumber, withClusterOptions } from '../usage.js';
+
+interface RunOptions {
+  output: string;
+  pipeline: string;
+  glob?: string;
+  concurrency?: number;
+  sequential?: boolean;
+  timeout: number;
+  report?: string;
+  json?: boolean;
+  maxPixels?: number;
+  redis?: string;
+  sharedFs?: boolean;
+}
+
+export function runCommand(): Command {
+  return withClusterOptions(new Command('run'))
+    .description('process files, folders and globs through a pipeline into an output folder')
+    .argument('<inputs...>', 'image files, folders (searched recursively) or quoted globs')
+    .requiredOption('-o, --output <dir>', 'output folder; outputs mirror the inputs’ relative paths')
+    .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
+    .option('--glob <pattern>', 'only files matching this pattern inside folders, e.g. "*.jpg"')
+    .option('-c, --concurrency <n>', 'images in parallel (worker threads; default: cores)', positiveInteger)
+    .option('--sequential', 'one image at a time on the main thread, no pool (for comparison)')
+    .option('--timeout <seconds>', 'give up on one image after this long', positiveNumber, 120)
+    .option('--report <file>', 'write a JSON report: per file status, error, output, bytes, step timings')
+    .option('--json', 'print the report as JSON on stdout instead of the summary')
+    .option('--max-pixels <n>', 'refuse inputs with more pixels than this (default 50 000 000)', positiveInteger)
+    .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage.')
+    .action(async (inputs: string[], options: RunOptions) => {
+      process.exitCode = await runAction(inputs, options);
+    });
+}
+
+async function runAction(inputs: string[], options: RunOptions): Promise<number> {
+  const pipeline = await loadPipeline(options.pipeline);
+  let stopProgress = () => {};
+  const job = await runFiles({
+    inputs, outDir: options.output, pipeline, glob: options.glob,
+    sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
+    redis: options.redis, sharedFs: options.sharedFs,
+    limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
+    onStart: (started) => {
+      if (interactive(options.json)) stopProgress = showProgress(started);
+    },
+  }).finally(() => stopProgress());
+
+  const report = job.report();
+  if (options.report) writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (options.json) {
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } else {
+    for (const line of failureLines(job)) console.error(line);
+    console.log(summaryLine(report.summary));
+  }
+  return report.summary.failed > 0 ? 1 : 0;
+}

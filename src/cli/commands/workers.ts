@@ -1,0 +1,31 @@
+import { Command } from 'commander';
+import { connect, clusterSettings } from '../../engine/redis/cluster-settings.js';
+import { listWorkers } from '../../engine/redis/worker-registry.js';
+import { usageError } from '../usage.js';
+
+export function workersCommand(): Command {
+  return new Command('workers')
+    .description('list the live workers of a cluster')
+    .option('--redis <url>', 'the cluster’s Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
+    .option('--json', 'print JSON')
+    .action(async (options: { redis?: string; json?: boolean }) => {
+      if (!options.redis) throw usageError('--redis <url> (or IMGFLEET_REDIS) is required');
+      const settings = clusterSettings(options.redis);
+      const redis = connect(settings);
+      try {
+        const workers = await listWorkers(redis, settings.prefix);
+        if (options.json) {
+          process.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
+          return;
+        }
+        const rows = workers.map((w) => [w.name, w.host, String(w.pid), String(w.concurrency), String(w.done), String(w.failed),
+          `${w.active}/${w.concurrency}`, `${((Date.now() - w.lastSeen) / 1000).toFixed(1)} s ago`]);
+        const header = ['name', 'host', 'pid', 'threads', 'done', 'failed', 'load', 'last seen'];
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+        for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
+        console.log(`${workers.length} live worker(s)`);
+      } finally {
+        await redis.quit();
+      }
+    });
+}

@@ -1,0 +1,35 @@
+import cliProgress from 'cli-progress';
+import type { BatchJob } from '../jobs/batch-job.js';
+
+/** A progress bar on stderr that follows a batch and stops when every item is settled (or when the returned function is called). */
+export function showProgress(job: BatchJob, label = 'images'): () => void {
+  const bar = new cliProgress.SingleBar({
+    format: `{bar} {percentage}% | {value}/{total} ${label} | {rate}/s | ETA {eta_formatted} | {failed} failed`,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    hideCursor: true,
+    clearOnComplete: true,
+    stream: process.stderr,
+  }, cliProgress.Presets.shades_classic);
+  const started = performance.now();
+  let settled = 0;
+  let failed = 0;
+  bar.start(job.items.length, 0, { rate: '0.0', failed: 0 });
+  let stopped = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    job.off('item', onItem);
+    bar.stop();
+  };
+  const onItem = (_index: number, item: { status: string }) => {
+    if (item.status !== 'done' && item.status !== 'failed') return;
+    settled++;
+    if (item.status === 'failed') failed++;
+    const rate = settled / ((performance.now() - started) / 1000);
+    bar.update(settled, { rate: rate.toFixed(1), failed });
+    if (settled === job.items.length) stop();
+  };
+  job.on('item', onItem);
+  return stop;
+}
