@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import zlib from 'node:zlib';
+import sharp from 'sharp';
+import { OPERATIONS } from '../src/ops/index.js';
+import { CORPUS, cli, photo, tempDir } from './helpers.js';
+
+/** A PNG whose header claims width × height but which holds almost nothing. */
+function pngClaiming(width: number, height: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf: Buffer) => { let c = 0xffffffff; for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8); return (c ^ 0xffffffff) >>> 0; };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'ascii'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0); body.copy(out, 4); out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0); ihdr.writeUInt32BE(height, 4); ihdr[8] = 8; ihdr[9] = 2;
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(Buffer.alloc(100))), chunk('IEND', Buffer.alloc(0))]);
+}
+
+function goodAndBadFolder(dir: string): string {
+  const input = join(dir, 'in');
+  mkdirSync(join(input, 'nested'), { recursive: true });
+  for (const name of ['rocket.jpg', 'coffee.png', 'chelsea.png']) copyFileSync(photo(name), join(input, name));
+  copyFileSync(photo('hubble_deep_field.jpg'), join(input, 'nested', 'hubble.jpg'));
+  copyFileSync(join(CORPUS, 'bad', 'truncated.jpg'), join(input, 'truncated.jpg'));
+  writeFileSync(join(input, 'empty.jpg'), '');
+  writeFileSync(join(input, 'notes.jpg'), 'these are words, not pixels\n');
+  writeFileSync(join(input, 'huge.png'), pngClaiming(100_000, 100_000));
+  return input;
+}
+
+describe('imgfleet run', () => {
+  it('processes every good file, reports each bad one with its reason, exits 1, in bounded memory', async (t) => {
+    const dir = tempDir(t);
+    const input = goodAndBadFolder(dir);
+    const out = join(dir, 'out');
+    const report = join(dir, 'report.json');
+    const result = await cli(['run', input, '-o', out, '-p', 'resize:512:512:fit=fill,output:webp', '--report', report]);
+    assert.equal(result.status, 1, result.stderr);
+    assert.match(result.stdout, /^processed 4\/8 images in \d+\.\d\d s \(\d+\.\d img\/s\), 4 failed$/m);
+    const items = JSON.parse(readFileSync(report, 'utf8'));
+    const reasons = Object.fromEntries(items.items.map((i: { input: string; error?: { code: string } }) => [i.input.split('/').pop(), i.error?.code ?? 'ok']));
+    assert.deepEqual(reasons, {
+      'chelsea.png': 'ok', 'coffee.png': 'ok', 'empty.jpg': 'EMPTY_FILE', 'huge.png': 'TOO_MANY_PIXELS',
+      'hubble.jpg': 'ok', 'notes.jpg': 'NOT_AN_IMAGE', 'rocket.jpg': 'ok', 'truncated.jpg': 'CORRUPT_IMAGE',
+    });
+    assert.match(result.stderr, /huge\.png: image header claims 100000×100000 = 10000 MP, over the limit of 50 MP/);
+    assert.match(result.stderr, /truncated\.jpg: corrupt or truncated image/);
+    assert.ok(items.peakRssMiB < 400, `peak RSS ${items.peakRssMiB} MiB`);
+    // Outputs mirror the inputs' relative paths with the output format's extension, and decode.
+    for (const rel of ['rocket.webp', 'coffee.webp', 'chelsea.webp', 'nested/hubble.webp']) {
+      const meta = await sharp(join(out, rel)).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height], ['webp', 512, 512], rel);
+    }
+    const done = items.items.find((i: { input: string }) => i.input.endsWith('rocket.jpg'));
+    assert.equal(done.result.bytes, readFileSync(join(out, 'rocket.webp')).length);
+    assert.deepEqual(done.stats.steps.map((s: { op: string }) => s.op), ['resize']);
+    assert.ok(!readdirSync(out).some((f) => f.includes('.tmp-')), 'no temporary files left');
+  });
+
+  it('gives byte-identical outputs on the pool and with --sequential', async (t) => {
+    const dir = tempDir(t);
+    const pipeline = 'resize:300,sharpen,watermark:imgfleet,output:jpeg:85';
+    const [a, b] = [join(dir, 'a'), join(dir, 'b')];
+    assert.equal((await cli(['run', photo('rocket.jpg'), photo('coffee.png'), '-o', a, '-p', pipeline, '-c', '2'])).status, 0);
+    assert.equal((await cli(['run', photo('rocket.jpg'), photo('coffee.png'), '-o', b, '-p', pipeline, '--sequential'])).status, 0);
+    for (const name of ['rocket.jpg', 'coffee.jpg']) assert.ok(readFileSync(join(a, name)).equals(readFileSync(join(b, name))), name);
+  });
+
+  it('refuses to write over an input (exit 2) and leaves it untouched', async (t) => {
+    const dir = tempDir(t);
+    copyFileSync(photo('rocket.jpg'), join(dir, 'rocket.jpg'));
+    const before = readFileSync(join(dir, 'rocket.jpg'));
+    const result = await cli(['run', dir, '-o', dir, '-p', 'blur']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /refusing to overwrite input .*rocket\.jpg/);
+    assert.ok(readFileSync(join(dir, 'rocket.jpg')).equals(before));
+  });
+
+  it('exits 2 with the step and field named for a bad pipeline, before touching any file', async (t) => {
+    const dir = tempDir(t);
+    const result = await cli(['run', photo('rocket.jpg'), '-o', join(dir, 'o'), '-p', 'resize:512,blur:-1']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /steps\[1\]\.sigma: expected a number from 0\.3 to 100, got -1/);
+    assert.equal(existsSync(join(dir, 'o')), false);
+  });
+
+  it('exits 2 on a missing input or unknown option', async (t) => {
+    const dir = tempDir(t);
+    assert.equal((await cli(['run', join(dir, 'nope.jpg'), '-o', dir, '-p', 'blur'])).status, 2);
+    assert.equal((await cli(['run', photo('rocket.jpg'), '-o', dir, '-p', 'blur', '--bogus'])).status, 2);
+  });
+
+  it('filters folders with --glob, and prints the report with --json', async (t) => {
+    const dir = tempDir(t);
+    const result = await cli(['run', join(CORPUS, 'photos'), '--glob', 'c*.png', '-o', dir, '-p', 'resize:64,output:png', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.deepEqual(report.items.map((i: { relative: string }) => i.relative).sort(),
+      ['camera.png', 'cell.png', 'chelsea.png', 'coffee.png', 'coins.png', 'color.png']);
+    assert.equal(report.summary.done, 6);
+  });
+});
+
+describe('imgfleet process, histogram and ops', () => {
+  it('process writes one image, its format taken from the -o extension', async (t) => {
+    const dir = tempDir(t);
+    const out = join(dir, 'small.webp');
+    const result = await cli(['process', photo('rocket.jpg'), '-p', 'resize:200', '-o', out]);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /wrote .*small\.webp \(200×133 webp, .*\) in .* ms: resize .* ms, encode .* ms/);
+    assert.equal((await sharp(out).metadata()).format, 'webp');
+  });
+
+  it('process fails with exit 1 and the reason on a bad image', async () => {
+    const result = await cli(['process', join(CORPUS, 'bad', 'truncated.jpg'), '-p', 'blur', '-o', '/tmp/never-written.jpg']);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /corrupt or truncated image/);
+    assert.equal(existsSync('/tmp/never-written.jpg'), false);
+  });
+
+  it('histogram writes <name>.json and a <name>.png chart, and draws in the terminal', async (t) => {
+    const dir = tempDir(t);
+    const result = await cli(['histogram', photo('rocket.jpg'), photo('camera.png'), '-o', dir]);
+    assert.equal(result.status, 0, result.stderr);
+    const rocket = JSON.parse(readFileSync(join(dir, 'rocket.json'), 'utf8'));
+    assert.deepEqual(Object.keys(rocket), ['file', 'width', 'height', 'bins', 'channels']);
+    assert.deepEqual([rocket.file, rocket.width, rocket.height, rocket.bins], ['rocket.jpg', 640, 427, 256]);
+    assert.equal(rocket.channels.red.reduce((a: number, b: number) => a + b, 0), 640 * 427);
+    const camera = JSON.parse(readFileSync(join(dir, 'camera.json'), 'utf8'));
+    assert.deepEqual(Object.keys(camera.channels), ['gray']);
+    const chart = await sharp(join(dir, 'rocket.png')).metadata();
+    assert.equal(chart.format, 'png');
+    assert.match(result.stdout, /rocket\.jpg {2}640×427\nred {3}[ ▁▂▃▄▅▆▇█]{64}\ngreen [ ▁▂▃▄▅▆▇█]{64}\nblue {2}[ ▁▂▃▄▅▆▇█]{64}/);
+  });
+
+  it('ops lists every operation with its parameters and the syntax', async () => {
+    const result = await cli(['ops']);
+    assert.equal(result.status, 0);
+    for (const op of OPERATIONS) {
+      assert.match(result.stdout, new RegExp(`^${op.name}`, 'm'));
+      for (const param of Object.keys(op.params)) assert.match(result.stdout, new RegExp(`^ {4}${param}\\b`, 'm'), `${op.name}.${param}`);
+    }
+    assert.match(result.stdout, /sigma \(1\) +0\.3\.\.100 +default 2/);
+    assert.match(result.stdout, /compact: +resize:512:512:fit=fill,blur:2,output:webp:80/);
+    const json = JSON.parse((await cli(['ops', '--json'])).stdout);
+    assert.deepEqual(json.operations.blur.properties.sigma, { description: 'standard deviation of the Gaussian, in pixels', default: 2, type: 'number', minimum: 0.3, maximum: 100 });
+  });
+});
+
+describe('imgfleet options', () => {
+  it('run --max-pixels refuses larger inputs and processes the rest', async (t) => {
+    const dir = tempDir(t);
+    // rocket.jpg is 640×427 = 273,280 pixels; coins.png 384×303 = 116,352.
+    const result = await cli(['run', photo('rocket.jpg'), photo('coins.png'), '-o', dir, '-p', 'negate', '--max-pixels', '200000']);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /rocket\.jpg: image header claims 640×427 = 0\.3 MP, over the limit of 0\.2 MP/);
+    assert.ok(existsSync(join(dir, 'coins.png')));
+  });
+
+  it('histogram --bins N --json prints the histograms with N bins', async () => {
+    const result = await cli(['histogram', photo('camera.png'), '--bins', '4', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const [camera] = JSON.parse(result.stdout);
+    assert.equal(camera.bins, 4);
+    assert.equal(camera.channels.gray.length, 4);
+    assert.equal(camera.channels.gray.reduce((a: number, b: number) => a + b, 0), 512 * 512);
+  });
+});

@@ -1,0 +1,130 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { randomUUID } from 'node:crypto';
+import { createServer } from 'node:net';
+import { Redis } from 'ioredis';
+import { BIN, photo } from './helpers.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** Short lock and heartbeat times, so that dead workers are noticed within seconds in tests. */
+export const FAST_CLUSTER_ENV = { IMGFLEET_LOCK_MS: '2000', IMGFLEET_STALLED_MS: '1000', IMGFLEET_HEARTBEAT_MS: '500' };
+
+/** A unique key prefix for one test, and a function that deletes every key under it. */
+export function testPrefix(t: { after: (fn: () => Promise<void>) => void }, url = REDIS_URL): string {
+  const prefix = `test-${randomUUID()}`;
+  t.after(() => deleteKeys(url, prefix));
+  return prefix;
+}
+
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+  redis.on('error', () => {});
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } catch {
+    // a test that stopped its own Redis has nothing left to clean
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface WorkerProcess {
+  child: ChildProcess;
+  name: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `imgfleet worker` as its own process and waits until it has joined. */
+export async function startWorker(prefix: string, name: string, args: string[] = [], options: { url?: string; command?: string[] } = {}): Promise<WorkerProcess> {
+  const url = options.url ?? REDIS_URL;
+  const argv = [...(options.command ?? []), process.execPath, BIN, 'worker', '--redis', url, '--name', name, ...args];
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true' } });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  await waitFor(() => output.includes('joined') || child.exitCode !== null, 20_000, `worker ${name} to join`);
+  if (child.exitCode !== null) throw new Error(`worker ${name} exited: ${output}`);
+  return { child, name, output: () => output, exited };
+}
+
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+/** `count` small, distinct JPEGs. */
+export async function smallJpegs(dir: string, count: number): Promise<string> {
+  const folder = join(dir, 'in');
+  mkdirSync(folder, { recursive: true });
+  const base = await sharp(photo('coffee.png')).resize(96, 64).raw().toBuffer();
+  await Promise.all(Array.from({ length: count }, (_, i) => {
+    const pixels = Buffer.from(base);
+    pixels[0] = i & 255; pixels[1] = i >> 8;
+    return sharp(pixels, { raw: { width: 96, height: 64, channels: 3 } }).jpeg().toFile(join(folder, `${String(i).padStart(4, '0')}.jpg`));
+  }));
+  return folder;
+}
+
+interface Submitted {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+  report: { summary: { done: number; failed: number }; items: { status: string; worker?: string; attempts?: number; error?: { code: string } }[] };
+}
+
+/** Runs `imgfleet run --redis` as a user would, and reads its report. */
+export function submit(prefix: string, input: string, out: string, pipeline: string, url = REDIS_URL, extra: string[] = []): Promise<Submitted> & { child: ChildProcess } {
+  const report = join(out, '..', `report-${Date.now()}.json`);
+  const child = spawn(process.execPath, [BIN, 'run', input, '-o', out, '-p', pipeline, '--redis', url, '--report', report, ...extra],
+    { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true' } });
+  const done = new Promise<Submitted>((resolve, reject) => {
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('exit', (status) => {
+      try {
+        resolve({ status, stdout, stderr, report: JSON.parse(readFileSync(report, 'utf8')) });
+      } catch (error) {
+        reject(new Error(`no report (exit ${status}): ${stderr}`, { cause: error }));
+      }
+    });
+  });
+  return Object.assign(done, { child });
+}
+
+export async function assertAllOutputs(out: string, count: number): Promise<void> {
+  const files = readdirSync(out).sort();
+  assert.equal(files.length, count, 'every image exactly once, no temporary files');
+  for (const file of files) {
+    const meta = await sharp(join(out, file)).metadata();
+    assert.equal(meta.format, 'jpeg', file);
+  }
+}
+

@@ -1,0 +1,96 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
+import type { RawImage, Channels } from '../src/image/frame.js';
+import { processImage, type ProcessResult } from '../src/pipeline/process.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
+import { parsePipelineText } from '../src/pipeline/load.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CORPUS = join(ROOT, '..', 'shared', 'corpus');
+export const PHOTOS = join(CORPUS, 'photos');
+export const FIXTURES = join(ROOT, 'test', 'fixtures');
+export const BIN = join(ROOT, 'bin', 'imgfleet.js');
+
+export const photo = (name: string) => join(PHOTOS, name);
+
+/** Decodes with sharp alone (no imgfleet code) to 8-bit pixels as stored: grey stays grey, no ICC conversion. */
+export async function decode(input: string | Buffer): Promise<RawImage> {
+  const { channels, hasAlpha } = await sharp(input).metadata();
+  const grey = channels! - (hasAlpha ? 1 : 0) === 1;
+  const image = sharp(input, { ignoreIcc: true });
+  // Grey + alpha is read as RGBA and packed, since sharp's grey raw output drops alpha.
+  const { data, info } = await (grey && !hasAlpha ? image.toColourspace('b-w') : image).raw().toBuffer({ resolveWithObject: true });
+  if (grey && hasAlpha) {
+    const packed = Buffer.alloc(info.width * info.height * 2);
+    for (let i = 0; i < info.width * info.height; i++) { packed[2 * i] = data[4 * i]; packed[2 * i + 1] = data[4 * i + 3]; }
+    return { data: packed, width: info.width, height: info.height, channels: 2 };
+  }
+  return { data, width: info.width, height: info.height, channels: info.channels as Channels };
+}
+
+/** Runs a pipeline (JSON or compact text) on a file or bytes through the processor. */
+export async function runPipeline(pipeline: string | object, input: string | Buffer): Promise<ProcessResult> {
+  const spec = typeof pipeline === 'string' ? parsePipelineText(pipeline) : pipeline;
+  const bytes = typeof input === 'string' ? await readFile(input) : input;
+  return processImage(bytes, validatePipeline(spec));
+}
+
+/** Runs a pipeline and decodes its image output. */
+export async function runToPixels(pipeline: string | object, input: string | Buffer): Promise<RawImage> {
+  const result = await runPipeline(pipeline, input);
+  if (result.kind !== 'image') throw new Error('expected an image result');
+  return decode(result.data);
+}
+
+export function maxDifference(a: RawImage, b: RawImage): number {
+  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) {
+    throw new Error(`shapes differ: ${a.width}×${a.height}×${a.channels} vs ${b.width}×${b.height}×${b.channels}`);
+  }
+  let max = 0;
+  for (let i = 0; i < a.data.length; i++) max = Math.max(max, Math.abs(a.data[i] - b.data[i]));
+  return max;
+}
+
+/** A raw image made from a function of (x, y, channel). */
+export function synthetic(width: number, height: number, channels: Channels, value: (x: number, y: number, c: number) => number): RawImage {
+  const data = Buffer.alloc(width * height * channels);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) {
+    data[(y * width + x) * channels + c] = value(x, y, c);
+  }
+  return { data, width, height, channels };
+}
+
+export function toPng(image: RawImage): Promise<Buffer> {
+  const png = sharp(image.data, { raw: { width: image.width, height: image.height, channels: image.channels } });
+  return (image.channels <= 2 ? png.toColourspace('b-w') : png).png().toBuffer();
+}
+
+export function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'imgfleet-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real `imgfleet` binary as a user would. */
+export function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: 'true', ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => { stdout += d; });
+    child.stderr.on('data', (d) => { stderr += d; });
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
+}
