@@ -1,0 +1,211 @@
+/**
+ * `npm run bench`: each workload on imgfleet (sequential and pool) and, in the same run, on the
+ * baselines a user would otherwise pick. Writes bench/results/{results.json,results.md,chart.svg}.
+ *
+ *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { availableParallelism, cpus } from 'node:os';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { startBenchCluster } from './cluster.js';
+import { ensureCorpus, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
+import sharp from 'sharp';
+import { chartSvg } from './chart.js';
+import { w1Quality } from './quality.js';
+import { markdownTable } from './table.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const BENCH = join(ROOT, 'bench');
+const PHOTOS = join(ROOT, '..', 'shared', 'corpus', 'photos');
+const WORK = join(BENCH, 'work');
+const CORES = availableParallelism();
+
+export interface Measurement {
+  workload: string;
+  variant: string;
+  images: number;
+  outputs: number;
+  wallS: number;
+  imagesPerSecond: number;
+  cpuMsPerImage: number;
+  peakRssMiB: number;
+  /** Cluster variants: Redis' peak memory during the batch. */
+  redisPeakMiB?: number;
+}
+
+interface Variant {
+  name: string;
+  available: boolean;
+  command: (input: string, output: string, redisUrl?: string) => string[];
+  /** Runs against a throwaway cluster of this many single-thread workers on this machine. */
+  clusterWorkers?: number;
+}
+
+interface Workload {
+  id: string;
+  title: string;
+  pipeline: string;
+  input: string;
+  variants: Variant[];
+}
+
+const { values: args } = parseArgs({
+  options: {
+    count: { type: 'string', default: '8091' },
+    'large-count': { type: 'string', default: '300' },
+    'w3-count': { type: 'string', default: '1000' },
+    'scale-count': { type: 'string', default: '2000' },
+    repeat: { type: 'string', default: '1' },
+    only: { type: 'string' },
+  },
+});
+
+const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
+const pillow = spawnSync('/usr/bin/python3', ['-c', 'import PIL']).status === 0;
+const vipsParallel = has('vipsthumbnail') && has('parallel');
+const hasRedis = has('redis-server');
+const imgfleet = (pipeline: string, extra: string[] = []) => (input: string, output: string) =>
+  [process.execPath, join(ROOT, 'bin', 'imgfleet.js'), 'run', input, '-o', output, '-p', pipeline, ...extra];
+const pil = (mode: string) => (input: string, output: string) =>
+  ['/usr/bin/python3', join(BENCH, 'baselines', 'pil_batch.py'), mode, input, output, String(CORES)];
+const vips = (size: string) => (input: string, output: string) =>
+  ['bash', '-c', `cd '${input}' && ls | parallel -j${CORES} -N64 vipsthumbnail {} -s '${size}' -o '${output}/%s.jpg[Q=75]'`];
+
+function clusterVariant(pipeline: string, workers: number, sharedFs = false): Variant {
+  return {
+    name: `imgfleet cluster (${workers} worker${workers > 1 ? 's' : ''} × 1 thread${sharedFs ? ', --shared-fs' : ''})`,
+    available: hasRedis, clusterWorkers: workers,
+    command: (input, output, url) => imgfleet(pipeline, ['--redis', url!, ...(sharedFs ? ['--shared-fs'] : [])])(input, output),
+  };
+}
+
+function imgfleetVariants(pipeline: string): Variant[] {
+  return [
+    { name: 'imgfleet --sequential', available: true, command: imgfleet(pipeline, ['--sequential']) },
+    { name: `imgfleet pool (${CORES} threads)`, available: true, command: imgfleet(pipeline) },
+  ];
+}
+
+async function main(): Promise<void> {
+  const count = Number(args.count);
+  const corpusRoot = join(BENCH, 'corpus');
+  console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);
+  const flickr = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count));
+  const large = await ensureCorpus(PHOTOS, corpusRoot, largePhotos(Number(args['large-count'])));
+  const w3Input = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['w3-count']))));
+  const scaleInput = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['scale-count']))));
+  const tiny = await ensureTinyCorpus(corpusRoot, 1000);
+
+  const W1 = 'resize:512:512:fit=fill,output:jpeg:75';
+  const W2 = 'resize:512:512,output:jpeg:75';
+  const W3 = 'resize:400,blur:1.5,sharpen,watermark:imgfleet,output:webp:80';
+  const workloads: Workload[] = [
+    { id: 'W1', title: 'each image → exactly 512×512 JPEG (the batch resizer)', pipeline: W1, input: flickr, variants: [
+      ...imgfleetVariants(W1),
+      { name: `Pillow multiprocessing (${CORES} processes)`, available: pillow, command: pil('w1') },
+      { name: `vipsthumbnail + GNU parallel (-j${CORES})`, available: vipsParallel, command: vips('512x512!') },
+      clusterVariant(W1, 2),
+      clusterVariant(W1, 2, true),
+    ] },
+    { id: 'W1-scale', title: 'W1 on the cluster with 1, 2 and 4 workers on this machine', pipeline: W1, input: scaleInput, variants: [
+      clusterVariant(W1, 1), clusterVariant(W1, 2), clusterVariant(W1, 4),
+    ] },
+    { id: 'W4', title: 'per-job overhead: 1,000 tiny 16×16 PNGs, negate', pipeline: 'negate', input: tiny, variants: [
+      ...imgfleetVariants('negate'), clusterVariant('negate', 2),
+    ] },
+    { id: 'W2', title: 'large photos → thumbnails inside 512 px', pipeline: W2, input: large, variants: [
+      ...imgfleetVariants(W2),
+      { name: `Pillow multiprocessing (${CORES} processes)`, available: pillow, command: pil('w2') },
+      { name: `vipsthumbnail + GNU parallel (-j${CORES})`, available: vipsParallel, command: vips('512x512') },
+    ] },
+    { id: 'W3', title: 'resize → blur → sharpen → text watermark → WebP (the pipeline service)', pipeline: W3, input: w3Input, variants: [
+      ...imgfleetVariants(W3),
+      { name: `Pillow multiprocessing (${CORES} processes)`, available: pillow, command: pil('w3') },
+    ] },
+  ].filter((w) => !args.only || args.only.split(',').includes(w.id));
+
+  const measurements: Measurement[] = [];
+  for (let round = 0; round < Number(args.repeat); round++) {
+    for (const workload of workloads) {
+      const images = readdirSync(workload.input).length;
+      for (const variant of workload.variants.filter((v) => v.available)) {
+        const output = join(WORK, workload.id);
+        rmSync(output, { recursive: true, force: true });
+        mkdirSync(output, { recursive: true });
+        const cluster = variant.clusterWorkers ? await startBenchCluster(join(ROOT, 'bin', 'imgfleet.js'), variant.clusterWorkers, 1) : undefined;
+        const clusterCpuBefore = cluster?.cpuSeconds() ?? 0;
+        const measured = JSON.parse(execFileSync('python3', [join(BENCH, 'measure.py'), '--', ...variant.command(workload.input, output, cluster?.url)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+        if (cluster) {
+          measured.cpuS += cluster.cpuSeconds() - clusterCpuBefore;
+          measured.redisPeakMiB = await cluster.redisPeakMiB();
+          await cluster.stop();
+        }
+        const outputs = readdirSync(output).length;
+        if (measured.exitCode !== 0 || outputs !== images) {
+          throw new Error(`${workload.id} ${variant.name}: exit ${measured.exitCode}, ${outputs}/${images} outputs\n${measured.stderr}`);
+        }
+        const m: Measurement = {
+          workload: workload.id, variant: variant.name, images, outputs, wallS: measured.wallS,
+          imagesPerSecond: images / measured.wallS, cpuMsPerImage: (measured.cpuS * 1000) / images, peakRssMiB: measured.maxRssMiB,
+          redisPeakMiB: measured.redisPeakMiB,
+        };
+        measurements.push(m);
+        console.log(`${m.workload.padEnd(8)}  ${m.variant.padEnd(40)} ${m.imagesPerSecond.toFixed(1).padStart(7)} img/s  ${m.cpuMsPerImage.toFixed(2).padStart(6)} CPU ms/img  ${m.peakRssMiB.toFixed(0).padStart(5)} MiB`);
+      }
+    }
+  }
+  rmSync(WORK, { recursive: true, force: true });
+
+  const quality = !args.only || args.only.includes('W1') ? await w1Quality(flickr, join(WORK, 'quality'), 100, [
+    { name: 'imgfleet (JPEG fast lane)', run: async (input, output) => { execFileSync(process.execPath, imgfleet(W1)(input, output).slice(1)); } },
+    { name: 'sharp resize(fill), libvips', run: async (input, output) => {
+      for (const f of readdirSync(input)) await sharp(join(input, f)).resize(512, 512, { fit: 'fill' }).jpeg({ quality: 75 }).toFile(join(output, f));
+    } },
+    ...(pillow ? [{ name: 'Pillow resize((512, 512))', run: async (input: string, output: string) => { execFileSync(pil('w1')(input, output)[0], pil('w1')(input, output).slice(1)); } }] : []),
+    ...(vipsParallel ? [{ name: 'vipsthumbnail', run: async (input: string, output: string) => { execFileSync('bash', vips('512x512!')(input, output).slice(1)); } }] : []),
+  ]) : [];
+  for (const q of quality) console.log(`W1 quality  ${q.variant.padEnd(32)} PSNR ${q.psnrDb.toFixed(2)} dB  SSIM ${q.ssim.toFixed(4)}`);
+
+  const best = bestOf(measurements);
+  const results = {
+    date: new Date().toISOString(),
+    machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version },
+    args, workloads: workloads.map(({ id, title, pipeline, input }) => ({ id, title, pipeline, images: readdirSync(input).length })),
+    measurements: best,
+    ratios: ratios(best),
+    quality,
+  };
+  const dir = join(BENCH, 'results');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.md'), markdownTable(results));
+  writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
+  console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md} and chart.svg`);
+}
+
+/** With --repeat, the fastest of each variant's rounds. */
+function bestOf(all: Measurement[]): Measurement[] {
+  const best = new Map<string, Measurement>();
+  for (const m of all) {
+    const key = `${m.workload}\u0000${m.variant}`;
+    if (!best.has(key) || best.get(key)!.imagesPerSecond < m.imagesPerSecond) best.set(key, m);
+  }
+  return [...best.values()];
+}
+
+/** imgfleet's pool against each baseline, per workload, from this run only. */
+function ratios(ms: Measurement[]): Record<string, Record<string, number>> {
+  const out: Record<string, Record<string, number>> = {};
+  for (const workload of new Set(ms.map((m) => m.workload))) {
+    const rows = ms.filter((m) => m.workload === workload);
+    const pool = rows.find((m) => m.variant.startsWith('imgfleet pool')) ?? rows.find((m) => m.variant.includes('(2 workers'));
+    if (!pool) continue;
+    out[workload] = Object.fromEntries(rows.filter((m) => m !== pool).map((m) => [m.variant, pool.imagesPerSecond / m.imagesPerSecond]));
+  }
+  return out;
+}
+
+await main();

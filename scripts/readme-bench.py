@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""Copies bench/results/results.md into README.md between the bench markers."""
+import pathlib
+
+root = pathlib.Path(__file__).resolve().parent.parent
+readme = (root / 'README.md').read_text()
+table = (root / 'bench' / 'results' / 'results.md').read_text().strip()
+start, end = '<!-- bench:start -->', '<!-- bench:end -->'
+a, b = readme.index(start) + len(start), readme.index(end)
+intro = ("Results of `npm run bench` on this project's 2-core machine (from `bench/results/`; ratios are "
+         "within this one run, since the machine is shared and noisy):\n\n")
+(root / 'README.md').write_text(readme[:a] + '\n' + intro + table + '\n\n![images per second](bench/results/chart.svg)\n' + readme[b:])
