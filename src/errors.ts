@@ -14,6 +14,10 @@ export type ErrorCode =
   | 'OUTPUT_TOO_LARGE'
   | 'BAD_REGION'
   | 'TIMEOUT'
+  | 'TOO_MANY_FILES'
+  | 'UNAUTHORIZED'
+  | 'NOT_FOUND'
+  | 'QUEUE_FULL'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -28,6 +32,10 @@ const STATUS: Record<ErrorCode, number> = {
   OUTPUT_TOO_LARGE: 422,
   BAD_REGION: 400,
   TIMEOUT: 504,
+  TOO_MANY_FILES: 413,
+  UNAUTHORIZED: 401,
+  NOT_FOUND: 404,
+  QUEUE_FULL: 429,
   INTERNAL: 500,
 };
 
@@ -46,9 +54,9 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL';
 }
 
 export function pipelineError(message: string): ImgfleetError {

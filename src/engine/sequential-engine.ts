@@ -1,6 +1,9 @@
 import { hostname } from 'node:os';
+import { toErrorInfo } from '../errors.js';
+import { processImage } from '../pipeline/process.js';
+import { validatePipeline } from '../pipeline/validate.js';
 import { runFileTask } from './file-task.js';
-import type { Engine, FileTask, TaskOutcome } from './types.js';
+import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from './types.js';
 
 /** One image at a time on the calling thread, no pool: the baseline the pool is measured against. */
 export class SequentialEngine implements Engine {
@@ -10,6 +13,15 @@ export class SequentialEngine implements Engine {
 
   run(task: FileTask): Promise<TaskOutcome> {
     return runFileTask(task, this.worker);
+  }
+
+  async runBytes(task: BytesTask): Promise<BytesOutcome> {
+    try {
+      const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
+      return { ok: true, result: await processImage(Buffer.from(task.input), pipeline, { limits: task.limits }), worker: this.worker };
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error), worker: this.worker };
+    }
   }
 
   async close(): Promise<void> {}

@@ -30,6 +30,8 @@ export interface Engine {
   /** How many tasks are worth having in flight at once to keep it busy. */
   readonly capacity: number;
   run(task: FileTask): Promise<TaskOutcome>;
+  /** The same work on bytes in memory, for servers: the result's bytes come back. */
+  runBytes(task: BytesTask): Promise<BytesOutcome>;
   close(): Promise<void>;
 }
 
@@ -40,4 +42,6 @@ export interface BytesTask {
   limits?: Partial<Limits>;
 }
 
-export type BytesOutcome = { ok: true; result: ProcessResult } | { ok: false; error: ErrorInfo };
+export type BytesOutcome =
+  | { ok: true; result: ProcessResult; worker: string; attempts?: number }
+  | { ok: false; error: ErrorInfo; worker: string; attempts?: number };

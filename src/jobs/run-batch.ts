@@ -6,11 +6,12 @@ import type { BatchJob, BatchSummary } from './batch-job.js';
  * Feeds a batch to an engine, keeping at most `engine.capacity` items in flight so memory stays
  * bounded whatever the batch size. One item's failure never stops the others.
  */
-export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>): Promise<BatchSummary> {
+export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>, signal?: AbortSignal): Promise<BatchSummary> {
   job.start();
   let next = 0;
   const lane = async () => {
-    while (next < job.items.length) {
+    // An aborted batch takes no new items; the ones in flight finish.
+    while (next < job.items.length && !signal?.aborted) {
       const index = next++;
       const item = job.items[index];
       job.markRunning(index);

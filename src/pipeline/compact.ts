@@ -71,11 +71,16 @@ function decode(text: string, where: string): string {
   }
 }
 
-/** Writes a (normalised) pipeline in the compact syntax; parseCompact reads it back to the same JSON. */
-export function formatCompact(spec: PipelineSpec): string {
+/**
+ * Writes a (normalised) pipeline in the compact syntax; parseCompact reads it back to the same
+ * JSON. With `omitDefaults`, parameters at their default are left out: shorter, same meaning.
+ */
+export function formatCompact(spec: PipelineSpec, options: { omitDefaults?: boolean } = {}): string {
   const parts = spec.steps.map((step) => {
     const { op, ...params } = step;
-    return [op, ...Object.entries(params).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encode(v)}`)].join(':');
+    const defaults = options.omitDefaults ? findOperation(op)?.params : undefined;
+    const kept = Object.entries(params).filter(([k, v]) => v !== undefined && !(defaults && defaults[k]?.default === v));
+    return [op, ...kept.map(([k, v]) => `${k}=${encode(v)}`)].join(':');
   });
   const output = spec.output ?? {};
   const outArgs = Object.entries(output).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encode(v)}`);

@@ -40,6 +40,7 @@ export class LocalEngine implements Engine {
   /** Runs the processor on bytes on a pool thread; the output bytes come back as a Buffer. */
   async runBytes(task: BytesTask): Promise<BytesOutcome> {
     const outcome = await this.onThread<BytesOutcome>(task, 'processBytes');
+    if (!('worker' in outcome)) return { ...outcome, worker: 'local' };
     if (outcome.ok && outcome.result.kind === 'image') {
       const { data } = outcome.result;
       outcome.result.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);

@@ -14,13 +14,13 @@ export default function run(task: FileTask): Promise<TaskOutcome> {
   return runFileTask(task, name);
 }
 
-/** The processor on bytes, for engines that bring the image themselves (the cluster worker). */
+/** The processor on bytes, for callers that bring the image themselves (the cluster worker, the server). */
 export async function processBytes(task: BytesTask): Promise<BytesOutcome> {
   try {
     const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
     const input = Buffer.from(task.input.buffer, task.input.byteOffset, task.input.byteLength);
-    return { ok: true, result: await processImage(input, pipeline, { limits: task.limits }) };
+    return { ok: true, result: await processImage(input, pipeline, { limits: task.limits }), worker: name };
   } catch (error) {
-    return { ok: false, error: toErrorInfo(error) };
+    return { ok: false, error: toErrorInfo(error), worker: name };
   }
 }

@@ -6,10 +6,13 @@ import { ImgfleetError, toErrorInfo } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import { readInput } from '../file-task.js';
-import type { Engine, FileTask, TaskOutcome } from '../types.js';
+import type { Limits } from '../../limits.js';
+import type { OutputFormat, PipelineSpec } from '../../pipeline/spec.js';
+import { validatePipeline } from '../../pipeline/validate.js';
+import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
 import { BlobStore } from './blob-store.js';
 import { connect, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { decodeFailure, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { decodeFailure, type BytesRef, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { listWorkers } from './worker-registry.js';
 
 export interface ClusterEngineOptions {
@@ -28,14 +31,22 @@ const GROUP_IMAGES = 8;
 const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
 
+/** One image in a group: a file task, or bytes whose result comes back as bytes. */
 interface Pending {
-  task: FileTask;
+  spec: PipelineSpec;
+  limits?: Partial<Limits>;
+  /** Images with the same pipeline and limits may share a job. */
+  groupKey: string;
+  /** Where the image result is written; without it, its bytes are brought back. */
+  outputPath?: string;
   item: ClusterItem;
   /** Blob keys to delete once the image is settled. */
   keys: string[];
   bytes: number;
-  resolve: (outcome: TaskOutcome) => void;
+  resolve: (outcome: Settled) => void;
 }
+
+type Settled = TaskOutcome & { bytes?: Buffer; channels?: number };
 
 /** Sends work to the cluster: BullMQ jobs on Redis, run by `imgfleet worker` anywhere. */
 export class ClusterEngine implements Engine {
@@ -82,13 +93,44 @@ export class ClusterEngine implements Engine {
    * GROUP_IMAGES images (or GROUP_BYTES of input), so small images share the cost of a job.
    */
   async run(task: FileTask): Promise<TaskOutcome> {
-    let entry: Pending;
+    const { bytes: _bytes, channels: _channels, ...outcome } = await this.enqueue(() => this.prepare(task));
+    return outcome;
+  }
+
+  /** One image from memory; its result comes back as bytes. */
+  async runBytes(task: BytesTask): Promise<BytesOutcome> {
+    let yieldsData: boolean;
     try {
-      entry = await this.prepare(task);
+      yieldsData = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER }).yieldsData;
     } catch (error) {
       return { ok: false, error: toErrorInfo(error), worker: 'cluster' };
     }
-    const done = new Promise<TaskOutcome>((resolve) => { entry.resolve = resolve; });
+    const input = Buffer.from(task.input.buffer, task.input.byteOffset, task.input.byteLength);
+    const settled = await this.enqueue(() => this.prepareBytes(task, input, yieldsData));
+    if (!settled.ok) return settled;
+    const { stats, worker, attempts } = settled;
+    if (yieldsData) return { ok: true, result: { kind: 'data', data: settled.data, stats }, worker, attempts };
+    const out = settled.output!;
+    return {
+      ok: true, worker, attempts,
+      result: { kind: 'image', data: settled.bytes!, format: out.format as OutputFormat, width: out.width, height: out.height, channels: settled.channels ?? 0, stats },
+    };
+  }
+
+  /**
+   * Queues one image. Images arriving together are grouped into one job of up to
+   * GROUP_IMAGES images (or GROUP_BYTES of input), so small images share the cost of a job.
+   */
+  private async enqueue(prepare: () => Promise<Pending>): Promise<Settled> {
+    let entry: Pending;
+    try {
+      entry = await prepare();
+    } catch (error) {
+      return { ok: false, error: toErrorInfo(error), worker: 'cluster' };
+    }
+    const done = new Promise<Settled>((resolve) => { entry.resolve = resolve; });
+    // A group shares one pipeline: work for another pipeline starts a group of its own.
+    if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
     this.pending.push(entry);
     this.pendingBytes += entry.bytes;
     if (this.pending.length >= GROUP_IMAGES || this.pendingBytes >= GROUP_BYTES) this.flush();
@@ -101,14 +143,11 @@ export class ClusterEngine implements Engine {
     // An output path means an image result is wanted; data pipelines (histogram) come without one.
     const yieldsData = !task.outputPath;
     const id = randomUUID();
-    const entry: Pending = { task, keys: [], bytes: 0, resolve: () => {}, item: { input: { path: resolve(task.inputPath) } } };
+    const entry = this.entry(task, { path: resolve(task.inputPath) });
+    entry.outputPath = task.outputPath;
     if (!this.options.sharedFs) {
       const bytes = readInput(task.inputPath, task.limits?.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes);
-      const key = this.blobs.key(id, 'in');
-      entry.keys.push(key);
-      entry.bytes = bytes.length;
-      await this.blobs.put(key, bytes);
-      entry.item.input = { blob: key };
+      entry.item.input = await this.upload(entry, id, bytes);
     }
     if (!yieldsData) {
       if (this.options.sharedFs) {
@@ -120,6 +159,30 @@ export class ClusterEngine implements Engine {
       }
     }
     return entry;
+  }
+
+  private async prepareBytes(task: BytesTask, input: Buffer, yieldsData: boolean): Promise<Pending> {
+    const id = randomUUID();
+    const entry = this.entry(task, { blob: '' });
+    entry.item.input = await this.upload(entry, id, input);
+    if (!yieldsData) {
+      const key = this.blobs.key(id, 'out');
+      entry.keys.push(key);
+      entry.item.output = { blob: key };
+    }
+    return entry;
+  }
+
+  private entry(task: { spec: PipelineSpec; limits?: Partial<Limits> }, input: BytesRef): Pending {
+    return { spec: task.spec, limits: task.limits, groupKey: JSON.stringify([task.spec, task.limits]), keys: [], bytes: 0, resolve: () => {}, item: { input } };
+  }
+
+  private async upload(entry: Pending, id: string, bytes: Buffer): Promise<BytesRef> {
+    const key = this.blobs.key(id, 'in');
+    entry.keys.push(key);
+    entry.bytes = bytes.length;
+    await this.blobs.put(key, bytes);
+    return { blob: key };
   }
 
   private flush(): void {
@@ -138,10 +201,10 @@ export class ClusterEngine implements Engine {
     group.forEach((p, i) => p.resolve(outcomes[i]));
   }
 
-  private async runGroup(group: Pending[]): Promise<TaskOutcome[]> {
-    const { task } = group[0];
+  private async runGroup(group: Pending[]): Promise<Settled[]> {
+    const { spec, limits } = group[0];
     try {
-      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec: task.spec, limits: task.limits }, {
+      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec, limits }, {
         priority: this.options.priority ?? 10,
         attempts: this.options.attempts ?? 3,
         backoff: { type: 'exponential', delay: 500 },
@@ -162,17 +225,19 @@ export class ClusterEngine implements Engine {
     }
   }
 
-  /** Brings one image's result home: the output file written atomically from its blob. */
-  private async settle(p: Pending, item: ClusterItemResult, job: ClusterJobResult): Promise<TaskOutcome> {
+  /** Brings one image's result home: the output file written atomically from its blob, or its bytes. */
+  private async settle(p: Pending, item: ClusterItemResult, job: ClusterJobResult): Promise<Settled> {
     const { worker, attempts } = job;
     if (!item.ok) return { ok: false, error: item.error, worker, attempts };
     try {
+      let bytes: Buffer | undefined;
       if (item.output && p.item.output && 'blob' in p.item.output) {
-        const bytes = await this.blobs.get(p.item.output.blob);
+        bytes = (await this.blobs.get(p.item.output.blob)) ?? undefined;
         if (!bytes) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
-        writeFileAtomic(p.task.outputPath!, bytes);
+        if (p.outputPath) writeFileAtomic(p.outputPath, bytes);
       }
-      return { ok: true, data: item.data, stats: item.stats, worker, attempts, output: item.output && { ...item.output, path: p.task.outputPath! } };
+      const output = item.output && { bytes: item.output.bytes, width: item.output.width, height: item.output.height, format: item.output.format, path: p.outputPath ?? '' };
+      return { ok: true, data: item.data, stats: item.stats, worker, attempts, output, bytes: p.outputPath ? undefined : bytes, channels: item.output?.channels };
     } catch (error) {
       return { ok: false, error: toErrorInfo(error), worker, attempts };
     }

@@ -56,14 +56,14 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     const outcome = await pool.runBytes({ input: bytes, spec, limits });
     if (!outcome.ok) {
       if (!isPermanent(outcome.error.code)) throw new Error(encodeFailure(outcome.error));
-      return outcome;
+      return { ok: false, error: outcome.error };
     }
     const { result } = outcome;
     if (result.kind === 'data') return { ok: true, data: result.data, stats: result.stats };
     if (!item.output) return { ok: false, error: { code: 'BAD_USAGE', message: 'no output path for an image result' } };
     if ('blob' in item.output) await blobs.put(item.output.blob, result.data);
     else writeFileAtomic(item.output.path, result.data);
-    return { ok: true, stats: result.stats, output: { bytes: result.data.length, width: result.width, height: result.height, format: result.format } };
+    return { ok: true, stats: result.stats, output: { bytes: result.data.length, width: result.width, height: result.height, format: result.format, channels: result.channels } };
   };
 
   const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {

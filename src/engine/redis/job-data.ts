@@ -24,7 +24,7 @@ export interface ClusterJobData {
 }
 
 export type ClusterItemResult =
-  | { ok: true; output?: Omit<OutputInfo, 'path'>; data?: unknown; stats: ProcessStats }
+  | { ok: true; output?: Omit<OutputInfo, 'path'> & { channels?: number }; data?: unknown; stats: ProcessStats }
   | { ok: false; error: ErrorInfo };
 
 export interface ClusterJobResult {

@@ -1,0 +1,18 @@
+import type { Redis } from 'ioredis';
+import type { Engine } from '../engine/types.js';
+import type { Admission } from './admission.js';
+import type { JobStore } from './job-store.js';
+import type { ServerMetrics } from './metrics.js';
+import type { ResolvedServerOptions } from './options.js';
+
+/** What the routes share: the engine, the jobs, the metrics and the limits. */
+export interface ServerContext {
+  options: ResolvedServerOptions;
+  engine: Engine;
+  jobs: JobStore;
+  metrics: ServerMetrics;
+  /** Single-image requests in memory. */
+  pending: Admission;
+  /** Cluster mode: a connection for the worker list and queue depth. */
+  redis?: Redis;
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import type { Engine } from '../engine/types.js';
+import { ImgfleetError } from '../errors.js';
+import { planOutputs } from '../io/collect-inputs.js';
+import { BatchJob, type ItemState } from '../jobs/batch-job.js';
+import { runBatch } from '../jobs/run-batch.js';
+import type { Limits } from '../limits.js';
+import { formatCompact } from '../pipeline/compact.js';
+import type { ValidPipeline } from '../pipeline/spec.js';
+import type { SavedUpload } from './uploads.js';
+
+export interface ServerJob {
+  id: string;
+  dir: string;
+  batch: BatchJob;
+  /** Upload names, in the order of `batch.items`. */
+  names: string[];
+  createdAt: Date;
+  finishedAt?: Date;
+  expiresAt?: Date;
+  /** Settles when the last image is done; never rejects. */
+  finished: Promise<void>;
+  abort: AbortController;
+}
+
+export interface JobFile {
+  name: string;
+  status: ItemState['status'];
+  output?: { name: string; url: string; width: number; height: number; bytes: number; format: string };
+  data?: unknown;
+  error?: ItemState['error'];
+  worker?: string;
+  attempts?: number;
+  ms?: number;
+}
+
+export interface JobStatus {
+  id: string;
+  state: 'running' | 'done';
+  pipeline: string;
+  createdAt: string;
+  finishedAt?: string;
+  expiresAt?: string;
+  counts: { total: number; queued: number; running: number; done: number; failed: number };
+  elapsedMs: number;
+  files: JobFile[];
+}
+
+export interface JobStoreOptions {
+  engine: Engine;
+  dataDir: string;
+  limits: Limits;
+  resultTtlMs: number;
+  /** Each image as it settles, for metrics. */
+  onImage?: (item: ItemState) => void;
+  onFinished?: (job: ServerJob) => void;
+}
+
+/** Batch jobs of the HTTP API: uploads and results on disk, removed a while after they finish. */
+export class JobStore {
+  private readonly jobs = new Map<string, ServerJob>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+
+  constructor(private readonly options: JobStoreOptions) {}
+
+  /** A fresh folder for a job's uploads, before the job exists. */
+  newJobDir(): { id: string; dir: string } {
+    const id = randomUUID();
+    return { id, dir: join(this.options.dataDir, id) };
+  }
+
+  start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline): ServerJob {
+    const inputs = files.map((f) => ({ path: f.path, relative: f.name }));
+    const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), pipeline.output.format);
+    const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline.spec, this.options.engine.name);
+    if (this.options.onImage) {
+      const onImage = this.options.onImage;
+      batch.on('item', (_index, item) => { if (item.status === 'done' || item.status === 'failed') onImage(item); });
+    }
+    const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve() };
+    job.finished = runBatch(this.options.engine, batch, this.options.limits, job.abort.signal)
+      .then(() => undefined, () => undefined)
+      .finally(() => {
+        job.finishedAt = new Date();
+        job.expiresAt = new Date(Date.now() + this.options.resultTtlMs);
+        this.options.onFinished?.(job);
+        this.later(this.options.resultTtlMs, () => void this.remove(id));
+      });
+    this.jobs.set(id, job);
+    return job;
+  }
+
+  get(id: string): ServerJob {
+    const job = this.jobs.get(id);
+    if (!job) throw new ImgfleetError('NOT_FOUND', `no job ${id} (it may have expired)`);
+    return job;
+  }
+
+  /** Forgets a job at once; its files go as soon as its images in flight are done. */
+  async remove(id: string): Promise<boolean> {
+    const job = this.jobs.get(id);
+    if (!job) return false;
+    this.jobs.delete(id);
+    job.abort.abort();
+    await job.finished;
+    await rm(job.dir, { recursive: true, force: true });
+    return true;
+  }
+
+  /** Path of one output of a finished image, by its output file name. */
+  outputPath(job: ServerJob, name: string): string {
+    const item = job.batch.items.find((i) => i.status === 'done' && i.output && basename(i.output) === name);
+    if (!item?.output) throw new ImgfleetError('NOT_FOUND', `job ${job.id} has no output named ${name}`);
+    return item.output;
+  }
+
+  status(job: ServerJob): JobStatus {
+    const counts = { total: job.batch.items.length, queued: 0, running: 0, done: 0, failed: 0 };
+    for (const item of job.batch.items) counts[item.status]++;
+    return {
+      id: job.id,
+      state: job.finishedAt ? 'done' : 'running',
+      pipeline: formatCompact(job.batch.pipeline, { omitDefaults: true }),
+      createdAt: job.createdAt.toISOString(),
+      finishedAt: job.finishedAt?.toISOString(),
+      expiresAt: job.expiresAt?.toISOString(),
+      counts,
+      elapsedMs: Math.round(job.batch.summary().elapsedMs),
+      files: job.batch.items.map((item, i) => this.file(job, item, i)),
+    };
+  }
+
+  file(job: ServerJob, item: ItemState, index: number): JobFile {
+    const file: JobFile = { name: job.names[index], status: item.status, worker: item.worker, attempts: item.attempts, error: item.error };
+    if (item.result && item.output) {
+      const name = basename(item.output);
+      const { width, height, bytes, format } = item.result;
+      file.output = { name, url: `/v1/jobs/${job.id}/files/${encodeURIComponent(name)}`, width, height, bytes, format };
+    }
+    if (item.data !== undefined) file.data = item.data;
+    if (item.stats) file.ms = Math.round(item.stats.totalMs * 10) / 10;
+    return file;
+  }
+
+  /** Images accepted and not yet finished, over all jobs. */
+  unfinishedImages(): number {
+    let n = 0;
+    for (const job of this.jobs.values()) for (const item of job.batch.items) if (item.status === 'queued' || item.status === 'running') n++;
+    return n;
+  }
+
+  async close(): Promise<void> {
+    for (const timer of this.timers) clearTimeout(timer);
+    await Promise.all([...this.jobs.keys()].map((id) => this.remove(id)));
+    await rm(this.options.dataDir, { recursive: true, force: true });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const timer = setTimeout(() => { this.timers.delete(timer); fn(); }, ms);
+    timer.unref();
+    this.timers.add(timer);
+  }
+}

@@ -1,0 +1,33 @@
+import type { FastifyInstance } from 'fastify';
+import { COMPACT_SYNTAX_HELP, operationSchemas, outputSchema } from '../../ops/describe.js';
+import { OUTPUT_FORMATS } from '../../pipeline/spec.js';
+import { formatCompact } from '../../pipeline/compact.js';
+import type { ServerContext } from '../context.js';
+import { requestPipeline } from '../pipeline-param.js';
+
+export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.get('/v1/ops', {
+    schema: { summary: 'Every operation with the JSON Schema of its parameters, and the output options', tags: ['pipeline'] },
+  }, async () => ({ operations: operationSchemas(), output: outputSchema(), formats: OUTPUT_FORMATS, syntax: COMPACT_SYNTAX_HELP }));
+
+  app.get<{ Querystring: { pipeline?: string } }>('/v1/pipeline', {
+    schema: {
+      summary: 'Validate a pipeline (JSON or compact syntax): its normalised JSON, and the short compact form',
+      tags: ['pipeline'],
+      querystring: { type: 'object', properties: { pipeline: { type: 'string' } }, required: ['pipeline'] },
+    },
+  }, async (request) => {
+    const pipeline = requestPipeline(request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
+    return { spec: pipeline.spec, compact: formatCompact(pipeline.spec, { omitDefaults: true }), yieldsData: pipeline.yieldsData };
+  });
+
+  app.get('/v1/info', {
+    schema: { summary: 'Engine mode and the limits uploads must respect', tags: ['service'] },
+  }, async () => ({
+    mode: ctx.redis ? 'cluster' : 'local',
+    engine: ctx.engine.name,
+    limits: ctx.options.limits,
+    maxFiles: ctx.options.maxFiles,
+    resultTtlSeconds: Math.round(ctx.options.resultTtlMs / 1000),
+  }));
+}

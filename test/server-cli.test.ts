@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { waitFor } from './cluster-helpers.js';
+import { BIN, cli, photo } from './helpers.js';
+
+describe('imgfleet serve', () => {
+  it('refuses to serve beyond loopback without a token unless --no-auth is given', async () => {
+    const result = await cli(['serve', '--host', '0.0.0.0', '--port', '0']);
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /serving on 0\.0\.0\.0 without a token: set --token \(or IMGFLEET_TOKEN\), or pass --no-auth/);
+  });
+
+  it('serves the API, and on SIGTERM finishes the request in flight before exiting 0', async (t) => {
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok'], { env: { ...process.env, CI: 'true' } });
+    t.after(() => child.kill('SIGKILL'));
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await waitFor(() => /serving on (http:\/\/\S+)/.test(output), 15_000, 'the server to start');
+    const url = /serving on (http:\/\/\S+)/.exec(output)![1];
+    assert.match(output, /token required/);
+    const health = await fetch(`${url}/healthz`);
+    assert.equal(health.status, 200);
+
+    // A slow request (a big blur on a 2.4 MP photo) is in flight when SIGTERM arrives.
+    const inFlight = fetch(`${url}/v1/process?pipeline=${encodeURIComponent('blur:40,output:png')}`, {
+      method: 'POST', body: new Uint8Array(readFileSync(photo('Dune.jpg'))), headers: { 'content-type': 'image/jpeg', authorization: 'Bearer tok' },
+    });
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    child.kill('SIGTERM');
+    const response = await inFlight;
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'image/png');
+    assert.equal(await exited, 0);
+    assert.match(output, /SIGTERM: finishing requests in flight/);
+  });
+});
