@@ -3,9 +3,11 @@ import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ImgfleetError } from '../errors.js';
 import { histogramCommand } from './commands/histogram.js';
+import { loadtestCommand } from './commands/loadtest.js';
 import { opsCommand } from './commands/ops.js';
 import { processCommand } from './commands/process.js';
 import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
 import { workerCommand } from './commands/worker.js';
 import { workersCommand } from './commands/workers.js';
 
@@ -17,7 +19,7 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
-  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand()]) {
+  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand(), serveCommand(), loadtestCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

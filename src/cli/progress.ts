@@ -33,3 +33,17 @@ export function showProgress(job: BatchJob, label = 'images'): () => void {
   job.on('item', onItem);
   return stop;
 }
+
+/** A plain counting bar on stderr, for work that is not a batch of images (a load test). */
+export function showCountProgress(total: number, label: string): { update(done: number): void; stop(): void } {
+  const bar = new cliProgress.SingleBar({
+    format: `{bar} {percentage}% | {value}/{total} ${label} | ETA {eta_formatted}`,
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    hideCursor: true,
+    clearOnComplete: true,
+    stream: process.stderr,
+  }, cliProgress.Presets.shades_classic);
+  bar.start(total, 0);
+  return { update: (done) => bar.update(done), stop: () => bar.stop() };
+}
