@@ -51,7 +51,7 @@ export async function startBenchCluster(bin: string, workers: number, threadsEac
 }
 
 /** utime + stime of a live process, from /proc, in seconds. */
-function cpuOf(pid: number): number {
+export function cpuOf(pid: number): number {
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
     return (Number(fields[11]) + Number(fields[12])) / 100;

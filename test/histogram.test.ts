@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { levelCounts } from '../src/image/level-counts.js';
 import type { HistogramData } from '../src/ops/histogram.js';
 import { CORPUS, FIXTURES, photo, runPipeline, synthetic, toPng } from './helpers.js';
 
@@ -59,5 +60,23 @@ describe('histogram', () => {
     const got = await histogramOf(join(CORPUS, 'odd', 'chessboard_GRAY_U16.tif'));
     const gray = (got.channels as { gray: number[] }).gray;
     assert.equal(gray.reduce((a, b) => a + b, 0), 200 * 200);
+  });
+});
+
+describe('level counting', () => {
+  it('matches a byte-by-byte count for 1 to 4 channels, any length and any alignment', () => {
+    let seed = 7;
+    const random = () => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed & 0xff; };
+    for (const channels of [1, 2, 3, 4]) {
+      for (const pixels of [0, 1, 5, 4096, 4099]) {
+        for (const offset of [0, 1, 4]) {
+          const backing = new Uint8Array(offset + pixels * channels).map(random);
+          const data = backing.subarray(offset);
+          const expected = Array.from({ length: channels }, () => new Array(256).fill(0));
+          for (let i = 0; i < data.length; i++) expected[i % channels][data[i]]++;
+          assert.deepEqual(levelCounts(data, channels).map((c) => [...c]), expected, `${channels} channels, ${pixels} pixels, offset ${offset}`);
+        }
+      }
+    }
   });
 });

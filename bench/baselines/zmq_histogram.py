@@ -4,10 +4,11 @@ processes that compute a Pillow histogram of raw RGB bytes, and clients that dec
 themselves and send the raw pixels, each waiting for its answer before the next (REQ/REP).
 
 usage: zmq_histogram.py <image.png> <clients> <requests per client> <workers>
-prints JSON: requests, ok, errors, wallS, requestsPerSecond, latencyMs {p50, p95, p99, max, mean}
+prints JSON: requests, ok, errors, wallS, cpuS (all processes), requestsPerSecond, latencyMs {p50, p95, p99, max, mean}
 """
 import io
 import json
+import resource
 import sys
 import threading
 import time
@@ -87,13 +88,15 @@ def main():
     wall = time.perf_counter() - started
     for p in procs:
         p.terminate()
+        p.join()
+    usage = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
 
     latencies.sort()
     total = clients * per_client
     at = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 1)
     print(json.dumps({
         'clients': clients, 'requests': total, 'ok': total - errors[0], 'errors': errors[0],
-        'wallS': round(wall, 3), 'requestsPerSecond': round(total / wall, 1),
+        'wallS': round(wall, 3), 'cpuS': round(sum(u.ru_utime + u.ru_stime for u in usage), 3), 'requestsPerSecond': round(total / wall, 1),
         'latencyMs': {'p50': at(0.5), 'p95': at(0.95), 'p99': at(0.99), 'max': round(latencies[-1], 1),
                       'mean': round(sum(latencies) / len(latencies), 1)},
     }))

@@ -20,6 +20,8 @@ export interface LoadTestResult {
   /** The first few distinct failures, for the report. */
   errorSamples: string[];
   wallS: number;
+  /** CPU seconds this client process used. */
+  clientCpuS: number;
   requestsPerSecond: number;
   latencyMs: { p50: number; p95: number; p99: number; max: number; mean: number };
 }
@@ -63,6 +65,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   });
 
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   await Promise.all(Array.from({ length: options.clients }, async () => {
     for (let i = 0; i < options.requestsPerClient; i++) {
       await one();
@@ -70,6 +73,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
     }
   }));
   const wallS = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0;
@@ -77,6 +81,7 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRes
   return {
     clients: options.clients, requests: total, ok: total - errors, errors, errorSamples: [...errorSamples],
     wallS: Math.round(wallS * 1000) / 1000,
+    clientCpuS: Math.round((cpu.user + cpu.system) / 1000) / 1000,
     requestsPerSecond: Math.round((total / wallS) * 10) / 10,
     latencyMs: {
       p50: round(at(0.5)), p95: round(at(0.95)), p99: round(at(0.99)), max: round(latencies.at(-1) ?? 0),

@@ -1,3 +1,4 @@
+import { levelCounts } from '../image/level-counts.js';
 import type { AnalysisOperation } from './types.js';
 
 export interface HistogramParams {
@@ -25,17 +26,15 @@ export const histogram: AnalysisOperation<HistogramParams, HistogramData> = {
   async analyse(frame, p) {
     const { data, width, height, channels } = await frame.raw();
     const colour = channels >= 3 ? 3 : 1;
-    const counts = Array.from({ length: colour }, () => new Float64Array(p.bins));
-    const binOf = new Uint16Array(256);
-    for (let v = 0; v < 256; v++) binOf[v] = Math.floor((v * p.bins) / 256);
-    for (let c = 0; c < colour; c++) {
-      const bins = counts[c];
-      for (let i = c; i < data.length; i += channels) bins[binOf[data[i]]]++;
-    }
-    const list = counts.map((bins) => Array.from(bins));
+    const levels = levelCounts(data, channels).slice(0, colour);
+    const counts = levels.map((perLevel) => {
+      const bins = new Array<number>(p.bins).fill(0);
+      for (let v = 0; v < 256; v++) bins[Math.floor((v * p.bins) / 256)] += perLevel[v];
+      return bins;
+    });
     return {
       width, height, bins: p.bins,
-      channels: colour === 3 ? { red: list[0], green: list[1], blue: list[2] } : { gray: list[0] },
+      channels: colour === 3 ? { red: counts[0], green: counts[1], blue: counts[2] } : { gray: counts[0] },
     };
   },
 };

@@ -37,9 +37,14 @@ export class LocalEngine implements Engine {
     return 'worker' in outcome ? outcome : { ...outcome, worker: 'local' };
   }
 
-  /** Runs the processor on bytes on a pool thread; the output bytes come back as a Buffer. */
+  /**
+   * Runs the processor on bytes on a pool thread; the output bytes come back as a Buffer.
+   * Input that owns its whole memory is moved to the thread, not copied: do not read it afterwards.
+   */
   async runBytes(task: BytesTask): Promise<BytesOutcome> {
-    const outcome = await this.onThread<BytesOutcome>(task, 'processBytes');
+    const { input } = task;
+    const movable = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+    const outcome = await this.onThread<BytesOutcome>(task, 'processBytes', movable ? [input.buffer as ArrayBuffer] : undefined);
     if (!('worker' in outcome)) return { ...outcome, worker: 'local' };
     if (outcome.ok && outcome.result.kind === 'image') {
       const { data } = outcome.result;
@@ -48,9 +53,9 @@ export class LocalEngine implements Engine {
     return outcome;
   }
 
-  private async onThread<T>(task: FileTask | BytesTask, name: string): Promise<T | { ok: false; error: ErrorInfo }> {
+  private async onThread<T>(task: FileTask | BytesTask, name: string, transferList?: ArrayBuffer[]): Promise<T | { ok: false; error: ErrorInfo }> {
     try {
-      return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs), transferList });
     } catch (error) {
       const aborted = error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
       return {
