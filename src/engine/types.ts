@@ -2,6 +2,7 @@ import type { ErrorInfo } from '../errors.js';
 import type { ProcessResult, ProcessStats } from '../pipeline/process.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
 import type { Limits } from '../limits.js';
+import type { TileResult, TileTask } from '../tiling/tile-task.js';
 
 /** One unit of work: a file in, and a file out unless the pipeline yields data. */
 export interface FileTask {
@@ -30,6 +31,8 @@ export interface Engine {
   /** How many tasks are worth having in flight at once to keep it busy. */
   readonly capacity: number;
   run(task: FileTask): Promise<TaskOutcome>;
+  /** One tile of a large image (see src/tiling/); throws on failure. */
+  runTile?(task: TileTask): Promise<TileResult>;
   close(): Promise<void>;
 }
 
@@ -41,3 +44,5 @@ export interface BytesTask {
 }
 
 export type BytesOutcome = { ok: true; result: ProcessResult } | { ok: false; error: ErrorInfo };
+
+export type TileOutcome = { ok: true; result: TileResult } | { ok: false; error: ErrorInfo };

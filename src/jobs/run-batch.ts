@@ -1,12 +1,16 @@
 import type { Engine } from '../engine/types.js';
 import type { Limits } from '../limits.js';
+import type { TilingChoice } from '../tiling/choose.js';
+import type { TileRunner } from '../tiling/tile-task.js';
+import { runTiledFileTask } from '../tiling/tiled-file-task.js';
 import type { BatchJob, BatchSummary } from './batch-job.js';
 
 /**
  * Feeds a batch to an engine, keeping at most `engine.capacity` items in flight so memory stays
- * bounded whatever the batch size. One item's failure never stops the others.
+ * bounded whatever the batch size. One item's failure never stops the others. With `tiling`,
+ * an image large enough runs as tiles on the same engine, its tiles reported as job events.
  */
-export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>): Promise<BatchSummary> {
+export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>, tiling?: TilingChoice): Promise<BatchSummary> {
   job.start();
   let next = 0;
   const lane = async () => {
@@ -14,10 +18,20 @@ export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<L
       const index = next++;
       const item = job.items[index];
       job.markRunning(index);
-      job.settle(index, await engine.run({ inputPath: item.input, outputPath: item.output, spec: job.pipeline, limits }));
+      const task = { inputPath: item.input, outputPath: item.output, spec: job.pipeline, limits };
+      const tiled = tiling && engine.runTile ? await runTiledFileTask(task, runner(engine), tiling, {
+        onTile: (event) => job.emit('tile', index, event),
+        // Several large images may run at once, each with its tiles in flight: together they stay within the engine's capacity.
+        inFlight: Math.max(1, Math.min(8, Math.floor(engine.capacity / 2))),
+      }) : undefined;
+      job.settle(index, tiled ?? await engine.run(task));
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(engine.capacity, job.items.length)) }, lane));
   job.finish();
   return job.summary();
+}
+
+function runner(engine: Engine): TileRunner {
+  return { name: engine.name, capacity: engine.capacity, runTile: (task) => engine.runTile!(task) };
 }

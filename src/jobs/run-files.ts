@@ -5,6 +5,7 @@ import type { Limits } from '../limits.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { BatchJob } from './batch-job.js';
 import { runBatch } from './run-batch.js';
+import type { TilingChoice } from '../tiling/choose.js';
 
 export interface RunFilesOptions extends EngineChoice {
   inputs: string[];
@@ -13,6 +14,8 @@ export interface RunFilesOptions extends EngineChoice {
   pipeline: ValidPipeline;
   glob?: string;
   limits?: Partial<Limits>;
+  /** Large images as tiles (see src/tiling/); none given: images above 16 MP, when the pipeline allows. */
+  tiling?: TilingChoice;
   /** Called with the job before any work starts, to follow its progress. */
   onStart?: (job: BatchJob) => void;
 }
@@ -27,7 +30,7 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
     const items = inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] }));
     const job = new BatchJob(items, options.pipeline.spec, engine.name);
     options.onStart?.(job);
-    await runBatch(engine, job, options.limits);
+    await runBatch(engine, job, options.limits, options.tiling ?? {});
     return job;
   } finally {
     await engine.close();

@@ -24,13 +24,14 @@ export function planTiling(pipeline: ValidPipeline): TilePlanResult {
     if (step.op.kind === 'analysis') return { where, kind: 'whole' as const, reason: `${step.op.name} yields data about the whole image` };
     return { where, ...step.op.tiling(step.params) };
   });
+  const whole = rules.find((rule) => rule.kind === 'whole');
+  if (whole?.kind === 'whole') return { ok: false, reason: `${whole.where}: ${whole.reason}` };
   const tiledAt = rules.flatMap((rule, i) => (rule.kind === 'local' || rule.kind === 'mean-grey' ? [i] : []));
-  if (tiledAt.length === 0) return { ok: false, reason: 'no step works on tiles (only geometry or whole-image steps)' };
+  if (tiledAt.length === 0) return { ok: false, reason: 'no step works on tiles (only geometry or placed steps)' };
   const first = tiledAt[0];
   const last = tiledAt[tiledAt.length - 1];
 
   for (const [i, rule] of rules.entries()) {
-    if (rule.kind === 'whole') return { ok: false, reason: `${rule.where}: ${rule.reason}` };
     if (i < first && rule.kind === 'placed') {
       return { ok: false, reason: `${rule.where}: a watermark before the tiled steps would be cut by the tiles; put it after them` };
     }

@@ -1,13 +1,13 @@
 import { ImgfleetError } from '../errors.js';
-import { decodeError, open, probe } from '../image/decode.js';
+import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
-import { Frame } from '../image/frame.js';
+import { Frame, type RawImage } from '../image/frame.js';
 import { resolveLimits } from '../limits.js';
 import type { OpContext } from '../ops/types.js';
-import { checkPlannedSizes, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats } from '../pipeline/process.js';
-import type { ValidPipeline, ValidStep } from '../pipeline/spec.js';
+import { checkPlannedSizes, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
+import type { PipelineSpec, ValidPipeline, ValidStep } from '../pipeline/spec.js';
 import { tileGrid, type Tile } from './grid.js';
-import { planTiling } from './plan.js';
+import { planTiling, type TilePlan } from './plan.js';
 import { RawFile } from './raw-file.js';
 import { Stitcher } from './stitch.js';
 import { runTile, type TileRunner } from './tile-task.js';
@@ -28,6 +28,8 @@ export interface TiledProcessOptions extends ProcessOptions {
   runner?: TileRunner;
   /** Tile side in pixels, before the halo is added. @defaultValue 2048 */
   tileSize?: number;
+  /** Tiles in flight at once; each holds its pixels in memory (and in Redis on a cluster). @defaultValue the runner's capacity, at most 8 */
+  inFlight?: number;
   onTile?: (event: TileEvent) => void;
 }
 
@@ -40,59 +42,9 @@ const CALLING_THREAD: TileRunner = { name: 'main', capacity: 1, runTile };
  */
 export async function processTiled(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
-  const limits = resolveLimits(options.limits);
-  const planned = planTiling(pipeline);
-  if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
-  const { plan } = planned;
-  const header = await probe(input, limits);
-  checkPlannedSizes(header, pipeline, limits);
-  const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
-  const runner = options.runner ?? CALLING_THREAD;
-  const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
-  const stats: ProcessStats = {
-    input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
-    path: 'libvips', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
-    tiles: { count: 0, size: tileSize, halo: plan.halo, workers: {} },
-  };
-
   try {
-    let t0 = performance.now();
-    const source = await RawFile.write(await applySteps(open(input, header, limits), plan.before, ctx));
-    let stitched;
-    try {
-      stats.steps.push({ op: plan.before.length > 0 ? `decode+${plan.before.map((s) => s.op.name).join('+')}` : 'decode', ms: performance.now() - t0 });
-      t0 = performance.now();
-      const tiles = tileGrid(source.width, source.height, tileSize, plan.halo);
-      stats.tiles!.count = tiles.length;
-      const meanGrey = plan.needsMeanGrey ? source.meanGrey() : undefined;
-      const spec = { steps: pipeline.spec.steps.slice(plan.before.length, plan.before.length + plan.tiled.length) };
-      const stitcher = new Stitcher(source.width, source.height);
-      let next = 0;
-      let done = 0;
-      const lane = async () => {
-        while (next < tiles.length) {
-          const tile = tiles[next++];
-          options.onTile?.({ tile, status: 'running', done, total: tiles.length });
-          const { read } = tile;
-          const keep = { left: tile.keep.left - read.left, top: tile.keep.top - read.top, width: tile.keep.width, height: tile.keep.height };
-          const result = await runner.runTile({
-            pixels: source.read(read), width: read.width, height: read.height, channels: source.channels, keep, spec, meanGrey,
-          });
-          stitcher.place(tile.keep, result);
-          const worker = result.worker ?? runner.name;
-          stats.tiles!.workers[worker] = (stats.tiles!.workers[worker] ?? 0) + 1;
-          options.onTile?.({ tile, status: 'done', done: ++done, total: tiles.length, worker });
-        }
-      };
-      await Promise.all(Array.from({ length: Math.max(1, Math.min(runner.capacity, tiles.length)) }, lane));
-      stitched = stitcher.result();
-      stats.steps.push({ op: `tiles(${plan.tiled.map((s) => s.op.name).join('+')})`, ms: performance.now() - t0 });
-    } finally {
-      source.close();
-    }
-
-    const frame = await applySteps(Frame.fromRaw(stitched), plan.after, ctx, stats);
-    t0 = performance.now();
+    const { frame, header, stats } = await tiledFrame(input, pipeline, options, started);
+    const t0 = performance.now();
     const format = outputFormatFor(pipeline.output, header.format);
     const { data, info } = await withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) })
       .toBuffer({ resolveWithObject: true });
@@ -102,6 +54,84 @@ export async function processTiled(input: Buffer, pipeline: ValidPipeline, optio
   } catch (error) {
     throw decodeError(error);
   }
+}
+
+/** processTiled without the encoder: the output's pixels. */
+export async function processTiledToPixels(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<{ image: RawImage; stats: ProcessStats }> {
+  const started = performance.now();
+  try {
+    const { frame, stats } = await tiledFrame(input, pipeline, options, started);
+    const image = await frame.raw();
+    stats.totalMs = performance.now() - started;
+    return { image, stats };
+  } catch (error) {
+    throw decodeError(error);
+  }
+}
+
+async function tiledFrame(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions, started: number): Promise<{ frame: Frame; header: ImageHeader; stats: ProcessStats }> {
+  const limits = resolveLimits(options.limits);
+  const planned = planTiling(pipeline);
+  if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
+  const { plan } = planned;
+  const header = await probe(input, limits);
+  checkPlannedSizes(header, pipeline, limits);
+  const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
+  const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
+  const stats: ProcessStats = {
+    input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
+    path: 'libvips', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
+    tiles: { count: 0, size: tileSize, halo: plan.halo, workers: {} },
+  };
+
+  let t0 = performance.now();
+  const source = await RawFile.write(await applySteps(open(input, header, limits), plan.before, ctx));
+  let stitched: RawImage;
+  try {
+    stats.steps.push({ op: ['decode', ...plan.before.map((s) => s.op.name)].join('+'), ms: performance.now() - t0 });
+    t0 = performance.now();
+    const spec = { steps: pipeline.spec.steps.slice(plan.before.length, plan.before.length + plan.tiled.length) };
+    stitched = await runTiles(source, spec, plan, tileSize, options, stats.tiles!);
+    stats.steps.push({ op: `tiles(${plan.tiled.map((s) => s.op.name).join('+')})`, ms: performance.now() - t0 });
+  } finally {
+    source.close();
+  }
+  const frame = await applySteps(Frame.fromRaw(stitched), plan.after, ctx, stats);
+  return { frame, header, stats };
+}
+
+/** Fans the tiles out to the runner, a bounded number at a time, and stitches what comes back. */
+async function runTiles(
+  source: RawFile, spec: PipelineSpec, plan: TilePlan, tileSize: number, options: TiledProcessOptions, stats: TilingStats,
+): Promise<RawImage> {
+  const runner = options.runner ?? CALLING_THREAD;
+  const tiles = tileGrid(source.width, source.height, tileSize, plan.halo);
+  stats.count = tiles.length;
+  const meanGrey = plan.needsMeanGrey ? source.meanGrey() : undefined;
+  const stitcher = new Stitcher(source.width, source.height);
+  let next = 0;
+  let done = 0;
+  let failed = false;
+  const lane = async () => {
+    while (next < tiles.length && !failed) {
+      const tile = tiles[next++];
+      options.onTile?.({ tile, status: 'running', done, total: tiles.length });
+      const { read } = tile;
+      const keep = { left: tile.keep.left - read.left, top: tile.keep.top - read.top, width: tile.keep.width, height: tile.keep.height };
+      const task = { pixels: source.read(read), width: read.width, height: read.height, channels: source.channels, keep, spec, meanGrey };
+      const result = await runner.runTile(task).catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
+      stitcher.place(tile.keep, result);
+      const worker = result.worker ?? runner.name;
+      stats.workers[worker] = (stats.workers[worker] ?? 0) + 1;
+      options.onTile?.({ tile, status: 'done', done: ++done, total: tiles.length, worker });
+    }
+  };
+  const lanes = options.inFlight ?? Math.min(runner.capacity, 8);
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, tiles.length)) }, lane));
+  return stitcher.result();
 }
 
 async function applySteps(frame: Frame, steps: ValidStep[], ctx: OpContext, stats?: ProcessStats): Promise<Frame> {

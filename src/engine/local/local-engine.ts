@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
-import { toErrorInfo, type ErrorInfo } from '../../errors.js';
+import { fromErrorInfo, toErrorInfo, type ErrorInfo } from '../../errors.js';
+import type { TileResult, TileTask } from '../../tiling/tile-task.js';
 import { defaultThreads } from '../tuning.js';
-import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
+import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome, TileOutcome } from '../types.js';
 
 export interface LocalEngineOptions {
   /** Worker threads. @defaultValue the machine's cores */
@@ -47,9 +48,18 @@ export class LocalEngine implements Engine {
     return outcome;
   }
 
-  private async onThread<T>(task: FileTask | BytesTask, name: string): Promise<T | { ok: false; error: ErrorInfo }> {
+  /** Runs one tile on a pool thread; pixels that own their memory are moved there, not copied. */
+  async runTile(task: TileTask): Promise<TileResult> {
+    const { buffer, byteLength } = task.pixels;
+    const transferList = buffer instanceof ArrayBuffer && buffer.byteLength === byteLength ? [buffer] : undefined;
+    const outcome = await this.onThread<TileOutcome>(task, 'processTile', transferList);
+    if (!outcome.ok) throw fromErrorInfo(outcome.error);
+    return outcome.result;
+  }
+
+  private async onThread<T>(task: FileTask | BytesTask | TileTask, name: string, transferList?: ArrayBuffer[]): Promise<T | { ok: false; error: ErrorInfo }> {
     try {
-      return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs) });
+      return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs), transferList });
     } catch (error) {
       const aborted = error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
       return {
