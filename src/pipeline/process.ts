@@ -42,6 +42,8 @@ export interface TilingStats {
   halo: number;
   /** Tiles done by each worker. */
   workers: Record<string, number>;
+  /** Tiles that had to run again (a worker died or a transient fault). */
+  rerun: number;
 }
 
 export type ProcessResult =

@@ -81,7 +81,7 @@ async function tiledFrame(input: Buffer, pipeline: ValidPipeline, options: Tiled
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
     path: 'libvips', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
-    tiles: { count: 0, size: tileSize, halo: plan.halo, workers: {} },
+    tiles: { count: 0, size: tileSize, halo: plan.halo, workers: {}, rerun: 0 },
   };
 
   let t0 = performance.now();
@@ -126,6 +126,7 @@ async function runTiles(
       stitcher.place(tile.keep, result);
       const worker = result.worker ?? runner.name;
       stats.workers[worker] = (stats.workers[worker] ?? 0) + 1;
+      if ((result.attempts ?? 1) > 1) stats.rerun++;
       options.onTile?.({ tile, status: 'done', done: ++done, total: tiles.length, worker });
     }
   };

@@ -22,6 +22,8 @@ export interface TileTask {
 export interface TileResult {
   /** Who ran it, when the runner knows. */
   worker?: string;
+  /** Which run of the tile this was, on a queue that retries (1 unless it had to run again). */
+  attempts?: number;
   pixels: Uint8Array;
   width: number;
   height: number;

@@ -211,7 +211,7 @@ export class ClusterEngine implements Engine {
       }
       const kept = await this.blobs.get(output);
       if (!kept) throw new ImgfleetError('INTERNAL', 'a tile result expired from Redis before it was read');
-      return { pixels: kept, width: result.width, height: result.height, channels: result.channels, worker: result.worker };
+      return { pixels: kept, width: result.width, height: result.height, channels: result.channels, worker: result.worker, attempts: result.attempts };
     } finally {
       await this.blobs.delete(input, output).catch(() => {});
     }

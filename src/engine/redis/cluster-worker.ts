@@ -84,7 +84,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       }
       await blobs.put(job.data.output.blob, result.pixels);
       registry.info.done++;
-      return { width: result.width, height: result.height, channels: result.channels, worker: name, attempts: job.attemptsMade + 1 };
+      // A run taken back from a dead worker counts as an attempt too, though BullMQ counts it apart.
+      return { width: result.width, height: result.height, channels: result.channels, worker: name, attempts: job.attemptsMade + job.stalledCounter + 1 };
     } catch (error) {
       registry.info.failed++;
       throw error;
