@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -122,6 +123,24 @@ describe('tiling: tiled equals untiled on the 14.7 MP photo', () => {
     assert.equal(stats.tiles?.count, 1);
     assert.deepEqual(events.map((e) => `${e.status} ${e.done}/${e.total}`), ['running 0/1', 'done 1/1']);
     assert.ok(maxDifference(image, await untiled(input, p)) <= 1);
+  });
+});
+
+describe('tiling: every input mode', () => {
+  it('16-bit, palette, 1-bit, RGBA, grey + alpha and GIF inputs tile like they run whole', async () => {
+    const odd = join(CORPUS, 'odd');
+    // multipage_rgb.tif is unreadable by design (see inputs.test.ts).
+    const inputs = await Promise.all(readdirSync(odd).filter((name) => name !== 'multipage_rgb.tif').map((name) => readFile(join(odd, name))));
+    const greyAlpha = sharp(Buffer.from(Array.from({ length: 150 * 100 * 2 }, (_, i) => (i * 37) % 251)), { raw: { width: 150, height: 100, channels: 2 } });
+    inputs.push(await greyAlpha.png().toBuffer());
+    for (const [i, input] of inputs.entries()) {
+      for (const text of ['blur:2,edges', 'sharpen,negate']) {
+        const p = pipeline(text);
+        const { image } = await processTiledToPixels(input, p, { tileSize: 37 });
+        const reference = await untiled(input, p);
+        assert.ok(maxDifference(image, reference) <= 1, `input ${i}, ${text}: ${maxDifference(image, reference)}`);
+      }
+    }
   });
 });
 

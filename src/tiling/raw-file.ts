@@ -7,9 +7,13 @@ import { luma } from '../image/pixels.js';
 import { roundedMean } from '../ops/contrast.js';
 import type { Rect } from './grid.js';
 
-/** The libvips native format: a 64-byte header, then the pixels uncompressed, then metadata. */
+/**
+ * The libvips native format: a 64-byte header (magic, width, height, bands, bits, band format,
+ * coding, … as 32-bit words), then the pixels uncompressed, then metadata.
+ */
 const VIPS_HEADER_BYTES = 64;
 const VIPS_UCHAR = 0;
+const VIPS_NOT_CODED = 0;
 
 /**
  * A decoded image kept on disk, so that the submitter reads tiles from it without holding the
@@ -35,7 +39,7 @@ export class RawFile {
       const header = Buffer.alloc(VIPS_HEADER_BYTES);
       readSync(fd, header, 0, VIPS_HEADER_BYTES, 0);
       const plain = header.readInt32LE(4) === info.width && header.readInt32LE(8) === info.height
-        && header.readInt32LE(12) === frame.channels && header.readInt32LE(16) === VIPS_UCHAR;
+        && header.readInt32LE(12) === frame.channels && header.readInt32LE(20) === VIPS_UCHAR && header.readInt32LE(24) === VIPS_NOT_CODED;
       if (plain) return new RawFile(dir, fd, VIPS_HEADER_BYTES, info.width, info.height, frame.channels);
       closeSync(fd);
       // Anything libvips does not write as plain 8-bit bands (16-bit input, grey with alpha) goes through memory once.
