@@ -211,7 +211,10 @@ async function main(): Promise<void> {
     measurements: best,
     ratios: ratios(best),
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
-    ...(previous ? { previousDate: previous.previousDate ?? previous.date } : {}),
+    ...(previous ? {
+      previousDate: previous.previousDate ?? previous.date,
+      previousMachine: previous.previousMachine ?? previous.machine,
+    } : {}),
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, 'results.md'), markdownTable(results));
@@ -221,7 +224,9 @@ async function main(): Promise<void> {
 
 interface PreviousResults {
   date: string;
+  machine: { cores: number; cpu?: string; node: string };
   previousDate?: string;
+  previousMachine?: { cores: number; cpu?: string; node: string };
   workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
   measurements: Measurement[];
   quality: Awaited<ReturnType<typeof w1Quality>>;

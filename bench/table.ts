@@ -2,6 +2,10 @@ import type { Measurement } from './run.js';
 
 interface Results {
   date: string;
+  /** With --only: when the rows kept from the previous results were measured. */
+  previousDate?: string;
+  previousMachine?: { cores: number; cpu?: string; node: string };
+  args?: { only?: string };
   machine: { cores: number; cpu?: string; node: string };
   workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
   measurements: Measurement[];
@@ -11,7 +15,11 @@ interface Results {
 
 export function markdownTable(results: Results): string {
   const lines = [
-    `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}.`,
+    `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}`
+      + (results.previousDate && results.args?.only
+        ? ` (${results.args.only} only; the other rows are from the run of ${results.previousDate.slice(0, 16).replace('T', ' ')} UTC`
+          + `${results.previousMachine?.cpu ? ` on ${results.previousMachine.cpu}` : ''}).`
+        : '.'),
     '',
     '| workload | variant | images | img/s | CPU ms / image | peak RSS (MiB) | Redis peak (MiB) | reference is |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
