@@ -16,7 +16,7 @@ import { chooseTileSize } from '../src/tiling/choose.js';
 import { tileGrid } from '../src/tiling/grid.js';
 import { planTiling } from '../src/tiling/plan.js';
 import { processTiledToPixels, type TileEvent } from '../src/tiling/run-tiled.js';
-import { CORPUS, maxDifference } from './helpers.js';
+import { cli, CORPUS, decode, maxDifference, tempDir } from './helpers.js';
 
 const LARGE = join(CORPUS, 'large', 'volna-5120x2880.jpg');
 const BIG_LIMITS = { maxInputPixels: 200_000_000, maxOutputPixels: 200_000_000 };
@@ -123,6 +123,29 @@ describe('tiling: tiled equals untiled on the 14.7 MP photo', () => {
     assert.equal(stats.tiles?.count, 1);
     assert.deepEqual(events.map((e) => `${e.status} ${e.done}/${e.total}`), ['running 0/1', 'done 1/1']);
     assert.ok(maxDifference(image, await untiled(input, p)) <= 1);
+  });
+});
+
+describe('tiling: the command line', () => {
+  it('process --tile writes what the whole run writes, and names the tiles', async (t) => {
+    const dir = tempDir(t);
+    const tiled = await cli(['process', LARGE, '-p', 'blur:4,resize:800,output:png', '--tile', '1500', '-o', join(dir, 'tiled.png')]);
+    assert.equal(tiled.status, 0, tiled.stderr);
+    assert.match(tiled.stdout, /as 8 tiles of 1500 px \(halo 13 px\)/);
+    const whole = await cli(['process', LARGE, '-p', 'blur:4,resize:800,output:png', '-o', join(dir, 'whole.png')]);
+    assert.equal(whole.status, 0, whole.stderr);
+    assert.equal(maxDifference(await decode(join(dir, 'tiled.png')), await decode(join(dir, 'whole.png'))), 0);
+  });
+
+  it('run --tile-threshold tiles the large image of a batch; --tile refuses Canny with the reason', async (t) => {
+    const dir = tempDir(t);
+    const run = await cli(['run', LARGE, '-o', join(dir, 'out'), '-p', 'edges', '--tile-threshold', '10', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const [item] = JSON.parse(run.stdout).items;
+    assert.equal(item.stats.tiles.count, 3 * 2);
+    const refused = await cli(['process', LARGE, '-p', 'edges:canny', '--tile', '1000', '-o', join(dir, 'x.png')]);
+    assert.equal(refused.status, 2);
+    assert.match(refused.stderr, /cannot run on tiles: steps\[0\] \(edges\): edges:canny .*hysteresis/);
   });
 });
 

@@ -5,7 +5,7 @@ import type { Limits } from '../limits.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { BatchJob } from './batch-job.js';
 import { runBatch } from './run-batch.js';
-import type { TilingChoice } from '../tiling/choose.js';
+import { checkTileable, type TilingChoice } from '../tiling/choose.js';
 
 export interface RunFilesOptions extends EngineChoice {
   inputs: string[];
@@ -23,6 +23,7 @@ export interface RunFilesOptions extends EngineChoice {
 /** Everything `imgfleet run` does between parsing its arguments and printing the result. */
 export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
   if (!options.pipeline.yieldsData && !options.outDir) throw new ImgfleetError('BAD_USAGE', 'an output folder is required');
+  if (options.tiling) checkTileable(options.pipeline, options.tiling);
   const inputs = await collectInputs(options.inputs, options.glob);
   const outputs = options.pipeline.yieldsData || !options.outDir ? [] : planOutputs(inputs, options.outDir, options.pipeline.output.format);
   const engine = await createEngine(options);

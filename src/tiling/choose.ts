@@ -16,13 +16,17 @@ export interface TilingChoice {
 
 export const DEFAULT_TILE_THRESHOLD = 16_000_000;
 
+/** Fails before any image is read when tiles were asked for and the pipeline cannot run on them. */
+export function checkTileable(pipeline: ValidPipeline, choice: TilingChoice): void {
+  const planned = planTiling(pipeline);
+  if (choice.tileSize !== undefined && !planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
+}
+
 /** The tile size to run an image of `size` with, or undefined to run it whole. */
 export function chooseTileSize(size: Size, pipeline: ValidPipeline, choice: TilingChoice): number | undefined {
+  checkTileable(pipeline, choice);
+  if (choice.tileSize !== undefined) return choice.tileSize;
   const planned = planTiling(pipeline);
-  if (choice.tileSize !== undefined) {
-    if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
-    return choice.tileSize;
-  }
   if (!planned.ok) return undefined;
   // The filters see the image after the geometry before them: a downscale first may leave little to tile.
   let seen = size;

@@ -9,6 +9,7 @@ import { LocalEngine } from '../../engine/local/local-engine.js';
 import { defaultThreads } from '../../engine/tuning.js';
 import type { Engine, FileTask, TaskOutcome } from '../../engine/types.js';
 import type { TileRunner } from '../../tiling/tile-task.js';
+import { checkTileable } from '../../tiling/choose.js';
 import { runTiledFileTask } from '../../tiling/tiled-file-task.js';
 import { showTileProgress } from '../progress.js';
 import {
@@ -35,6 +36,7 @@ export function processCommand(): Command {
     .action(async (image: string, options: ProcessOptions) => {
       const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
+      checkTileable(pipeline, tilingChoice(options));
       // One image: the calling thread is quicker than starting a pool; on a cluster it goes ahead of batches.
       const engine = await createEngine({ sequential: true, redis: options.redis, sharedFs: options.sharedFs, priority: 1 });
       const task = { inputPath: image, outputPath: options.output, spec: pipeline.spec };
