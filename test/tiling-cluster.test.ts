@@ -27,7 +27,8 @@ describe('tiling on the cluster', () => {
     const pipeline = validatePipeline(parsePipelineText('blur:10,edges'));
     let killed = false;
     const { image, stats } = await processTiledToPixels(input, pipeline, {
-      runner: engine, tileSize: 1000,
+      // More tiles in flight than threads, so a worker always holds one when the other's result comes in.
+      runner: engine, tileSize: 1000, inFlight: 6,
       onTile: (event) => {
         if (!killed && event.status === 'done' && event.done >= 3) {
           killed = true;

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -135,6 +135,19 @@ describe('tiling: the command line', () => {
     const whole = await cli(['process', LARGE, '-p', 'blur:4,resize:800,output:png', '-o', join(dir, 'whole.png')]);
     assert.equal(whole.status, 0, whole.stderr);
     assert.equal(maxDifference(await decode(join(dir, 'tiled.png')), await decode(join(dir, 'whole.png'))), 0);
+  });
+
+  it('run takes large images in turns beside the small ones, each tiled, none lost', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    for (const name of ['a.jpg', 'b.jpg', 'c.jpg']) symlinkSync(LARGE, join(input, name));
+    for (const name of ['astronaut.png', 'coffee.png', 'rocket.jpg', 'chelsea.png']) symlinkSync(join(CORPUS, 'photos', name), join(input, name));
+    const run = await cli(['run', input, '-o', join(dir, 'out'), '-p', 'sharpen,resize:600', '--tile-threshold', '1', '--json']);
+    assert.equal(run.status, 0, run.stderr);
+    const items = JSON.parse(run.stdout).items as Array<{ status: string; stats: { tiles?: { count: number } } }>;
+    assert.deepEqual(items.map((i) => i.status), Array(7).fill('done'));
+    assert.equal(items.filter((i) => i.stats.tiles?.count === 3 * 2).length, 3);
   });
 
   it('run --tile-threshold tiles the large image of a batch; --tile refuses Canny with the reason', async (t) => {

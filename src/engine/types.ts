@@ -33,6 +33,8 @@ export interface Engine {
   run(task: FileTask): Promise<TaskOutcome>;
   /** One tile of a large image (see src/tiling/); throws on failure. */
   runTile?(task: TileTask): Promise<TileResult>;
+  /** Tiles that keep it busy right now, when it knows better than `capacity`. */
+  tileCapacity?(): Promise<number>;
   close(): Promise<void>;
 }
 

@@ -13,6 +13,13 @@ import type { BatchJob, BatchSummary } from './batch-job.js';
 export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>, tiling?: TilingChoice): Promise<BatchSummary> {
   job.start();
   let next = 0;
+  // Large images take turns: the tiles of one already fill the engine, and each holds a full-size output.
+  let turns: Promise<unknown> = Promise.resolve();
+  const turn = <T>(run: () => Promise<T>): Promise<T> => {
+    const result = turns.then(run);
+    turns = result.catch(() => {});
+    return result;
+  };
   const lane = async () => {
     while (next < job.items.length) {
       const index = next++;
@@ -20,9 +27,7 @@ export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<L
       job.markRunning(index);
       const task = { inputPath: item.input, outputPath: item.output, spec: job.pipeline, limits };
       const tiled = tiling && engine.runTile ? await runTiledFileTask(task, runner(engine), tiling, {
-        onTile: (event) => job.emit('tile', index, event),
-        // Several large images may run at once, each with its tiles in flight: together they stay within the engine's capacity.
-        inFlight: Math.max(1, Math.min(8, Math.floor(engine.capacity / 2))),
+        onTile: (event) => job.emit('tile', index, event), turn,
       }) : undefined;
       job.settle(index, tiled ?? await engine.run(task));
     }
@@ -33,5 +38,6 @@ export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<L
 }
 
 function runner(engine: Engine): TileRunner {
-  return { name: engine.name, capacity: engine.capacity, runTile: (task) => engine.runTile!(task) };
+  const tileCapacity = engine.tileCapacity?.bind(engine);
+  return { name: engine.name, capacity: engine.capacity, tileCapacity, runTile: (task) => engine.runTile!(task) };
 }

@@ -13,6 +13,7 @@ import { Stitcher } from './stitch.js';
 import { runTile, type TileRunner } from './tile-task.js';
 
 export const DEFAULT_TILE_SIZE = 2048;
+const MAX_IN_FLIGHT = 8;
 
 export interface TileEvent {
   tile: Tile;
@@ -28,7 +29,10 @@ export interface TiledProcessOptions extends ProcessOptions {
   runner?: TileRunner;
   /** Tile side in pixels, before the halo is added. @defaultValue 2048 */
   tileSize?: number;
-  /** Tiles in flight at once; each holds its pixels in memory (and in Redis on a cluster). @defaultValue the runner's capacity, at most 8 */
+  /**
+   * Tiles in flight at once; each holds its pixels in memory (and in Redis on a cluster), so
+   * more than keeps the runner busy only costs memory. @defaultValue the runner's tile capacity, at most 8
+   */
   inFlight?: number;
   onTile?: (event: TileEvent) => void;
 }
@@ -130,7 +134,7 @@ async function runTiles(
       options.onTile?.({ tile, status: 'done', done: ++done, total: tiles.length, worker });
     }
   };
-  const lanes = options.inFlight ?? Math.min(runner.capacity, 8);
+  const lanes = options.inFlight ?? Math.min(await runner.tileCapacity?.() ?? runner.capacity, MAX_IN_FLIGHT);
   await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, tiles.length)) }, lane));
   return stitcher.result();
 }

@@ -35,6 +35,8 @@ export interface TileRunner {
   readonly name: string;
   /** Tiles worth having in flight at once. */
   readonly capacity: number;
+  /** Tiles that keep it busy right now, when it knows better than `capacity` (a cluster counts its live threads). */
+  tileCapacity?(): Promise<number>;
   runTile(task: TileTask): Promise<TileResult>;
 }
 

@@ -65,7 +65,7 @@ export function processCommand(): Command {
 async function runOne(engine: Engine, task: FileTask, options: ProcessOptions): Promise<TaskOutcome> {
   let pool: LocalEngine | undefined;
   const runner: TileRunner = options.redis
-    ? { name: engine.name, capacity: engine.capacity, runTile: (t) => engine.runTile!(t) }
+    ? { name: engine.name, capacity: engine.capacity, tileCapacity: engine.tileCapacity?.bind(engine), runTile: (t) => engine.runTile!(t) }
     : { name: 'local', capacity: 2 * defaultThreads(), runTile: (t) => (pool ??= new LocalEngine()).runTile(t) };
   const progress = interactive(options.json) ? showTileProgress() : undefined;
   try {

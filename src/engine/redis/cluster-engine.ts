@@ -217,6 +217,12 @@ export class ClusterEngine implements Engine {
     }
   }
 
+  /** One tile per live worker thread, and one more waiting, so no thread idles between tiles. */
+  async tileCapacity(): Promise<number> {
+    const threads = (await this.workers()).reduce((sum, w) => sum + w.concurrency, 0);
+    return Math.max(1, Math.min(threads + 1, this.capacity));
+  }
+
   /** The same queue, typed for tile jobs. */
   private get tiles(): Queue<TileJobData, TileJobResult> {
     return this.queue as unknown as Queue<TileJobData, TileJobResult>;
