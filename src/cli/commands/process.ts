@@ -66,7 +66,7 @@ async function runOne(engine: Engine, task: FileTask, options: ProcessOptions): 
   let pool: LocalEngine | undefined;
   const runner: TileRunner = options.redis
     ? { name: engine.name, capacity: engine.capacity, tileCapacity: engine.tileCapacity?.bind(engine), runTile: (t) => engine.runTile!(t) }
-    : { name: 'local', capacity: 2 * defaultThreads(), runTile: (t) => (pool ??= new LocalEngine()).runTile(t) };
+    : { name: 'local', capacity: 2 * defaultThreads(), tileCapacity: async () => defaultThreads() + 1, runTile: (t) => (pool ??= new LocalEngine()).runTile(t) };
   const progress = interactive(options.json) ? showTileProgress() : undefined;
   try {
     const tiled = await runTiledFileTask(task, runner, tilingChoice(options), { onTile: progress?.onTile });

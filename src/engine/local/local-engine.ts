@@ -17,11 +17,13 @@ export interface LocalEngineOptions {
 export class LocalEngine implements Engine {
   readonly name = 'local';
   readonly capacity: number;
+  private readonly threads: number;
   private readonly pool: Piscina;
   private readonly timeoutMs: number;
 
   constructor(options: LocalEngineOptions = {}) {
     const threads = options.threads ?? defaultThreads();
+    this.threads = threads;
     this.capacity = threads * 2;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.pool = new Piscina({
@@ -46,6 +48,11 @@ export class LocalEngine implements Engine {
       outcome.result.data = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
     }
     return outcome;
+  }
+
+  /** One tile per thread and one more waiting: more would only hold pixels in memory. */
+  async tileCapacity(): Promise<number> {
+    return this.threads + 1;
   }
 
   /** Runs one tile on a pool thread; pixels that own their memory are moved there, not copied. */
