@@ -9,6 +9,7 @@ import { readJpegHeader } from '../image/jpeg-header.js';
 import { DEFAULT_LIMITS } from '../limits.js';
 import { validatePipeline } from '../pipeline/validate.js';
 import { chooseTileSize, type TilingChoice } from './choose.js';
+import { planTiling } from './plan.js';
 import type { ProcessResult } from '../pipeline/process.js';
 import { processTiled, type TiledProcessOptions } from './run-tiled.js';
 import type { TileRunner } from './tile-task.js';
@@ -28,6 +29,8 @@ export async function runTiledFileTask(
   try {
     const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
     if (pipeline.yieldsData) return undefined;
+    // A pipeline with nothing to tile (a plain resize) never needs the header read.
+    if (choice.tileSize === undefined && !planTiling(pipeline).ok) return undefined;
     const size = await headerSize(task.inputPath);
     if (!size) return undefined;
     const tileSize = chooseTileSize(size, pipeline, choice);
