@@ -3,7 +3,10 @@ import type { Measurement } from './run.js';
 const PALETTE = ['#8da2fb', '#3e63dd', '#e5484d', '#30a46c', '#f5a524', '#7c66dc'];
 
 /** A grouped bar chart of images per second: one group per workload, one bar per variant. */
-export function chartSvg(results: { workloads: { id: string }[]; measurements: Measurement[] }): string {
+export function chartSvg(all: { workloads: { id: string; single?: boolean }[]; measurements: Measurement[] }): string {
+  // A workload of one image is told by its time, in the table, not by images per second.
+  const workloads = all.workloads.filter((w) => !w.single);
+  const results = { workloads, measurements: all.measurements.filter((m) => workloads.some((w) => w.id === m.workload)) };
   const variants = [...new Set(results.measurements.map((m) => m.variant))];
   const groups = results.workloads.map((w) => w.id);
   const max = Math.max(1, ...results.measurements.map((m) => m.imagesPerSecond));

@@ -15,6 +15,8 @@ export interface BenchCluster {
   /** CPU seconds used so far by Redis and the workers. */
   cpuSeconds(): number;
   redisPeakMiB(): Promise<number>;
+  /** Peak resident memory of each worker process so far. */
+  workerPeakRssMiB(): number[];
   stop(): Promise<void>;
 }
 
@@ -34,6 +36,7 @@ export async function startBenchCluster(bin: string, workers: number, threadsEac
   return {
     url,
     cpuSeconds: () => children.reduce((sum, c) => sum + cpuOf(c.pid!), 0),
+    workerPeakRssMiB: () => children.slice(1).map((c) => peakRssOf(c.pid!)),
     async redisPeakMiB() {
       const redis = new Redis(url);
       const info = await redis.info('memory');
@@ -48,6 +51,15 @@ export async function startBenchCluster(bin: string, workers: number, threadsEac
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** VmHWM of a live process, from /proc, in MiB. */
+function peakRssOf(pid: number): number {
+  try {
+    return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+  } catch {
+    return 0;
+  }
 }
 
 /** utime + stime of a live process, from /proc, in seconds. */

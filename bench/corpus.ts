@@ -3,7 +3,7 @@
  * same files, byte for byte.
  */
 import { existsSync, readdirSync } from 'node:fs';
-import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
@@ -87,5 +87,20 @@ export async function ensureTinyCorpus(root: string, count: number): Promise<str
     const pixels = Buffer.from(Array.from({ length: 16 * 16 * 3 }, () => Math.floor(random() * 256)));
     await writeFile(join(dir, `${String(i).padStart(5, '0')}.png`), await sharp(pixels, { raw: { width: 16, height: 16, channels: 3 } }).png().toBuffer());
   }
+  return dir;
+}
+
+/**
+ * A folder holding one 100 MP JPEG (13333×7500): the 14.7 MP photo of the shared corpus,
+ * scaled up with libvips, so the same every time.
+ */
+export async function ensureHugeImage(source: string, root: string): Promise<string> {
+  const dir = join(root, 'huge-100mp');
+  const file = join(dir, 'huge.jpg');
+  if (existsSync(file)) return dir;
+  await mkdir(dir, { recursive: true });
+  const part = join(root, 'huge-100mp.part.jpg');
+  await sharp(source).resize(13_333, 7500, { fit: 'fill', kernel: 'cubic' }).jpeg({ quality: 90 }).toFile(part);
+  await rename(part, file);
   return dir;
 }

@@ -3,15 +3,17 @@
  * baselines a user would otherwise pick. Writes bench/results/{results.json,results.md,chart.svg}.
  *
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
+ *
+ * With --only, the other workloads' rows are kept from the previous results.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startBenchCluster } from './cluster.js';
-import { ensureCorpus, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
+import { ensureCorpus, ensureHugeImage, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
 import sharp from 'sharp';
 import { chartSvg } from './chart.js';
 import { w1Quality } from './quality.js';
@@ -34,6 +36,8 @@ export interface Measurement {
   peakRssMiB: number;
   /** Cluster variants: Redis' peak memory during the batch. */
   redisPeakMiB?: number;
+  /** Cluster variants: each worker process's peak resident memory. */
+  workerPeakRssMiB?: number[];
 }
 
 interface Variant {
@@ -50,6 +54,8 @@ interface Workload {
   pipeline: string;
   input: string;
   variants: Variant[];
+  /** One large image: reported by time and memory rather than images per second. */
+  single?: boolean;
 }
 
 const { values: args } = parseArgs({
@@ -82,6 +88,19 @@ function clusterVariant(pipeline: string, workers: number, sharedFs = false): Va
   };
 }
 
+/** W5: one 100 MP image, whole in one process, as tiles on the pool, and as tiles on the cluster. */
+function tilingVariants(pipeline: string): Variant[] {
+  const big = ['--max-pixels', '200000000'];
+  return [
+    { name: 'imgfleet untiled, one process', available: true, command: imgfleet(pipeline, ['--sequential', '--tile-threshold', '100000', ...big]) },
+    { name: `imgfleet tiled on the pool (${CORES} threads, tiles of 2048)`, available: true, command: imgfleet(pipeline, ['--tile', '2048', ...big]) },
+    {
+      name: 'imgfleet tiled on the cluster (2 workers × 1 thread, tiles of 2048)', available: hasRedis, clusterWorkers: 2,
+      command: (input, output, url) => imgfleet(pipeline, ['--redis', url!, '--tile', '2048', ...big])(input, output),
+    },
+  ];
+}
+
 function imgfleetVariants(pipeline: string): Variant[] {
   return [
     { name: 'imgfleet --sequential', available: true, command: imgfleet(pipeline, ['--sequential']) },
@@ -93,15 +112,19 @@ async function main(): Promise<void> {
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');
   console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);
-  const flickr = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count));
-  const large = await ensureCorpus(PHOTOS, corpusRoot, largePhotos(Number(args['large-count'])));
-  const w3Input = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['w3-count']))));
-  const scaleInput = await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['scale-count']))));
-  const tiny = await ensureTinyCorpus(corpusRoot, 1000);
+  // With --only, only the corpora of the chosen workloads are made.
+  const wanted = (...ids: string[]) => !args.only || ids.some((id) => args.only!.split(',').includes(id));
+  const flickr = wanted('W1') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count)) : '';
+  const large = wanted('W2') ? await ensureCorpus(PHOTOS, corpusRoot, largePhotos(Number(args['large-count']))) : '';
+  const w3Input = wanted('W3') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['w3-count'])))) : '';
+  const scaleInput = wanted('W1-scale') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['scale-count'])))) : '';
+  const tiny = wanted('W4') ? await ensureTinyCorpus(corpusRoot, 1000) : '';
+  const huge = wanted('W5') ? await ensureHugeImage(join(ROOT, '..', 'shared', 'corpus', 'large', 'volna-5120x2880.jpg'), corpusRoot) : '';
 
   const W1 = 'resize:512:512:fit=fill,output:jpeg:75';
   const W2 = 'resize:512:512,output:jpeg:75';
   const W3 = 'resize:400,blur:1.5,sharpen,watermark:imgfleet,output:webp:80';
+  const W5 = 'blur:10,resize:2000,output:jpeg:85';
   const workloads: Workload[] = [
     { id: 'W1', title: 'each image → exactly 512×512 JPEG (the batch resizer)', pipeline: W1, input: flickr, variants: [
       ...imgfleetVariants(W1),
@@ -125,6 +148,7 @@ async function main(): Promise<void> {
       ...imgfleetVariants(W3),
       { name: `Pillow multiprocessing (${CORES} processes)`, available: pillow, command: pil('w3') },
     ] },
+    { id: 'W5', title: 'one 100 MP JPEG (13333×7500): blur σ=10, then resize to 2000 px', pipeline: W5, input: huge, single: true, variants: tilingVariants(W5) },
   ].filter((w) => !args.only || args.only.split(',').includes(w.id));
 
   const measurements: Measurement[] = [];
@@ -141,6 +165,7 @@ async function main(): Promise<void> {
         if (cluster) {
           measured.cpuS += cluster.cpuSeconds() - clusterCpuBefore;
           measured.redisPeakMiB = await cluster.redisPeakMiB();
+          measured.workerPeakRssMiB = cluster.workerPeakRssMiB();
           await cluster.stop();
         }
         const outputs = readdirSync(output).length;
@@ -150,7 +175,7 @@ async function main(): Promise<void> {
         const m: Measurement = {
           workload: workload.id, variant: variant.name, images, outputs, wallS: measured.wallS,
           imagesPerSecond: images / measured.wallS, cpuMsPerImage: (measured.cpuS * 1000) / images, peakRssMiB: measured.maxRssMiB,
-          redisPeakMiB: measured.redisPeakMiB,
+          redisPeakMiB: measured.redisPeakMiB, workerPeakRssMiB: measured.workerPeakRssMiB,
         };
         measurements.push(m);
         console.log(`${m.workload.padEnd(8)}  ${m.variant.padEnd(40)} ${m.imagesPerSecond.toFixed(1).padStart(7)} img/s  ${m.cpuMsPerImage.toFixed(2).padStart(6)} CPU ms/img  ${m.peakRssMiB.toFixed(0).padStart(5)} MiB`);
@@ -169,21 +194,42 @@ async function main(): Promise<void> {
   ]) : [];
   for (const q of quality) console.log(`W1 quality  ${q.variant.padEnd(32)} PSNR ${q.psnrDb.toFixed(2)} dB  SSIM ${q.ssim.toFixed(4)}`);
 
-  const best = bestOf(measurements);
+  const dir = join(BENCH, 'results');
+  mkdirSync(dir, { recursive: true });
+  // With --only, the other workloads keep their rows from the previous results.
+  const previous = args.only && existsSync(join(dir, 'results.json')) ? JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as PreviousResults : undefined;
+  const ran = new Set(workloads.map((w) => w.id));
+  const best = [...(previous?.measurements.filter((m) => !ran.has(m.workload)) ?? []), ...bestOf(measurements)];
   const results = {
     date: new Date().toISOString(),
     machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version },
-    args, workloads: workloads.map(({ id, title, pipeline, input }) => ({ id, title, pipeline, images: readdirSync(input).length })),
+    args,
+    workloads: [
+      ...(previous?.workloads.filter((w) => !ran.has(w.id)) ?? []),
+      ...workloads.map(({ id, title, pipeline, input, single }) => ({ id, title, pipeline, images: readdirSync(input).length, single })),
+    ],
     measurements: best,
     ratios: ratios(best),
-    quality,
+    quality: quality.length > 0 ? quality : previous?.quality ?? [],
+    ...(previous ? {
+      previousDate: previous.previousDate ?? previous.date,
+      previousMachine: previous.previousMachine ?? previous.machine,
+    } : {}),
   };
-  const dir = join(BENCH, 'results');
-  mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(join(dir, 'results.md'), markdownTable(results));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
   console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md} and chart.svg`);
+}
+
+interface PreviousResults {
+  date: string;
+  machine: { cores: number; cpu?: string; node: string };
+  previousDate?: string;
+  previousMachine?: { cores: number; cpu?: string; node: string };
+  workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
+  measurements: Measurement[];
+  quality: Awaited<ReturnType<typeof w1Quality>>;
 }
 
 /** With --repeat, the fastest of each variant's rounds. */

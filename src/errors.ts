@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'TOO_MANY_PIXELS'
   | 'OUTPUT_TOO_LARGE'
   | 'BAD_REGION'
+  | 'NOT_TILEABLE'
   | 'TIMEOUT'
   | 'TOO_MANY_FILES'
   | 'UNAUTHORIZED'
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   TOO_MANY_PIXELS: 422,
   OUTPUT_TOO_LARGE: 422,
   BAD_REGION: 400,
+  NOT_TILEABLE: 422,
   TIMEOUT: 504,
   TOO_MANY_FILES: 413,
   UNAUTHORIZED: 401,

@@ -16,3 +16,8 @@ export { runBatch } from './jobs/run-batch.js';
 export { runFiles, type RunFilesOptions } from './jobs/run-files.js';
 export { ImgfleetError, type ErrorCode, type ErrorInfo } from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
+export { processTiled, processTiledToPixels, DEFAULT_TILE_SIZE, type TiledProcessOptions, type TileEvent } from './tiling/run-tiled.js';
+export { planTiling, type TilePlan, type TilePlanResult } from './tiling/plan.js';
+export { chooseTileSize, DEFAULT_TILE_THRESHOLD, type TilingChoice } from './tiling/choose.js';
+export type { TileRunner, TileTask, TileResult } from './tiling/tile-task.js';
+export type { TilingStats } from './pipeline/process.js';

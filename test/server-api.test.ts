@@ -166,6 +166,30 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       assert.equal((await server.app.inject({ method: 'GET', url: `/v1/jobs/${id}` })).statusCode, 404);
     });
 
+    it('POST /v1/jobs with tile: the image runs as tiles, each reported as an event; an untileable pipeline is refused', async () => {
+      const address = await listen(server);
+      // 600×400 in tiles of 256: 3 × 2 = 6 tiles.
+      const image = await toPng(synthetic(600, 400, 3, (x, y, c) => (c === 0 ? x % 256 : c === 1 ? y % 256 : 128)));
+      const form = await multipart({ pipeline: 'blur:2,output:png', tile: '256', file: { name: 'wide.png', bytes: image } });
+      const created = await fetch(`${address}/v1/jobs`, { method: 'POST', body: new Uint8Array(form.payload), headers: form.headers });
+      assert.equal(created.status, 202);
+      const { id, events } = await created.json() as { id: string; events: string };
+      const stream = await readEvents(`${address}${events}`);
+      const end = stream.at(-1)!.data;
+      assert.deepEqual(end.files[0].tiles, { done: 6, total: 6 });
+      const tileEvents = stream.filter((e) => e.event === 'tile');
+      for (const e of tileEvents) assert.equal(e.data.total, 6);
+      const file = await server.app.inject({ method: 'GET', url: `/v1/jobs/${id}/files/wide.png` });
+      assert.deepEqual([(await pixels(file.rawPayload)).width, (await pixels(file.rawPayload)).height], [600, 400]);
+
+      const refused = await server.app.inject({
+        method: 'POST', url: '/v1/jobs?tile=256',
+        ...(await multipart({ pipeline: 'edges:method=canny', file: { name: 'wide.png', bytes: image } })),
+      });
+      assert.equal(refused.statusCode, 422);
+      assert.equal(refused.json().error.code, 'NOT_TILEABLE');
+    });
+
     it('GET /v1/ops, /v1/pipeline, /healthz, /readyz, /docs, /metrics', async () => {
       const ops = (await server.app.inject({ method: 'GET', url: '/v1/ops' })).json();
       assert.ok(['resize', 'crop', 'rotate', 'flip', 'grayscale', 'threshold', 'blur', 'sharpen', 'edges', 'sepia', 'negate', 'brightness', 'contrast', 'clahe', 'watermark', 'histogram']

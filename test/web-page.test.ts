@@ -90,6 +90,26 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     await assert.doesNotReject(page.getByText('This image is damaged or cut short, so it could not be read.').waitFor());
   });
 
+  it('draws a map of the tiles while a large image runs as tiles', async (t) => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(url);
+    await page.setInputFiles('#files', [join(ROOT, '..', 'shared', 'corpus', 'large', 'volna-5120x2880.jpg')]);
+    // Small tiles with a wide halo, so that they take long enough to watch.
+    await page.getByLabel('Compact syntax (editable)').fill('blur:25,resize:800');
+    await page.getByLabel('Compact syntax (editable)').press('Enter');
+    await page.locator('li.step[data-op="blur"]').waitFor();
+    await page.getByLabel('Tile size in pixels').fill('256');
+    await page.getByRole('button', { name: 'Run pipeline' }).click();
+    await page.locator('canvas.tilemap').waitFor({ state: 'attached', timeout: 30_000 });
+    await page.locator('.result[data-status="done"]').waitFor({ timeout: 60_000 });
+    // 5120×2880 in tiles of 256: 20 × 12 = 240 tiles.
+    assert.match(await page.locator('.result .info').textContent() ?? '', /· 240 tiles/);
+    const width = await page.locator('.result img[alt$="after"]').evaluate(async (img: HTMLImageElement) => { await img.decode(); return img.naturalWidth; });
+    assert.equal(width, 800);
+  });
+
   it('fits a phone screen without sideways scrolling', async (t) => {
     const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     t.after(() => context.close());

@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
-    const usage = error instanceof ImgfleetError && (error.code === 'BAD_USAGE' || error.code === 'BAD_PIPELINE');
+    const usage = error instanceof ImgfleetError && (error.code === 'BAD_USAGE' || error.code === 'BAD_PIPELINE' || error.code === 'NOT_TILEABLE');
     console.error(`imgfleet: ${error instanceof Error ? error.message : String(error)}`);
     process.exitCode = usage ? 2 : 1;
   }

@@ -1,10 +1,36 @@
 import cliProgress from 'cli-progress';
 import type { BatchJob } from '../jobs/batch-job.js';
+import type { TileEvent } from '../tiling/run-tiled.js';
+
+/** A bar on stderr that follows the tiles of one large image; returns its event handler and a stop function. */
+export function showTileProgress(): { onTile: (event: TileEvent) => void; stop: () => void } {
+  const bar = new cliProgress.SingleBar({
+    format: '{bar} {percentage}% | {value}/{total} tiles | last on {worker}',
+    barCompleteChar: '█',
+    barIncompleteChar: '░',
+    hideCursor: true,
+    clearOnComplete: true,
+    stream: process.stderr,
+  }, cliProgress.Presets.shades_classic);
+  let started = false;
+  return {
+    onTile: (event) => {
+      if (!started) {
+        started = true;
+        bar.start(event.total, 0, { worker: '-' });
+      }
+      if (event.status === 'done') bar.update(event.done, { worker: event.worker ?? '-' });
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
 
 /** A progress bar on stderr that follows a batch and stops when every item is settled (or when the returned function is called). */
 export function showProgress(job: BatchJob, label = 'images'): () => void {
   const bar = new cliProgress.SingleBar({
-    format: `{bar} {percentage}% | {value}/{total} ${label} | {rate}/s | ETA {eta_formatted} | {failed} failed`,
+    format: `{bar} {percentage}% | {value}/{total} ${label} | {rate}/s | ETA {eta_formatted} | {failed} failed{tiles}`,
     barCompleteChar: '█',
     barIncompleteChar: '░',
     hideCursor: true,
@@ -14,12 +40,13 @@ export function showProgress(job: BatchJob, label = 'images'): () => void {
   const started = performance.now();
   let settled = 0;
   let failed = 0;
-  bar.start(job.items.length, 0, { rate: '0.0', failed: 0 });
+  bar.start(job.items.length, 0, { rate: '0.0', failed: 0, tiles: '' });
   let stopped = false;
   const stop = () => {
     if (stopped) return;
     stopped = true;
     job.off('item', onItem);
+    job.off('tile', onTile);
     bar.stop();
   };
   const onItem = (_index: number, item: { status: string }) => {
@@ -30,7 +57,12 @@ export function showProgress(job: BatchJob, label = 'images'): () => void {
     bar.update(settled, { rate: rate.toFixed(1), failed });
     if (settled === job.items.length) stop();
   };
+  // A large image runs as tiles: its tiles show beside the images.
+  const onTile = (_index: number, event: TileEvent) => {
+    bar.update({ tiles: event.done < event.total ? ` | tiles ${event.done}/${event.total}` : '' });
+  };
   job.on('item', onItem);
+  job.on('tile', onTile);
   return stop;
 }
 

@@ -3,6 +3,7 @@ import { ImgfleetError } from '../errors.js';
 import { readPipelineArgument } from '../pipeline/load.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { validatePipeline } from '../pipeline/validate.js';
+import type { TilingChoice } from '../tiling/choose.js';
 
 export function positiveInteger(text: string): number {
   const n = Number(text);
@@ -42,4 +43,20 @@ export function withClusterOptions(command: Command): Command {
   return command
     .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
     .option('--shared-fs', 'cluster mode: pass file paths instead of bytes (every worker sees the same files)');
+}
+
+/** The tiling options shared by run and process. */
+export function withTilingOptions(command: Command): Command {
+  return command
+    .option('--tile <size>', 'run each image as tiles of this many pixels a side, on the pool or the cluster (see README: Tiling)', positiveInteger)
+    .option('--tile-threshold <megapixels>', 'run images larger than this as tiles when the pipeline allows it', positiveNumber, 16);
+}
+
+export interface TilingFlags {
+  tile?: number;
+  tileThreshold: number;
+}
+
+export function tilingChoice(flags: TilingFlags): TilingChoice {
+  return { tileSize: flags.tile, thresholdPixels: flags.tileThreshold * 1e6 };
 }

@@ -3,6 +3,7 @@ import { toErrorInfo } from '../errors.js';
 import { processImage } from '../pipeline/process.js';
 import { validatePipeline } from '../pipeline/validate.js';
 import { runFileTask } from './file-task.js';
+import { runTile, type TileResult, type TileTask } from '../tiling/tile-task.js';
 import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from './types.js';
 
 /** One image at a time on the calling thread, no pool: the baseline the pool is measured against. */
@@ -22,6 +23,10 @@ export class SequentialEngine implements Engine {
     } catch (error) {
       return { ok: false, error: toErrorInfo(error), worker: this.worker };
     }
+  }
+
+  async runTile(task: TileTask): Promise<TileResult> {
+    return { ...(await runTile(task)), worker: this.worker };
   }
 
   async close(): Promise<void> {}

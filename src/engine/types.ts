@@ -2,6 +2,7 @@ import type { ErrorInfo } from '../errors.js';
 import type { ProcessResult, ProcessStats } from '../pipeline/process.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
 import type { Limits } from '../limits.js';
+import type { TileResult, TileTask } from '../tiling/tile-task.js';
 
 /** One unit of work: a file in, and a file out unless the pipeline yields data. */
 export interface FileTask {
@@ -24,6 +25,7 @@ export type TaskOutcome =
   | { ok: true; output?: OutputInfo; data?: unknown; stats: ProcessStats; worker: string; attempts?: number }
   | { ok: false; error: ErrorInfo; worker: string; attempts?: number };
 
+
 /** What runs tasks: the worker-thread pool here, a cluster elsewhere. */
 export interface Engine {
   readonly name: string;
@@ -32,6 +34,10 @@ export interface Engine {
   run(task: FileTask): Promise<TaskOutcome>;
   /** The same work on bytes in memory, for servers: the result's bytes come back. */
   runBytes(task: BytesTask): Promise<BytesOutcome>;
+  /** One tile of a large image (see src/tiling/); throws on failure. */
+  runTile?(task: TileTask): Promise<TileResult>;
+  /** Tiles that keep it busy right now, when it knows better than `capacity`. */
+  tileCapacity?(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -45,3 +51,5 @@ export interface BytesTask {
 export type BytesOutcome =
   | { ok: true; result: ProcessResult; worker: string; attempts?: number }
   | { ok: false; error: ErrorInfo; worker: string; attempts?: number };
+
+export type TileOutcome = { ok: true; result: TileResult } | { ok: false; error: ErrorInfo };

@@ -3,6 +3,7 @@ import type { ErrorInfo } from '../errors.js';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
 import type { OutputInfo, TaskOutcome } from '../engine/types.js';
+import type { TileEvent } from '../tiling/run-tiled.js';
 
 export type ItemStatus = 'queued' | 'running' | 'done' | 'failed';
 
@@ -47,6 +48,8 @@ export interface BatchReport {
 
 export interface BatchEvents {
   item: [index: number, item: ItemState];
+  /** Progress of an image that runs as tiles. */
+  tile: [index: number, event: TileEvent];
 }
 
 /**

@@ -5,6 +5,7 @@ import type { Limits } from '../limits.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { BatchJob } from './batch-job.js';
 import { runBatch } from './run-batch.js';
+import { checkTileable, type TilingChoice } from '../tiling/choose.js';
 
 export interface RunFilesOptions extends EngineChoice {
   inputs: string[];
@@ -13,6 +14,8 @@ export interface RunFilesOptions extends EngineChoice {
   pipeline: ValidPipeline;
   glob?: string;
   limits?: Partial<Limits>;
+  /** Large images as tiles (see src/tiling/); none given: images above 16 MP, when the pipeline allows. */
+  tiling?: TilingChoice;
   /** Called with the job before any work starts, to follow its progress. */
   onStart?: (job: BatchJob) => void;
 }
@@ -20,6 +23,7 @@ export interface RunFilesOptions extends EngineChoice {
 /** Everything `imgfleet run` does between parsing its arguments and printing the result. */
 export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
   if (!options.pipeline.yieldsData && !options.outDir) throw new ImgfleetError('BAD_USAGE', 'an output folder is required');
+  if (options.tiling) checkTileable(options.pipeline, options.tiling);
   const inputs = await collectInputs(options.inputs, options.glob);
   const outputs = options.pipeline.yieldsData || !options.outDir ? [] : planOutputs(inputs, options.outDir, options.pipeline.output.format);
   const engine = await createEngine(options);
@@ -27,7 +31,7 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
     const items = inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] }));
     const job = new BatchJob(items, options.pipeline.spec, engine.name);
     options.onStart?.(job);
-    await runBatch(engine, job, options.limits);
+    await runBatch(engine, job, options.limits, options.tiling ?? {});
     return job;
   } finally {
     await engine.close();

@@ -15,6 +15,7 @@ export const brightness: ImageOperation<BrightnessParams> = {
   params: {
     factor: { type: 'number', min: 0, max: 100, default: 1, description: 'brightness factor' },
   },
+  tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {
     if (p.factor === 1) return frame;
     const image = await frame.raw();

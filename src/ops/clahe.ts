@@ -16,6 +16,8 @@ export const clahe: ImageOperation<ClaheParams> = {
     height: { type: 'integer', min: 1, max: 1000, default: 8, description: 'height of the search window, in pixels' },
     maxSlope: { type: 'integer', min: 0, max: 100, default: 3, description: 'contrast limit; 0 disables it' },
   },
+  // libvips equalises each pixel by the histogram of the window centred on it.
+  tiling: (p) => ({ kind: 'local', halo: Math.ceil(Math.max(p.width, p.height) / 2) + 1 }),
   async apply(frame, p) {
     return frame.pipe((image) => image.clahe({ width: p.width, height: p.height, maxSlope: p.maxSlope }));
   },

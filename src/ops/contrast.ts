@@ -18,14 +18,25 @@ export const contrast: ImageOperation<ContrastParams> = {
   async apply(frame, p) {
     if (p.factor === 1) return frame;
     const image = await frame.raw();
-    const table = pillowBlend(meanGrey(toGreyPlane(image)), p.factor);
-    return Frame.fromRaw(mapColourSamples(image, (v) => table[v]));
+    return withMeanGrey(frame, p.factor, meanGrey(toGreyPlane(image)));
   },
+  tiling: () => ({ kind: 'mean-grey', applyWithMean: (frame, p, mean) => withMeanGrey(frame, p.factor, mean) }),
 };
+
+/** The blend toward a given mean grey: per pixel once the mean is known. */
+async function withMeanGrey(frame: Frame, factor: number, mean: number): Promise<Frame> {
+  if (factor === 1) return frame;
+  const table = pillowBlend(mean, factor);
+  return Frame.fromRaw(mapColourSamples(await frame.raw(), (v) => table[v]));
+}
 
 /** The mean of the 601 luma, rounded as Pillow's ImageEnhance.Contrast does: int(mean + 0.5). */
 export function meanGrey(grey: Uint8Array): number {
   let sum = 0;
   for (let i = 0; i < grey.length; i++) sum += grey[i];
-  return Math.trunc(sum / grey.length + 0.5);
+  return roundedMean(sum, grey.length);
+}
+
+export function roundedMean(sum: number, count: number): number {
+  return Math.trunc(sum / count + 0.5);
 }

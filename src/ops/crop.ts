@@ -20,6 +20,7 @@ export const crop: ImageOperation<CropParams> = {
     height: { type: 'integer', min: 1, required: true, description: 'region height' },
   },
   outputSize: (_input, p) => ({ width: p.width, height: p.height }),
+  tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     const size = await frame.size();
     if (p.left + p.width > size.width || p.top + p.height > size.height) {

@@ -27,6 +27,9 @@ export const edges: ImageOperation<EdgesParams> = {
     },
   },
   check: (p) => (p.low > p.high ? ['low', `must not exceed high (${p.high}), got ${p.low}`] : undefined),
+  tiling: (p) => (p.method === 'canny'
+    ? { kind: 'whole', reason: 'edges:canny follows weak edges from strong ones across the whole image (hysteresis)' }
+    : { kind: 'local', halo: 1 }),
   async apply(frame, p) {
     const image = await frame.raw();
     const grey = toGreyPlane(image);

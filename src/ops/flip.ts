@@ -12,6 +12,7 @@ export const flip: ImageOperation<FlipParams> = {
   params: {
     direction: { type: 'enum', values: ['horizontal', 'vertical', 'both'], default: 'horizontal', description: 'which way to mirror' },
   },
+  tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     // In sharp, flop() mirrors about the vertical axis (left↔right) and flip() about the horizontal one.
     return frame.pipe((image) => {

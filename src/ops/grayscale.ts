@@ -14,6 +14,7 @@ export const grayscale: ImageOperation<GrayscaleParams> = {
   params: {
     amount: { type: 'number', min: 0, max: 1, default: 1, description: '1 is fully grey, 0 leaves the image as it is' },
   },
+  tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {
     const image = await frame.raw();
     if (image.channels <= 2 || p.amount === 0) return frame;

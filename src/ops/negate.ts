@@ -5,6 +5,7 @@ export const negate: ImageOperation<Record<string, never>> = {
   name: 'negate',
   summary: 'Invert colours: 255 − value, alpha untouched',
   params: {},
+  tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame) {
     return frame.pipe((image) => image.negate({ alpha: false }));
   },

@@ -33,6 +33,7 @@ export const resize: ImageOperation<ResizeParams> = {
   },
   check: (p) => (p.width === undefined && p.height === undefined ? ['width', 'give width, height or both'] : undefined),
   outputSize: (input, p) => resizedSize(input, p),
+  tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     return frame.pipe((image) => image.resize({
       width: p.width,

@@ -24,6 +24,7 @@ export const rotate: ImageOperation<RotateParams> = {
       height: Math.ceil(input.width * sin + input.height * cos),
     };
   },
+  tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     return frame.pipe((image) => image.rotate(p.angle, { background: colorOrThrow(p.background) }));
   },

@@ -21,6 +21,7 @@ export const sepia: ImageOperation<SepiaParams> = {
   params: {
     amount: { type: 'number', min: 0, max: 1, default: 1, description: '1 is full sepia' },
   },
+  tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {
     const image = toRgb(await frame.raw());
     const m = SEPIA_MATRIX.map((row, r) => row.map((v, c) => p.amount * v + (r === c ? 1 - p.amount : 0)));

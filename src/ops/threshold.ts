@@ -14,6 +14,7 @@ export const threshold: ImageOperation<ThresholdParams> = {
   params: {
     value: { type: 'integer', min: 0, max: 255, default: 128, description: 'grey level that becomes white' },
   },
+  tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {
     const image = await frame.raw();
     const grey = toGreyPlane(image);

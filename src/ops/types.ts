@@ -27,7 +27,27 @@ export interface ImageOperation<P = any> extends OperationBase<P> {
   /** Output size for a given input size, when the operation changes it (for limit checks). */
   outputSize?(input: Size, params: P): Size;
   apply(frame: Frame, params: P, ctx: OpContext): Promise<Frame>;
+  /** How the operation runs when a large image is cut into tiles (see src/tiling/plan.ts). */
+  tiling(params: P): TileRule<P>;
 }
+
+/**
+ * How an operation behaves on one tile of a larger image:
+ * - `local`: each output pixel depends only on input pixels at most `halo` pixels away
+ *   (0 for per-pixel operations), so a tile widened by that halo gives exact pixels;
+ * - `mean-grey`: per-pixel once the whole image's mean grey is known, which a first pass
+ *   over the whole image measures and hands to every tile;
+ * - `geometry`: moves pixels (resize, crop, rotate, …), so it runs before the tiles on the
+ *   source or after them on the stitched image;
+ * - `placed`: draws at a place that depends on the whole image's size, so it runs after stitching;
+ * - `whole`: needs the whole image at once; `reason` says why tiling is refused.
+ */
+export type TileRule<P = any> =
+  | { kind: 'local'; halo: number }
+  | { kind: 'mean-grey'; applyWithMean(frame: Frame, params: P, meanGrey: number): Promise<Frame> }
+  | { kind: 'geometry' }
+  | { kind: 'placed' }
+  | { kind: 'whole'; reason: string };
 
 /** An operation that yields data about the image instead of a new image; it ends a pipeline. */
 export interface AnalysisOperation<P = any, R = unknown> extends OperationBase<P> {

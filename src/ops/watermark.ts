@@ -39,6 +39,7 @@ export const watermark: ImageOperation<WatermarkParams> = {
     if ((p.text === undefined) === (p.image === undefined)) return ['text', 'give either text or image (a logo), not both or neither'];
     return undefined;
   },
+  tiling: () => ({ kind: 'placed' }),
   async apply(frame, p, ctx) {
     const base = await frame.raw();
     const shorter = Math.min(base.width, base.height);

@@ -30,6 +30,20 @@ export interface ProcessStats {
   /** Encoding, including whatever the last step left pending. */
   encodeMs: number;
   totalMs: number;
+  /** Present when the image ran as tiles. */
+  tiles?: TilingStats;
+}
+
+export interface TilingStats {
+  count: number;
+  /** Tile side, in pixels. */
+  size: number;
+  /** Pixels each tile reads past its edges. */
+  halo: number;
+  /** Tiles done by each worker. */
+  workers: Record<string, number>;
+  /** Tiles that had to run again (a worker died or a transient fault). */
+  rerun: number;
 }
 
 export type ProcessResult =
@@ -109,7 +123,7 @@ function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePla
 }
 
 /** Follows the planned geometry through the steps so an oversized output fails before decoding. */
-function checkPlannedSizes(start: Size, pipeline: ValidPipeline, limits: Limits): void {
+export function checkPlannedSizes(start: Size, pipeline: ValidPipeline, limits: Limits): void {
   let size = start;
   pipeline.steps.forEach((step, index) => {
     if (step.op.kind !== 'image' || !step.op.outputSize) return;
@@ -120,7 +134,7 @@ function checkPlannedSizes(start: Size, pipeline: ValidPipeline, limits: Limits)
 
 const assets = new Map<string, Promise<Buffer>>();
 
-function readAssetFile(path: string): Promise<Buffer> {
+export function readAssetFile(path: string): Promise<Buffer> {
   let bytes = assets.get(path);
   if (!bytes) {
     bytes = readFile(path).catch((error: NodeJS.ErrnoException) => {

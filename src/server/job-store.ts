@@ -9,6 +9,7 @@ import { runBatch } from '../jobs/run-batch.js';
 import type { Limits } from '../limits.js';
 import { formatCompact } from '../pipeline/compact.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
+import type { TilingChoice } from '../tiling/choose.js';
 import type { SavedUpload } from './uploads.js';
 
 export interface ServerJob {
@@ -20,6 +21,8 @@ export interface ServerJob {
   createdAt: Date;
   finishedAt?: Date;
   expiresAt?: Date;
+  /** Tile progress of the images that run as tiles, by item index. */
+  tiles: Map<number, { done: number; total: number }>;
   /** Settles when the last image is done; never rejects. */
   finished: Promise<void>;
   abort: AbortController;
@@ -34,6 +37,8 @@ export interface JobFile {
   worker?: string;
   attempts?: number;
   ms?: number;
+  /** For an image run as tiles: how many are done, of how many. */
+  tiles?: { done: number; total: number };
 }
 
 export interface JobStatus {
@@ -71,7 +76,7 @@ export class JobStore {
     return { id, dir: join(this.options.dataDir, id) };
   }
 
-  start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline): ServerJob {
+  start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline, tiling: TilingChoice = {}): ServerJob {
     const inputs = files.map((f) => ({ path: f.path, relative: f.name }));
     const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), pipeline.output.format);
     const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline.spec, this.options.engine.name);
@@ -79,8 +84,9 @@ export class JobStore {
       const onImage = this.options.onImage;
       batch.on('item', (_index, item) => { if (item.status === 'done' || item.status === 'failed') onImage(item); });
     }
-    const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve() };
-    job.finished = runBatch(this.options.engine, batch, this.options.limits, job.abort.signal)
+    const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve(), tiles: new Map() };
+    batch.on('tile', (index, event) => job.tiles.set(index, { done: event.done, total: event.total }));
+    job.finished = runBatch(this.options.engine, batch, this.options.limits, tiling, job.abort.signal)
       .then(() => undefined, () => undefined)
       .finally(() => {
         job.finishedAt = new Date();
@@ -141,6 +147,8 @@ export class JobStore {
     }
     if (item.data !== undefined) file.data = item.data;
     if (item.stats) file.ms = Math.round(item.stats.totalMs * 10) / 10;
+    const tiles = job.tiles.get(index);
+    if (tiles) file.tiles = tiles;
     return file;
   }
 

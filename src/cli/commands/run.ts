@@ -3,9 +3,11 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { runFiles } from '../../jobs/run-files.js';
 import { failureLines, summaryLine } from '../summary.js';
 import { showProgress } from '../progress.js';
-import { interactive, loadPipeline, PIPELINE_HELP, positiveInteger, positiveNumber, withClusterOptions } from '../usage.js';
+import {
+  interactive, loadPipeline, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withTilingOptions, type TilingFlags,
+} from '../usage.js';
 
-interface RunOptions {
+interface RunOptions extends TilingFlags {
   output: string;
   pipeline: string;
   glob?: string;
@@ -20,7 +22,7 @@ interface RunOptions {
 }
 
 export function runCommand(): Command {
-  return withClusterOptions(new Command('run'))
+  return withTilingOptions(withClusterOptions(new Command('run')))
     .description('process files, folders and globs through a pipeline into an output folder')
     .argument('<inputs...>', 'image files, folders (searched recursively) or quoted globs')
     .requiredOption('-o, --output <dir>', 'output folder; outputs mirror the inputs’ relative paths')
@@ -44,7 +46,7 @@ async function runAction(inputs: string[], options: RunOptions): Promise<number>
   const job = await runFiles({
     inputs, outDir: options.output, pipeline, glob: options.glob,
     sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
-    redis: options.redis, sharedFs: options.sharedFs,
+    redis: options.redis, sharedFs: options.sharedFs, tiling: tilingChoice(options),
     limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
     onStart: (started) => {
       if (interactive(options.json)) stopProgress = showProgress(started);

@@ -1,7 +1,8 @@
 import { Piscina } from 'piscina';
-import { toErrorInfo, type ErrorInfo } from '../../errors.js';
+import { fromErrorInfo, toErrorInfo, type ErrorInfo } from '../../errors.js';
+import type { TileResult, TileTask } from '../../tiling/tile-task.js';
 import { defaultThreads } from '../tuning.js';
-import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
+import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome, TileOutcome } from '../types.js';
 
 export interface LocalEngineOptions {
   /** Worker threads. @defaultValue the machine's cores */
@@ -16,11 +17,13 @@ export interface LocalEngineOptions {
 export class LocalEngine implements Engine {
   readonly name = 'local';
   readonly capacity: number;
+  private readonly threads: number;
   private readonly pool: Piscina;
   private readonly timeoutMs: number;
 
   constructor(options: LocalEngineOptions = {}) {
     const threads = options.threads ?? defaultThreads();
+    this.threads = threads;
     this.capacity = threads * 2;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.pool = new Piscina({
@@ -53,7 +56,21 @@ export class LocalEngine implements Engine {
     return outcome;
   }
 
-  private async onThread<T>(task: FileTask | BytesTask, name: string, transferList?: ArrayBuffer[]): Promise<T | { ok: false; error: ErrorInfo }> {
+  /** One tile per thread and one more waiting: more would only hold pixels in memory. */
+  async tileCapacity(): Promise<number> {
+    return this.threads + 1;
+  }
+
+  /** Runs one tile on a pool thread; pixels that own their memory are moved there, not copied. */
+  async runTile(task: TileTask): Promise<TileResult> {
+    const { buffer, byteLength } = task.pixels;
+    const transferList = buffer instanceof ArrayBuffer && buffer.byteLength === byteLength ? [buffer] : undefined;
+    const outcome = await this.onThread<TileOutcome>(task, 'processTile', transferList);
+    if (!outcome.ok) throw fromErrorInfo(outcome.error);
+    return outcome.result;
+  }
+
+  private async onThread<T>(task: FileTask | BytesTask | TileTask, name: string, transferList?: ArrayBuffer[]): Promise<T | { ok: false; error: ErrorInfo }> {
     try {
       return await this.pool.run(task, { name, signal: AbortSignal.timeout(this.timeoutMs), transferList });
     } catch (error) {

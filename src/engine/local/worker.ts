@@ -4,8 +4,9 @@ import { toErrorInfo } from '../../errors.js';
 import { processImage } from '../../pipeline/process.js';
 import { validatePipeline } from '../../pipeline/validate.js';
 import { runFileTask } from '../file-task.js';
+import { runTile, type TileTask } from '../../tiling/tile-task.js';
 import { tuneSharpForParallelImages } from '../tuning.js';
-import type { BytesOutcome, BytesTask, FileTask, TaskOutcome } from '../types.js';
+import type { BytesOutcome, BytesTask, FileTask, TaskOutcome, TileOutcome } from '../types.js';
 
 tuneSharpForParallelImages();
 const name = `${hostname()}/thread-${threadId}`;
@@ -22,5 +23,14 @@ export async function processBytes(task: BytesTask): Promise<BytesOutcome> {
     return { ok: true, result: await processImage(input, pipeline, { limits: task.limits }), worker: name };
   } catch (error) {
     return { ok: false, error: toErrorInfo(error), worker: name };
+  }
+}
+
+/** One tile of a large image: the tiled steps on the tile and its halo, the halo cut off. */
+export async function processTile(task: TileTask): Promise<TileOutcome> {
+  try {
+    return { ok: true, result: { ...(await runTile(task)), worker: name } };
+  } catch (error) {
+    return { ok: false, error: toErrorInfo(error) };
   }
 }

@@ -9,10 +9,13 @@ import { readInput } from '../file-task.js';
 import type { Limits } from '../../limits.js';
 import type { OutputFormat, PipelineSpec } from '../../pipeline/spec.js';
 import { validatePipeline } from '../../pipeline/validate.js';
+import type { TileResult, TileTask } from '../../tiling/tile-task.js';
 import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
 import { BlobStore } from './blob-store.js';
 import { connect, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { decodeFailure, type BytesRef, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import {
+  decodeFailure, TILE_JOB, type BytesRef, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult, type TileJobData, type TileJobResult,
+} from './job-data.js';
 import { listWorkers } from './worker-registry.js';
 
 export interface ClusterEngineOptions {
@@ -241,6 +244,53 @@ export class ClusterEngine implements Engine {
     } catch (error) {
       return { ok: false, error: toErrorInfo(error), worker, attempts };
     }
+  }
+
+  /**
+   * One tile of a large image as its own job: the pixels go up as a blob, the kept part comes
+   * back as one. A worker that dies mid-tile loses its lock and the stalled check gives the
+   * tile to another worker; its input blob stays until the tile is settled.
+   */
+  async runTile(task: TileTask): Promise<TileResult> {
+    const id = randomUUID();
+    const input = this.blobs.key(id, 'in');
+    const output = this.blobs.key(id, 'out');
+    const { pixels, ...tile } = task;
+    try {
+      await this.blobs.put(input, pixels);
+      const data: TileJobData = { tile, input: { blob: input }, output: { blob: output } };
+      const job = await this.tiles.add(TILE_JOB, data, {
+        priority: this.options.priority ?? 10,
+        attempts: this.options.attempts ?? 3,
+        backoff: { type: 'exponential', delay: 500 },
+        removeOnComplete: { age: 600 },
+        removeOnFail: { age: 3600 },
+      });
+      let result: TileJobResult;
+      try {
+        result = await job.waitUntilFinished(this.events);
+      } catch (error) {
+        const failed = job.id ? await Job.fromId(this.tiles, job.id) : undefined;
+        const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
+        throw new ImgfleetError(info.code, info.message);
+      }
+      const kept = await this.blobs.get(output);
+      if (!kept) throw new ImgfleetError('INTERNAL', 'a tile result expired from Redis before it was read');
+      return { pixels: kept, width: result.width, height: result.height, channels: result.channels, worker: result.worker, attempts: result.attempts };
+    } finally {
+      await this.blobs.delete(input, output).catch(() => {});
+    }
+  }
+
+  /** One tile per live worker thread, and one more waiting, so no thread idles between tiles. */
+  async tileCapacity(): Promise<number> {
+    const threads = (await this.workers()).reduce((sum, w) => sum + w.concurrency, 0);
+    return Math.max(1, Math.min(threads + 1, this.capacity));
+  }
+
+  /** The same queue, typed for tile jobs. */
+  private get tiles(): Queue<TileJobData, TileJobResult> {
+    return this.queue as unknown as Queue<TileJobData, TileJobResult>;
   }
 
   async close(): Promise<void> {

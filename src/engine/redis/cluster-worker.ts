@@ -8,7 +8,9 @@ import { readInput } from '../file-task.js';
 import { defaultThreads } from '../tuning.js';
 import { BlobStore } from './blob-store.js';
 import { connect, lockTiming, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { encodeFailure, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import {
+  encodeFailure, TILE_JOB, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult, type TileJobData, type TileJobResult,
+} from './job-data.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 export interface ClusterWorkerOptions {
@@ -66,13 +68,41 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     return { ok: true, stats: result.stats, output: { bytes: result.data.length, width: result.width, height: result.height, format: result.format, channels: result.channels } };
   };
 
-  const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {
+  /** One tile of a large image: pixels from a blob, the kept part back into one. */
+  const processTileJob = async (job: Job<TileJobData, TileJobResult>): Promise<TileJobResult> => {
+    registry.info.active++;
+    try {
+      if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
+      const pixels = await blobs.get(job.data.input.blob);
+      if (!pixels) throw new UnrecoverableError(encodeFailure({ code: 'BAD_USAGE', message: 'the tile is no longer in Redis (its time to live ran out)' }));
+      let result;
+      try {
+        result = await pool.runTile({ ...job.data.tile, pixels });
+      } catch (error) {
+        const info = toErrorInfo(error);
+        throw isPermanent(info.code) ? new UnrecoverableError(encodeFailure(info)) : new Error(encodeFailure(info));
+      }
+      await blobs.put(job.data.output.blob, result.pixels);
+      registry.info.done++;
+      // A run taken back from a dead worker counts as an attempt too, though BullMQ counts it apart.
+      return { width: result.width, height: result.height, channels: result.channels, worker: name, attempts: job.attemptsMade + job.stalledCounter + 1 };
+    } catch (error) {
+      registry.info.failed++;
+      throw error;
+    } finally {
+      registry.info.active--;
+    }
+  };
+
+  const processJob = async (job: Job<ClusterJobData | TileJobData, ClusterJobResult | TileJobResult>, token?: string): Promise<ClusterJobResult | TileJobResult> => {
+    const images = job.name === TILE_JOB ? 1 : (job.data as ClusterJobData).items.length;
     if (options.rejectRate && Math.random() < options.rejectRate) {
-      registry.info.rejected += job.data.items.length;
+      registry.info.rejected += images;
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    const { items, spec, limits } = job.data;
+    if (job.name === TILE_JOB) return processTileJob(job as Job<TileJobData, TileJobResult>);
+    const { items, spec, limits } = job.data as ClusterJobData;
     registry.info.active += items.length;
     try {
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
@@ -90,7 +120,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     }
   };
 
-  const worker = new Worker<ClusterJobData, ClusterJobResult>(QUEUE_NAME, processJob, {
+  const worker = new Worker<ClusterJobData | TileJobData, ClusterJobResult | TileJobResult>(QUEUE_NAME, processJob, {
     connection: redis,
     prefix: settings.prefix,
     // A job is a few images; two at a time keep the pool busy without hoarding work.

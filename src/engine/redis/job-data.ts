@@ -2,6 +2,7 @@ import type { ErrorInfo } from '../../errors.js';
 import type { Limits } from '../../limits.js';
 import type { ProcessStats } from '../../pipeline/process.js';
 import type { PipelineSpec } from '../../pipeline/spec.js';
+import type { TileTask } from '../../tiling/tile-task.js';
 import type { OutputInfo } from '../types.js';
 
 /** Where bytes are: a blob key in Redis, or a path every worker can see (--shared-fs). */
@@ -31,6 +32,25 @@ export interface ClusterJobResult {
   items: ClusterItemResult[];
   worker: string;
   /** Which run of the job this was (1 unless a transient fault or a dead worker made it rerun). */
+  attempts: number;
+}
+
+/** Job name of one tile of a large image; other jobs are groups of images. */
+export const TILE_JOB = 'tile';
+
+/** One tile of a large image: its pixels (raw, with the halo) and its result by blob key. */
+export interface TileJobData {
+  tile: Omit<TileTask, 'pixels'>;
+  input: { blob: string };
+  output: { blob: string };
+}
+
+export interface TileJobResult {
+  /** The kept part's size and layout; its pixels are in the output blob. */
+  width: number;
+  height: number;
+  channels: TileTask['channels'];
+  worker: string;
   attempts: number;
 }
 

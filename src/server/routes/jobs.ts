@@ -7,6 +7,8 @@ import { PassThrough } from 'node:stream';
 import { ImgfleetError } from '../../errors.js';
 import { CONTENT_TYPES, EXTENSIONS } from '../../image/encode.js';
 import type { OutputFormat } from '../../pipeline/spec.js';
+import { checkTileable, type TilingChoice } from '../../tiling/choose.js';
+import type { TileEvent } from '../../tiling/run-tiled.js';
 import type { ServerContext } from '../context.js';
 import type { ServerJob } from '../job-store.js';
 import { requestPipeline } from '../pipeline-param.js';
@@ -19,7 +21,7 @@ const TYPE_BY_EXTENSION = new Map(Object.entries(EXTENSIONS).map(([format, ext])
 export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { jobs, options } = ctx;
 
-  app.post<{ Querystring: { pipeline?: string } }>('/v1/jobs', {
+  app.post<{ Querystring: { pipeline?: string; tile?: string } }>('/v1/jobs', {
     onRequest: async () => {
       if (jobs.unfinishedImages() >= options.maxQueuedImages) throw queueFull(jobs.unfinishedImages(), options.maxQueuedImages);
     },
@@ -28,7 +30,13 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       description: `Many images (multipart, one \`file\` field each, at most ${options.maxFiles}) and one pipeline (field \`pipeline\` or query \`pipeline\`) → 202 with the job's id. Follow it with GET /v1/jobs/{id} or its events.`,
       tags: ['jobs'],
       consumes: ['multipart/form-data'],
-      querystring: { type: 'object', properties: { pipeline: { type: 'string' } } },
+      querystring: {
+        type: 'object',
+        properties: {
+          pipeline: { type: 'string' },
+          tile: { type: 'string', description: 'run every image as tiles of this many pixels a side (also a multipart field); without it, images over 16 MP are tiled when the pipeline allows' },
+        },
+      },
       response: {
         202: { type: 'object', properties: { id: { type: 'string' }, status: { type: 'string' }, events: { type: 'string' }, archive: { type: 'string' }, files: { type: 'integer' } } },
         ...ERROR_RESPONSES,
@@ -39,9 +47,11 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     try {
       const { files, fields } = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
       const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options.limits, options.assetsDir);
+      const tiling = tilingChoice(fields.tile ?? request.query.tile);
+      checkTileable(pipeline, tiling);
       const unfinished = jobs.unfinishedImages();
       if (unfinished + files.length > options.maxQueuedImages) throw queueFull(unfinished, options.maxQueuedImages);
-      jobs.start(id, dir, files, pipeline);
+      jobs.start(id, dir, files, pipeline, tiling);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -55,7 +65,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
   }, async (request) => jobs.status(jobs.get(request.params.id)));
 
   app.get<{ Params: { id: string } }>('/v1/jobs/:id/events', {
-    schema: { summary: 'Server-Sent Events: `status` first, `file` as each file changes, `end` when all are done', tags: ['jobs'], params: ID_PARAMS },
+    schema: { summary: 'Server-Sent Events: `status` first, `file` as each file changes, `tile` as each tile of a large image runs and ends, `end` when all are done', tags: ['jobs'], params: ID_PARAMS },
   }, async (request, reply) => {
     const job = jobs.get(request.params.id);
     reply.hijack();
@@ -67,12 +77,15 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       const item = job.batch.items[index];
       send('file', { index, ...jobs.file(job, item, index) });
     };
+    const onTile = (index: number, event: TileEvent) => send('tile', { index, ...event });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
     const stop = () => {
       clearInterval(heartbeat);
       job.batch.off('item', onItem);
+      job.batch.off('tile', onTile);
     };
     job.batch.on('item', onItem);
+    job.batch.on('tile', onTile);
     res.once('close', stop);
     void job.finished.then(() => {
       if (res.writableEnded || res.destroyed) return;
@@ -114,6 +127,13 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     await jobs.remove(request.params.id);
     return reply.status(204).send();
   });
+}
+
+function tilingChoice(text: string | undefined): TilingChoice {
+  if (text === undefined || text === '') return {};
+  const size = Number(text);
+  if (!Number.isInteger(size) || size < 64 || size > 65_535) throw new ImgfleetError('BAD_USAGE', `tile: expected a tile size in pixels from 64 to 65535, got "${text}"`);
+  return { tileSize: size };
 }
 
 function queueFull(unfinished: number, limit: number): ImgfleetError {

@@ -30,6 +30,8 @@ const state = {
   steps: [],
   /** A result's before/after URLs, by result index. */
   results: [],
+  /** Tiles of each large image in a running job, by result index. */
+  tileMaps: [],
   job: null,
   events: null,
 };
@@ -283,6 +285,7 @@ async function runJob() {
   state.events?.close();
   const form = new FormData();
   form.append('pipeline', JSON.stringify(pipelineSpec()));
+  if ($('tile-size').value) form.append('tile', $('tile-size').value);
   for (const { file } of state.files) form.append('file', file, file.name);
   const originals = state.files.slice();
   state.job = { done: false };
@@ -300,6 +303,7 @@ async function runJob() {
   }
   state.job = { ...job, done: false };
   state.results = originals.map((o) => ({ before: o.url, after: null, name: o.file.name }));
+  state.tileMaps = [];
   renderResults(originals.map((o) => ({ name: o.file.name, status: 'queued' })));
   const events = new EventSource(job.events);
   state.events = events;
@@ -309,6 +313,7 @@ async function runJob() {
     updateResult(file.index, file);
     countProgress();
   });
+  events.addEventListener('tile', (event) => drawTile(JSON.parse(event.data)));
   events.addEventListener('end', (event) => {
     events.close();
     const status = JSON.parse(event.data);
@@ -377,7 +382,7 @@ function updateResult(index, file) {
     const after = `${file.output.url}`;
     state.results[index].after = after;
     card.querySelector('.pair').lastChild.replaceWith(element('img', { src: after, alt: `${file.name} after` }));
-    info.textContent = `${file.output.width}×${file.output.height} ${file.output.format} · ${formatBytes(file.output.bytes)}${file.ms ? ` · ${file.ms} ms` : ''}${file.worker ? ` · ${file.worker}` : ''}`;
+    info.textContent = `${file.output.width}×${file.output.height} ${file.output.format} · ${formatBytes(file.output.bytes)}${file.ms ? ` · ${file.ms} ms` : ''}${file.tiles ? ` · ${file.tiles.total} tiles` : ''}${file.worker ? ` · ${file.worker}` : ''}`;
     const download = element('a', { className: 'button', href: `${after}?download=1`, textContent: 'Download', download: file.output.name });
     const compare = element('button', { type: 'button', textContent: 'Compare' });
     compare.addEventListener('click', () => openViewer(index));
@@ -388,12 +393,37 @@ function updateResult(index, file) {
     card.querySelector('.pair').lastChild.textContent = 'data';
     info.textContent = JSON.stringify(file.data).slice(0, 120);
   } else if (file.status === 'failed') {
-    card.querySelector('.pair').lastChild.textContent = 'failed';
+    card.querySelector('.pair').lastChild.replaceWith(element('div', { className: 'placeholder', textContent: 'failed' }));
     info.replaceChildren(
       element('span', { className: 'why', textContent: PLAIN_ERRORS[file.error?.code] ?? 'This photo failed.' }),
       element('span', { className: 'detail', textContent: ` ${file.error?.message ?? ''}` }),
     );
   }
+}
+
+/** A large image runs as tiles: a map of them fills in as each one is done. */
+function drawTile({ index, tile, status, done, total, worker }) {
+  const card = $('results').children[index];
+  if (!card || card.dataset.status === 'done' || card.dataset.status === 'failed') return;
+  const tiles = (state.tileMaps[index] ??= new Map());
+  tiles.set(tile.index, { rect: tile.keep, status });
+  let canvas = card.querySelector('canvas.tilemap');
+  if (!canvas) {
+    canvas = element('canvas', { className: 'tilemap', width: 320, height: 240 });
+    canvas.setAttribute('aria-label', `tile map of ${card.querySelector('.name').textContent}`);
+    card.querySelector('.pair').lastChild.replaceWith(canvas);
+  }
+  const rects = [...tiles.values()];
+  const width = Math.max(...rects.map((t) => t.rect.left + t.rect.width));
+  const height = Math.max(...rects.map((t) => t.rect.top + t.rect.height));
+  const scale = Math.min(canvas.width / width, canvas.height / height);
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  for (const t of rects) {
+    g.fillStyle = t.status === 'done' ? '#1f8f4e' : '#d08a00';
+    g.fillRect(t.rect.left * scale + 1, t.rect.top * scale + 1, t.rect.width * scale - 2, t.rect.height * scale - 2);
+  }
+  card.querySelector('.info').textContent = `tiles: ${done} of ${total} done${worker ? ` · last on ${worker}` : ''}`;
 }
 
 // ---- viewer: before/after with zoom, and the histogram ----
