@@ -3,6 +3,7 @@
  * baselines a user would otherwise pick. Writes bench/results/{results.json,results.md,chart.svg}.
  *
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
+ *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
  *
  * With --only, the other workloads' rows are kept from the previous results.
  */
@@ -16,6 +17,7 @@ import { startBenchCluster } from './cluster.js';
 import { ensureCorpus, ensureHugeImage, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
 import sharp from 'sharp';
 import { chartSvg } from './chart.js';
+import { histogramLoad, OLD_BROKER_REPORTED, type LoadMeasurement } from './histogram-load.js';
 import { w1Quality } from './quality.js';
 import { markdownTable } from './table.js';
 
@@ -66,6 +68,8 @@ const { values: args } = parseArgs({
     'scale-count': { type: 'string', default: '2000' },
     repeat: { type: 'string', default: '1' },
     only: { type: 'string' },
+    clients: { type: 'string', default: '100' },
+    requests: { type: 'string', default: '100' },
   },
 });
 
@@ -194,6 +198,14 @@ async function main(): Promise<void> {
   ]) : [];
   for (const q of quality) console.log(`W1 quality  ${q.variant.padEnd(32)} PSNR ${q.psnrDb.toFixed(2)} dB  SSIM ${q.ssim.toFixed(4)}`);
 
+  let load: LoadMeasurement[] = [];
+  if (wanted('W4-histogram')) {
+    mkdirSync(WORK, { recursive: true });
+    load = await histogramLoad(ROOT, WORK, Number(args.clients), Number(args.requests), CORES);
+    rmSync(WORK, { recursive: true, force: true });
+    for (const m of load) console.log(`W4-histogram  ${m.variant.padEnd(48)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  ${m.errors} errors`);
+  }
+
   const dir = join(BENCH, 'results');
   mkdirSync(dir, { recursive: true });
   // With --only, the other workloads keep their rows from the previous results.
@@ -211,6 +223,8 @@ async function main(): Promise<void> {
     measurements: best,
     ratios: ratios(best),
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
+    load: load.length > 0 ? load : previous?.load ?? [],
+    oldBroker: OLD_BROKER_REPORTED,
     ...(previous ? {
       previousDate: previous.previousDate ?? previous.date,
       previousMachine: previous.previousMachine ?? previous.machine,
@@ -230,6 +244,7 @@ interface PreviousResults {
   workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
   measurements: Measurement[];
   quality: Awaited<ReturnType<typeof w1Quality>>;
+  load?: LoadMeasurement[];
 }
 
 /** With --repeat, the fastest of each variant's rounds. */

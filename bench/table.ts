@@ -1,3 +1,4 @@
+import type { LoadMeasurement } from './histogram-load.js';
 import type { Measurement } from './run.js';
 
 interface Results {
@@ -11,6 +12,8 @@ interface Results {
   measurements: Measurement[];
   ratios: Record<string, Record<string, number>>;
   quality: { variant: string; psnrDb: number; ssim: number }[];
+  load?: LoadMeasurement[];
+  oldBroker?: { requests: number; wallS: number; requestsPerSecond: number };
 }
 
 export function markdownTable(results: Results): string {
@@ -39,6 +42,20 @@ export function markdownTable(results: Results): string {
       `| ${w.id} variant | wall (s) | CPU (s) | submitter peak RSS (MiB) | worker peak RSS (MiB) | Redis peak (MiB) |`, '|---|---:|---:|---:|---:|---:|',
       ...results.measurements.filter((m) => m.workload === w.id).map((m) => `| ${m.variant} | ${m.wallS.toFixed(1)} | ${(m.cpuMsPerImage / 1000).toFixed(1)} | `
         + `${m.peakRssMiB.toFixed(0)} | ${m.workerPeakRssMiB?.map((r) => r.toFixed(0)).join(', ') ?? ''} | ${m.redisPeakMiB?.toFixed(1) ?? ''} |`));
+  }
+  if (results.load && results.load.length > 0) {
+    const ours = results.load.find((m) => m.variant.startsWith('imgfleet serve (local'));
+    const old = results.oldBroker;
+    lines.push('', `W4-histogram, the old broker's load test: ${ours?.clients ?? 100} concurrent clients, each sending ${ours ? ours.requests / ours.clients : 100} requests one after another `
+      + '(POST /v1/histogram of a 512×512 PNG of random pixels; the ZeroMQ broker\'s clients decode the PNG and send raw pixels, as the old one\'s did). '
+      + 'CPU counts every process of the row: server, workers, Redis and clients.', '',
+      '| W4-histogram variant | requests | errors | req/s | p50 (ms) | p95 (ms) | p99 (ms) | CPU ms / request | server peak RSS (MiB) | imgfleet local is |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...results.load.map((m) => `| ${m.variant} | ${m.requests} | ${m.errors} | ${m.requestsPerSecond.toFixed(1)} | ${m.latencyMs.p50} | ${m.latencyMs.p95} | ${m.latencyMs.p99} | `
+        + `${m.cpuMsPerRequest?.toFixed(2) ?? ''} | ${m.serverPeakRssMiB?.toFixed(0) ?? ''} | ${ours && m !== ours ? `${(ours.requestsPerSecond / m.requestsPerSecond).toFixed(2)}×` : '(reference)'} |`));
+    if (old) {
+      lines.push(`| the old broker's own figure (its run_100, as reported) | ${old.requests} | 0 | ${old.requestsPerSecond} | | | | | | ${ours ? `${(ours.requestsPerSecond / old.requestsPerSecond).toFixed(2)}×` : ''} |`);
+    }
   }
   if (results.quality.length > 0) {
     lines.push('', 'W1 output quality against a Pillow Lanczos reference (100 images, JPEG q75, higher is better):', '',

@@ -23,7 +23,7 @@ const haveRedisServer = (() => {
   try { execFileSync('redis-server', ['--version']); return true; } catch { return false; }
 })();
 
-describe('cluster resilience', () => {
+describe('cluster resilience', { timeout: 180_000 }, () => {
   it('finishes a batch across a Redis restart with appendonly persistence', { skip: !haveRedisServer && 'redis-server is not installed' }, async (t) => {
     const dir = tempDir(t);
     const port = await freePort();

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -33,6 +34,8 @@ export interface ClusterEngineOptions {
 const GROUP_IMAGES = 8;
 const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
+/** How often a waiting submitter looks at its job's state, in case an event was missed. */
+const STATE_CHECK_MS = 2000;
 
 /** One image in a group: a file task, or bytes whose result comes back as bytes. */
 interface Pending {
@@ -216,7 +219,7 @@ export class ClusterEngine implements Engine {
       });
       let result: ClusterJobResult;
       try {
-        result = await job.waitUntilFinished(this.events);
+        result = await this.untilFinished(job);
       } catch (error) {
         const failed = job.id ? await Job.fromId<ClusterJobData, ClusterJobResult>(this.queue, job.id) : undefined;
         const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
@@ -268,7 +271,7 @@ export class ClusterEngine implements Engine {
       });
       let result: TileJobResult;
       try {
-        result = await job.waitUntilFinished(this.events);
+        result = await this.untilFinished(job);
       } catch (error) {
         const failed = job.id ? await Job.fromId(this.tiles, job.id) : undefined;
         const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
@@ -286,6 +289,31 @@ export class ClusterEngine implements Engine {
   async tileCapacity(): Promise<number> {
     const threads = (await this.workers()).reduce((sum, w) => sum + w.concurrency, 0);
     return Math.max(1, Math.min(threads + 1, this.capacity));
+  }
+
+  /**
+   * Waits for a job to end. The news normally comes through QueueEvents; a look at the job's
+   * state every few seconds covers an event missed while Redis was restarting.
+   */
+  private async untilFinished<D, R>(job: Job<D, R>): Promise<R> {
+    let over = false;
+    const lookEvery = async (): Promise<R> => {
+      while (!over) {
+        await sleep(STATE_CHECK_MS, undefined, { ref: false });
+        if (over) break;
+        const state = await job.getState().catch(() => undefined);
+        if (state !== 'completed' && state !== 'failed') continue;
+        const fresh = await Job.fromId<D, R>(this.queue, job.id!).catch(() => undefined);
+        if (state === 'completed' && fresh) return fresh.returnvalue;
+        throw new Error(fresh?.failedReason ?? 'failed');
+      }
+      return new Promise<R>(() => {});
+    };
+    try {
+      return await Promise.race([job.waitUntilFinished(this.events), lookEvery()]);
+    } finally {
+      over = true;
+    }
   }
 
   /** The same queue, typed for tile jobs. */
