@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImgfleetError } from '../errors.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
@@ -16,9 +17,16 @@ export interface ImageHeader {
   metadata: Metadata;
 }
 
+/** Image bytes in memory, or the path of a file that libvips reads as it needs (large images). */
+export type ImageSource = Buffer | string;
+
+export function sourceBytes(input: ImageSource): number {
+  return typeof input === 'string' ? statSync(input).size : input.length;
+}
+
 /** Reads only the header, and refuses what is empty, not an image, unsupported or too large. */
-export async function probe(input: Buffer, limits: Limits): Promise<ImageHeader> {
-  checkFileSize(input.length, limits);
+export async function probe(input: ImageSource, limits: Limits): Promise<ImageHeader> {
+  checkFileSize(sourceBytes(input), limits);
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
@@ -52,7 +60,7 @@ function inputFormatOf(metadata: Metadata): InputFormat | undefined {
  * Opens the image for decoding: EXIF orientation applied, first page only, and anything that
  * is not 8-bit sRGB or grey (16-bit, CMYK, …) converted to it, so every operation sees 8-bit.
  */
-export function open(input: Buffer, header: ImageHeader, limits: Limits): Frame {
+export function open(input: ImageSource, header: ImageHeader, limits: Limits): Frame {
   const image: Sharp = sharp(input, {
     autoOrient: true,
     // Pixels are used as stored, as Pillow does; the profile travels to the output instead.

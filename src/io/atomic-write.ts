@@ -14,12 +14,7 @@ const madeFolders = new Set<string>();
  * system calls) each; in a batch of small images those round trips were a fifth of the CPU.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const folder = dirname(path);
-  if (!madeFolders.has(folder)) {
-    mkdirSync(folder, { recursive: true });
-    madeFolders.add(folder);
-  }
-  const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  const temp = tempPathFor(path);
   try {
     writeFileSync(temp, data);
     renameSync(temp, path);
@@ -27,4 +22,26 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/** The same, for a writer that streams to a path of its own (libvips writing a large image). */
+export async function writeAtomicWith<T>(path: string, write: (temp: string) => Promise<T>): Promise<T> {
+  const temp = tempPathFor(path);
+  try {
+    const result = await write(temp);
+    renameSync(temp, path);
+    return result;
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+function tempPathFor(path: string): string {
+  const folder = dirname(path);
+  if (!madeFolders.has(folder)) {
+    mkdirSync(folder, { recursive: true });
+    madeFolders.add(folder);
+  }
+  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
 }

@@ -13,7 +13,7 @@ import type { BatchJob, BatchSummary } from './batch-job.js';
 export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>, tiling?: TilingChoice, signal?: AbortSignal): Promise<BatchSummary> {
   job.start();
   let next = 0;
-  // Large images take turns: the tiles of one already fill the engine, and each holds a full-size output.
+  // Large images take turns: the tiles of one already fill the engine.
   let turns: Promise<unknown> = Promise.resolve();
   const turn = <T>(run: () => Promise<T>): Promise<T> => {
     const result = turns.then(run);

@@ -11,9 +11,15 @@ import type { Rect } from './grid.js';
  * The libvips native format: a 64-byte header (magic, width, height, bands, bits, band format,
  * coding, … as 32-bit words), then the pixels uncompressed, then metadata.
  */
-const VIPS_HEADER_BYTES = 64;
+export const VIPS_HEADER_BYTES = 64;
 const VIPS_UCHAR = 0;
 const VIPS_NOT_CODED = 0;
+
+/** Whether a libvips native header describes plain 8-bit pixels of this size and band count. */
+export function plainVipsHeader(header: Buffer, width: number, height: number, channels: number): boolean {
+  return header.readInt32LE(4) === width && header.readInt32LE(8) === height && header.readInt32LE(12) === channels
+    && header.readInt32LE(20) === VIPS_UCHAR && header.readInt32LE(24) === VIPS_NOT_CODED;
+}
 
 /**
  * A decoded image kept on disk, so that the submitter reads tiles from it without holding the
@@ -38,9 +44,7 @@ export class RawFile {
       const fd = openSync(path, 'r');
       const header = Buffer.alloc(VIPS_HEADER_BYTES);
       readSync(fd, header, 0, VIPS_HEADER_BYTES, 0);
-      const plain = header.readInt32LE(4) === info.width && header.readInt32LE(8) === info.height
-        && header.readInt32LE(12) === frame.channels && header.readInt32LE(20) === VIPS_UCHAR && header.readInt32LE(24) === VIPS_NOT_CODED;
-      if (plain) return new RawFile(dir, fd, VIPS_HEADER_BYTES, info.width, info.height, frame.channels);
+      if (plainVipsHeader(header, info.width, info.height, frame.channels)) return new RawFile(dir, fd, VIPS_HEADER_BYTES, info.width, info.height, frame.channels);
       closeSync(fd);
       // Anything libvips does not write as plain 8-bit bands (16-bit input, grey with alpha) goes through memory once.
       const raw = await frame.raw();

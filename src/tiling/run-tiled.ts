@@ -1,5 +1,5 @@
 import { ImgfleetError } from '../errors.js';
-import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
+import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, type RawImage } from '../image/frame.js';
 import { resolveLimits } from '../limits.js';
@@ -10,7 +10,10 @@ import { tileGrid, type Tile } from './grid.js';
 import { planTiling, type TilePlan } from './plan.js';
 import { RawFile } from './raw-file.js';
 import { Stitcher } from './stitch.js';
-import { runTile, type TileRunner } from './tile-task.js';
+import { FileStitcher } from './stitch-file.js';
+import { writeAtomicWith } from '../io/atomic-write.js';
+import type { OutputFormat } from '../pipeline/spec.js';
+import { runTile, type TileResult, type TileRunner } from './tile-task.js';
 
 export const DEFAULT_TILE_SIZE = 2048;
 const MAX_IN_FLIGHT = 8;
@@ -44,10 +47,10 @@ const CALLING_THREAD: TileRunner = { name: 'main', capacity: 1, runTile };
  * tiles widened by the pipeline's halo, running each on the runner, and stitching them.
  * Refuses (NOT_TILEABLE) a pipeline that needs the whole image at once.
  */
-export async function processTiled(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<ProcessResult> {
+export async function processTiled(input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   try {
-    const { frame, header, stats } = await tiledFrame(input, pipeline, options, started);
+    const { frame, header, stats } = await tiledFrame(input, pipeline, options, started, 'memory');
     const t0 = performance.now();
     const format = outputFormatFor(pipeline.output, header.format);
     const { data, info } = await withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) })
@@ -60,11 +63,43 @@ export async function processTiled(input: Buffer, pipeline: ValidPipeline, optio
   }
 }
 
+export interface TiledFileResult {
+  width: number;
+  height: number;
+  format: OutputFormat;
+  bytes: number;
+  stats: ProcessStats;
+}
+
+/**
+ * processTiled from a file to a file, for images too large to hold: libvips reads the input as
+ * it decodes, the tiles are stitched into a file on disk, and the encoder streams from it into
+ * the output (written atomically). The submitter holds only the tiles in flight.
+ */
+export async function processTiledFile(inputPath: string, outputPath: string, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<TiledFileResult> {
+  const started = performance.now();
+  let cleanup = () => {};
+  try {
+    const { frame, header, stats, close } = await tiledFrame(inputPath, pipeline, options, started, 'file');
+    cleanup = close;
+    const t0 = performance.now();
+    const format = outputFormatFor(pipeline.output, header.format);
+    const info = await writeAtomicWith(outputPath, (temp) => withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) }).toFile(temp));
+    stats.encodeMs = performance.now() - t0;
+    stats.totalMs = performance.now() - started;
+    return { width: info.width, height: info.height, format, bytes: info.size, stats };
+  } catch (error) {
+    throw decodeError(error);
+  } finally {
+    cleanup();
+  }
+}
+
 /** processTiled without the encoder: the output's pixels. */
-export async function processTiledToPixels(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<{ image: RawImage; stats: ProcessStats }> {
+export async function processTiledToPixels(input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<{ image: RawImage; stats: ProcessStats }> {
   const started = performance.now();
   try {
-    const { frame, stats } = await tiledFrame(input, pipeline, options, started);
+    const { frame, stats } = await tiledFrame(input, pipeline, options, started, 'memory');
     const image = await frame.raw();
     stats.totalMs = performance.now() - started;
     return { image, stats };
@@ -73,7 +108,9 @@ export async function processTiledToPixels(input: Buffer, pipeline: ValidPipelin
   }
 }
 
-async function tiledFrame(input: Buffer, pipeline: ValidPipeline, options: TiledProcessOptions, started: number): Promise<{ frame: Frame; header: ImageHeader; stats: ProcessStats }> {
+async function tiledFrame(
+  input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions, started: number, stitchTo: 'memory' | 'file',
+): Promise<{ frame: Frame; header: ImageHeader; stats: ProcessStats; close: () => void }> {
   const limits = resolveLimits(options.limits);
   const planned = planTiling(pipeline);
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
@@ -83,36 +120,46 @@ async function tiledFrame(input: Buffer, pipeline: ValidPipeline, options: Tiled
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
   const stats: ProcessStats = {
-    input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
+    input: { format: header.format, width: header.width, height: header.height, bytes: sourceBytes(input) },
     path: 'libvips', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
     tiles: { count: 0, size: tileSize, halo: plan.halo, workers: {}, rerun: 0 },
   };
 
   let t0 = performance.now();
   const source = await RawFile.write(await applySteps(open(input, header, limits), plan.before, ctx));
-  let stitched: RawImage;
+  const stitcher = stitchTo === 'file' ? FileStitcher.create(source.width, source.height) : new Stitcher(source.width, source.height);
+  let stitched: Frame;
   try {
     stats.steps.push({ op: ['decode', ...plan.before.map((s) => s.op.name)].join('+'), ms: performance.now() - t0 });
     t0 = performance.now();
     const spec = { steps: pipeline.spec.steps.slice(plan.before.length, plan.before.length + plan.tiled.length) };
-    stitched = await runTiles(source, spec, plan, tileSize, options, stats.tiles!);
+    await runTiles(source, spec, plan, tileSize, options, stats.tiles!, stitcher);
     stats.steps.push({ op: `tiles(${plan.tiled.map((s) => s.op.name).join('+')})`, ms: performance.now() - t0 });
+    if (stitcher instanceof FileStitcher) {
+      const { image, channels } = stitcher.result();
+      stitched = Frame.open(image, { width: source.width, height: source.height }, channels);
+    } else {
+      stitched = Frame.fromRaw(stitcher.result());
+    }
+  } catch (error) {
+    if (stitcher instanceof FileStitcher) stitcher.close();
+    throw error;
   } finally {
     source.close();
   }
-  const frame = await applySteps(Frame.fromRaw(stitched), plan.after, ctx, stats);
-  return { frame, header, stats };
+  const frame = await applySteps(stitched, plan.after, ctx, stats);
+  return { frame, header, stats, close: () => { if (stitcher instanceof FileStitcher) stitcher.close(); } };
 }
 
 /** Fans the tiles out to the runner, a bounded number at a time, and stitches what comes back. */
 async function runTiles(
   source: RawFile, spec: PipelineSpec, plan: TilePlan, tileSize: number, options: TiledProcessOptions, stats: TilingStats,
-): Promise<RawImage> {
+  stitcher: { place(keep: Tile['keep'], result: TileResult): void | Promise<void> },
+): Promise<void> {
   const runner = options.runner ?? CALLING_THREAD;
   const tiles = tileGrid(source.width, source.height, tileSize, plan.halo);
   stats.count = tiles.length;
   const meanGrey = plan.needsMeanGrey ? source.meanGrey() : undefined;
-  const stitcher = new Stitcher(source.width, source.height);
   let next = 0;
   let done = 0;
   let failed = false;
@@ -127,7 +174,7 @@ async function runTiles(
         failed = true;
         throw error;
       });
-      stitcher.place(tile.keep, result);
+      await stitcher.place(tile.keep, result);
       const worker = result.worker ?? runner.name;
       stats.workers[worker] = (stats.workers[worker] ?? 0) + 1;
       if ((result.attempts ?? 1) > 1) stats.rerun++;
@@ -136,7 +183,6 @@ async function runTiles(
   };
   const lanes = options.inFlight ?? Math.min(await runner.tileCapacity?.() ?? runner.capacity, MAX_IN_FLIGHT);
   await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, tiles.length)) }, lane));
-  return stitcher.result();
 }
 
 async function applySteps(frame: Frame, steps: ValidStep[], ctx: OpContext, stats?: ProcessStats): Promise<Frame> {

@@ -2,21 +2,17 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import sharp from 'sharp';
 import { ImgfleetError, toErrorInfo } from '../errors.js';
-import { readInput } from '../engine/file-task.js';
 import type { FileTask, TaskOutcome } from '../engine/types.js';
-import { writeFileAtomic } from '../io/atomic-write.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
-import { DEFAULT_LIMITS } from '../limits.js';
 import { validatePipeline } from '../pipeline/validate.js';
 import { chooseTileSize, type TilingChoice } from './choose.js';
 import { planTiling } from './plan.js';
-import type { ProcessResult } from '../pipeline/process.js';
-import { processTiled, type TiledProcessOptions } from './run-tiled.js';
+import { processTiledFile, type TiledFileResult, type TiledProcessOptions } from './run-tiled.js';
 import type { TileRunner } from './tile-task.js';
 
 export interface TiledFileOptions extends Pick<TiledProcessOptions, 'onTile' | 'inFlight'> {
   /** Runs the tiled work when its turn comes; a batch runs one large image at a time. */
-  turn?: (run: () => Promise<ProcessResult>) => Promise<ProcessResult>;
+  turn?: (run: () => Promise<TiledFileResult>) => Promise<TiledFileResult>;
 }
 
 /**
@@ -39,17 +35,10 @@ export async function runTiledFileTask(
     if (resolve(task.outputPath) === resolve(task.inputPath)) throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
     const outputPath = task.outputPath;
     const { turn = (run) => run(), ...tiledOptions } = options;
-    const result = await turn(async () => {
-      const input = readInput(task.inputPath, task.limits?.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes);
-      const tiled = await processTiled(input, pipeline, { ...tiledOptions, limits: task.limits, runner, tileSize });
-      if (tiled.kind !== 'image') throw new ImgfleetError('INTERNAL', 'a tiled pipeline gave no image');
-      writeFileAtomic(outputPath, tiled.data);
-      return tiled;
-    });
-    if (result.kind !== 'image') throw new ImgfleetError('INTERNAL', 'a tiled pipeline gave no image');
+    const result = await turn(() => processTiledFile(task.inputPath, outputPath, pipeline, { ...tiledOptions, limits: task.limits, runner, tileSize }));
     return {
       ok: true, worker: runner.name, stats: result.stats,
-      output: { path: outputPath, bytes: result.data.length, width: result.width, height: result.height, format: result.format },
+      output: { path: outputPath, bytes: result.bytes, width: result.width, height: result.height, format: result.format },
     };
   } catch (error) {
     return { ok: false, error: toErrorInfo(error), worker: runner.name };

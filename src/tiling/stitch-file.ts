@@ -1,0 +1,77 @@
+import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp, { type Sharp } from 'sharp';
+import { ImgfleetError } from '../errors.js';
+import type { Channels } from '../image/frame.js';
+import type { Rect } from './grid.js';
+import type { TileResult } from './tile-task.js';
+import { plainVipsHeader, VIPS_HEADER_BYTES } from './raw-file.js';
+
+/**
+ * Puts tile results into an image file on disk (the libvips native format: a header, then the
+ * pixels uncompressed), so the submitter never holds the whole result: libvips then reads it
+ * back row by row for the steps after the tiles and for the encoder.
+ */
+export class FileStitcher {
+  private dir?: string;
+  private fd?: number;
+  private channels?: Channels;
+  /** Opened once, by the first tile back; the others wait for it. */
+  private opening?: Promise<void>;
+
+  private constructor(private readonly width: number, private readonly height: number) {}
+
+  static create(width: number, height: number): FileStitcher {
+    return new FileStitcher(width, height);
+  }
+
+  async place(keep: Rect, tile: TileResult): Promise<void> {
+    if (tile.width !== keep.width || tile.height !== keep.height) {
+      throw new ImgfleetError('INTERNAL', `tile came back ${tile.width}×${tile.height}, expected ${keep.width}×${keep.height}`);
+    }
+    // Every tile has the same layout (grey stays grey), so the first one decides it.
+    this.opening ??= this.open(tile.channels as Channels);
+    await this.opening;
+    if (tile.channels !== this.channels) throw new ImgfleetError('INTERNAL', `tile has ${tile.channels} channels, others ${this.channels}`);
+    const pixels = Buffer.from(tile.pixels.buffer, tile.pixels.byteOffset, tile.pixels.byteLength);
+    const row = keep.width * tile.channels;
+    for (let y = 0; y < keep.height; y++) {
+      const at = VIPS_HEADER_BYTES + ((keep.top + y) * this.width + keep.left) * tile.channels;
+      writeSync(this.fd!, pixels, y * row, row, at);
+    }
+  }
+
+  /** The stitched image, read from disk as libvips needs it. */
+  result(): { image: Sharp; channels: Channels } {
+    if (this.fd === undefined || !this.dir) throw new ImgfleetError('INTERNAL', 'no tile was placed');
+    closeSync(this.fd);
+    this.fd = undefined;
+    return { image: sharp(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false }), channels: this.channels! };
+  }
+
+  close(): void {
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+    if (this.dir) rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** libvips writes an empty image of the right size and layout; tiles then overwrite its pixels. */
+  private async open(channels: Channels): Promise<void> {
+    this.dir = await mkdtemp(join(tmpdir(), 'imgfleet-stitch-'));
+    const path = join(this.dir, 'stitched.v');
+    const colour = channels >= 3;
+    const blank = sharp({ create: { width: this.width, height: this.height, channels: channels === 2 || channels === 4 ? 4 : 3, background: { r: 0, g: 0, b: 0, alpha: 1 } } });
+    await (colour ? blank : blank.toColourspace('b-w')).toFile(path);
+    const fd = openSync(path, 'r+');
+    const header = Buffer.alloc(VIPS_HEADER_BYTES);
+    readSync(fd, header, 0, VIPS_HEADER_BYTES, 0);
+    if (!plainVipsHeader(header, this.width, this.height, channels)) {
+      closeSync(fd);
+      throw new ImgfleetError('INTERNAL', 'libvips wrote the stitched image in an unexpected layout');
+    }
+    this.fd = fd;
+    this.channels = channels;
+  }
+}
