@@ -182,6 +182,17 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       const file = await server.app.inject({ method: 'GET', url: `/v1/jobs/${id}/files/wide.png` });
       assert.deepEqual([(await pixels(file.rawPayload)).width, (await pixels(file.rawPayload)).height], [600, 400]);
 
+      // One image through /v1/process as tiles: the same pixels as run whole.
+      const url = `/v1/process?pipeline=${encodeURIComponent('blur:2,output:png')}`;
+      const whole = await server.app.inject({ method: 'POST', url, headers: { 'content-type': 'image/png' }, payload: image });
+      const tiled = await server.app.inject({ method: 'POST', url: `${url}&tile=256`, headers: { 'content-type': 'image/png' }, payload: image });
+      assert.equal(tiled.statusCode, 200, tiled.body);
+      assert.equal(tiled.headers['x-imgfleet-tiles'], '6');
+      const [a, b] = [await pixels(whole.rawPayload), await pixels(tiled.rawPayload)];
+      let most = 0;
+      for (let i = 0; i < a.data.length; i++) most = Math.max(most, Math.abs(a.data[i] - b.data[i]));
+      assert.ok(most <= 1, `tiled differs from whole by up to ${most}`);
+
       const refused = await server.app.inject({
         method: 'POST', url: '/v1/jobs?tile=256',
         ...(await multipart({ pipeline: 'edges:method=canny', file: { name: 'wide.png', bytes: image } })),

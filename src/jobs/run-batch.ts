@@ -27,7 +27,7 @@ export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<L
       const item = job.items[index];
       job.markRunning(index);
       const task = { inputPath: item.input, outputPath: item.output, spec: job.pipeline, limits };
-      const tiled = tiling && engine.runTile ? await runTiledFileTask(task, runner(engine), tiling, {
+      const tiled = tiling && engine.runTile ? await runTiledFileTask(task, tileRunner(engine), tiling, {
         onTile: (event) => job.emit('tile', index, event), turn,
       }) : undefined;
       job.settle(index, tiled ?? await engine.run(task));
@@ -38,7 +38,8 @@ export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<L
   return job.summary();
 }
 
-function runner(engine: Engine): TileRunner {
+/** An engine as the runner of a tiled image's tiles. */
+export function tileRunner(engine: Engine): TileRunner {
   const tileCapacity = engine.tileCapacity?.bind(engine);
   return { name: engine.name, capacity: engine.capacity, tileCapacity, runTile: (task) => engine.runTile!(task) };
 }

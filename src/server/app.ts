@@ -4,7 +4,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { connect, QUEUE_NAME } from '../engine/redis/cluster-settings.js';
 import { listWorkers } from '../engine/redis/worker-registry.js';
 import { operationSchemas, outputSchema } from '../ops/describe.js';
@@ -32,6 +32,7 @@ const { version } = JSON.parse(readFileSync(new URL('../../../package.json', imp
  */
 export async function buildServer(serverOptions: ServerOptions): Promise<FastifyInstance> {
   const options = resolveServerOptions(serverOptions);
+  mkdirSync(options.dataDir, { recursive: true });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.limits.maxFileBytes, forceCloseConnections: 'idle' });
 
   let redis: Redis | undefined;

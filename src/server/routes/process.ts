@@ -1,4 +1,11 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { tileRunner } from '../../jobs/run-batch.js';
+import type { ValidPipeline } from '../../pipeline/spec.js';
+import { checkTileable } from '../../tiling/choose.js';
+import { processTiledFile } from '../../tiling/run-tiled.js';
 import { extname } from 'node:path';
 import { fromErrorInfo } from '../../errors.js';
 import { CONTENT_TYPES, EXTENSIONS } from '../../image/encode.js';
@@ -9,7 +16,7 @@ import { readImageUpload } from '../uploads.js';
 import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
 
 export async function processRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.post<{ Querystring: { pipeline?: string; name?: string } }>('/v1/process', {
+  app.post<{ Querystring: { pipeline?: string; name?: string; tile?: number } }>('/v1/process', {
     onRequest: admitWhileResponding(ctx.pending),
     schema: {
       summary: 'Process one image',
@@ -21,6 +28,7 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
         properties: {
           pipeline: { type: 'string', description: 'JSON or compact syntax, e.g. resize:512:512:fit=fill,blur:2,output:webp:80' },
           name: { type: 'string', description: 'file name of a raw-body upload' },
+          tile: { type: 'integer', minimum: 64, maximum: 65535, description: 'run the image as tiles of this many pixels a side, across the workers' },
         },
       },
       response: { 200: { description: 'the processed image (or JSON for a data pipeline)', type: 'string', format: 'binary' }, ...ERROR_RESPONSES },
@@ -28,13 +36,14 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
     const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
+    if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload.bytes, upload.name, pipeline, request.query.tile);
     const outcome = await ctx.engine.runBytes({ input: upload.bytes, spec: pipeline.spec, limits: ctx.options.limits });
     ctx.metrics.recordImage(outcome.ok ? { ok: true, stats: outcome.result.stats } : outcome);
     if (!outcome.ok) throw fromErrorInfo(outcome.error);
     const { result } = outcome;
     reply.header('X-Imgfleet-Worker', outcome.worker).header('Server-Timing', serverTiming(result.stats));
     if (result.kind === 'data') return result.data;
-    const stem = upload.name.slice(0, upload.name.length - extname(upload.name).length).replace(/[^A-Za-z0-9._-]+/g, '_') || 'image';
+    const stem = stemOf(upload.name);
     return reply
       .type(CONTENT_TYPES[result.format])
       .header('Content-Disposition', `inline; filename="${stem}${EXTENSIONS[result.format]}"`)
@@ -42,6 +51,36 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
       .header('X-Image-Height', String(result.height))
       .send(result.data);
   });
+}
+
+/** A large image as tiles: the upload goes to a file, and the output is streamed back from one. */
+async function sendTiled(ctx: ServerContext, reply: FastifyReply, bytes: Buffer, name: string, pipeline: ValidPipeline, tileSize: number): Promise<FastifyReply> {
+  checkTileable(pipeline, { tileSize });
+  const dir = await mkdtemp(join(ctx.options.dataDir, 'tiled-'));
+  const removeDir = () => void rm(dir, { recursive: true, force: true });
+  try {
+    const input = join(dir, 'input');
+    await writeFile(input, bytes);
+    const output = join(dir, 'output');
+    const result = await processTiledFile(input, output, pipeline, { runner: tileRunner(ctx.engine), tileSize, limits: ctx.options.limits });
+    ctx.metrics.recordImage({ ok: true, stats: result.stats });
+    reply.raw.once('close', removeDir);
+    return reply
+      .type(CONTENT_TYPES[result.format])
+      .header('Content-Disposition', `inline; filename="${stemOf(name)}${EXTENSIONS[result.format]}"`)
+      .header('Server-Timing', serverTiming(result.stats))
+      .header('X-Imgfleet-Tiles', String(result.stats.tiles?.count ?? 0))
+      .header('X-Image-Width', String(result.width))
+      .header('X-Image-Height', String(result.height))
+      .send(createReadStream(output));
+  } catch (error) {
+    removeDir();
+    throw error;
+  }
+}
+
+function stemOf(name: string): string {
+  return name.slice(0, name.length - extname(name).length).replace(/[^A-Za-z0-9._-]+/g, '_') || 'image';
 }
 
 /** `probe;dur=0.4, resize;dur=3.1, blur;dur=1.2, encode;dur=4.0, total;dur=8.9` (a repeated step gets -2, -3…). */
