@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { LocalEngine } from '../src/engine/local/local-engine.js';
 import { buildServer } from '../src/server/app.js';
 import { photo, ROOT } from './helpers.js';
+import { startCluster, testServer } from './server-helpers.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -108,6 +109,22 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     assert.match(await page.locator('.result .info').textContent() ?? '', /· 240 tiles/);
     const width = await page.locator('.result img[alt$="after"]').evaluate(async (img: HTMLImageElement) => { await img.decode(); return img.naturalWidth; });
     assert.equal(width, 800);
+  });
+
+  it('shows the live workers of a cluster, with their load', async (t) => {
+    const cluster = await startCluster();
+    t.after(() => cluster.stop());
+    const clustered = await testServer('cluster', cluster);
+    t.after(() => clustered.close());
+    const address = await clustered.app.listen({ host: '127.0.0.1', port: 0 });
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    await page.goto(address);
+    const row = page.getByRole('row').filter({ hasText: 'api-worker' });
+    await assert.doesNotReject(row.waitFor({ timeout: 10_000 }));
+    assert.match(await row.textContent() ?? '', /api-worker.*0\/2/);
+    assert.equal(await page.getByRole('link', { name: 'Queues' }).getAttribute('href'), '/admin/queues');
   });
 
   it('fits a phone screen without sideways scrolling', async (t) => {
