@@ -475,11 +475,12 @@ async function drawHistogram(result) {
     for (const [name, counts] of channels) {
       g.fillStyle = colours[name];
       counts.forEach((count, i) => {
-        const h = (count / peak) * (canvas.height - 4);
+        // A square-root scale, so one clipped level does not flatten every other bar.
+        const h = Math.sqrt(count / peak) * (canvas.height - 4);
         g.fillRect(i * w, canvas.height - h, Math.max(1, w), h);
       });
     }
-    $('histogram-caption').textContent += ` (${data.width}×${data.height})`;
+    $('histogram-caption').textContent += ` (${data.width}×${data.height}; bar heights on a square-root scale)`;
   } catch (error) {
     $('histogram-caption').textContent = `Histogram unavailable: ${error.message}`;
   }
