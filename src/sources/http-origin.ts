@@ -3,7 +3,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import { ImgfleetError } from '../errors.js';
 import { formatBytes } from '../limits.js';
-import { checkAddress, guardedLookup } from './address-policy.js';
+import { checkAddress, checkAllowance, guardedLookup, type PrivateAllowance } from './address-policy.js';
 import { keyParts, type SourceStore } from './source-store.js';
 
 export interface HttpOriginOptions {
@@ -11,8 +11,8 @@ export interface HttpOriginOptions {
   baseUrl: string;
   /** Other hosts (name, or name:port) the origin may redirect to; its own host is always allowed. */
   allowHosts?: string[];
-  /** Allow loopback, private and link-local addresses (an origin on the same network). @defaultValue false */
-  allowPrivate?: boolean;
+  /** Allow loopback, private and link-local addresses: all of them, or those listed (addresses, subnets). @defaultValue false */
+  allowPrivate?: PrivateAllowance;
   maxBytes: number;
   /** For the whole fetch, redirects included. */
   timeoutMs: number;
@@ -36,6 +36,7 @@ export class HttpOriginStore implements SourceStore {
     if (this.base.protocol !== 'http:' && this.base.protocol !== 'https:') {
       throw new ImgfleetError('BAD_USAGE', `source URL ${options.baseUrl}: expected http:// or https://`);
     }
+    checkAllowance(options.allowPrivate ?? false);
     this.hosts = new Set([this.base.host, ...(options.allowHosts ?? [])].map((h) => h.toLowerCase()));
   }
 

@@ -25,7 +25,7 @@ interface ServeCommandOptions {
   sourceDir?: string;
   sourceUrl?: string;
   sourceAllow?: string;
-  allowPrivateOrigins?: boolean;
+  allowPrivateOrigins?: boolean | string;
   sourceTimeout: number;
   allowUnsigned?: boolean;
 }
@@ -49,7 +49,7 @@ export function serveCommand(): Command {
     .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder')
     .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
     .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
-    .option('--allow-private-origins', 'let the origin be on a loopback, private or link-local address')
+    .option('--allow-private-origins [subnets]', 'let the origin be on a loopback, private or link-local address (any, or those listed: 10.0.0.0/8,…)')
     .option('--source-timeout <seconds>', 'give up on the origin after this long', positiveNumber, 10)
     .option('--allow-unsigned', 'accept image URLs without a signature (/i/_/…); keys come from IMGFLEET_KEY')
     .option('--max-age <seconds>', 'Cache-Control max-age of image URL responses', nonNegativeInteger, 86_400)
@@ -68,7 +68,8 @@ export function serveCommand(): Command {
         sourceDir: options.sourceDir,
         sourceUrl: options.sourceUrl ? {
           baseUrl: options.sourceUrl, allowHosts: options.sourceAllow?.split(',').map((h) => h.trim()).filter(Boolean),
-          allowPrivate: options.allowPrivateOrigins, timeoutMs: options.sourceTimeout * 1000,
+          allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,
+          timeoutMs: options.sourceTimeout * 1000,
         } : undefined,
         signingKeys: signingKeys(), allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
       });
