@@ -4,6 +4,7 @@
  *
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
  *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
+ *                    [--url-clients 50 --url-requests 1000]   (W6: image URLs, cold and warm cache)
  *
  * With --only, the other workloads' rows are kept from the previous results.
  */
@@ -20,6 +21,7 @@ import { chartSvg } from './chart.js';
 import { histogramLoad, OLD_BROKER_REPORTED, type LoadMeasurement } from './histogram-load.js';
 import { w1Quality } from './quality.js';
 import { markdownTable } from './table.js';
+import { urlLoad, type UrlLoadMeasurement } from './url-load.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -70,6 +72,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     clients: { type: 'string', default: '100' },
     requests: { type: 'string', default: '100' },
+    'url-clients': { type: 'string', default: '50' },
+    'url-requests': { type: 'string', default: '1000' },
   },
 });
 
@@ -206,6 +210,12 @@ async function main(): Promise<void> {
     for (const m of load) console.log(`W4-histogram  ${m.variant.padEnd(48)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  ${m.errors} errors`);
   }
 
+  let urls: UrlLoadMeasurement[] = [];
+  if (wanted('W6')) {
+    urls = await urlLoad(ROOT, PHOTOS, Number(args['url-clients']), Number(args['url-requests']));
+    for (const m of urls) console.log(`W6  ${m.variant.padEnd(56)} ${m.phase.padEnd(4)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  hit ratio ${m.hitRatio.toFixed(2)}  ${m.errors} errors`);
+  }
+
   const dir = join(BENCH, 'results');
   mkdirSync(dir, { recursive: true });
   // With --only, the other workloads keep their rows from the previous results.
@@ -224,6 +234,7 @@ async function main(): Promise<void> {
     ratios: ratios(best),
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
     load: load.length > 0 ? load : previous?.load ?? [],
+    urls: urls.length > 0 ? urls : previous?.urls ?? [],
     oldBroker: OLD_BROKER_REPORTED,
     ...(previous ? {
       previousDate: previous.previousDate ?? previous.date,
@@ -245,6 +256,7 @@ interface PreviousResults {
   measurements: Measurement[];
   quality: Awaited<ReturnType<typeof w1Quality>>;
   load?: LoadMeasurement[];
+  urls?: UrlLoadMeasurement[];
 }
 
 /** With --repeat, the fastest of each variant's rounds. */

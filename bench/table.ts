@@ -1,5 +1,6 @@
 import type { LoadMeasurement } from './histogram-load.js';
 import type { Measurement } from './run.js';
+import type { UrlLoadMeasurement } from './url-load.js';
 
 interface Results {
   date: string;
@@ -13,6 +14,7 @@ interface Results {
   ratios: Record<string, Record<string, number>>;
   quality: { variant: string; psnrDb: number; ssim: number }[];
   load?: LoadMeasurement[];
+  urls?: UrlLoadMeasurement[];
   oldBroker?: { requests: number; wallS: number; requestsPerSecond: number };
 }
 
@@ -56,6 +58,17 @@ export function markdownTable(results: Results): string {
     if (old) {
       lines.push(`| the old broker's own figure (its run_100, as reported) | ${old.requests} | 0 | ${old.requestsPerSecond} | | | | | | ${ours ? `${(ours.requestsPerSecond / old.requestsPerSecond).toFixed(2)}×` : ''} |`);
     }
+  }
+  if (results.urls && results.urls.length > 0) {
+    const first = results.urls[0];
+    lines.push('', `W6, image URLs: ${first.requests} requests over ${first.distinctUrls} distinct signed URLs (10 photos × 10 widths, \`resize:<w>,output:auto\` negotiated to WebP) `
+      + `from ${first.clients} concurrent clients; cold starts with an empty result cache, warm sends the same requests again. `
+      + 'Hit ratio: requests answered without computing (from the cache, or by waiting for an identical request in flight). '
+      + 'CPU counts the server, its workers and Redis, and the clients.', '',
+      '| W6 variant | cache | requests | errors | req/s | p50 (ms) | p99 (ms) | hit ratio | images computed | CPU ms / request |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...results.urls.map((m) => `| ${m.variant} | ${m.phase} | ${m.requests} | ${m.errors} | ${m.requestsPerSecond.toFixed(1)} | ${m.latencyMs.p50} | ${m.latencyMs.p99} | `
+        + `${m.hitRatio.toFixed(3)} | ${m.misses} | ${m.cpuMsPerRequest.toFixed(2)} |`));
   }
   if (results.quality.length > 0) {
     lines.push('', 'W1 output quality against a Pillow Lanczos reference (100 images, JPEG q75, higher is better):', '',
