@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +33,19 @@ describe('image sources', () => {
       await refused(store.read(key), 'NOT_FOUND');
     }
     await refused(new LocalFolderStore(root, 3).read('sub/a.png'), 'FILE_TOO_LARGE');
+  });
+
+  it('a local file’s digest is its content’s, and changes when the file does', async (t) => {
+    const root = tempDir(t);
+    writeFileSync(join(root, 'a.png'), 'first');
+    const store = new LocalFolderStore(root, 1024);
+    const first = await store.open('a.png');
+    assert.equal(first.digest, createHash('sha256').update('first').digest('hex'));
+    assert.equal((await store.open('a.png')).digest, first.digest, 'remembered');
+    writeFileSync(join(root, 'a.png'), 'second, longer');
+    const second = await store.open('a.png');
+    assert.equal(second.digest, createHash('sha256').update('second, longer').digest('hex'));
+    assert.equal((await second.bytes()).toString(), 'second, longer');
   });
 
   it('address policy: loopback, private, link-local, unique-local, unspecified and mapped addresses are private', () => {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ImgfleetError } from '../errors.js';
 import { AUTO_FORMAT, type PipelineSpec } from '../pipeline/spec.js';
+import { sha256 } from '../sources/source-store.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -11,9 +11,13 @@ const { version } = JSON.parse(readFileSync(new URL('../../../package.json', imp
  * differ from another's. Equal addresses mean equal results, so it serves as the ETag too.
  */
 export function resultKey(input: Uint8Array, spec: PipelineSpec): string {
+  return resultKeyOf(sha256(input), spec);
+}
+
+/** The same, from the SHA-256 of the source (hex), when it is already known. */
+export function resultKeyOf(sourceDigest: string, spec: PipelineSpec): string {
   if (spec.output?.format === AUTO_FORMAT) throw new ImgfleetError('INTERNAL', 'output format auto must be negotiated before the result key is made');
-  const source = createHash('sha256').update(input).digest('hex');
-  return createHash('sha256').update(`imgfleet ${version}\n${source}\n${canonicalJson(spec)}`).digest('hex');
+  return sha256(Buffer.from(`imgfleet ${version}\n${sourceDigest}\n${canonicalJson(spec)}`));
 }
 
 /** JSON with every object's keys sorted, so equal specs give equal text. */

@@ -1,15 +1,16 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { extname } from 'node:path';
-import { resultKey } from '../cache/result-key.js';
+import { resultKeyOf } from '../cache/result-key.js';
 import { fromErrorInfo } from '../errors.js';
 import { CONTENT_TYPES, EXTENSIONS } from '../image/encode.js';
 import { isAuto, resolveAutoFormat } from '../pipeline/negotiate.js';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
+import type { Source } from '../sources/source-store.js';
 import type { ServerContext } from './context.js';
 
 export interface ResultRequest {
-  input: Buffer;
+  source: Source;
   /** As the request gave it: `output:auto` is negotiated here from the Accept header. */
   pipeline: ValidPipeline;
   /** The source's file name, for Content-Disposition. */
@@ -26,7 +27,7 @@ export interface ResultRequest {
 export async function sendResult(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, job: ResultRequest): Promise<FastifyReply> {
   const pipeline = resolveAutoFormat(job.pipeline, request.headers.accept);
   const started = performance.now();
-  const key = resultKey(job.input, pipeline.spec);
+  const key = resultKeyOf(job.source.digest, pipeline.spec);
   const etag = `"${key}"`;
   reply.header('ETag', etag);
   if (isAuto(job.pipeline)) reply.header('Vary', 'Accept');
@@ -34,7 +35,7 @@ export async function sendResult(ctx: ServerContext, request: FastifyRequest, re
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
 
   const served = await ctx.results.serve(key, async () => {
-    const outcome = await ctx.engine.runBytes({ input: job.input, spec: pipeline.spec, limits: ctx.options.limits });
+    const outcome = await ctx.engine.runBytes({ input: await job.source.bytes(), spec: pipeline.spec, limits: ctx.options.limits });
     ctx.metrics.recordImage(outcome.ok ? { ok: true, stats: outcome.result.stats } : outcome);
     return outcome;
   });

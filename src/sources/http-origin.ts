@@ -4,7 +4,7 @@ import { isIP } from 'node:net';
 import { ImgfleetError } from '../errors.js';
 import { formatBytes } from '../limits.js';
 import { checkAddress, checkAllowance, guardedLookup, type PrivateAllowance } from './address-policy.js';
-import { keyParts, type SourceStore } from './source-store.js';
+import { keyParts, sourceOf, type Source, type SourceStore } from './source-store.js';
 
 export interface HttpOriginOptions {
   /** The origin: a key is appended to it, e.g. https://images.example.com/photos/ + a/b.jpg. */
@@ -38,6 +38,10 @@ export class HttpOriginStore implements SourceStore {
     }
     checkAllowance(options.allowPrivate ?? false);
     this.hosts = new Set([this.base.host, ...(options.allowHosts ?? [])].map((h) => h.toLowerCase()));
+  }
+
+  async open(key: string): Promise<Source> {
+    return sourceOf(await this.read(key));
   }
 
   async read(key: string): Promise<Buffer> {

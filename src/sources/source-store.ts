@@ -1,9 +1,28 @@
-/** Where image URLs find their sources: a key (the URL's last part) → the source's bytes. */
+import { createHash } from 'node:crypto';
+
+/** One source, known by the SHA-256 of its bytes; the bytes themselves are read only when needed. */
+export interface Source {
+  /** SHA-256 of the bytes, in hex. */
+  digest: string;
+  bytes(): Promise<Buffer>;
+}
+
+/** Where image URLs find their sources: a key (the URL's last part) → the source. */
 export interface SourceStore {
   /** `folder` or `http`. */
   readonly kind: string;
-  /** The bytes; throws NOT_FOUND, FORBIDDEN, FILE_TOO_LARGE, TIMEOUT or BAD_ORIGIN. */
+  /** Throws NOT_FOUND, FORBIDDEN, FILE_TOO_LARGE, TIMEOUT or BAD_ORIGIN. */
+  open(key: string): Promise<Source>;
   read(key: string): Promise<Buffer>;
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** A source already in memory. */
+export function sourceOf(bytes: Buffer): Source {
+  return { digest: sha256(bytes), bytes: async () => bytes };
 }
 
 /** Every part of a key must be a plain name: no empty, `.` or `..` parts, no hidden files, no backslashes or NULs. */

@@ -26,8 +26,7 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     const sources = ctx.options.sources;
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
     const pipeline = requestPipeline(pipelineText, ctx.options.limits, ctx.options.assetsDir);
-    const input = await sources.read(source);
-    return sendResult(ctx, request, reply, { input, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds });
+    return sendResult(ctx, request, reply, { source: await sources.open(source), pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds });
   });
 }
 

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { sourceOf } from '../../sources/source-store.js';
 import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult } from '../send-result.js';
@@ -25,6 +26,6 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
     const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
-    return sendResult(ctx, request, reply, { input: upload.bytes, pipeline, name: upload.name });
+    return sendResult(ctx, request, reply, { source: sourceOf(upload.bytes), pipeline, name: upload.name });
   });
 }
