@@ -13,14 +13,25 @@ import type { BytesOutcome } from '../src/engine/types.js';
 import { negotiateFormat, resolveAutoFormat } from '../src/pipeline/negotiate.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { parseCompact } from '../src/pipeline/compact.js';
-import { REDIS_URL, testPrefix } from './cluster-helpers.js';
+import { REDIS_URL, submit, testPrefix } from './cluster-helpers.js';
 import { cli, synthetic, tempDir, toPng } from './helpers.js';
+import { startCluster } from './server-helpers.js';
 
 const STATS = { input: { format: 'png', width: 4, height: 4, bytes: 10 }, path: 'libvips' as const, probeMs: 0, steps: [], encodeMs: 0, totalMs: 0 };
 
 /** An entry whose stored size is about `size` bytes. */
 function entry(fill: number, size = 1000): CacheEntry {
   return { meta: { kind: 'image', format: 'png', width: 4, height: 4, input: STATS.input }, body: Buffer.alloc(size, fill) };
+}
+
+/** `count` small PNGs, each different. */
+async function distinctPngs(dir: string, count: number): Promise<string> {
+  const input = join(dir, 'in');
+  mkdirSync(input);
+  for (let i = 0; i < count; i++) {
+    writeFileSync(join(input, `${i}.png`), await toPng(synthetic(64, 48, 3, (x, y, c) => (x * 3 + y * 2 + c * 40 + i * 25) % 256)));
+  }
+  return input;
 }
 
 const key = (n: number) => n.toString(16).padStart(64, '0');
@@ -146,11 +157,7 @@ describe('result cache', () => {
 
   it('imgfleet run --cache-dir: a second run over the same inputs comes from the cache, byte for byte; --no-cache skips it', async (t) => {
     const dir = tempDir(t);
-    const input = join(dir, 'in');
-    mkdirSync(input);
-    for (let i = 0; i < 6; i++) {
-      writeFileSync(join(input, `${i}.png`), await toPng(synthetic(64, 48, 3, (x, y, c) => (x * 3 + y * 2 + c * 40 + i * 25) % 256)));
-    }
+    const input = await distinctPngs(dir, 6);
     const cacheDir = join(dir, 'cache');
     const run = async (out: string, extra: string[]) => {
       const result = await cli(['run', input, '-o', join(dir, out), '-p', 'resize:48,blur:1,output:png', '--json', ...extra]);
@@ -172,5 +179,28 @@ describe('result cache', () => {
     const auto = await cli(['run', input, '-o', join(dir, 'out4'), '-p', 'output:auto']);
     assert.equal(auto.status, 2);
     assert.match(auto.stderr, /auto is chosen from an HTTP request/);
+  });
+
+  it('imgfleet run --redis --cache-redis: a second batch on the cluster comes from the Redis cache', async (t) => {
+    const dir = tempDir(t);
+    const input = await distinctPngs(dir, 5);
+    const cluster = await startCluster();
+    t.after(() => cluster.stop());
+    const run = async (out: string) => {
+      const result = await submit(cluster.prefix, input, join(dir, out), 'resize:32,output:png', REDIS_URL, ['--cache-redis', REDIS_URL]);
+      assert.equal(result.status, 0, result.stderr);
+      return result.report as unknown as { summary: { done: number; cacheHits?: number }; items: { cache?: string; worker?: string }[] };
+    };
+    const first = await run('out1');
+    assert.deepEqual([first.summary.done, first.summary.cacheHits], [5, 0]);
+    assert.ok(first.items.every((i) => i.worker === cluster.worker.name));
+    const second = await run('out2');
+    assert.deepEqual([second.summary.done, second.summary.cacheHits], [5, 5]);
+    for (const file of readdirSync(join(dir, 'out1'))) {
+      assert.ok(readFileSync(join(dir, 'out1', file)).equals(readFileSync(join(dir, 'out2', file))), file);
+    }
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    assert.equal((await redis.keys(`${cluster.prefix}:cache:e:*`)).length, 5, 'the entries live under the cluster prefix');
   });
 });

@@ -79,11 +79,13 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       assert.equal(await metric(server.app, 'imgfleet_signature_failures_total', 'reason="missing"') >= 2, true);
 
       // Once the old key is retired, its URLs stop working; unsigned URLs only when allowed.
-      const rotated = await testServer(mode, cluster, { cache, sources: new LocalFolderStore(sourceDir, 10 << 20), signingKeys: ['new-key'], allowUnsigned: true });
+      // A token protects the API, not image URLs: their signature is their key.
+      const rotated = await testServer(mode, cluster, { cache, sources: new LocalFolderStore(sourceDir, 10 << 20), signingKeys: ['new-key'], allowUnsigned: true, token: 'tok' });
       try {
         assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg', 'old-key'), {}, rotated.app)).statusCode, 403);
         assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg'), {}, rotated.app)).statusCode, 200);
         assert.equal((await get(missing, {}, rotated.app)).statusCode, 200);
+        assert.equal((await rotated.app.inject({ method: 'GET', url: '/v1/info' })).statusCode, 401);
       } finally {
         await rotated.close();
       }
