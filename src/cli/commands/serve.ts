@@ -32,7 +32,7 @@ interface ServeCommandOptions {
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('the HTTP API and the web page: local worker threads, or the cluster with --redis')
+    .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
     .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
