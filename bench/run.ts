@@ -222,9 +222,9 @@ async function main(): Promise<void> {
   const previous = args.only && existsSync(join(dir, 'results.json')) ? JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as PreviousResults : undefined;
   const ran = new Set(workloads.map((w) => w.id));
   const best = [...(previous?.measurements.filter((m) => !ran.has(m.workload)) ?? []), ...bestOf(measurements)];
+  const now = { date: new Date().toISOString(), machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version } };
   const results = {
-    date: new Date().toISOString(),
-    machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version },
+    ...now,
     args,
     workloads: [
       ...(previous?.workloads.filter((w) => !ran.has(w.id)) ?? []),
@@ -235,6 +235,7 @@ async function main(): Promise<void> {
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
     load: load.length > 0 ? load : previous?.load ?? [],
     urls: urls.length > 0 ? urls : previous?.urls ?? [],
+    measuredAt: measuredAt(previous, [...ran, ...(load.length > 0 ? ['W4-histogram'] : []), ...(urls.length > 0 ? ['W6'] : [])], now),
     oldBroker: OLD_BROKER_REPORTED,
     ...(previous ? {
       previousDate: previous.previousDate ?? previous.date,
@@ -248,6 +249,8 @@ async function main(): Promise<void> {
 }
 
 interface PreviousResults {
+  args?: { only?: string };
+  measuredAt?: Record<string, RunInfo>;
   date: string;
   machine: { cores: number; cpu?: string; node: string };
   previousDate?: string;
@@ -257,6 +260,25 @@ interface PreviousResults {
   quality: Awaited<ReturnType<typeof w1Quality>>;
   load?: LoadMeasurement[];
   urls?: UrlLoadMeasurement[];
+}
+
+interface RunInfo {
+  date: string;
+  machine: { cores: number; cpu?: string; node: string };
+}
+
+/** When and where each workload's rows were measured: this run for those it ran, else as the previous results say. */
+function measuredAt(previous: PreviousResults | undefined, ranIds: string[], now: RunInfo): Record<string, RunInfo> {
+  const earlier: Record<string, RunInfo> = { ...previous?.measuredAt };
+  if (previous && !previous.measuredAt) {
+    const ids = [...previous.workloads.map((w) => w.id), ...(previous.load?.length ? ['W4-histogram'] : []), ...(previous.urls?.length ? ['W6'] : [])];
+    for (const id of ids) {
+      earlier[id] = previous.args?.only?.split(',').includes(id)
+        ? { date: previous.date, machine: previous.machine }
+        : { date: previous.previousDate ?? previous.date, machine: previous.previousMachine ?? previous.machine };
+    }
+  }
+  return { ...earlier, ...Object.fromEntries(ranIds.map((id) => [id, now])) };
 }
 
 /** With --repeat, the fastest of each variant's rounds. */

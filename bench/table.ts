@@ -8,6 +8,8 @@ interface Results {
   previousDate?: string;
   previousMachine?: { cores: number; cpu?: string; node: string };
   args?: { only?: string };
+  /** When and where each workload's rows were measured. */
+  measuredAt?: Record<string, { date: string; machine: { cpu?: string } }>;
   machine: { cores: number; cpu?: string; node: string };
   workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
   measurements: Measurement[];
@@ -21,10 +23,11 @@ interface Results {
 export function markdownTable(results: Results): string {
   const lines = [
     `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}`
-      + (results.previousDate && results.args?.only
-        ? ` (${results.args.only} only; the other rows are from the run of ${results.previousDate.slice(0, 16).replace('T', ' ')} UTC`
-          + `${results.previousMachine?.cpu ? ` on ${results.previousMachine.cpu}` : ''}).`
-        : '.'),
+      + (results.measuredAt && results.args?.only ? ` (${results.args.only} only; the other rows are from earlier runs: ${earlierRuns(results.measuredAt, results.date)}).`
+        : results.previousDate && results.args?.only
+          ? ` (${results.args.only} only; the other rows are from the run of ${results.previousDate.slice(0, 16).replace('T', ' ')} UTC`
+            + `${results.previousMachine?.cpu ? ` on ${results.previousMachine.cpu}` : ''}).`
+          : '.'),
     '',
     '| workload | variant | images | img/s | CPU ms / image | peak RSS (MiB) | Redis peak (MiB) | reference is |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
@@ -76,4 +79,15 @@ export function markdownTable(results: Results): string {
       ...results.quality.map((q) => `| ${q.variant} | ${q.psnrDb.toFixed(2)} | ${q.ssim.toFixed(4)} |`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `W1, W2 on 2026-11-23 01:02 UTC (AMD EPYC); W5 on …`: the workloads not measured in this run, by the run that measured them. */
+function earlierRuns(measuredAt: NonNullable<Results['measuredAt']>, thisRun: string): string {
+  const byRun = new Map<string, string[]>();
+  for (const [id, run] of Object.entries(measuredAt)) {
+    if (run.date === thisRun) continue;
+    const label = `${run.date.slice(0, 16).replace('T', ' ')} UTC${run.machine.cpu ? ` (${run.machine.cpu})` : ''}`;
+    byRun.set(label, [...(byRun.get(label) ?? []), id]);
+  }
+  return [...byRun].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, ids]) => `${ids.join(', ')} on ${label}`).join('; ');
 }
