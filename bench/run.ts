@@ -4,6 +4,7 @@
  *
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
  *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
+ *                    [--url-clients 50 --url-requests 1000]   (W6: image URLs, cold and warm cache)
  *
  * With --only, the other workloads' rows are kept from the previous results.
  */
@@ -20,6 +21,7 @@ import { chartSvg } from './chart.js';
 import { histogramLoad, OLD_BROKER_REPORTED, type LoadMeasurement } from './histogram-load.js';
 import { w1Quality } from './quality.js';
 import { markdownTable } from './table.js';
+import { urlLoad, type UrlLoadMeasurement } from './url-load.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const BENCH = join(ROOT, 'bench');
@@ -70,6 +72,8 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     clients: { type: 'string', default: '100' },
     requests: { type: 'string', default: '100' },
+    'url-clients': { type: 'string', default: '50' },
+    'url-requests': { type: 'string', default: '1000' },
   },
 });
 
@@ -206,15 +210,21 @@ async function main(): Promise<void> {
     for (const m of load) console.log(`W4-histogram  ${m.variant.padEnd(48)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  ${m.errors} errors`);
   }
 
+  let urls: UrlLoadMeasurement[] = [];
+  if (wanted('W6')) {
+    urls = await urlLoad(ROOT, PHOTOS, Number(args['url-clients']), Number(args['url-requests']));
+    for (const m of urls) console.log(`W6  ${m.variant.padEnd(56)} ${m.phase.padEnd(4)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  hit ratio ${m.hitRatio.toFixed(2)}  ${m.errors} errors`);
+  }
+
   const dir = join(BENCH, 'results');
   mkdirSync(dir, { recursive: true });
   // With --only, the other workloads keep their rows from the previous results.
   const previous = args.only && existsSync(join(dir, 'results.json')) ? JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as PreviousResults : undefined;
   const ran = new Set(workloads.map((w) => w.id));
   const best = [...(previous?.measurements.filter((m) => !ran.has(m.workload)) ?? []), ...bestOf(measurements)];
+  const now = { date: new Date().toISOString(), machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version } };
   const results = {
-    date: new Date().toISOString(),
-    machine: { cores: CORES, cpu: cpus()[0]?.model, node: process.version },
+    ...now,
     args,
     workloads: [
       ...(previous?.workloads.filter((w) => !ran.has(w.id)) ?? []),
@@ -224,6 +234,8 @@ async function main(): Promise<void> {
     ratios: ratios(best),
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
     load: load.length > 0 ? load : previous?.load ?? [],
+    urls: urls.length > 0 ? urls : previous?.urls ?? [],
+    measuredAt: measuredAt(previous, [...ran, ...(load.length > 0 ? ['W4-histogram'] : []), ...(urls.length > 0 ? ['W6'] : [])], now),
     oldBroker: OLD_BROKER_REPORTED,
     ...(previous ? {
       previousDate: previous.previousDate ?? previous.date,
@@ -237,6 +249,8 @@ async function main(): Promise<void> {
 }
 
 interface PreviousResults {
+  args?: { only?: string };
+  measuredAt?: Record<string, RunInfo>;
   date: string;
   machine: { cores: number; cpu?: string; node: string };
   previousDate?: string;
@@ -245,6 +259,26 @@ interface PreviousResults {
   measurements: Measurement[];
   quality: Awaited<ReturnType<typeof w1Quality>>;
   load?: LoadMeasurement[];
+  urls?: UrlLoadMeasurement[];
+}
+
+interface RunInfo {
+  date: string;
+  machine: { cores: number; cpu?: string; node: string };
+}
+
+/** When and where each workload's rows were measured: this run for those it ran, else as the previous results say. */
+function measuredAt(previous: PreviousResults | undefined, ranIds: string[], now: RunInfo): Record<string, RunInfo> {
+  const earlier: Record<string, RunInfo> = { ...previous?.measuredAt };
+  if (previous && !previous.measuredAt) {
+    const ids = [...previous.workloads.map((w) => w.id), ...(previous.load?.length ? ['W4-histogram'] : []), ...(previous.urls?.length ? ['W6'] : [])];
+    for (const id of ids) {
+      earlier[id] = previous.args?.only?.split(',').includes(id)
+        ? { date: previous.date, machine: previous.machine }
+        : { date: previous.previousDate ?? previous.date, machine: previous.previousMachine ?? previous.machine };
+    }
+  }
+  return { ...earlier, ...Object.fromEntries(ranIds.map((id) => [id, now])) };
 }
 
 /** With --repeat, the fastest of each variant's rounds. */

@@ -1,5 +1,6 @@
 import type { LoadMeasurement } from './histogram-load.js';
 import type { Measurement } from './run.js';
+import type { UrlLoadMeasurement } from './url-load.js';
 
 interface Results {
   date: string;
@@ -7,22 +8,26 @@ interface Results {
   previousDate?: string;
   previousMachine?: { cores: number; cpu?: string; node: string };
   args?: { only?: string };
+  /** When and where each workload's rows were measured. */
+  measuredAt?: Record<string, { date: string; machine: { cpu?: string } }>;
   machine: { cores: number; cpu?: string; node: string };
   workloads: { id: string; title: string; pipeline: string; images: number; single?: boolean }[];
   measurements: Measurement[];
   ratios: Record<string, Record<string, number>>;
   quality: { variant: string; psnrDb: number; ssim: number }[];
   load?: LoadMeasurement[];
+  urls?: UrlLoadMeasurement[];
   oldBroker?: { requests: number; wallS: number; requestsPerSecond: number };
 }
 
 export function markdownTable(results: Results): string {
   const lines = [
     `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}`
-      + (results.previousDate && results.args?.only
-        ? ` (${results.args.only} only; the other rows are from the run of ${results.previousDate.slice(0, 16).replace('T', ' ')} UTC`
-          + `${results.previousMachine?.cpu ? ` on ${results.previousMachine.cpu}` : ''}).`
-        : '.'),
+      + (results.measuredAt && results.args?.only ? ` (${results.args.only} only; the other rows are from earlier runs: ${earlierRuns(results.measuredAt, results.date)}).`
+        : results.previousDate && results.args?.only
+          ? ` (${results.args.only} only; the other rows are from the run of ${results.previousDate.slice(0, 16).replace('T', ' ')} UTC`
+            + `${results.previousMachine?.cpu ? ` on ${results.previousMachine.cpu}` : ''}).`
+          : '.'),
     '',
     '| workload | variant | images | img/s | CPU ms / image | peak RSS (MiB) | Redis peak (MiB) | reference is |',
     '|---|---|---:|---:|---:|---:|---:|---:|',
@@ -57,10 +62,32 @@ export function markdownTable(results: Results): string {
       lines.push(`| the old broker's own figure (its run_100, as reported) | ${old.requests} | 0 | ${old.requestsPerSecond} | | | | | | ${ours ? `${(ours.requestsPerSecond / old.requestsPerSecond).toFixed(2)}×` : ''} |`);
     }
   }
+  if (results.urls && results.urls.length > 0) {
+    const first = results.urls[0];
+    lines.push('', `W6, image URLs: ${first.requests} requests over ${first.distinctUrls} distinct signed URLs (10 photos × 10 widths, \`resize:<w>,output:auto\` negotiated to WebP) `
+      + `from ${first.clients} concurrent clients; cold starts with an empty result cache, warm sends the same requests again. `
+      + 'Hit ratio: requests answered without computing (from the cache, or by waiting for an identical request in flight). '
+      + 'CPU counts the server, its workers and Redis, and the clients.', '',
+      '| W6 variant | cache | requests | errors | req/s | p50 (ms) | p99 (ms) | hit ratio | images computed | CPU ms / request |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...results.urls.map((m) => `| ${m.variant} | ${m.phase} | ${m.requests} | ${m.errors} | ${m.requestsPerSecond.toFixed(1)} | ${m.latencyMs.p50} | ${m.latencyMs.p99} | `
+        + `${m.hitRatio.toFixed(3)} | ${m.misses} | ${m.cpuMsPerRequest.toFixed(2)} |`));
+  }
   if (results.quality.length > 0) {
     lines.push('', 'W1 output quality against a Pillow Lanczos reference (100 images, JPEG q75, higher is better):', '',
       '| W1 variant | PSNR (dB) | SSIM (luma) |', '|---|---:|---:|',
       ...results.quality.map((q) => `| ${q.variant} | ${q.psnrDb.toFixed(2)} | ${q.ssim.toFixed(4)} |`));
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** `W1, W2 on 2026-11-23 01:02 UTC (AMD EPYC); W5 on …`: the workloads not measured in this run, by the run that measured them. */
+function earlierRuns(measuredAt: NonNullable<Results['measuredAt']>, thisRun: string): string {
+  const byRun = new Map<string, string[]>();
+  for (const [id, run] of Object.entries(measuredAt)) {
+    if (run.date === thisRun) continue;
+    const label = `${run.date.slice(0, 16).replace('T', ' ')} UTC${run.machine.cpu ? ` (${run.machine.cpu})` : ''}`;
+    byRun.set(label, [...(byRun.get(label) ?? []), id]);
+  }
+  return [...byRun].sort(([a], [b]) => (a < b ? -1 : 1)).map(([label, ids]) => `${ids.join(', ')} on ${label}`).join('; ');
 }

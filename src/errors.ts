@@ -17,8 +17,10 @@ export type ErrorCode =
   | 'TIMEOUT'
   | 'TOO_MANY_FILES'
   | 'UNAUTHORIZED'
+  | 'FORBIDDEN'
   | 'NOT_FOUND'
   | 'QUEUE_FULL'
+  | 'BAD_ORIGIN'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -36,8 +38,10 @@ const STATUS: Record<ErrorCode, number> = {
   TIMEOUT: 504,
   TOO_MANY_FILES: 413,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   QUEUE_FULL: 429,
+  BAD_ORIGIN: 502,
   INTERNAL: 500,
 };
 
@@ -56,9 +60,9 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts, a full queue and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's fault and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN';
 }
 
 export function pipelineError(message: string): ImgfleetError {

@@ -21,3 +21,11 @@ export { planTiling, type TilePlan, type TilePlanResult } from './tiling/plan.js
 export { chooseTileSize, DEFAULT_TILE_THRESHOLD, type TilingChoice } from './tiling/choose.js';
 export type { TileRunner, TileTask, TileResult } from './tiling/tile-task.js';
 export type { TilingStats } from './pipeline/process.js';
+export { openCache, type CacheChoice } from './cache/open-cache.js';
+export { CachedEngine } from './cache/cached-engine.js';
+export { DiskCache } from './cache/disk-cache.js';
+export { RedisCache } from './cache/redis-cache.js';
+export { resultKey } from './cache/result-key.js';
+export type { ResultCache } from './cache/result-cache.js';
+export { negotiateFormat, resolveAutoFormat } from './pipeline/negotiate.js';
+export { sign, verify, signedPath } from './server/signing.js';

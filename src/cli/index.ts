@@ -8,6 +8,7 @@ import { opsCommand } from './commands/ops.js';
 import { processCommand } from './commands/process.js';
 import { runCommand } from './commands/run.js';
 import { serveCommand } from './commands/serve.js';
+import { signCommand } from './commands/sign.js';
 import { workerCommand } from './commands/worker.js';
 import { workersCommand } from './commands/workers.js';
 
@@ -19,7 +20,7 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
-  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand(), serveCommand(), loadtestCommand()]) {
+  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand(), serveCommand(), signCommand(), loadtestCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;

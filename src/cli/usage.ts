@@ -11,6 +11,12 @@ export function positiveInteger(text: string): number {
   return n;
 }
 
+export function nonNegativeInteger(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a whole number ≥ 0, got "${text}"`);
+  return n;
+}
+
 export function probability(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0 || n > 1) throw new InvalidArgumentError(`expected a probability from 0 to 1, got "${text}"`);

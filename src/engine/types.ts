@@ -1,3 +1,4 @@
+import type { CacheSource } from '../cache/cached-results.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ProcessResult, ProcessStats } from '../pipeline/process.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
@@ -22,7 +23,7 @@ export interface OutputInfo {
 }
 
 export type TaskOutcome =
-  | { ok: true; output?: OutputInfo; data?: unknown; stats: ProcessStats; worker: string; attempts?: number }
+  | { ok: true; output?: OutputInfo; data?: unknown; stats: ProcessStats; worker: string; attempts?: number; cache?: CacheSource }
   | { ok: false; error: ErrorInfo; worker: string; attempts?: number };
 
 

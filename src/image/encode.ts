@@ -1,4 +1,5 @@
 import type { Sharp } from 'sharp';
+import { fixedFormat } from '../pipeline/negotiate.js';
 import type { OutputFormat, OutputSpec } from '../pipeline/spec.js';
 import type { InputFormat } from './decode.js';
 
@@ -11,7 +12,7 @@ export const CONTENT_TYPES: Record<OutputFormat, string> = {
 };
 
 export function outputFormatFor(output: OutputSpec, input: InputFormat): OutputFormat {
-  return output.format ?? input;
+  return fixedFormat(output) ?? input;
 }
 
 /**

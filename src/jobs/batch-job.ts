@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import type { CacheSource } from '../cache/cached-results.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { PipelineSpec } from '../pipeline/spec.js';
@@ -26,6 +27,8 @@ export interface ItemState extends BatchItem {
   attempts?: number;
   /** Probe, per-step and encode timings. */
   stats?: ProcessStats;
+  /** With a result cache: whether the result came from it. */
+  cache?: CacheSource;
 }
 
 export interface BatchSummary {
@@ -34,6 +37,8 @@ export interface BatchSummary {
   failed: number;
   elapsedMs: number;
   imagesPerSecond: number;
+  /** With a result cache: items served from it without being computed. */
+  cacheHits?: number;
 }
 
 export interface BatchReport {
@@ -80,7 +85,7 @@ export class BatchJob extends EventEmitter<BatchEvents> {
     if (outcome.ok) {
       this.update(index, {
         status: 'done', result: outcome.output, data: outcome.data, worker: outcome.worker,
-        stats: outcome.stats, attempts: outcome.attempts,
+        stats: outcome.stats, attempts: outcome.attempts, cache: outcome.cache,
       });
     } else {
       this.update(index, { status: 'failed', error: outcome.error, worker: outcome.worker, attempts: outcome.attempts });
@@ -95,9 +100,11 @@ export class BatchJob extends EventEmitter<BatchEvents> {
     const done = this.items.filter((i) => i.status === 'done').length;
     const failed = this.items.filter((i) => i.status === 'failed').length;
     const elapsedMs = (this.finished || performance.now()) - this.started;
+    const cached = this.items.some((i) => i.cache !== undefined);
     return {
       total: this.items.length, done, failed, elapsedMs,
       imagesPerSecond: elapsedMs > 0 ? (done + failed) / (elapsedMs / 1000) : 0,
+      ...(cached ? { cacheHits: this.items.filter((i) => i.cache === 'hit').length } : {}),
     };
   }
 

@@ -21,8 +21,8 @@ export interface StepTiming {
 
 export interface ProcessStats {
   input: { format: string; width: number; height: number; bytes: number };
-  /** Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG. */
-  path: 'libvips' | 'jpeg-turbo';
+  /** Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG; none for a result from the cache. */
+  path: 'libvips' | 'jpeg-turbo' | 'cache';
   /** Header read and limit checks. */
   probeMs: number;
   /** Wall time of each step; a step that only appends to the decoder or encoder shows little here. */

@@ -4,15 +4,18 @@ import type { ParamSpec } from '../ops/params.js';
 export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
+/** `auto` is chosen per request from its Accept header (see negotiate.ts), before anything runs. */
+export const AUTO_FORMAT = 'auto';
+
 /** The output settings, declared like an operation's parameters. */
 export const OUTPUT_PARAMS: ParamSpec = {
-  format: { type: 'enum', values: OUTPUT_FORMATS, description: 'output format (default: the input’s)' },
+  format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
   quality: { type: 'integer', min: 1, max: 100, description: 'lossy quality (default: jpeg 80, webp 80, avif 50, tiff 80)' },
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality'] as const;
 
 export interface OutputSpec {
-  format?: OutputFormat;
+  format?: OutputFormat | typeof AUTO_FORMAT;
   quality?: number;
 }
 

@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { CachedResults } from '../cache/cached-results.js';
 import { connect, QUEUE_NAME } from '../engine/redis/cluster-settings.js';
 import { listWorkers } from '../engine/redis/worker-registry.js';
 import { operationSchemas, outputSchema } from '../ops/describe.js';
@@ -18,6 +19,7 @@ import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { healthRoutes } from './routes/health.js';
 import { histogramRoutes } from './routes/histogram.js';
+import { imageUrlRoutes } from './routes/image-url.js';
 import { jobRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/page.js';
 import { processRoutes } from './routes/process.js';
@@ -50,6 +52,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
   const pending = new Admission(options.maxPending, 'requests');
   const metrics = new ServerMetrics({
     queueDepth: async () => pending.inUse + jobs.unfinishedImages() + (queue ? await waitingJobs(queue) : 0),
+    cacheBytes: () => options.cache.storedBytes(),
     liveWorkers: async () => (redis && options.cluster ? (await listWorkers(redis, options.cluster.prefix).catch(() => [])).length : options.engine.capacity / 2),
   });
   const jobs = new JobStore({
@@ -60,7 +63,8 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
       metrics.jobs.inc({ outcome: failed === 0 ? 'done' : done === 0 ? 'failed' : 'partial' });
     },
   });
-  const ctx: ServerContext = { options, engine: options.engine, jobs, metrics, pending, redis };
+  const results = new CachedResults(options.cache, metrics.cacheEvents());
+  const ctx: ServerContext = { options, engine: options.engine, jobs, metrics, results, pending, redis };
 
   installErrorHandler(app);
   if (options.token) installAuth(app, options.token);
@@ -84,6 +88,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     await healthRoutes(scope, ctx);
     await registryRoutes(scope, ctx);
     await processRoutes(scope, ctx);
+    await imageUrlRoutes(scope, ctx);
     await histogramRoutes(scope, ctx);
     await jobRoutes(scope, ctx);
     await pageRoutes(scope);

@@ -4,8 +4,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 /** The cookie the web page sets, so links, images and the dashboard work in a browser too. */
 export const TOKEN_COOKIE = 'imgfleet_token';
 
-/** Paths anyone may read: the page itself, liveness, and the API description. */
-const PUBLIC = [/^\/$/, /^\/ui\//, /^\/healthz$/, /^\/readyz$/, /^\/docs(\/|$)/, /^\/favicon\.ico$/];
+/** Paths anyone may read: the page itself, liveness, the API description, and image URLs (their signature is their key). */
+const PUBLIC = [/^\/i\//, /^\/$/, /^\/ui\//, /^\/healthz$/, /^\/readyz$/, /^\/docs(\/|$)/, /^\/favicon\.ico$/];
 
 /** Requires `Authorization: Bearer <token>` (or the page's cookie) on everything but the public paths. */
 export function installAuth(app: FastifyInstance, token: string): void {

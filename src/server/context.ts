@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import type { CachedResults } from '../cache/cached-results.js';
 import type { Engine } from '../engine/types.js';
 import type { Admission } from './admission.js';
 import type { JobStore } from './job-store.js';
@@ -11,6 +12,8 @@ export interface ServerContext {
   engine: Engine;
   jobs: JobStore;
   metrics: ServerMetrics;
+  /** Single results through the result cache, each computed once at a time. */
+  results: CachedResults;
   /** Single-image requests in memory. */
   pending: Admission;
   /** Cluster mode: a connection for the worker list and queue depth. */

@@ -8,6 +8,7 @@ import { BatchJob, type ItemState } from '../jobs/batch-job.js';
 import { runBatch } from '../jobs/run-batch.js';
 import type { Limits } from '../limits.js';
 import { formatCompact } from '../pipeline/compact.js';
+import { fixedFormat } from '../pipeline/negotiate.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import type { TilingChoice } from '../tiling/choose.js';
 import type { SavedUpload } from './uploads.js';
@@ -78,7 +79,7 @@ export class JobStore {
 
   start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline, tiling: TilingChoice = {}): ServerJob {
     const inputs = files.map((f) => ({ path: f.path, relative: f.name }));
-    const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), pipeline.output.format);
+    const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), fixedFormat(pipeline.output));
     const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline.spec, this.options.engine.name);
     if (this.options.onImage) {
       const onImage = this.options.onImage;

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { CacheEvents } from '../cache/cached-results.js';
 import type { ProcessStats } from '../pipeline/process.js';
 
 /** What `/metrics` exposes, on a registry of its own so several servers can share a process. */
@@ -22,7 +23,19 @@ export class ServerMetrics {
     registers: [this.registry], buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
   });
 
-  constructor(sources: { queueDepth: () => Promise<number> | number; liveWorkers: () => Promise<number> | number }) {
+  readonly cacheHits = new Counter({ name: 'imgfleet_cache_hits_total', help: 'Results served from the result cache', registers: [this.registry] });
+  readonly cacheMisses = new Counter({ name: 'imgfleet_cache_misses_total', help: 'Results computed because the result cache did not have them', registers: [this.registry] });
+  readonly cacheCoalesced = new Counter({
+    name: 'imgfleet_cache_coalesced_total', help: 'Requests that waited for an identical one in flight instead of computing', registers: [this.registry],
+  });
+  readonly cacheEvictions = new Counter({ name: 'imgfleet_cache_evictions_total', help: 'Results evicted from the result cache to keep its budget', registers: [this.registry] });
+  readonly cacheErrors = new Counter({ name: 'imgfleet_cache_errors_total', help: 'Result cache failures (the request went on as a miss)', registers: [this.registry] });
+  readonly signatureFailures = new Counter({
+    name: 'imgfleet_signature_failures_total', help: 'Image URLs refused for a missing or bad signature',
+    labelNames: ['reason'] as const, registers: [this.registry],
+  });
+
+  constructor(sources: { queueDepth: () => Promise<number> | number; liveWorkers: () => Promise<number> | number; cacheBytes?: () => Promise<number> }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'imgfleet_' });
     new Gauge({
       name: 'imgfleet_queue_depth', help: 'Images accepted and not yet finished (in cluster mode: waiting BullMQ jobs too)',
@@ -32,6 +45,20 @@ export class ServerMetrics {
       name: 'imgfleet_workers_live', help: 'Workers processing images (pool threads, or cluster workers with a fresh heartbeat)',
       registers: [this.registry], async collect() { this.set(await sources.liveWorkers()); },
     });
+    new Gauge({
+      name: 'imgfleet_cache_bytes', help: 'Bytes held by the result cache (on disk, or in Redis)',
+      registers: [this.registry], async collect() { this.set(await sources.cacheBytes?.().catch(() => 0) ?? 0); },
+    });
+  }
+
+  cacheEvents(): CacheEvents {
+    return {
+      hit: () => this.cacheHits.inc(),
+      miss: () => this.cacheMisses.inc(),
+      shared: () => this.cacheCoalesced.inc(),
+      evicted: (count) => this.cacheEvictions.inc(count),
+      failed: () => this.cacheErrors.inc(),
+    };
   }
 
   recordImage(outcome: { ok: true; stats: ProcessStats } | { ok: false; error: { code: string } }): void {

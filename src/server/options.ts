@@ -1,8 +1,10 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NoCache, type ResultCache } from '../cache/result-cache.js';
 import type { Engine } from '../engine/types.js';
 import type { ClusterSettings } from '../engine/redis/cluster-settings.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import type { SourceStore } from '../sources/source-store.js';
 
 export interface ServerOptions {
   engine: Engine;
@@ -24,12 +26,22 @@ export interface ServerOptions {
   token?: string;
   /** Cluster mode: the queue's Redis, for the dashboard, the worker list and queue depth. */
   cluster?: ClusterSettings;
+  /** Results by content address for /v1/process and image URLs; the caller opens and closes it. @defaultValue none kept */
+  cache?: ResultCache;
+  /** Where image URLs find their sources; without one, /i/ answers 404. */
+  sources?: SourceStore;
+  /** Keys that verify image URL signatures (the first one signs). */
+  signingKeys?: string[];
+  /** Accept image URLs without a signature (`/i/_/…`). @defaultValue false */
+  allowUnsigned?: boolean;
+  /** Cache-Control max-age of image URL responses, in seconds. @defaultValue 86 400 */
+  maxAgeSeconds?: number;
   /** Fastify's logger (pino). @defaultValue false */
   logger?: boolean | { level: string };
 }
 
-export type ResolvedServerOptions = Required<Omit<ServerOptions, 'token' | 'cluster' | 'logger' | 'assetsDir'>>
-  & Pick<ServerOptions, 'token' | 'cluster' | 'logger' | 'assetsDir'> & { limits: Limits };
+type Optional = 'token' | 'cluster' | 'logger' | 'assetsDir' | 'sources';
+export type ResolvedServerOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional> & { limits: Limits };
 
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
   return {
@@ -39,6 +51,10 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     maxPending: options.maxPending ?? 256,
     maxQueuedImages: options.maxQueuedImages ?? 10_000,
     resultTtlMs: options.resultTtlMs ?? 60 * 60 * 1000,
+    cache: options.cache ?? new NoCache(),
+    signingKeys: options.signingKeys ?? [],
+    allowUnsigned: options.allowUnsigned ?? false,
+    maxAgeSeconds: options.maxAgeSeconds ?? 86_400,
     dataDir: options.dataDir ?? join(tmpdir(), `imgfleet-serve-${process.pid}-${Date.now().toString(36)}`),
   };
 }

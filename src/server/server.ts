@@ -1,8 +1,11 @@
 import { isIP } from 'node:net';
+import { openCache, type CacheChoice } from '../cache/open-cache.js';
 import { createEngine } from '../engine/create-engine.js';
 import { clusterSettings } from '../engine/redis/cluster-settings.js';
 import { ImgfleetError } from '../errors.js';
-import type { Limits } from '../limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../limits.js';
+import { HttpOriginStore, type HttpOriginOptions } from '../sources/http-origin.js';
+import { LocalFolderStore } from '../sources/local-folder.js';
 import { buildServer } from './app.js';
 
 export interface ServeOptions {
@@ -19,10 +22,20 @@ export interface ServeOptions {
   dataDir?: string;
   assetsDir?: string;
   log?: boolean;
+  /** The result cache: a folder in local mode, Redis in cluster mode (the queue's, or `cache.redis`). */
+  cache?: CacheChoice;
+  /** Image URL sources: a local folder, or an HTTP origin. */
+  sourceDir?: string;
+  sourceUrl?: Omit<HttpOriginOptions, 'maxBytes'>;
+  signingKeys?: string[];
+  allowUnsigned?: boolean;
+  maxAgeSeconds?: number;
 }
 
 export interface RunningServer {
   url: string;
+  /** Where results are cached: disk, redis or none. */
+  cache: string;
   close(): Promise<void>;
 }
 
@@ -38,10 +51,17 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new ImgfleetError('BAD_USAGE', `serving on ${options.host} without a token: set --token (or IMGFLEET_TOKEN), or pass --no-auth to serve it open`);
   }
   // Interactive requests go ahead of batch items on a shared cluster.
+  if (options.sourceDir && options.sourceUrl) throw new ImgfleetError('BAD_USAGE', 'choose one image source: --source-dir or --source-url');
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const sources = options.sourceDir ? new LocalFolderStore(options.sourceDir, limits.maxFileBytes)
+    : options.sourceUrl ? new HttpOriginStore({ ...options.sourceUrl, maxBytes: limits.maxFileBytes }) : undefined;
+  const cluster = options.redis ? clusterSettings(options.redis) : undefined;
+  const cache = await openCache({ ...options.cache, redis: options.cache?.redis ?? options.redis, prefix: cluster?.prefix });
   const engine = await createEngine({ redis: options.redis, threads: options.threads, priority: options.redis ? 1 : undefined });
   const app = await buildServer({
     engine, token: options.token, limits: options.limits, maxFiles: options.maxFiles, resultTtlMs: options.resultTtlMs,
-    dataDir: options.dataDir, assetsDir: options.assetsDir, cluster: options.redis ? clusterSettings(options.redis) : undefined,
+    dataDir: options.dataDir, assetsDir: options.assetsDir, cluster, cache, sources,
+    signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds,
     logger: options.log ? { level: 'info' } : false,
   });
   try {
@@ -49,6 +69,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   } catch (error) {
     await app.close();
     await engine.close();
+    await cache.close();
     throw error;
   }
   const address = app.server.address();
@@ -56,9 +77,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}`,
+    cache: cache.kind,
     async close() {
       await app.close();
       await engine.close();
+      await cache.close();
     },
   };
 }

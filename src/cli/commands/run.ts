@@ -19,6 +19,10 @@ interface RunOptions extends TilingFlags {
   maxPixels?: number;
   redis?: string;
   sharedFs?: boolean;
+  cacheDir?: string;
+  cacheRedis?: string;
+  cacheMb?: number;
+  cache: boolean;
 }
 
 export function runCommand(): Command {
@@ -34,6 +38,10 @@ export function runCommand(): Command {
     .option('--report <file>', 'write a JSON report: per file status, error, output, bytes, step timings')
     .option('--json', 'print the report as JSON on stdout instead of the summary')
     .option('--max-pixels <n>', 'refuse inputs with more pixels than this (default 50 000 000)', positiveInteger)
+    .option('--cache-dir <dir>', 'keep results in this folder and serve repeated work from it (shared with imgfleet serve)')
+    .option('--cache-redis <url>', 'keep results in this Redis instead (shared with the cluster\'s servers)')
+    .option('--cache-mb <n>', 'the cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
+    .option('--no-cache', 'compute every image, even with a cache named')
     .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage.')
     .action(async (inputs: string[], options: RunOptions) => {
       process.exitCode = await runAction(inputs, options);
@@ -47,6 +55,9 @@ async function runAction(inputs: string[], options: RunOptions): Promise<number>
     inputs, outDir: options.output, pipeline, glob: options.glob,
     sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
     redis: options.redis, sharedFs: options.sharedFs, tiling: tilingChoice(options),
+    cache: options.cache && (options.cacheDir || options.cacheRedis)
+      ? { dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb, prefix: process.env.IMGFLEET_PREFIX }
+      : undefined,
     limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
     onStart: (started) => {
       if (interactive(options.json)) stopProgress = showProgress(started);

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { startServer } from '../../server/server.js';
-import { positiveInteger, positiveNumber } from '../usage.js';
+import { signingKeys } from '../../server/signing.js';
+import { nonNegativeInteger, positiveInteger, positiveNumber } from '../usage.js';
 
 interface ServeCommandOptions {
   host: string;
@@ -16,11 +17,22 @@ interface ServeCommandOptions {
   dataDir?: string;
   assetsDir?: string;
   log?: boolean;
+  cache: boolean;
+  cacheDir?: string;
+  cacheRedis?: string;
+  cacheMb?: number;
+  maxAge: number;
+  sourceDir?: string;
+  sourceUrl?: string;
+  sourceAllow?: string;
+  allowPrivateOrigins?: boolean | string;
+  sourceTimeout: number;
+  allowUnsigned?: boolean;
 }
 
 export function serveCommand(): Command {
   return new Command('serve')
-    .description('the HTTP API and the web page: local worker threads, or the cluster with --redis')
+    .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
     .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
@@ -34,6 +46,17 @@ export function serveCommand(): Command {
     .option('--data-dir <dir>', 'where uploads and results live while kept (default: a temp folder, removed on exit)')
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
     .option('--log', 'log each request (JSON lines)')
+    .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder')
+    .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
+    .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
+    .option('--allow-private-origins [subnets]', 'let the origin be on a loopback, private or link-local address (any, or those listed: 10.0.0.0/8,…)')
+    .option('--source-timeout <seconds>', 'give up on the origin after this long', positiveNumber, 10)
+    .option('--allow-unsigned', 'accept image URLs without a signature (/i/_/…); keys come from IMGFLEET_KEY')
+    .option('--max-age <seconds>', 'Cache-Control max-age of image URL responses', nonNegativeInteger, 86_400)
+    .option('--cache-dir <dir>', 'local mode: the result cache folder (default: imgfleet-cache in the temp dir)')
+    .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
+    .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
+    .option('--no-cache', 'keep no results: compute every request')
     .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits.')
     .action(async (options: ServeCommandOptions) => {
       const server = await startServer({
@@ -41,8 +64,16 @@ export function serveCommand(): Command {
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
         limits: { maxFileBytes: Math.round(options.maxUploadMb * 1024 * 1024), maxInputPixels: Math.round(options.maxMegapixels * 1e6) },
         log: options.log,
+        cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb },
+        sourceDir: options.sourceDir,
+        sourceUrl: options.sourceUrl ? {
+          baseUrl: options.sourceUrl, allowHosts: options.sourceAllow?.split(',').map((h) => h.trim()).filter(Boolean),
+          allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,
+          timeoutMs: options.sourceTimeout * 1000,
+        } : undefined,
+        signingKeys: signingKeys(), allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
       });
-      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}${options.token ? ', token required' : ''})`);
+      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${options.token ? ', token required' : ''})`);
       console.log(`  page ${server.url}/   API docs ${server.url}/docs   metrics ${server.url}/metrics${options.redis ? `   queues ${server.url}/admin/queues` : ''}`);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {

@@ -1,0 +1,137 @@
+/**
+ * W6: image URLs under load. 1,000 requests over 100 distinct signed URLs (10 photos × 10
+ * widths, `output:auto` negotiated to WebP) from 50 concurrent clients, on `imgfleet serve`
+ * with an empty result cache (cold), then the same requests again (warm).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signedPath } from '../src/server/signing.js';
+import { cpuOf, startBenchCluster } from './cluster.js';
+
+export interface UrlLoadMeasurement {
+  workload: 'W6';
+  variant: string;
+  phase: 'cold' | 'warm';
+  clients: number;
+  requests: number;
+  distinctUrls: number;
+  errors: number;
+  wallS: number;
+  requestsPerSecond: number;
+  latencyMs: { p50: number; p95: number; p99: number; max: number };
+  /** Requests answered without computing: from the cache, or by waiting for an identical request in flight. */
+  hitRatio: number;
+  /** Requests that computed their image. */
+  misses: number;
+  /** CPU of the server, its workers and Redis, and the clients, per request. */
+  cpuMsPerRequest: number;
+}
+
+const KEY = 'bench-key';
+const WIDTHS = [160, 200, 240, 280, 320, 360, 400, 440, 480, 520];
+
+export async function urlLoad(root: string, photos: string, clients: number, requests: number): Promise<UrlLoadMeasurement[]> {
+  const bin = join(root, 'bin', 'imgfleet.js');
+  const work = mkdtempSync(join(tmpdir(), 'imgfleet-w6-'));
+  const sources = join(work, 'sources');
+  mkdirSync(sources);
+  const names = readdirSync(photos).filter((f) => f.endsWith('.jpg')).sort().slice(0, 10);
+  for (const name of names) copyFileSync(join(photos, name), join(sources, name));
+  const urls = names.flatMap((name) => WIDTHS.map((w) => signedPath(`/resize:${w},output:auto/${name}`, [KEY])));
+  // Every URL equally often, in an order fixed by a seed, so cold and warm runs send the same sequence.
+  const order = shuffled(Array.from({ length: requests }, (_, i) => urls[i % urls.length]), 6);
+
+  const results: UrlLoadMeasurement[] = [];
+  const serve = async (variant: string, extra: string[], others: () => number = () => 0) => {
+    const server = spawn(process.execPath, [bin, 'serve', '--port', '0', '--source-dir', sources, ...extra], {
+      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true', IMGFLEET_KEY: KEY },
+    });
+    try {
+      const base = await serverUrl(server);
+      for (const phase of ['cold', 'warm'] as const) {
+        const cpuBefore = cpuOf(server.pid!) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+        const run = await load(base, order, clients);
+        const cpu = cpuOf(server.pid!) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 - cpuBefore;
+        results.push({
+          workload: 'W6', variant, phase, clients, requests: order.length, distinctUrls: urls.length, errors: run.errors, wallS: run.wallS,
+          requestsPerSecond: order.length / run.wallS, latencyMs: run.latencyMs, hitRatio: run.served / order.length,
+          misses: run.misses, cpuMsPerRequest: (cpu * 1000) / order.length,
+        });
+      }
+    } finally {
+      server.kill('SIGTERM');
+      await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+    }
+  };
+
+  try {
+    await serve('imgfleet serve (local pool, disk cache)', ['--cache-dir', join(work, 'cache')]);
+    const cluster = await startBenchCluster(bin, 2, 1);
+    try {
+      await serve('imgfleet serve --redis (2 workers × 1 thread, Redis cache)', ['--redis', cluster.url], () => cluster.cpuSeconds());
+    } finally {
+      await cluster.stop();
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  return results;
+}
+
+/** `clients` loops, each sending the next request of `order` as soon as its last one is answered. */
+async function load(base: string, order: string[], clients: number) {
+  const latencies: number[] = [];
+  let next = 0;
+  let errors = 0;
+  let served = 0;
+  let misses = 0;
+  const started = performance.now();
+  await Promise.all(Array.from({ length: clients }, async () => {
+    while (next < order.length) {
+      const path = order[next++];
+      const t0 = performance.now();
+      try {
+        const response = await fetch(base + path, { headers: { accept: 'image/webp,image/*,*/*;q=0.8' } });
+        await response.arrayBuffer();
+        if (response.status !== 200) errors++;
+        const cache = response.headers.get('x-imgfleet-cache');
+        if (cache === 'miss') misses++;
+        else if (cache === 'hit' || cache === 'shared') served++;
+      } catch {
+        errors++;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  }));
+  const wallS = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 10) / 10;
+  return { wallS, errors, served, misses, latencyMs: { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) } };
+}
+
+function shuffled<T>(items: T[], seed: number): T[] {
+  let state = seed;
+  const random = () => {
+    state = (state * 1103515245 + 12345) & 0x7fffffff;
+    return state / 0x80000000;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+
+async function serverUrl(server: ChildProcess): Promise<string> {
+  let out = '';
+  return new Promise((resolve, reject) => {
+    server.stdout!.on('data', (d) => {
+      out += d;
+      const match = /serving on (http:\/\/\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    server.once('exit', (code) => reject(new Error(`imgfleet serve exited (${code}): ${out}`)));
+  });
+}

@@ -1,0 +1,29 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DiskCache } from './disk-cache.js';
+import { RedisCache } from './redis-cache.js';
+import { NoCache, type ResultCache } from './result-cache.js';
+
+export interface CacheChoice {
+  /** Local mode: the cache folder. @defaultValue `imgfleet-cache` in the system temp dir */
+  dir?: string;
+  /** Cluster mode: the cache's Redis (a database or instance of its own is best; see the README). */
+  redis?: string;
+  /** Key prefix in Redis; entries live under `<prefix>:cache:`. */
+  prefix?: string;
+  /** Byte budget in MiB. @defaultValue 1024 on disk, 256 in Redis */
+  megabytes?: number;
+  disabled?: boolean;
+}
+
+export const DEFAULT_CACHE_DIR = join(tmpdir(), 'imgfleet-cache');
+
+export async function openCache(choice: CacheChoice): Promise<ResultCache> {
+  if (choice.disabled) return new NoCache();
+  if (choice.redis) return RedisCache.open(choice.redis, choice.prefix ?? 'imgfleet', mebibytes(choice.megabytes ?? 256));
+  return DiskCache.open(choice.dir ?? DEFAULT_CACHE_DIR, mebibytes(choice.megabytes ?? 1024));
+}
+
+function mebibytes(n: number): number {
+  return Math.round(n * 1024 * 1024);
+}

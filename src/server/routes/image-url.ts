@@ -1,0 +1,58 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ImgfleetError } from '../../errors.js';
+import type { ServerContext } from '../context.js';
+import { requestPipeline } from '../pipeline-param.js';
+import { sendResult } from '../send-result.js';
+import { UNSIGNED, verify } from '../signing.js';
+import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
+
+/**
+ * `GET /i/<signature>/<pipeline>/<source>`: an image made on the fly from a source in the
+ * server's source store, for <img src>. The signature is checked before anything else is read.
+ */
+export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.get('/i/*', {
+    onRequest: admitWhileResponding(ctx.pending),
+    schema: {
+      summary: 'An image by URL: /i/<signature>/<pipeline>/<source>',
+      description: 'The pipeline in the compact syntax (`output:auto` picks AVIF or WebP from the Accept header, with Vary: Accept), the source a key in the server\'s source store. '
+        + 'The signature is the base64url HMAC-SHA256 of `/<pipeline>/<source>` with a key of IMGFLEET_KEY (`imgfleet sign` makes one); `_` when the server allows unsigned URLs. '
+        + 'ETag is the content address of the result (If-None-Match → 304); Cache-Control carries the server\'s max-age.',
+      tags: ['images'],
+      response: { 200: { description: 'the image', type: 'string', format: 'binary' }, 304: { description: 'not modified (If-None-Match)', type: 'null' }, ...ERROR_RESPONSES },
+    },
+  }, async (request, reply) => {
+    const { pipelineText, source } = checkedParts(request, ctx);
+    const sources = ctx.options.sources;
+    if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
+    const pipeline = requestPipeline(pipelineText, ctx.options.limits, ctx.options.assetsDir);
+    return sendResult(ctx, request, reply, { source: await sources.open(source), pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds });
+  });
+}
+
+/** The URL's parts, from the raw path as sent (the signature covers it byte for byte), once its signature holds. */
+function checkedParts(request: FastifyRequest, ctx: ServerContext): { pipelineText: string; source: string } {
+  const raw = (request.raw.url ?? request.url).split('?')[0].slice('/i/'.length);
+  const slash = raw.indexOf('/');
+  const signature = slash < 0 ? raw : raw.slice(0, slash);
+  const path = slash < 0 ? '' : raw.slice(slash);
+  const { signingKeys, allowUnsigned } = ctx.options;
+  const unsigned = signature === UNSIGNED && allowUnsigned;
+  if (!unsigned && !verify(signature, path, signingKeys)) {
+    const reason = signature === '' || signature === UNSIGNED ? 'missing' : 'bad';
+    ctx.metrics.signatureFailures.inc({ reason });
+    const why = signingKeys.length === 0 ? 'this server has no signing keys (IMGFLEET_KEY) and takes no unsigned URLs'
+      : reason === 'missing' ? 'the URL is not signed' : 'the signature does not match the URL';
+    throw new ImgfleetError('FORBIDDEN', why);
+  }
+  const [, pipelineText = '', ...parts] = path.split('/');
+  if (pipelineText === '' || parts.length === 0) throw new ImgfleetError('NOT_FOUND', 'expected /i/<signature>/<pipeline>/<source>');
+  let source: string;
+  try {
+    source = parts.map((part) => decodeURIComponent(part)).join('/');
+  } catch {
+    throw new ImgfleetError('BAD_USAGE', 'bad percent-escape in the source');
+  }
+  // The compact parser decodes percent-escapes itself, after splitting on , : and =.
+  return { pipelineText, source };
+}
