@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from './cluster-helpers.js';
-import { BIN, cli, photo } from './helpers.js';
+import { BIN, cli, photo, tempDir } from './helpers.js';
 
 describe('imgfleet serve', () => {
   it('refuses to serve beyond loopback without a token unless --no-auth is given', async () => {
@@ -13,7 +14,7 @@ describe('imgfleet serve', () => {
   });
 
   it('serves the API, and on SIGTERM finishes the request in flight before exiting 0', async (t) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok'], { env: { ...process.env, CI: 'true' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok', '--cache-dir', join(tempDir(t), 'cache')], { env: { ...process.env, CI: 'true' } });
     t.after(() => child.kill('SIGKILL'));
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
