@@ -54,7 +54,7 @@ export async function startBenchCluster(bin: string, workers: number, threadsEac
 }
 
 /** VmHWM of a live process, from /proc, in MiB. */
-function peakRssOf(pid: number): number {
+export function peakRssOf(pid: number): number {
   try {
     return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
   } catch {

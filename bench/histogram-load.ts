@@ -3,12 +3,13 @@
  * PNG of random pixels → its histogram), on `imgfleet serve` and, in the same run, on a
  * ZeroMQ broker in Python like the one imgfleet replaces.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomPng } from '../src/loadtest/random-png.js';
 import type { LoadTestResult } from '../src/loadtest/run-loadtest.js';
-import { cpuOf, startBenchCluster } from './cluster.js';
+import { cpuOf, peakRssOf, startBenchCluster } from './cluster.js';
+import { startServe } from './serve-process.js';
 
 /** The figure the old broker's own `run_100` reported on this 2-core machine: 10,000 requests in 38.1 s. */
 export const OLD_BROKER_REPORTED = { requests: 10_000, wallS: 38.1, requestsPerSecond: 262 };
@@ -39,16 +40,15 @@ export async function histogramLoad(root: string, work: string, clients: number,
   };
 
   const serve = async (variant: string, extra: string[], others: () => number = () => 0) => {
-    const server = spawn(process.execPath, [bin, 'serve', '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true' } });
-    const url = await serverUrl(server);
+    const server = await startServe(bin, extra);
+    const { url, pid } = server;
     // Warm up: threads started, code compiled.
     loadtest(url);
-    const cpuBefore = cpuOf(server.pid!) + others();
+    const cpuBefore = cpuOf(pid) + others();
     const r = loadtest(url);
-    const serverCpu = cpuOf(server.pid!) + others() - cpuBefore;
-    const peak = peakRssMiB(server.pid!);
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    const serverCpu = cpuOf(pid) + others() - cpuBefore;
+    const peak = peakRssOf(pid);
+    await server.stop();
     results.push({
       workload: 'W4-histogram', variant, clients, requests: r.requests, errors: r.errors, wallS: r.wallS, requestsPerSecond: r.requestsPerSecond,
       latencyMs: r.latencyMs, cpuMsPerRequest: ((serverCpu + r.clientCpuS) * 1000) / r.requests, serverPeakRssMiB: peak,
@@ -70,21 +70,4 @@ export async function histogramLoad(root: string, work: string, clients: number,
     });
   }
   return results;
-}
-
-async function serverUrl(server: ChildProcess): Promise<string> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    server.stdout!.on('data', (d) => {
-      out += d;
-      const match = /serving on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`imgfleet serve exited (${code}): ${out}`)));
-  });
-}
-
-function peakRssMiB(pid: number): number {
-  const match = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
 }

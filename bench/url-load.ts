@@ -3,12 +3,12 @@
  * widths, `output:auto` negotiated to WebP) from 50 concurrent clients, on `imgfleet serve`
  * with an empty result cache (cold), then the same requests again (warm).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signedPath } from '../src/server/signing.js';
 import { cpuOf, startBenchCluster } from './cluster.js';
+import { startServe } from './serve-process.js';
 
 export interface UrlLoadMeasurement {
   workload: 'W6';
@@ -45,15 +45,13 @@ export async function urlLoad(root: string, photos: string, clients: number, req
 
   const results: UrlLoadMeasurement[] = [];
   const serve = async (variant: string, extra: string[], others: () => number = () => 0) => {
-    const server = spawn(process.execPath, [bin, 'serve', '--port', '0', '--source-dir', sources, ...extra], {
-      stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true', IMGFLEET_KEY: KEY },
-    });
+    const server = await startServe(bin, ['--source-dir', sources, ...extra], { IMGFLEET_KEY: KEY });
     try {
-      const base = await serverUrl(server);
+      const base = server.url;
       for (const phase of ['cold', 'warm'] as const) {
-        const cpuBefore = cpuOf(server.pid!) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
+        const cpuBefore = cpuOf(server.pid) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6;
         const run = await load(base, order, clients);
-        const cpu = cpuOf(server.pid!) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 - cpuBefore;
+        const cpu = cpuOf(server.pid) + others() + process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6 - cpuBefore;
         results.push({
           workload: 'W6', variant, phase, clients, requests: order.length, distinctUrls: urls.length, errors: run.errors, wallS: run.wallS,
           requestsPerSecond: order.length / run.wallS, latencyMs: run.latencyMs, hitRatio: run.served / order.length,
@@ -61,8 +59,7 @@ export async function urlLoad(root: string, photos: string, clients: number, req
         });
       }
     } finally {
-      server.kill('SIGTERM');
-      await new Promise((resolve) => (server.exitCode !== null ? resolve(null) : server.once('exit', resolve)));
+      await server.stop();
     }
   };
 
@@ -122,16 +119,4 @@ function shuffled<T>(items: T[], seed: number): T[] {
     [items[i], items[j]] = [items[j], items[i]];
   }
   return items;
-}
-
-async function serverUrl(server: ChildProcess): Promise<string> {
-  let out = '';
-  return new Promise((resolve, reject) => {
-    server.stdout!.on('data', (d) => {
-      out += d;
-      const match = /serving on (http:\/\/\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    server.once('exit', (code) => reject(new Error(`imgfleet serve exited (${code}): ${out}`)));
-  });
 }

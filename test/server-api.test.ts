@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -316,6 +316,27 @@ describe('HTTP API: security', () => {
     });
     assert.equal(response.statusCode, 400);
     assert.match(response.json().error.message, /steps\[0\]\.image: this server has no logos/);
+  });
+
+  it('draws a logo from --assets-dir, and refuses a name that leaves it', async (t) => {
+    const assets = tempDir(t);
+    copyFileSync(join(CORPUS, 'odd', 'logo.png'), join(assets, 'logo.png'));
+    const withLogos = await testServer('local', undefined, { assetsDir: assets });
+    t.after(() => withLogos.close());
+    // A flat grey image: any pixel that is no longer grey came from the logo.
+    const grey = await toPng(synthetic(400, 300, 3, () => 128));
+    const send = (pipeline: string) => withLogos.app.inject({
+      method: 'POST', url: `/v1/process?pipeline=${encodeURIComponent(pipeline)}`, headers: { 'content-type': 'image/png' }, payload: grey,
+    });
+    const drawn = await send('watermark:image=logo.png:opacity=1,output:png');
+    assert.equal(drawn.statusCode, 200, drawn.body);
+    const out = await pixels(drawn.rawPayload);
+    let changed = 0;
+    for (let i = 0; i < out.data.length; i++) if (out.data[i] !== 128) changed++;
+    assert.ok(changed > 0, 'the logo left no mark');
+    const escape = await send('watermark:image=../logo.png');
+    assert.equal(escape.statusCode, 400);
+    assert.match(escape.json().error.message, /steps\[0\]\.image: "\.\.\/logo\.png" is not a file in the server's assets folder/);
   });
 });
 

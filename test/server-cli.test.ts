@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from './cluster-helpers.js';
+import { LocalEngine } from '../src/engine/local/local-engine.js';
+import { buildServer } from '../src/server/app.js';
 import { BIN, cli, photo, tempDir } from './helpers.js';
 
 describe('imgfleet serve', () => {
@@ -37,5 +39,21 @@ describe('imgfleet serve', () => {
     assert.equal(response.headers.get('content-type'), 'image/png');
     assert.equal(await exited, 0);
     assert.match(output, /SIGTERM: finishing requests in flight/);
+  });
+
+  it('imgfleet loadtest: N clients × M histogram requests against a server, counting only right answers', async (t) => {
+    const engine = new LocalEngine({ threads: 2 });
+    const app = await buildServer({ engine, token: 'tok' });
+    const url = await app.listen({ host: '127.0.0.1', port: 0 });
+    t.after(async () => { await app.close(); await engine.close(); });
+    const good = await cli(['loadtest', '--url', url, '--clients', '3', '--requests', '2', '--token', 'tok', '--json']);
+    assert.equal(good.status, 0, good.stderr);
+    const result = JSON.parse(good.stdout);
+    assert.deepEqual([result.clients, result.requests, result.ok, result.errors], [3, 6, 6, 0]);
+    assert.ok(result.latencyMs.p50 > 0 && result.latencyMs.p50 <= result.latencyMs.p99);
+    const refused = await cli(['loadtest', '--url', url, '--clients', '2', '--requests', '1', '--token', 'wrong']);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stdout, /2 requests from 2 clients in [\d.]+ s: [\d.]+ req\/s, 2 errors/);
+    assert.match(refused.stderr, /error: HTTP 401/);
   });
 });

@@ -2,16 +2,16 @@ import cliProgress from 'cli-progress';
 import type { BatchJob } from '../jobs/batch-job.js';
 import type { TileEvent } from '../tiling/run-tiled.js';
 
+/** Every bar of the CLI: on stderr, cleared when it completes. */
+function stderrBar(format: string): cliProgress.SingleBar {
+  return new cliProgress.SingleBar({
+    format, barCompleteChar: '█', barIncompleteChar: '░', hideCursor: true, clearOnComplete: true, stream: process.stderr,
+  }, cliProgress.Presets.shades_classic);
+}
+
 /** A bar on stderr that follows the tiles of one large image; returns its event handler and a stop function. */
 export function showTileProgress(): { onTile: (event: TileEvent) => void; stop: () => void } {
-  const bar = new cliProgress.SingleBar({
-    format: '{bar} {percentage}% | {value}/{total} tiles | last on {worker}',
-    barCompleteChar: '█',
-    barIncompleteChar: '░',
-    hideCursor: true,
-    clearOnComplete: true,
-    stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
+  const bar = stderrBar('{bar} {percentage}% | {value}/{total} tiles | last on {worker}');
   let started = false;
   return {
     onTile: (event) => {
@@ -29,14 +29,7 @@ export function showTileProgress(): { onTile: (event: TileEvent) => void; stop: 
 
 /** A progress bar on stderr that follows a batch and stops when every item is settled (or when the returned function is called). */
 export function showProgress(job: BatchJob, label = 'images'): () => void {
-  const bar = new cliProgress.SingleBar({
-    format: `{bar} {percentage}% | {value}/{total} ${label} | {rate}/s | ETA {eta_formatted} | {failed} failed{tiles}`,
-    barCompleteChar: '█',
-    barIncompleteChar: '░',
-    hideCursor: true,
-    clearOnComplete: true,
-    stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
+  const bar = stderrBar(`{bar} {percentage}% | {value}/{total} ${label} | {rate}/s | ETA {eta_formatted} | {failed} failed{tiles}`);
   const started = performance.now();
   let settled = 0;
   let failed = 0;
@@ -68,14 +61,7 @@ export function showProgress(job: BatchJob, label = 'images'): () => void {
 
 /** A plain counting bar on stderr, for work that is not a batch of images (a load test). */
 export function showCountProgress(total: number, label: string): { update(done: number): void; stop(): void } {
-  const bar = new cliProgress.SingleBar({
-    format: `{bar} {percentage}% | {value}/{total} ${label} | ETA {eta_formatted}`,
-    barCompleteChar: '█',
-    barIncompleteChar: '░',
-    hideCursor: true,
-    clearOnComplete: true,
-    stream: process.stderr,
-  }, cliProgress.Presets.shades_classic);
+  const bar = stderrBar(`{bar} {percentage}% | {value}/{total} ${label} | ETA {eta_formatted}`);
   bar.start(total, 0);
   return { update: (done) => bar.update(done), stop: () => bar.stop() };
 }

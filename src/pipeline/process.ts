@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { ImgfleetError } from '../errors.js';
-import { decodeError, open, probe } from '../image/decode.js';
+import type { Sharp } from 'sharp';
+import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { planFastJpegResize, runFastJpegResize, type FastResizePlan } from './fast-jpeg-resize.js';
 import type { Frame } from '../image/frame.js';
@@ -54,6 +55,23 @@ export type ProcessResult =
  * The processor every engine runs: input bytes and a validated pipeline in, output bytes (or
  * analysis data) and timings out. Limits are checked against the header before decoding.
  */
+/** The output format, and the frame's pending work fused into its encoder. */
+export function encoderFor(frame: Frame, pipeline: ValidPipeline, header: ImageHeader): { image: Sharp; format: OutputFormat } {
+  const format = outputFormatFor(pipeline.output, header.format);
+  const image = withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
+  return { image, format };
+}
+
+/** Encodes the last frame into the result, timing the encoder and the whole run. */
+export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header: ImageHeader, stats: ProcessStats, started: number): Promise<ProcessResult> {
+  const t0 = performance.now();
+  const { image, format } = encoderFor(frame, pipeline, header);
+  const { data, info } = await image.toBuffer({ resolveWithObject: true });
+  stats.encodeMs = performance.now() - t0;
+  stats.totalMs = performance.now() - started;
+  return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
+}
+
 export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
@@ -89,13 +107,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
       stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
     }
 
-    const t0 = performance.now();
-    const format = outputFormatFor(pipeline.output, header.format);
-    const { data, info } = await withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) })
-      .toBuffer({ resolveWithObject: true });
-    stats.encodeMs = performance.now() - t0;
-    stats.totalMs = performance.now() - started;
-    return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
+    return await encodeResult(frame, pipeline, header, stats, started);
   } catch (error) {
     throw decodeError(error);
   }

@@ -1,10 +1,9 @@
 import { ImgfleetError } from '../errors.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
-import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, type RawImage } from '../image/frame.js';
 import { resolveLimits } from '../limits.js';
 import type { OpContext } from '../ops/types.js';
-import { checkPlannedSizes, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
+import { checkPlannedSizes, encodeResult, encoderFor, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
 import type { PipelineSpec, ValidPipeline, ValidStep } from '../pipeline/spec.js';
 import { tileGrid, type Tile } from './grid.js';
 import { planTiling, type TilePlan } from './plan.js';
@@ -51,13 +50,7 @@ export async function processTiled(input: ImageSource, pipeline: ValidPipeline, 
   const started = performance.now();
   try {
     const { frame, header, stats } = await tiledFrame(input, pipeline, options, started, 'memory');
-    const t0 = performance.now();
-    const format = outputFormatFor(pipeline.output, header.format);
-    const { data, info } = await withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) })
-      .toBuffer({ resolveWithObject: true });
-    stats.encodeMs = performance.now() - t0;
-    stats.totalMs = performance.now() - started;
-    return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
+    return await encodeResult(frame, pipeline, header, stats, started);
   } catch (error) {
     throw decodeError(error);
   }
@@ -83,8 +76,8 @@ export async function processTiledFile(inputPath: string, outputPath: string, pi
     const { frame, header, stats, close } = await tiledFrame(inputPath, pipeline, options, started, 'file');
     cleanup = close;
     const t0 = performance.now();
-    const format = outputFormatFor(pipeline.output, header.format);
-    const info = await writeAtomicWith(outputPath, (temp) => withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) }).toFile(temp));
+    const { image, format } = encoderFor(frame, pipeline, header);
+    const info = await writeAtomicWith(outputPath, (temp) => image.toFile(temp));
     stats.encodeMs = performance.now() - t0;
     stats.totalMs = performance.now() - started;
     return { width: info.width, height: info.height, format, bytes: info.size, stats };

@@ -27,7 +27,7 @@ export class LocalEngine implements Engine {
     this.capacity = threads * 2;
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.pool = new Piscina({
-      filename: new URL('./worker.js', import.meta.url).href,
+      filename: new URL('./worker-entry.cjs', import.meta.url).href,
       minThreads: threads,
       maxThreads: threads,
       maxQueue: options.maxQueue ?? threads * 4,
@@ -45,9 +45,7 @@ export class LocalEngine implements Engine {
    * Input that owns its whole memory is moved to the thread, not copied: do not read it afterwards.
    */
   async runBytes(task: BytesTask): Promise<BytesOutcome> {
-    const { input } = task;
-    const movable = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
-    const outcome = await this.onThread<BytesOutcome>(task, 'processBytes', movable ? [input.buffer as ArrayBuffer] : undefined);
+    const outcome = await this.onThread<BytesOutcome>(task, 'processBytes', movable(task.input));
     if (!('worker' in outcome)) return { ...outcome, worker: 'local' };
     if (outcome.ok && outcome.result.kind === 'image') {
       const { data } = outcome.result;
@@ -63,9 +61,7 @@ export class LocalEngine implements Engine {
 
   /** Runs one tile on a pool thread; pixels that own their memory are moved there, not copied. */
   async runTile(task: TileTask): Promise<TileResult> {
-    const { buffer, byteLength } = task.pixels;
-    const transferList = buffer instanceof ArrayBuffer && buffer.byteLength === byteLength ? [buffer] : undefined;
-    const outcome = await this.onThread<TileOutcome>(task, 'processTile', transferList);
+    const outcome = await this.onThread<TileOutcome>(task, 'processTile', movable(task.pixels));
     if (!outcome.ok) throw fromErrorInfo(outcome.error);
     return outcome.result;
   }
@@ -87,4 +83,10 @@ export class LocalEngine implements Engine {
   async close(): Promise<void> {
     await this.pool.destroy();
   }
+}
+
+/** The memory of bytes that own all of it, to move to a thread rather than copy; none for a view into shared memory. */
+function movable(bytes: Uint8Array): ArrayBuffer[] | undefined {
+  const { buffer, byteOffset, byteLength } = bytes;
+  return buffer instanceof ArrayBuffer && byteOffset === 0 && byteLength === buffer.byteLength ? [buffer] : undefined;
 }

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { ImgfleetError, toErrorInfo } from '../../errors.js';
+import { ImgfleetError, toErrorInfo, type ErrorInfo } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import { readInput } from '../file-task.js';
@@ -210,21 +210,10 @@ export class ClusterEngine implements Engine {
   private async runGroup(group: Pending[]): Promise<Settled[]> {
     const { spec, limits } = group[0];
     try {
-      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec, limits }, {
-        priority: this.options.priority ?? 10,
-        attempts: this.options.attempts ?? 3,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { age: 600 },
-        removeOnFail: { age: 3600 },
-      });
-      let result: ClusterJobResult;
-      try {
-        result = await this.untilFinished(job);
-      } catch (error) {
-        const failed = job.id ? await Job.fromId<ClusterJobData, ClusterJobResult>(this.queue, job.id) : undefined;
-        const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
-        return group.map(() => ({ ok: false, error: info, worker: 'cluster', attempts: failed?.attemptsMade }));
-      }
+      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec, limits }, this.jobOptions());
+      const ended = await this.untilFinished(job);
+      if (!ended.ok) return group.map(() => ({ ok: false, error: ended.error, worker: 'cluster', attempts: ended.attempts }));
+      const { result } = ended;
       return await Promise.all(group.map((p, i) => this.settle(p, result.items[i], result)));
     } catch (error) {
       return group.map(() => ({ ok: false, error: toErrorInfo(error), worker: 'cluster' }));
@@ -262,21 +251,10 @@ export class ClusterEngine implements Engine {
     try {
       await this.blobs.put(input, pixels);
       const data: TileJobData = { tile, input: { blob: input }, output: { blob: output } };
-      const job = await this.tiles.add(TILE_JOB, data, {
-        priority: this.options.priority ?? 10,
-        attempts: this.options.attempts ?? 3,
-        backoff: { type: 'exponential', delay: 500 },
-        removeOnComplete: { age: 600 },
-        removeOnFail: { age: 3600 },
-      });
-      let result: TileJobResult;
-      try {
-        result = await this.untilFinished(job);
-      } catch (error) {
-        const failed = job.id ? await Job.fromId(this.tiles, job.id) : undefined;
-        const info = decodeFailure(failed?.failedReason ?? (error as Error).message);
-        throw new ImgfleetError(info.code, info.message);
-      }
+      const job = await this.tiles.add(TILE_JOB, data, this.jobOptions());
+      const ended = await this.untilFinished(job);
+      if (!ended.ok) throw new ImgfleetError(ended.error.code, ended.error.message);
+      const { result } = ended;
       const kept = await this.blobs.get(output);
       if (!kept) throw new ImgfleetError('INTERNAL', 'a tile result expired from Redis before it was read');
       return { pixels: kept, width: result.width, height: result.height, channels: result.channels, worker: result.worker, attempts: result.attempts };
@@ -291,26 +269,39 @@ export class ClusterEngine implements Engine {
     return Math.max(1, Math.min(threads + 1, this.capacity));
   }
 
+  /** How every job is queued: retries with backoff for transient faults, and kept a while after. */
+  private jobOptions() {
+    return {
+      priority: this.options.priority ?? 10,
+      attempts: this.options.attempts ?? 3,
+      backoff: { type: 'exponential', delay: 500 },
+      removeOnComplete: { age: 600 },
+      removeOnFail: { age: 3600 },
+    };
+  }
+
   /**
-   * Waits for a job to end. The news normally comes through QueueEvents; a look at the job's
-   * state every few seconds covers an event missed while Redis was restarting.
+   * Waits for a job to end: its result, or its failure as the worker reported it. The news
+   * normally comes through QueueEvents; a look at the job's state every few seconds covers an
+   * event missed while Redis was restarting.
    */
-  private async untilFinished<D, R>(job: Job<D, R>): Promise<R> {
+  private async untilFinished<D, R>(job: Job<D, R>): Promise<{ ok: true; result: R } | { ok: false; error: ErrorInfo; attempts?: number }> {
     let over = false;
     const lookEvery = async (): Promise<R> => {
       while (!over) {
         await sleep(STATE_CHECK_MS, undefined, { ref: false });
         if (over) break;
         const state = await job.getState().catch(() => undefined);
-        if (state !== 'completed' && state !== 'failed') continue;
-        const fresh = await Job.fromId<D, R>(this.queue, job.id!).catch(() => undefined);
-        if (state === 'completed' && fresh) return fresh.returnvalue;
-        throw new Error(fresh?.failedReason ?? 'failed');
+        if (state === 'completed') return (await Job.fromId<D, R>(this.queue, job.id!))!.returnvalue;
+        if (state === 'failed') throw new Error('failed');
       }
       return new Promise<R>(() => {});
     };
     try {
-      return await Promise.race([job.waitUntilFinished(this.events), lookEvery()]);
+      return { ok: true, result: await Promise.race([job.waitUntilFinished(this.events), lookEvery()]) };
+    } catch (error) {
+      const failed = await Job.fromId<D, R>(this.queue, job.id!).catch(() => undefined);
+      return { ok: false, error: decodeFailure(failed?.failedReason ?? (error as Error).message), attempts: failed?.attemptsMade };
     } finally {
       over = true;
     }
