@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { pingRedis } from '../src/engine/redis/ping.js';
+import { checkRedis } from '../src/engine/redis/redis-link.js';
 import { freePort } from '../test/cluster-helpers.js';
 
 export interface BenchCluster {
@@ -25,9 +25,9 @@ export async function startBenchCluster(bin: string, workers: number, threadsEac
   const dir = mkdtempSync(join(tmpdir(), 'imgfleet-bench-redis-'));
   const url = `redis://127.0.0.1:${port}`;
   const children: ChildProcess[] = [spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' })];
-  await until(() => pingRedis(url));
+  await until(() => checkRedis(url, 500).then(() => true, () => false));
   for (let i = 0; i < workers; i++) {
-    const child = spawn(process.execPath, [bin, 'worker', '--redis', url, '-c', String(threadsEach), '--name', `bench-${i + 1}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [bin, 'worker', '--redis', url, '-c', String(threadsEach), '--name', `bench-${i + 1}`, '--shared-fs-root', join(bin, '..', '..', 'bench')], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d) => { out += d; });
     children.push(child);

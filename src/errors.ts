@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'QUEUE_FULL'
   | 'BAD_ORIGIN'
+  | 'REDIS_UNAVAILABLE'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -42,6 +43,7 @@ const STATUS: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   QUEUE_FULL: 429,
   BAD_ORIGIN: 502,
+  REDIS_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -60,9 +62,9 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's fault and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's or Redis's fault and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE';
 }
 
 export function pipelineError(message: string): ImgfleetError {

@@ -8,8 +8,9 @@ import { DiskCache } from '../src/cache/disk-cache.js';
 import type { CacheEntry } from '../src/cache/entry.js';
 import { RedisCache } from '../src/cache/redis-cache.js';
 import type { ResultCache } from '../src/cache/result-cache.js';
-import { resultKey } from '../src/cache/result-key.js';
-import type { BytesOutcome } from '../src/engine/types.js';
+import { resultKeyOf } from '../src/cache/result-key.js';
+import { sha256 } from '../src/sources/source-store.js';
+import type { Computed } from '../src/cache/cached-results.js';
 import { negotiateFormat, resolveAutoFormat } from '../src/pipeline/negotiate.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { parseCompact } from '../src/pipeline/compact.js';
@@ -107,33 +108,34 @@ describe('result cache', () => {
     let computed = 0;
     let finish!: () => void;
     const gate = new Promise<void>((resolve) => { finish = resolve; });
-    const compute = async (): Promise<BytesOutcome> => {
+    const compute = async (): Promise<Computed> => {
       computed++;
       await gate;
-      return { ok: true, worker: 'w', result: { kind: 'image', data: Buffer.from('pixels'), format: 'png', width: 1, height: 1, channels: 3, stats: STATS } };
+      return { outcome: { ok: true, worker: 'w', stats: STATS }, entry: entry(7, 10) };
     };
     const first = results.serve(key(1), compute);
     const second = results.serve(key(1), compute);
     finish();
     const served = await Promise.all([first, second]);
     assert.equal(computed, 1);
-    assert.deepEqual(served.map((s) => s.ok && s.cache), ['miss', 'shared']);
+    assert.deepEqual(served.map((s) => s.cache), ['miss', 'shared']);
     const third = await results.serve(key(1), compute);
-    assert.equal(third.ok && third.cache, 'hit');
+    assert.equal(third.cache, 'hit');
     assert.equal(computed, 1);
 
     let failures = 0;
-    const failing = async (): Promise<BytesOutcome> => {
+    const failing = async (): Promise<Computed> => {
       failures++;
-      return { ok: false, error: { code: 'CORRUPT_IMAGE', message: 'bad' }, worker: 'w' };
+      return { outcome: { ok: false, error: { code: 'CORRUPT_IMAGE', message: 'bad' }, worker: 'w' } };
     };
     await results.serve(key(2), failing);
     await results.serve(key(2), failing);
     assert.equal(failures, 2, 'a failure is computed again, never served from the cache');
   });
 
-  it('the content address: source bytes, normalised pipeline and negotiated format', () => {
+  it('the content address: source bytes, normalised pipeline, negotiated format and the lane that makes it', () => {
     const spec = (text: string) => validatePipeline(parseCompact(text)).spec;
+    const resultKey = (bytes: Buffer, pipeline: ReturnType<typeof spec>, lane = 'libvips') => resultKeyOf(sha256(bytes), pipeline, lane);
     const a = Buffer.from('source a');
     const base = resultKey(a, spec('resize:100,output:webp'));
     assert.match(base, /^[0-9a-f]{64}$/);
@@ -141,6 +143,7 @@ describe('result cache', () => {
     assert.notEqual(resultKey(Buffer.from('source b'), spec('resize:100,output:webp')), base);
     assert.notEqual(resultKey(a, spec('resize:101,output:webp')), base);
     assert.notEqual(resultKey(a, spec('resize:100,output:avif')), base);
+    assert.notEqual(resultKey(a, spec('resize:100,output:webp'), 'jpeg-turbo'), base, 'lanes are kept apart');
     assert.throws(() => resultKey(a, spec('resize:100,output:auto')), /negotiated/);
   });
 

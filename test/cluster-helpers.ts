@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { checkRedis } from '../src/engine/redis/redis-link.js';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
@@ -45,10 +46,10 @@ export interface WorkerProcess {
 }
 
 /** Starts `imgfleet worker` as its own process and waits until it has joined. */
-export async function startWorker(prefix: string, name: string, args: string[] = [], options: { url?: string; command?: string[] } = {}): Promise<WorkerProcess> {
+export async function startWorker(prefix: string, name: string, args: string[] = [], options: { url?: string; command?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<WorkerProcess> {
   const url = options.url ?? REDIS_URL;
   const argv = [...(options.command ?? []), process.execPath, BIN, 'worker', '--redis', url, '--name', name, ...args];
-  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true' } });
+  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true', ...options.env } });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
@@ -57,6 +58,22 @@ export async function startWorker(prefix: string, name: string, args: string[] =
   if (child.exitCode !== null) throw new Error(`worker ${name} exited: ${output}`);
   return { child, name, output: () => output, exited };
 }
+
+/** A private redis-server as a child process (in its own process group), for tests that stop or break Redis. */
+export function startRedis(args: string[], command: string[] = []): { child: ChildProcess; exited: Promise<void> } {
+  const argv = [...command, 'redis-server', ...args];
+  const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
+  return { child, exited: new Promise((resolve) => child.on('exit', () => resolve())) };
+}
+
+export async function waitForRedis(url: string, password?: string): Promise<void> {
+  const withPassword = password ? url.replace('redis://', `redis://:${password}@`) : url;
+  await waitFor(() => checkRedis(withPassword, 500).then(() => true, () => false), 10_000, `redis at ${url}`);
+}
+
+export const haveRedisServer = (() => {
+  try { execFileSync('redis-server', ['--version']); return true; } catch { return false; }
+})();
 
 export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -1,27 +1,12 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { pingRedis } from '../src/engine/redis/ping.js';
-import { assertAllOutputs, freePort, smallJpegs, startWorker, submit, testPrefix, waitFor } from './cluster-helpers.js';
+import { assertAllOutputs, freePort, haveRedisServer, smallJpegs, startRedis, startWorker, submit, testPrefix, waitFor, waitForRedis } from './cluster-helpers.js';
 import { tempDir } from './helpers.js';
 
-/** A private redis-server as a child process; `stop` shuts it down the way an operator would. */
-function startRedis(args: string[], command: string[] = []): { child: ChildProcess; exited: Promise<void> } {
-  const argv = [...command, 'redis-server', ...args];
-  const child = spawn(argv[0], argv.slice(1), { stdio: 'ignore' });
-  return { child, exited: new Promise((resolve) => child.on('exit', () => resolve())) };
-}
-
-async function waitForRedis(url: string): Promise<void> {
-  await waitFor(() => pingRedis(url), 10_000, `redis at ${url}`);
-}
-
-const haveRedisServer = (() => {
-  try { execFileSync('redis-server', ['--version']); return true; } catch { return false; }
-})();
 
 describe('cluster resilience', { timeout: 180_000 }, () => {
   it('finishes a batch across a Redis restart with appendonly persistence', { skip: !haveRedisServer && 'redis-server is not installed' }, async (t) => {

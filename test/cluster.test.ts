@@ -67,7 +67,9 @@ describe('cluster mode', () => {
     const input = await smallJpegs(dir, 8);
     const first = await startWorker(prefix, 'first', ['-c', '2', '--delay-rate', '1', '--delay-ms', '1500']);
     const running = submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
-    await sleep(800);
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    await waitFor(async () => Number(await redis.hget(`${prefix}:worker:first`, 'active')) > 0, 20_000, 'the first worker to hold a job');
     first.child.kill('SIGTERM');
     const second = await startWorker(prefix, 'second');
     t.after(async () => { second.child.kill('SIGTERM'); await second.exited; });
@@ -109,7 +111,7 @@ describe('cluster mode: scheduling, registry and memory', () => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
     const input = await smallJpegs(dir, 10);
-    const worker = await startWorker(prefix, 'fs');
+    const worker = await startWorker(prefix, 'fs', ['--shared-fs-root', dir]);
     t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
     const blobs: number[] = [];
     const redis = new Redis(REDIS_URL);

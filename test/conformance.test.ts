@@ -10,6 +10,8 @@ import sharp from 'sharp';
 import { createEngine, type EngineChoice } from '../src/engine/create-engine.js';
 import { BatchJob } from '../src/jobs/batch-job.js';
 import { runBatch } from '../src/jobs/run-batch.js';
+import { Runner } from '../src/runner/runner.js';
+import { DEFAULT_ENVIRONMENT } from '../src/config.js';
 import { parseCompact } from '../src/pipeline/compact.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { REDIS_URL, startWorker, testPrefix } from './cluster-helpers.js';
@@ -34,8 +36,8 @@ async function runWith(choice: EngineChoice, files: string[], out: string, compa
   const engine = await createEngine(choice);
   try {
     const pipeline = validatePipeline(parseCompact(compact));
-    const job = new BatchJob(files.map((input) => ({ input, output: join(out, `${input.split('/').pop()}.out`) })), pipeline.spec, engine.name);
-    await runBatch(engine, job);
+    const job = new BatchJob(files.map((input) => ({ input, output: join(out, `${input.split('/').pop()}.out`) })), pipeline, engine.mode);
+    await runBatch(new Runner({ engine }), job);
     return job;
   } finally {
     await engine.close();
@@ -67,10 +69,10 @@ describe('engine conformance', () => {
       const prefix = testPrefix(t);
       const worker = await startWorker(prefix, 'conformance');
       t.after(async () => { worker.child.kill('SIGTERM'); await worker.exited; });
-      const cluster = await runWith({ redis: REDIS_URL, prefix }, files, join(dir, 'cluster'), compact);
+      const cluster = await runWith({ redis: REDIS_URL, environment: { ...DEFAULT_ENVIRONMENT, prefix } }, files, join(dir, 'cluster'), compact);
       await assertBatch(cluster);
       assert.ok(cluster.items.filter((i) => i.status === 'done').every((i) => i.worker === 'conformance'));
-      assert.ok(cluster.items.filter((i) => i.status === 'failed').every((i) => i.attempts === 1), 'bad input is never retried');
+      assert.ok(cluster.items.filter((i) => i.status === 'failed').every((i) => (i.attempts ?? 1) === 1), 'bad input is never retried');
 
       for (const [a, b] of local.items.map((item, i) => [item, cluster.items[i]])) {
         if (a.status !== 'done') continue;

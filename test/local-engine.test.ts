@@ -4,22 +4,26 @@ import { describe, it } from 'node:test';
 import { LocalEngine } from '../src/engine/local/local-engine.js';
 import { BatchJob, type ItemState } from '../src/jobs/batch-job.js';
 import { runBatch } from '../src/jobs/run-batch.js';
+import { Runner } from '../src/runner/runner.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { CORPUS, photo, tempDir } from './helpers.js';
 
 describe('local engine', () => {
   it('fails an image that runs past the timeout, then goes on with the next', async (t) => {
     const dir = tempDir(t);
-    const engine = new LocalEngine({ threads: 1, timeoutMs: 1500 });
+    const engine = new LocalEngine({ threads: 1, timeoutMs: 4000 });
     t.after(() => engine.close());
     const slow = await engine.run({
-      inputPath: join(CORPUS, 'large', 'volna-5120x2880.jpg'), outputPath: join(dir, 'slow.png'),
+      source: { kind: 'file', path: join(CORPUS, 'large', 'volna-5120x2880.jpg') }, sink: { kind: 'file', path: join(dir, 'slow.png') }, priority: 'batch',
       // Many full-size passes over 14.7 MP: seconds of work, far past the timeout.
-      spec: validatePipeline({ steps: Array.from({ length: 12 }, (_, i) => (i % 2 ? { op: 'edges', method: 'canny' } : { op: 'blur', sigma: 50 })), output: { format: 'png' } }).spec,
+      pipeline: validatePipeline({ steps: Array.from({ length: 12 }, (_, i) => (i % 2 ? { op: 'edges', method: 'canny' } : { op: 'blur', sigma: 50 })), output: { format: 'png' } }).spec,
     });
     assert.equal(slow.ok, false);
-    assert.deepEqual(!slow.ok && slow.error, { code: 'TIMEOUT', message: 'timed out after 1.5 s' });
-    const next = await engine.run({ inputPath: photo('rocket.jpg'), outputPath: join(dir, 'ok.jpg'), spec: validatePipeline({ steps: [{ op: 'resize', width: 50 }] }).spec });
+    assert.deepEqual(!slow.ok && slow.error, { code: 'TIMEOUT', message: 'timed out after 4.0 s' });
+    const next = await engine.run({
+      source: { kind: 'file', path: photo('rocket.jpg') }, sink: { kind: 'file', path: join(dir, 'ok.jpg') }, priority: 'batch',
+      pipeline: validatePipeline({ steps: [{ op: 'resize', width: 50 }] }).spec,
+    });
     assert.equal(next.ok, true, JSON.stringify(next));
   });
 
@@ -29,10 +33,10 @@ describe('local engine', () => {
     t.after(() => engine.close());
     const inputs = ['rocket.jpg', 'coffee.png', 'chelsea.png', 'missing.png'].map(photo);
     const job = new BatchJob(inputs.map((input, i) => ({ input, output: join(dir, `${i}.png`) })),
-      validatePipeline({ steps: [{ op: 'grayscale' }], output: { format: 'png' } }).spec, engine.name);
+      validatePipeline({ steps: [{ op: 'grayscale' }], output: { format: 'png' } }), engine.mode);
     const seen: string[][] = inputs.map(() => []);
     job.on('item', (index: number, item: ItemState) => seen[index].push(item.status));
-    const summary = await runBatch(engine, job);
+    const summary = await runBatch(new Runner({ engine }), job);
     assert.deepEqual(seen, [['running', 'done'], ['running', 'done'], ['running', 'done'], ['running', 'failed']]);
     assert.deepEqual([summary.total, summary.done, summary.failed], [4, 3, 1]);
     assert.match(job.items[3].error!.message, /input not found/);

@@ -303,7 +303,7 @@ describe('HTTP API: security', () => {
   it('never leaks internals in a 5xx', async (t) => {
     const failing = await testServer('local', undefined);
     t.after(() => failing.close());
-    failing.engine.runBytes = async () => ({ ok: false, error: { code: 'INTERNAL', message: 'ENOENT /srv/secret/path/libvips.so' }, worker: 'w' });
+    failing.engine.run = async () => ({ ok: false, error: { code: 'INTERNAL', message: 'ENOENT /srv/secret/path/libvips.so' }, worker: 'w' });
     const response = await failing.app.inject({ method: 'POST', url: '/v1/process?pipeline=negate', headers: { 'content-type': 'image/png' }, payload: await gradientPng() });
     assert.equal(response.statusCode, 500);
     assert.deepEqual(response.json(), { error: { code: 'INTERNAL', message: 'internal error' } });

@@ -16,7 +16,7 @@ describe('imgfleet serve', () => {
   });
 
   it('serves the API, and on SIGTERM finishes the request in flight before exiting 0', async (t) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok', '--cache-dir', join(tempDir(t), 'cache')], { env: { ...process.env, CI: 'true' } });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok', '--log', '--cache-dir', join(tempDir(t), 'cache')], { env: { ...process.env, CI: 'true' } });
     t.after(() => child.kill('SIGKILL'));
     let output = '';
     child.stdout.on('data', (d) => { output += d; });
@@ -32,7 +32,8 @@ describe('imgfleet serve', () => {
     const inFlight = fetch(`${url}/v1/process?pipeline=${encodeURIComponent('blur:40,output:png')}`, {
       method: 'POST', body: new Uint8Array(readFileSync(photo('Dune.jpg'))), headers: { 'content-type': 'image/jpeg', authorization: 'Bearer tok' },
     });
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Once the server has taken the request, SIGTERM must let it finish.
+    await waitFor(() => /"url":"\/v1\/process/.test(output), 15_000, 'the request to reach the server');
     child.kill('SIGTERM');
     const response = await inFlight;
     assert.equal(response.status, 200);

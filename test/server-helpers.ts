@@ -6,6 +6,7 @@ import { ClusterEngine } from '../src/engine/redis/cluster-engine.js';
 import { clusterSettings } from '../src/engine/redis/cluster-settings.js';
 import type { Engine } from '../src/engine/types.js';
 import { buildServer } from '../src/server/app.js';
+import { assetsIn } from '../src/io/assets.js';
 import type { ServerOptions } from '../src/server/options.js';
 import { deleteKeys, REDIS_URL, startWorker, type WorkerProcess } from './cluster-helpers.js';
 import { synthetic, toPng } from './helpers.js';
@@ -40,9 +41,9 @@ export async function startCluster(): Promise<Cluster> {
 }
 
 export async function testServer(mode: Mode, cluster: Cluster | undefined, options: Partial<ServerOptions> = {}): Promise<TestServer> {
-  const settings = mode === 'cluster' ? clusterSettings(REDIS_URL, cluster!.prefix) : undefined;
-  const engine = settings ? await ClusterEngine.open({ settings, priority: 1 }) : new LocalEngine({ threads: 2 });
-  const app = await buildServer({ engine, cluster: settings, ...options });
+  const settings = mode === 'cluster' ? clusterSettings(REDIS_URL, { prefix: cluster!.prefix }) : undefined;
+  const engine = settings ? await ClusterEngine.open({ settings }) : new LocalEngine({ threads: 2, assets: assetsIn(options.assetsDir) });
+  const app = await buildServer({ engine, ...options });
   return {
     app, engine, prefix: cluster?.prefix,
     async close() {

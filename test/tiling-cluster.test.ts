@@ -20,7 +20,7 @@ describe('tiling on the cluster', () => {
     const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '150'];
     const workers = await Promise.all(['a', 'b'].map((name) => startWorker(prefix, name, slow)));
     t.after(async () => { for (const w of workers) { w.child.kill('SIGKILL'); await w.exited; } });
-    const engine = await ClusterEngine.open({ settings: clusterSettings(REDIS_URL, prefix) });
+    const engine = await ClusterEngine.open({ settings: clusterSettings(REDIS_URL, { prefix }) });
     t.after(() => engine.close());
 
     const input = await readFile(LARGE);
@@ -28,7 +28,7 @@ describe('tiling on the cluster', () => {
     let killed = false;
     const { image, stats } = await processTiledToPixels(input, pipeline, {
       // More tiles in flight than threads, so a worker always holds one when the other's result comes in.
-      runner: engine, tileSize: 1000, inFlight: 6,
+      engine, tileSize: 1000, inFlight: 6,
       onTile: (event) => {
         if (!killed && event.status === 'done' && event.done >= 3) {
           killed = true;

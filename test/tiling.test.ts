@@ -102,7 +102,7 @@ describe('tiling: tiled equals untiled on the 14.7 MP photo', () => {
     it(`${name} (${text}), tiles of 1000 px that do not divide 5120×2880, on the pool`, async () => {
       const p = pipeline(text);
       const reference = await untiled(input, p);
-      const { image, stats } = await processTiledToPixels(input, p, { runner: pool, tileSize: 1000 });
+      const { image, stats } = await processTiledToPixels(input, p, { engine: pool, tileSize: 1000 });
       assert.equal(stats.tiles?.count, 6 * 3);
       assert.ok(maxDifference(image, reference) <= tolerance, `max difference ${maxDifference(image, reference)}`);
     });
@@ -111,7 +111,7 @@ describe('tiling: tiled equals untiled on the 14.7 MP photo', () => {
   it('CLAHE, contrast (mean grey measured first), crop and resize before the filters are exact', async () => {
     for (const text of ['crop:1000:700:2100:1500,clahe:16:16', 'contrast:1.7,saturate:1.5', 'crop:333:77:4000:2500,blur:4,edges:overlay=#ff0000', 'resize:3000,blur:2']) {
       const p = pipeline(text);
-      const { image } = await processTiledToPixels(input, p, { runner: pool, tileSize: 777 });
+      const { image } = await processTiledToPixels(input, p, { engine: pool, tileSize: 777 });
       assert.equal(maxDifference(image, await untiled(input, p)), 0, text);
     }
   });
@@ -119,7 +119,7 @@ describe('tiling: tiled equals untiled on the 14.7 MP photo', () => {
   it('one tile, and tiles reported as they go', async () => {
     const p = pipeline('blur:10');
     const events: TileEvent[] = [];
-    const { image, stats } = await processTiledToPixels(input, p, { runner: pool, tileSize: 6000, onTile: (e) => events.push(e) });
+    const { image, stats } = await processTiledToPixels(input, p, { engine: pool, tileSize: 6000, onTile: (e) => events.push(e) });
     assert.equal(stats.tiles?.count, 1);
     assert.deepEqual(events.map((e) => `${e.status} ${e.done}/${e.total}`), ['running 0/1', 'done 1/1']);
     assert.ok(maxDifference(image, await untiled(input, p)) <= 1);
@@ -193,7 +193,7 @@ describe('tiling: a generated 100 MP image', () => {
     it(`${name} (${text}), tiles of 3000 px`, async () => {
       const p = pipeline(text);
       const reference = await untiled(input, p);
-      const { image, stats } = await processTiledToPixels(input, p, { runner: pool, tileSize: 3000, limits: BIG_LIMITS });
+      const { image, stats } = await processTiledToPixels(input, p, { engine: pool, tileSize: 3000, limits: BIG_LIMITS });
       assert.equal(stats.tiles?.count, 16);
       assert.ok(maxDifference(image, reference) <= tolerance, `max difference ${maxDifference(image, reference)}`);
     });

@@ -1,7 +1,5 @@
-import type { ErrorInfo } from '../errors.js';
-import type { BytesOutcome } from '../engine/types.js';
-import type { ProcessStats } from '../pipeline/process.js';
-import { entryOf, type CacheEntry } from './entry.js';
+import type { Outcome } from '../task/task.js';
+import type { CacheEntry } from './entry.js';
 import type { ResultCache } from './result-cache.js';
 import { SingleFlight } from './single-flight.js';
 
@@ -18,9 +16,17 @@ export interface CacheEvents {
   failed?(error: unknown): void;
 }
 
+/** What a computation made: its outcome, and the entry to keep (none when it failed or is too large to keep). */
+export interface Computed {
+  outcome: Outcome;
+  entry?: CacheEntry;
+  /** The address to keep it under, when the computation learnt it differs from the one looked up (another lane ran). */
+  storeAs?: string;
+}
+
 export type Served =
-  | { ok: true; entry: CacheEntry; cache: CacheSource; worker?: string; stats?: ProcessStats }
-  | { ok: false; error: ErrorInfo; worker: string };
+  | { cache: 'hit'; entry: CacheEntry }
+  | { cache: 'miss' | 'shared'; outcome: Outcome; entry?: CacheEntry };
 
 /**
  * Results through the cache: looked up by content address, else computed once however many
@@ -32,33 +38,32 @@ export class CachedResults {
 
   constructor(readonly cache: ResultCache, private readonly events: CacheEvents = {}) {}
 
-  async serve(key: string, compute: () => Promise<BytesOutcome>): Promise<Served> {
+  async serve(key: string, compute: () => Promise<Computed>): Promise<Served> {
     const { result, shared } = this.flights.run(key, () => this.lookUpOrCompute(key, compute));
     const served = await result;
     if (!shared) return served;
     this.events.shared?.();
-    return served.ok && served.cache === 'miss' ? { ...served, cache: 'shared' } : served;
+    return served.cache === 'miss' ? { ...served, cache: 'shared' } : served;
   }
 
-  private async lookUpOrCompute(key: string, compute: () => Promise<BytesOutcome>): Promise<Served> {
+  private async lookUpOrCompute(key: string, compute: () => Promise<Computed>): Promise<Served> {
     const stored = await this.cache.get(key).catch((error: unknown) => {
       this.events.failed?.(error);
       return undefined;
     });
     if (stored) {
       this.events.hit?.();
-      return { ok: true, entry: stored, cache: 'hit' };
+      return { cache: 'hit', entry: stored };
     }
     this.events.miss?.();
-    const outcome = await compute();
-    if (!outcome.ok) return outcome;
-    const entry = entryOf(outcome.result);
+    const { outcome, entry, storeAs } = await compute();
+    if (!outcome.ok || !entry) return { cache: 'miss', outcome };
     // Stored before answering, so the next identical request finds it.
-    const evicted = await this.cache.put(key, entry).catch((error: unknown) => {
+    const evicted = await this.cache.put(storeAs ?? key, entry).catch((error: unknown) => {
       this.events.failed?.(error);
       return 0;
     });
     if (evicted > 0) this.events.evicted?.(evicted);
-    return { ok: true, entry, cache: 'miss', worker: outcome.worker, stats: outcome.result.stats };
+    return { cache: 'miss', outcome, entry: storeAs && storeAs !== key ? undefined : entry };
   }
 }

@@ -1,4 +1,5 @@
-import type { ProcessResult, ProcessStats } from '../pipeline/process.js';
+import type { ProcessStats } from '../pipeline/process.js';
+import type { Outcome } from '../task/task.js';
 import type { OutputFormat } from '../pipeline/spec.js';
 
 /** What a cached result says about itself; its bytes are the image, or the JSON of a data result. */
@@ -16,10 +17,18 @@ export interface CacheEntry {
   body: Buffer;
 }
 
-export function entryOf(result: ProcessResult): CacheEntry {
-  const { input } = result.stats;
-  if (result.kind === 'data') return { meta: { kind: 'data', input }, body: Buffer.from(JSON.stringify(result.data)) };
-  return { meta: { kind: 'image', format: result.format, width: result.width, height: result.height, input }, body: result.data };
+/** The entry for a computed result: its data as JSON, or the image's bytes (read from wherever they went). */
+export function entryOf(outcome: Extract<Outcome, { ok: true }>, body: Buffer | undefined): CacheEntry | undefined {
+  const { input } = outcome.stats;
+  if (outcome.data !== undefined) return { meta: { kind: 'data', input }, body: Buffer.from(JSON.stringify(outcome.data)) };
+  const { output } = outcome;
+  if (!output || !body || output.format === 'raw') return undefined;
+  return { meta: { kind: 'image', format: output.format, width: output.width, height: output.height, input }, body };
+}
+
+/** The stats of a result served from the cache: the source it was made from, and no work. */
+export function cachedStats(meta: EntryMeta): ProcessStats {
+  return { input: meta.input, path: 'cache', probeMs: 0, steps: [], encodeMs: 0, totalMs: 0 };
 }
 
 /** One value on disk or in Redis: the metadata's length (4 bytes, big-endian), the metadata as JSON, the body. */

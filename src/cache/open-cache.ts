@@ -1,8 +1,7 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DiskCache } from './disk-cache.js';
-import { RedisCache } from './redis-cache.js';
 import { NoCache, type ResultCache } from './result-cache.js';
+import type { LinkLog } from '../engine/redis/redis-link.js';
 
 export interface CacheChoice {
   /** Local mode: the cache folder. @defaultValue `imgfleet-cache` in the system temp dir */
@@ -18,9 +17,14 @@ export interface CacheChoice {
 
 export const DEFAULT_CACHE_DIR = join(tmpdir(), 'imgfleet-cache');
 
-export async function openCache(choice: CacheChoice): Promise<ResultCache> {
+/** Opens the cache chosen; `log` hears of changes of a Redis cache's link, one line each. */
+export async function openCache(choice: CacheChoice, log?: LinkLog): Promise<ResultCache> {
   if (choice.disabled) return new NoCache();
-  if (choice.redis) return RedisCache.open(choice.redis, choice.prefix ?? 'imgfleet', mebibytes(choice.megabytes ?? 256));
+  if (choice.redis) {
+    const { RedisCache } = await import('./redis-cache.js');
+    return RedisCache.open(choice.redis, choice.prefix ?? 'imgfleet', mebibytes(choice.megabytes ?? 256), log);
+  }
+  const { DiskCache } = await import('./disk-cache.js');
   return DiskCache.open(choice.dir ?? DEFAULT_CACHE_DIR, mebibytes(choice.megabytes ?? 1024));
 }
 

@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { RedisLink, type LinkLog } from '../engine/redis/redis-link.js';
 import { decodeEntry, encodeEntry, type CacheEntry } from './entry.js';
 import type { ResultCache } from './result-cache.js';
 
@@ -70,13 +71,13 @@ export class RedisCache implements ResultCache {
     this.keys = { lru: `${base}:lru`, sizes: `${base}:sizes`, total: `${base}:bytes`, entry: `${base}:e:` };
   }
 
-  static async open(url: string, prefix: string, budgetBytes: number): Promise<RedisCache> {
+  static async open(url: string, prefix: string, budgetBytes: number, log?: LinkLog): Promise<RedisCache> {
     // A cache that is away must not hold requests up: commands fail fast and count as misses.
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
-    redis.on('error', () => {});
+    const redis = new RedisLink(url, log).connection({ lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
     redis.defineCommand('cachePut', { numberOfKeys: 4, lua: PUT });
     redis.defineCommand('cacheGet', { numberOfKeys: 4, lua: GET });
-    await redis.connect();
+    // A server starts while Redis is away; the cache connects when Redis comes back.
+    await redis.connect().catch(() => {});
     return new RedisCache(redis as Redis & CacheCommands, prefix, budgetBytes);
   }
 

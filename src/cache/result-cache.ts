@@ -8,6 +8,8 @@ import type { CacheEntry } from './entry.js';
 export interface ResultCache {
   /** `disk`, `redis` or `none`. */
   readonly kind: string;
+  /** The largest entry it keeps: its byte budget (none keeps nothing). */
+  readonly budgetBytes: number;
   /** The entry, marked as just used; undefined when absent. */
   get(key: string): Promise<CacheEntry | undefined>;
   /** Stores an entry, then evicts the least recently used ones over the budget; returns how many went. */
@@ -20,6 +22,7 @@ export interface ResultCache {
 /** For servers and batches run with --no-cache: nothing is kept. */
 export class NoCache implements ResultCache {
   readonly kind = 'none';
+  readonly budgetBytes = 0;
   async get(): Promise<undefined> {
     return undefined;
   }

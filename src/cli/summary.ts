@@ -4,10 +4,14 @@ export function summaryLine(summary: BatchSummary, noun = 'images'): string {
   const seconds = summary.elapsedMs / 1000;
   return `processed ${summary.done}/${summary.total} ${noun} in ${seconds.toFixed(2)} s `
     + `(${summary.imagesPerSecond.toFixed(1)} img/s), ${summary.failed} failed`
+    + (summary.skipped > 0 ? `, ${summary.skipped} skipped (not images)` : '')
     + (summary.cacheHits !== undefined ? `, ${summary.cacheHits} from the cache` : '');
 }
 
-/** One line per failed item: its path and the reason. */
-export function failureLines(job: BatchJob): string[] {
-  return job.items.filter((i) => i.status === 'failed').map((i) => `  ✗ ${i.input}: ${i.error?.message ?? 'failed'}`);
+/** One line per failed item (its path and the reason), then the skipped files (a few, and how many more). */
+export function failureLines(job: BatchJob, shownSkipped = 5): string[] {
+  const failures = job.items.filter((i) => i.status === 'failed').map((i) => `  ✗ ${i.input}: ${i.error?.message ?? 'failed'}`);
+  const skipped = job.skipped.slice(0, shownSkipped).map((s) => `  – skipped ${s.path}: ${s.reason}`);
+  if (job.skipped.length > shownSkipped) skipped.push(`  – and ${job.skipped.length - shownSkipped} more skipped (see --report)`);
+  return [...failures, ...skipped];
 }

@@ -1,9 +1,23 @@
+/**
+ * What the commands share. Light on purpose: every command is defined at start-up, so nothing
+ * here may load sharp, BullMQ or Fastify; commands import those inside their actions.
+ */
 import { InvalidArgumentError, type Command } from 'commander';
+import type { Environment } from '../config.js';
 import { ImgfleetError } from '../errors.js';
-import { readPipelineArgument } from '../pipeline/load.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
-import { validatePipeline } from '../pipeline/validate.js';
 import type { TilingChoice } from '../tiling/choose.js';
+
+/** What a command's action leaves for `main`: its exit status (0 done, 1 some work failed, 2 bad usage). */
+export interface CommandResult {
+  code: number;
+}
+
+/** What every command is built with. */
+export interface CommandContext {
+  env: Environment;
+  result: CommandResult;
+}
 
 export function positiveInteger(text: string): number {
   const n = Number(text);
@@ -29,7 +43,13 @@ export function positiveNumber(text: string): number {
   return n;
 }
 
+/** Repeatable options (`--shared-fs-root a --shared-fs-root b`). */
+export function collect(value: string, previous: string[] = []): string[] {
+  return [...previous, value];
+}
+
 export async function loadPipeline(text: string): Promise<ValidPipeline> {
+  const [{ readPipelineArgument }, { validatePipeline }] = await Promise.all([import('../pipeline/load.js'), import('../pipeline/validate.js')]);
   return validatePipeline(await readPipelineArgument(text));
 }
 
@@ -38,17 +58,22 @@ export function usageError(message: string): ImgfleetError {
 }
 
 /** Whether to draw live progress: only for a person at a terminal. */
-export function interactive(json = false): boolean {
-  return Boolean(process.stderr.isTTY) && !process.env.CI && !json;
+export function interactive(env: Environment, json = false): boolean {
+  return env.interactive && !json;
+}
+
+/** One line for a person at the terminal, from a long-running command (a worker, a server). */
+export function logLine(line: string): void {
+  console.error(`imgfleet: ${line}`);
 }
 
 export const PIPELINE_HELP = 'pipeline: compact syntax (resize:800,sharpen,output:webp:80), inline JSON, or @file.json; see `imgfleet ops`';
 
 /** The cluster options shared by run, process and histogram. */
-export function withClusterOptions(command: Command): Command {
+export function withClusterOptions(command: Command, env: Environment): Command {
   return command
-    .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
-    .option('--shared-fs', 'cluster mode: pass file paths instead of bytes (every worker sees the same files)');
+    .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', env.redis)
+    .option('--shared-fs', 'cluster mode: pass file paths instead of bytes (every worker sees the same files, under its --shared-fs-root)');
 }
 
 /** The tiling options shared by run and process. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { rm } from 'node:fs/promises';
 import { showProgress } from '../cli/progress.js';
 import { failureLines, summaryLine } from '../cli/summary.js';
-import { interactive } from '../cli/usage.js';
+import { readEnvironment } from '../config.js';
 import { histogramFile, writeHistogramFiles } from '../histogram/histogram-file.js';
 import { terminalChart } from '../histogram/terminal-chart.js';
 import type { BatchJob } from '../jobs/batch-job.js';
@@ -51,7 +51,7 @@ async function main(): Promise<void> {
 }
 
 function follow(job: BatchJob): void {
-  if (interactive()) showProgress(job);
+  if (readEnvironment().interactive) showProgress(job);
 }
 
 function printResult(job: BatchJob): void {

@@ -1,12 +1,14 @@
-import { LocalEngine } from './local/local-engine.js';
-import { ClusterEngine } from './redis/cluster-engine.js';
-import { clusterSettings } from './redis/cluster-settings.js';
-import { SequentialEngine } from './sequential-engine.js';
+import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
+import type { AssetPolicy } from '../io/assets.js';
+import type { Limits } from '../limits.js';
+import type { LinkLog } from './redis/redis-link.js';
 import type { Engine } from './types.js';
 
 export interface EngineChoice {
-  /** One image at a time on the main thread. */
+  /** One image at a time on the calling thread. */
   sequential?: boolean;
+  /** With `sequential`: the tiles of a large image on a pool started when needed. */
+  tilesOnPool?: boolean;
   /** Worker threads for the local pool. */
   threads?: number;
   timeoutMs?: number;
@@ -14,20 +16,35 @@ export interface EngineChoice {
   redis?: string;
   /** Cluster mode: pass paths, not bytes, because every worker sees the same files. */
   sharedFs?: boolean;
-  /** Cluster mode: lower runs first (interactive work 1, batches 10). */
-  priority?: number;
-  /** Cluster mode: key prefix (default IMGFLEET_PREFIX, else imgfleet). */
-  prefix?: string;
+  /** The environment's prefix and cluster timings. @defaultValue the defaults */
+  environment?: Environment;
+  /** Where logos come from, in local modes. @defaultValue any path */
+  assets?: AssetPolicy;
+  /** Limits every image runs under, in local modes (cluster workers keep their own). */
+  limits?: Partial<Limits>;
+  /** Local pool: tasks that may wait for a thread; more are refused. */
+  maxQueue?: number;
+  /** Cluster mode: where changes of the link to Redis are reported. */
+  log?: LinkLog;
+  /** Cluster mode: fail at once when Redis cannot be reached (commands), or keep retrying (servers). @defaultValue true */
+  failFast?: boolean;
 }
 
+/** The one place that picks an engine; each is loaded only when chosen, so a command starts quickly. */
 export async function createEngine(choice: EngineChoice): Promise<Engine> {
   if (choice.redis) {
-    const engine = await ClusterEngine.open({ settings: clusterSettings(choice.redis, choice.prefix), sharedFs: choice.sharedFs, priority: choice.priority });
-    if ((await engine.workers()).length === 0) {
-      console.error(`imgfleet: no live workers on ${choice.redis} yet; jobs wait until one starts (imgfleet worker --redis ${choice.redis})`);
+    const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('./redis/cluster-engine.js'), import('./redis/cluster-settings.js')]);
+    const settings = clusterSettings(choice.redis, choice.environment ?? DEFAULT_ENVIRONMENT);
+    const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast });
+    if (choice.failFast !== false && (await engine.status()).workers.length === 0) {
+      choice.log?.(`no live workers on ${choice.redis} yet; the work waits until one starts (imgfleet worker --redis ${choice.redis})`);
     }
     return engine;
   }
-  if (choice.sequential) return new SequentialEngine();
-  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs });
+  if (choice.sequential) {
+    const { SequentialEngine } = await import('./sequential-engine.js');
+    return new SequentialEngine({ assets: choice.assets, limits: choice.limits, tilesOnPool: choice.tilesOnPool });
+  }
+  const { LocalEngine } = await import('./local/local-engine.js');
+  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue });
 }

@@ -1,33 +1,57 @@
 import { hostname } from 'node:os';
-import { toErrorInfo } from '../errors.js';
-import { processImage } from '../pipeline/process.js';
-import { validatePipeline } from '../pipeline/validate.js';
-import { runFileTask } from './file-task.js';
-import { runTile, type TileResult, type TileTask } from '../tiling/tile-task.js';
-import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from './types.js';
+import { AssetLoader, type AssetPolicy } from '../io/assets.js';
+import type { Limits } from '../limits.js';
+import { executeTask, type Place } from '../task/execute.js';
+import { localIo } from '../task/task-io.js';
+import type { Outcome, Task } from '../task/task.js';
+import { defaultThreads } from './tuning.js';
+import type { Engine, EngineStatus } from './types.js';
 
-/** One image at a time on the calling thread, no pool: the baseline the pool is measured against. */
+export interface SequentialEngineOptions {
+  assets?: AssetPolicy;
+  limits?: Partial<Limits>;
+  /** Run the tiles of a large image on a worker-thread pool, started only when the first tile comes. */
+  tilesOnPool?: boolean;
+}
+
+/**
+ * One image at a time on the calling thread, no pool: the quickest start for one image, and the
+ * baseline the pool is measured against.
+ */
 export class SequentialEngine implements Engine {
-  readonly name = 'sequential';
-  readonly capacity = 1;
-  private readonly worker = `${hostname()}/main`;
+  readonly mode = 'sequential';
+  private readonly place: Place;
+  private running = 0;
+  private pool?: Promise<Engine>;
 
-  run(task: FileTask): Promise<TaskOutcome> {
-    return runFileTask(task, this.worker);
+  constructor(private readonly options: SequentialEngineOptions = {}) {
+    this.place = { worker: `${hostname()}/main`, io: localIo(), limits: options.limits, assets: new AssetLoader(options.assets ?? { kind: 'paths' }) };
   }
 
-  async runBytes(task: BytesTask): Promise<BytesOutcome> {
+  async run(task: Task): Promise<Outcome> {
+    if (task.tile && this.options.tilesOnPool) return (await this.tilePool()).run(task);
+    this.running++;
     try {
-      const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
-      return { ok: true, result: await processImage(Buffer.from(task.input), pipeline, { limits: task.limits }), worker: this.worker };
-    } catch (error) {
-      return { ok: false, error: toErrorInfo(error), worker: this.worker };
+      return await executeTask(task, this.place);
+    } finally {
+      this.running--;
     }
   }
 
-  async runTile(task: TileTask): Promise<TileResult> {
-    return { ...(await runTile(task)), worker: this.worker };
+  async slots(kind: 'image' | 'tile'): Promise<number> {
+    return kind === 'tile' && this.options.tilesOnPool ? defaultThreads() + 1 : 1;
   }
 
-  async close(): Promise<void> {}
+  async status(): Promise<EngineStatus> {
+    return { mode: 'sequential', ready: true, threads: 1, workers: [], queueDepth: this.running };
+  }
+
+  async close(): Promise<void> {
+    await (await this.pool)?.close();
+  }
+
+  private tilePool(): Promise<Engine> {
+    this.pool ??= import('./local/local-engine.js').then(({ LocalEngine }) => new LocalEngine({ assets: this.options.assets, limits: this.options.limits }));
+    return this.pool;
+  }
 }

@@ -1,56 +1,46 @@
-import type { CacheSource } from '../cache/cached-results.js';
-import type { ErrorInfo } from '../errors.js';
-import type { ProcessResult, ProcessStats } from '../pipeline/process.js';
-import type { PipelineSpec } from '../pipeline/spec.js';
-import type { Limits } from '../limits.js';
-import type { TileResult, TileTask } from '../tiling/tile-task.js';
+import type { Outcome, Task } from '../task/task.js';
 
-/** One unit of work: a file in, and a file out unless the pipeline yields data. */
-export interface FileTask {
-  inputPath: string;
-  outputPath?: string;
-  /** Normalised JSON of a validated pipeline: the same spec travels to every engine. */
-  spec: PipelineSpec;
-  limits?: Partial<Limits>;
+export type EngineMode = 'local' | 'sequential' | 'cluster';
+
+/** A cluster worker as it last reported itself. */
+export interface WorkerInfo {
+  name: string;
+  host: string;
+  pid: number;
+  concurrency: number;
+  done: number;
+  failed: number;
+  rejected: number;
+  active: number;
+  startedAt: number;
+  lastSeen: number;
 }
 
-export interface OutputInfo {
-  path: string;
-  bytes: number;
-  width: number;
-  height: number;
-  format: string;
+export interface EngineStatus {
+  mode: EngineMode;
+  /** Whether work given now would start: a cluster needs its Redis and a live worker. */
+  ready: boolean;
+  /** Why it is not ready. */
+  reason?: string;
+  /** Threads that run images: the pool's, or the live cluster workers' together. */
+  threads: number;
+  /** The live cluster workers (none in local modes). */
+  workers: WorkerInfo[];
+  /** Tasks given and not yet finished (cluster: jobs waiting in the queue too). */
+  queueDepth: number;
 }
 
-export type TaskOutcome =
-  | { ok: true; output?: OutputInfo; data?: unknown; stats: ProcessStats; worker: string; attempts?: number; cache?: CacheSource }
-  | { ok: false; error: ErrorInfo; worker: string; attempts?: number };
-
-
-/** What runs tasks: the worker-thread pool here, a cluster elsewhere. */
+/**
+ * What moves tasks to where they run: the worker-thread pool here, the calling thread, or a
+ * cluster. Engines only move tasks; the runner in front of them (src/runner/) decides the
+ * cache and tiling, and the executor (src/task/execute.ts) does the work wherever it lands.
+ */
 export interface Engine {
-  readonly name: string;
-  /** How many tasks are worth having in flight at once to keep it busy. */
-  readonly capacity: number;
-  run(task: FileTask): Promise<TaskOutcome>;
-  /** The same work on bytes in memory, for servers: the result's bytes come back. */
-  runBytes(task: BytesTask): Promise<BytesOutcome>;
-  /** One tile of a large image (see src/tiling/); throws on failure. */
-  runTile?(task: TileTask): Promise<TileResult>;
-  /** Tiles that keep it busy right now, when it knows better than `capacity`. */
-  tileCapacity?(): Promise<number>;
+  readonly mode: EngineMode;
+  /** Runs one task; never throws: failures come back as the outcome. */
+  run(task: Task): Promise<Outcome>;
+  /** How many tasks of a kind are worth having in flight to keep it busy (tiles: one a thread and one waiting). */
+  slots(kind: 'image' | 'tile'): Promise<number>;
+  status(): Promise<EngineStatus>;
   close(): Promise<void>;
 }
-
-/** Image bytes and a pipeline, for a pool thread. */
-export interface BytesTask {
-  input: Uint8Array;
-  spec: PipelineSpec;
-  limits?: Partial<Limits>;
-}
-
-export type BytesOutcome =
-  | { ok: true; result: ProcessResult; worker: string; attempts?: number }
-  | { ok: false; error: ErrorInfo; worker: string; attempts?: number };
-
-export type TileOutcome = { ok: true; result: TileResult } | { ok: false; error: ErrorInfo };

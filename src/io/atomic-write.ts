@@ -2,8 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-const madeFolders = new Set<string>();
-
 /**
  * Writes a file so that readers see either nothing or the whole file: the bytes go to a
  * temporary name in the same folder, then a rename replaces the target in one step. A rerun
@@ -16,7 +14,7 @@ const madeFolders = new Set<string>();
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
   const temp = tempPathFor(path);
   try {
-    writeFileSync(temp, data);
+    inFolder(path, () => writeFileSync(temp, data));
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
@@ -28,6 +26,7 @@ export function writeFileAtomic(path: string, data: Uint8Array | string): void {
 export async function writeAtomicWith<T>(path: string, write: (temp: string) => Promise<T>): Promise<T> {
   const temp = tempPathFor(path);
   try {
+    mkdirSync(dirname(path), { recursive: true });
     const result = await write(temp);
     renameSync(temp, path);
     return result;
@@ -38,10 +37,19 @@ export async function writeAtomicWith<T>(path: string, write: (temp: string) => 
 }
 
 function tempPathFor(path: string): string {
-  const folder = dirname(path);
-  if (!madeFolders.has(folder)) {
-    mkdirSync(folder, { recursive: true });
-    madeFolders.add(folder);
-  }
   return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * Writes assuming the folder exists (the usual case, one system call cheaper), and makes it when
+ * it does not: on the first write there, or after someone deleted it under a long-lived process.
+ */
+function inFolder(path: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    mkdirSync(dirname(path), { recursive: true });
+    write();
+  }
 }

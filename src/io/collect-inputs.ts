@@ -14,12 +14,26 @@ export interface InputFile {
   relative: string;
 }
 
+/** A file in a folder that a batch leaves out, and why. */
+export interface SkippedFile {
+  path: string;
+  reason: string;
+}
+
+export interface CollectedInputs {
+  files: InputFile[];
+  /** Files found in folders that are not of an image type imgfleet reads. */
+  skipped: SkippedFile[];
+}
+
 /**
  * Expands files, folders and globs into input files. A folder is searched recursively for
- * images (or for `pattern`). Order is stable: arguments in order, each one's matches sorted.
+ * images (or for `pattern`); other files in it are reported as skipped. Order is stable:
+ * arguments in order, each one's matches sorted.
  */
-export async function collectInputs(args: string[], pattern?: string): Promise<InputFile[]> {
+export async function collectInputs(args: string[], pattern?: string): Promise<CollectedInputs> {
   const found: InputFile[] = [];
+  const skipped: SkippedFile[] = [];
   const seen = new Set<string>();
   const add = (path: string, rel: string) => {
     if (seen.has(path)) return;
@@ -34,22 +48,32 @@ export async function collectInputs(args: string[], pattern?: string): Promise<I
     }
     let base: string;
     let patterns: string[];
+    let sortOut = false;
     if (info?.isDirectory()) {
       base = arg;
-      patterns = pattern
-        ? [pattern.includes('/') ? pattern : `**/${pattern}`]
-        : [`**/*.{${IMAGE_EXTENSIONS.join(',')}}`];
+      patterns = pattern ? [pattern.includes('/') ? pattern : `**/${pattern}`] : ['**/*'];
+      sortOut = !pattern;
     } else if (isDynamicPattern(arg)) {
       base = staticBase(arg);
       patterns = [relative(base, arg) || '*'];
     } else {
       throw new ImgfleetError('BAD_USAGE', `input not found: ${arg}`);
     }
-    const matches = await glob(patterns, { cwd: base, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true });
-    if (matches.length === 0) throw new ImgfleetError('BAD_USAGE', `no images found in ${arg}${pattern ? ` matching ${pattern}` : ''}`);
-    for (const match of matches.sort()) add(resolve(base, match), match);
+    const matches = (await glob(patterns, { cwd: base, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true })).sort();
+    const images = sortOut ? matches.filter(isImageName) : matches;
+    if (sortOut) {
+      for (const match of matches.filter((m) => !isImageName(m))) {
+        skipped.push({ path: resolve(base, match), reason: `not an image type imgfleet reads (${extname(match) || 'no extension'})` });
+      }
+    }
+    if (images.length === 0) throw new ImgfleetError('BAD_USAGE', `no images found in ${arg}${pattern ? ` matching ${pattern}` : ''}`);
+    for (const match of images) add(resolve(base, match), match);
   }
-  return found;
+  return { files: found, skipped };
+}
+
+function isImageName(name: string): boolean {
+  return IMAGE_EXTENSIONS.includes(extname(name).slice(1).toLowerCase());
 }
 
 /** The leading part of a glob without wildcards: `photos/2024/*.jpg` → `photos/2024`. */

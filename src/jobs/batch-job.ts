@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import type { CacheSource } from '../cache/cached-results.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ProcessStats } from '../pipeline/process.js';
-import type { PipelineSpec } from '../pipeline/spec.js';
-import type { OutputInfo, TaskOutcome } from '../engine/types.js';
+import type { SkippedFile } from '../io/collect-inputs.js';
+import type { ValidPipeline } from '../pipeline/spec.js';
+import type { OutputInfo, Outcome } from '../task/task.js';
 import type { TileEvent } from '../tiling/run-tiled.js';
 
 export type ItemStatus = 'queued' | 'running' | 'done' | 'failed';
@@ -35,6 +36,8 @@ export interface BatchSummary {
   total: number;
   done: number;
   failed: number;
+  /** Files found in the input folders that are not of an image type imgfleet reads. */
+  skipped: number;
   elapsedMs: number;
   imagesPerSecond: number;
   /** With a result cache: items served from it without being computed. */
@@ -43,12 +46,13 @@ export interface BatchSummary {
 
 export interface BatchReport {
   engine: string;
-  pipeline: PipelineSpec;
+  pipeline: ValidPipeline['spec'];
   startedAt: string;
   summary: BatchSummary;
   /** Peak resident memory of this process (and its worker threads) so far. */
   peakRssMiB: number;
   items: ItemState[];
+  skipped: SkippedFile[];
 }
 
 export interface BatchEvents {
@@ -67,7 +71,7 @@ export class BatchJob extends EventEmitter<BatchEvents> {
   private finished = 0;
   private startedAt = new Date();
 
-  constructor(items: BatchItem[], readonly pipeline: PipelineSpec, readonly engine: string) {
+  constructor(items: BatchItem[], readonly pipeline: ValidPipeline, readonly engine: string, readonly skipped: SkippedFile[] = []) {
     super();
     this.items = items.map((item) => ({ ...item, status: 'queued' }));
   }
@@ -81,7 +85,7 @@ export class BatchJob extends EventEmitter<BatchEvents> {
     this.update(index, { status: 'running' });
   }
 
-  settle(index: number, outcome: TaskOutcome): void {
+  settle(index: number, outcome: Outcome): void {
     if (outcome.ok) {
       this.update(index, {
         status: 'done', result: outcome.output, data: outcome.data, worker: outcome.worker,
@@ -102,7 +106,7 @@ export class BatchJob extends EventEmitter<BatchEvents> {
     const elapsedMs = (this.finished || performance.now()) - this.started;
     const cached = this.items.some((i) => i.cache !== undefined);
     return {
-      total: this.items.length, done, failed, elapsedMs,
+      total: this.items.length, done, failed, skipped: this.skipped.length, elapsedMs,
       imagesPerSecond: elapsedMs > 0 ? (done + failed) / (elapsedMs / 1000) : 0,
       ...(cached ? { cacheHits: this.items.filter((i) => i.cache === 'hit').length } : {}),
     };
@@ -110,8 +114,8 @@ export class BatchJob extends EventEmitter<BatchEvents> {
 
   report(): BatchReport {
     return {
-      engine: this.engine, pipeline: this.pipeline, startedAt: this.startedAt.toISOString(), summary: this.summary(),
-      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), items: this.items,
+      engine: this.engine, pipeline: this.pipeline.spec, startedAt: this.startedAt.toISOString(), summary: this.summary(),
+      peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), items: this.items, skipped: this.skipped,
     };
   }
 

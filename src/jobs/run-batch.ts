@@ -1,45 +1,49 @@
-import type { Engine } from '../engine/types.js';
 import type { Limits } from '../limits.js';
+import type { ImageRequest } from '../runner/request.js';
+import type { Runner } from '../runner/runner.js';
+import type { Priority } from '../task/task.js';
 import type { TilingChoice } from '../tiling/choose.js';
-import type { TileRunner } from '../tiling/tile-task.js';
-import { runTiledFileTask } from '../tiling/tiled-file-task.js';
 import type { BatchJob, BatchSummary } from './batch-job.js';
 
+export interface BatchOptions {
+  /** Interactive batches (a histogram someone waits for) go before others. @defaultValue batch */
+  priority?: Priority;
+  /** Tiles for every image of the batch; none: the runner's choice. */
+  tiling?: TilingChoice;
+  limits?: Partial<Limits>;
+  /** An aborted batch takes no new items; the ones in flight finish. */
+  signal?: AbortSignal;
+  /** Logos sent with the batch (see Task.assets). */
+  assets?: ImageRequest['assets'];
+}
+
 /**
- * Feeds a batch to an engine, keeping at most `engine.capacity` items in flight so memory stays
- * bounded whatever the batch size. One item's failure never stops the others. With `tiling`,
- * an image large enough runs as tiles on the same engine, its tiles reported as job events.
+ * Feeds a batch to a runner, keeping at most the engine's image slots in flight so memory stays
+ * bounded whatever the batch size. One item's failure never stops the others.
  */
-export async function runBatch(engine: Engine, job: BatchJob, limits?: Partial<Limits>, tiling?: TilingChoice, signal?: AbortSignal): Promise<BatchSummary> {
+export async function runBatch(runner: Runner, job: BatchJob, options: BatchOptions = {}): Promise<BatchSummary> {
   job.start();
   let next = 0;
-  // Large images take turns: the tiles of one already fill the engine.
-  let turns: Promise<unknown> = Promise.resolve();
-  const turn = <T>(run: () => Promise<T>): Promise<T> => {
-    const result = turns.then(run);
-    turns = result.catch(() => {});
-    return result;
-  };
   const lane = async () => {
-    // An aborted batch takes no new items; the ones in flight finish.
-    while (next < job.items.length && !signal?.aborted) {
+    while (next < job.items.length && !options.signal?.aborted) {
       const index = next++;
       const item = job.items[index];
       job.markRunning(index);
-      const task = { inputPath: item.input, outputPath: item.output, spec: job.pipeline, limits };
-      const tiled = tiling && engine.runTile ? await runTiledFileTask(task, tileRunner(engine), tiling, {
-        onTile: (event) => job.emit('tile', index, event), turn,
-      }) : undefined;
-      job.settle(index, tiled ?? await engine.run(task));
+      const outcome = await runner.run({
+        source: { kind: 'file', path: item.input },
+        pipeline: job.pipeline,
+        sink: item.output ? { kind: 'file', path: item.output } : { kind: 'none' },
+        priority: options.priority ?? 'batch',
+        tiling: options.tiling,
+        limits: options.limits,
+        onTile: (event) => job.emit('tile', index, event),
+        ...(options.assets ? { assets: options.assets } : {}),
+      });
+      job.settle(index, outcome);
     }
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(engine.capacity, job.items.length)) }, lane));
+  const slots = await runner.slots('image');
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(slots, job.items.length)) }, lane));
   job.finish();
   return job.summary();
-}
-
-/** An engine as the runner of a tiled image's tiles. */
-export function tileRunner(engine: Engine): TileRunner {
-  const tileCapacity = engine.tileCapacity?.bind(engine);
-  return { name: engine.name, capacity: engine.capacity, tileCapacity, runTile: (task) => engine.runTile!(task) };
 }

@@ -1,5 +1,6 @@
 import { Frame } from '../image/frame.js';
-import { mapColourSamples, toGreyPlane } from '../image/pixels.js';
+import { greySum, roundedMean } from '../image/mean-grey.js';
+import { mapColourSamples } from '../image/pixels.js';
 import type { ImageOperation } from './types.js';
 import { pillowBlend } from './pillow-blend.js';
 
@@ -18,7 +19,7 @@ export const contrast: ImageOperation<ContrastParams> = {
   async apply(frame, p) {
     if (p.factor === 1) return frame;
     const image = await frame.raw();
-    return withMeanGrey(frame, p.factor, meanGrey(toGreyPlane(image)));
+    return withMeanGrey(frame, p.factor, roundedMean(greySum(image.data, image.channels), image.width * image.height));
   },
   tiling: () => ({ kind: 'mean-grey', applyWithMean: (frame, p, mean) => withMeanGrey(frame, p.factor, mean) }),
 };
@@ -28,15 +29,4 @@ async function withMeanGrey(frame: Frame, factor: number, mean: number): Promise
   if (factor === 1) return frame;
   const table = pillowBlend(mean, factor);
   return Frame.fromRaw(mapColourSamples(await frame.raw(), (v) => table[v]));
-}
-
-/** The mean of the 601 luma, rounded as Pillow's ImageEnhance.Contrast does: int(mean + 0.5). */
-export function meanGrey(grey: Uint8Array): number {
-  let sum = 0;
-  for (let i = 0; i < grey.length; i++) sum += grey[i];
-  return roundedMean(sum, grey.length);
-}
-
-export function roundedMean(sum: number, count: number): number {
-  return Math.trunc(sum / count + 0.5);
 }

@@ -1,10 +1,7 @@
-import type { Frame } from '../image/frame.js';
+import type { Frame, Size } from '../image/frame.js';
 import type { ParamSpec } from './params.js';
 
-export interface Size {
-  width: number;
-  height: number;
-}
+export type { Size };
 
 /** What an operation may ask of the engine running it. */
 export interface OpContext {

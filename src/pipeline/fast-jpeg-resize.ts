@@ -5,6 +5,7 @@
  * interpolator cost several times the actual work at this size (see bench/README.md).
  */
 import { createRequire } from 'node:module';
+import { processEnvironment } from '../config.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { resampleInPlace } from '../image/resample/wasm-resampler.js';
 import type { KernelName } from '../image/resample/kernels.js';
@@ -19,6 +20,7 @@ let scratch = Buffer.alloc(0);
 /** libjpeg-turbo's binding is an optional dependency: without it every image takes the libvips path. */
 function jpegTurbo(): JpegTurbo | null {
   if (turbo === undefined) {
+    if (!processEnvironment().jpegTurbo) return (turbo = null);
     try {
       turbo = createRequire(import.meta.url)('@julusian/jpeg-turbo') as JpegTurbo;
     } catch {

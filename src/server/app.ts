@@ -1,14 +1,12 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { Redis } from 'ioredis';
 import { mkdirSync, readFileSync } from 'node:fs';
-import { CachedResults } from '../cache/cached-results.js';
-import { connect, QUEUE_NAME } from '../engine/redis/cluster-settings.js';
-import { listWorkers } from '../engine/redis/worker-registry.js';
+import type { ClusterEngine } from '../engine/redis/cluster-engine.js';
+import { assetsIn } from '../io/assets.js';
 import { operationSchemas, outputSchema } from '../ops/describe.js';
+import { Runner } from '../runner/runner.js';
 import { registerDashboard } from './admin.js';
 import { Admission } from './admission.js';
 import { installAuth } from './auth.js';
@@ -29,42 +27,37 @@ const { version } = JSON.parse(readFileSync(new URL('../../../package.json', imp
 
 /**
  * The HTTP service as a Fastify instance, not yet listening: tests use `inject`, `imgfleet
- * serve` listens. Closing it finishes the requests in flight, then removes the job files.
- * The engine belongs to the caller.
+ * serve` listens. Every route runs its images through one runner (cache → tiles → engine).
+ * Closing it finishes the requests in flight, then removes the job files. The engine and the
+ * cache belong to the caller.
  */
 export async function buildServer(serverOptions: ServerOptions): Promise<FastifyInstance> {
   const options = resolveServerOptions(serverOptions);
-  mkdirSync(options.dataDir, { recursive: true });
+  mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: options.limits.maxFileBytes, forceCloseConnections: 'idle' });
-
-  let redis: Redis | undefined;
-  let queue: Queue | undefined;
-  let queueRedis: Redis | undefined;
-  if (options.cluster) {
-    // Fails fast while Redis is away, so health checks and the worker list answer at once.
-    redis = new Redis(options.cluster.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
-    redis.on('error', () => {});
-    queueRedis = connect(options.cluster);
-    queue = new Queue(QUEUE_NAME, { connection: queueRedis, prefix: options.cluster.prefix });
-    queue.on('error', () => {});
-  }
+  const { engine } = options;
 
   const pending = new Admission(options.maxPending, 'requests');
   const metrics = new ServerMetrics({
-    queueDepth: async () => pending.inUse + jobs.unfinishedImages() + (queue ? await waitingJobs(queue) : 0),
+    queueDepth: async () => pending.inUse + jobs.unfinishedImages() + (engine.mode === 'cluster' ? (await engine.status()).queueDepth : 0),
+    liveWorkers: async () => {
+      const status = await engine.status();
+      return status.mode === 'cluster' ? status.workers.length : status.threads;
+    },
     cacheBytes: () => options.cache.storedBytes(),
-    liveWorkers: async () => (redis && options.cluster ? (await listWorkers(redis, options.cluster.prefix).catch(() => [])).length : options.engine.capacity / 2),
+  });
+  const runner = new Runner({
+    engine, cache: options.cache, cacheEvents: metrics.cacheEvents(), limits: options.limits,
+    assets: assetsIn(options.assetsDir), scratchDir: options.dataDir, onComputed: (outcome) => metrics.recordImage(outcome),
   });
   const jobs = new JobStore({
-    engine: options.engine, dataDir: options.dataDir, limits: options.limits, resultTtlMs: options.resultTtlMs,
-    onImage: (item) => metrics.recordImage(item.status === 'done' ? { ok: true, stats: item.stats! } : { ok: false, error: item.error ?? { code: 'INTERNAL' } }),
+    runner, dataDir: options.dataDir, resultTtlMs: options.resultTtlMs,
     onFinished: (job) => {
       const { done, failed } = job.batch.summary();
       metrics.jobs.inc({ outcome: failed === 0 ? 'done' : done === 0 ? 'failed' : 'partial' });
     },
   });
-  const results = new CachedResults(options.cache, metrics.cacheEvents());
-  const ctx: ServerContext = { options, engine: options.engine, jobs, metrics, results, pending, redis };
+  const ctx: ServerContext = { options, runner, jobs, metrics, pending };
 
   installErrorHandler(app);
   if (options.token) installAuth(app, options.token);
@@ -93,23 +86,17 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     await jobRoutes(scope, ctx);
     await pageRoutes(scope);
   });
-  if (queue) await registerDashboard(app, queue);
+  if (engine.mode === 'cluster') await registerDashboard(app, (engine as ClusterEngine).queue, { write: options.adminWrite });
 
+  // Closing waits for the requests in flight; a kept-alive connection that goes idle after the
+  // close began would otherwise hold it open until its keep-alive time ran out.
+  let closingIdle: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closingIdle = setInterval(() => app.server.closeIdleConnections(), 50);
+  });
   app.addHook('onClose', async () => {
+    clearInterval(closingIdle);
     await jobs.close();
-    await queue?.close();
-    // BullMQ leaves a connection it was given open.
-    await queueRedis?.quit().catch(() => {});
-    redis?.disconnect();
   });
   return app;
-}
-
-async function waitingJobs(queue: Queue): Promise<number> {
-  try {
-    const counts = await queue.getJobCounts('waiting', 'prioritized', 'delayed');
-    return Object.values(counts).reduce((a, b) => a + b, 0);
-  } catch {
-    return 0;
-  }
 }

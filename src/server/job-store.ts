@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Engine } from '../engine/types.js';
 import { ImgfleetError } from '../errors.js';
 import { planOutputs } from '../io/collect-inputs.js';
 import { BatchJob, type ItemState } from '../jobs/batch-job.js';
 import { runBatch } from '../jobs/run-batch.js';
-import type { Limits } from '../limits.js';
 import { formatCompact } from '../pipeline/compact.js';
+import type { Runner } from '../runner/runner.js';
 import { fixedFormat } from '../pipeline/negotiate.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import type { TilingChoice } from '../tiling/choose.js';
@@ -55,12 +54,9 @@ export interface JobStatus {
 }
 
 export interface JobStoreOptions {
-  engine: Engine;
+  runner: Runner;
   dataDir: string;
-  limits: Limits;
   resultTtlMs: number;
-  /** Each image as it settles, for metrics. */
-  onImage?: (item: ItemState) => void;
   onFinished?: (job: ServerJob) => void;
 }
 
@@ -80,14 +76,11 @@ export class JobStore {
   start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline, tiling: TilingChoice = {}): ServerJob {
     const inputs = files.map((f) => ({ path: f.path, relative: f.name }));
     const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), fixedFormat(pipeline.output));
-    const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline.spec, this.options.engine.name);
-    if (this.options.onImage) {
-      const onImage = this.options.onImage;
-      batch.on('item', (_index, item) => { if (item.status === 'done' || item.status === 'failed') onImage(item); });
-    }
+    const { runner } = this.options;
+    const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline, runner.engine.mode);
     const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve(), tiles: new Map() };
     batch.on('tile', (index, event) => job.tiles.set(index, { done: event.done, total: event.total }));
-    job.finished = runBatch(this.options.engine, batch, this.options.limits, tiling, job.abort.signal)
+    job.finished = runBatch(runner, batch, { priority: 'batch', tiling, signal: job.abort.signal })
       .then(() => undefined, () => undefined)
       .finally(() => {
         job.finishedAt = new Date();
@@ -129,7 +122,7 @@ export class JobStore {
     return {
       id: job.id,
       state: job.finishedAt ? 'done' : 'running',
-      pipeline: formatCompact(job.batch.pipeline, { omitDefaults: true }),
+      pipeline: formatCompact(job.batch.pipeline.spec, { omitDefaults: true }),
       createdAt: job.createdAt.toISOString(),
       finishedAt: job.finishedAt?.toISOString(),
       expiresAt: job.expiresAt?.toISOString(),

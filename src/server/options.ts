@@ -2,7 +2,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NoCache, type ResultCache } from '../cache/result-cache.js';
 import type { Engine } from '../engine/types.js';
-import type { ClusterSettings } from '../engine/redis/cluster-settings.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { SourceStore } from '../sources/source-store.js';
 
@@ -24,8 +23,8 @@ export interface ServerOptions {
   assetsDir?: string;
   /** Bearer token for the API and the dashboard; none means open. */
   token?: string;
-  /** Cluster mode: the queue's Redis, for the dashboard, the worker list and queue depth. */
-  cluster?: ClusterSettings;
+  /** Cluster mode: let the queue dashboard change jobs (retry, remove, add); read-only otherwise. @defaultValue false */
+  adminWrite?: boolean;
   /** Results by content address for /v1/process and image URLs; the caller opens and closes it. @defaultValue none kept */
   cache?: ResultCache;
   /** Where image URLs find their sources; without one, /i/ answers 404. */
@@ -40,7 +39,7 @@ export interface ServerOptions {
   logger?: boolean | { level: string };
 }
 
-type Optional = 'token' | 'cluster' | 'logger' | 'assetsDir' | 'sources';
+type Optional = 'token' | 'logger' | 'assetsDir' | 'sources';
 export type ResolvedServerOptions = Required<Omit<ServerOptions, Optional>> & Pick<ServerOptions, Optional> & { limits: Limits };
 
 export function resolveServerOptions(options: ServerOptions): ResolvedServerOptions {
@@ -55,6 +54,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     signingKeys: options.signingKeys ?? [],
     allowUnsigned: options.allowUnsigned ?? false,
     maxAgeSeconds: options.maxAgeSeconds ?? 86_400,
+    adminWrite: options.adminWrite ?? false,
     dataDir: options.dataDir ?? join(tmpdir(), `imgfleet-serve-${process.pid}-${Date.now().toString(36)}`),
   };
 }

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { openCache, type CacheChoice } from '../cache/open-cache.js';
+import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import { createEngine } from '../engine/create-engine.js';
-import { clusterSettings } from '../engine/redis/cluster-settings.js';
+import { assetsIn } from '../io/assets.js';
 import { ImgfleetError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { HttpOriginStore, type HttpOriginOptions } from '../sources/http-origin.js';
@@ -30,6 +31,12 @@ export interface ServeOptions {
   signingKeys?: string[];
   allowUnsigned?: boolean;
   maxAgeSeconds?: number;
+  /** Let the queue dashboard change jobs. */
+  adminWrite?: boolean;
+  /** The key prefix and cluster timings. @defaultValue the defaults */
+  environment?: Environment;
+  /** Where lines about the link to Redis go. */
+  logLine?: (line: string) => void;
 }
 
 export interface RunningServer {
@@ -50,17 +57,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!options.token && !options.allowNoAuth && !isLoopback(options.host)) {
     throw new ImgfleetError('BAD_USAGE', `serving on ${options.host} without a token: set --token (or IMGFLEET_TOKEN), or pass --no-auth to serve it open`);
   }
-  // Interactive requests go ahead of batch items on a shared cluster.
   if (options.sourceDir && options.sourceUrl) throw new ImgfleetError('BAD_USAGE', 'choose one image source: --source-dir or --source-url');
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sources = options.sourceDir ? new LocalFolderStore(options.sourceDir, limits.maxFileBytes)
     : options.sourceUrl ? new HttpOriginStore({ ...options.sourceUrl, maxBytes: limits.maxFileBytes }) : undefined;
-  const cluster = options.redis ? clusterSettings(options.redis) : undefined;
-  const cache = await openCache({ ...options.cache, redis: options.cache?.redis ?? options.redis, prefix: cluster?.prefix });
-  const engine = await createEngine({ redis: options.redis, threads: options.threads, priority: options.redis ? 1 : undefined });
+  const environment = options.environment ?? DEFAULT_ENVIRONMENT;
+  const cache = await openCache({ ...options.cache, redis: options.cache?.redis ?? options.redis, prefix: environment.prefix }, options.logLine);
+  // A server starts without its Redis and keeps retrying: /readyz says so meanwhile.
+  const engine = await createEngine({
+    redis: options.redis, threads: options.threads, environment, failFast: false, log: options.logLine,
+    assets: assetsIn(options.assetsDir), limits,
+  });
   const app = await buildServer({
     engine, token: options.token, limits: options.limits, maxFiles: options.maxFiles, resultTtlMs: options.resultTtlMs,
-    dataDir: options.dataDir, assetsDir: options.assetsDir, cluster, cache, sources,
+    dataDir: options.dataDir, assetsDir: options.assetsDir, cache, sources, adminWrite: options.adminWrite,
     signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds,
     logger: options.log ? { level: 'info' } : false,
   });

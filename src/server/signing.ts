@@ -22,11 +22,6 @@ export function verify(signature: string, path: string, keys: readonly string[])
   });
 }
 
-/** `IMGFLEET_KEY`: one key, or several separated by commas; the first one signs. */
-export function signingKeys(text: string | undefined = process.env.IMGFLEET_KEY): string[] {
-  return (text ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
-}
-
 /** The signed URL path of `/<pipeline>/<source>`. */
 export function signedPath(path: string, keys: readonly string[]): string {
   if (keys.length === 0) throw new ImgfleetError('BAD_USAGE', 'no signing key: set IMGFLEET_KEY (several, comma-separated, for rotation; the first one signs)');

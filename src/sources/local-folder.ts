@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { ImgfleetError } from '../errors.js';
+import { readHead } from '../io/read-head.js';
 import { formatBytes } from '../limits.js';
 import { keyParts, sha256, sourceOf, type Source, type SourceStore } from './source-store.js';
 
@@ -32,6 +33,7 @@ export class LocalFolderStore implements SourceStore {
     if (known) {
       return {
         digest: known,
+        head: async () => readHead(path),
         bytes: async () => {
           const bytes = await readFile(path);
           // Rewritten between the stat and the read: computing would store new pixels under the old address.

@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
+import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
 
 /** One source, known by the SHA-256 of its bytes; the bytes themselves are read only when needed. */
 export interface Source {
   /** SHA-256 of the bytes, in hex. */
   digest: string;
+  /** The first bytes (64 KiB, or all of a smaller source): its header and lane, without reading it all. */
+  head(): Promise<Uint8Array>;
   bytes(): Promise<Buffer>;
 }
 
@@ -22,7 +25,7 @@ export function sha256(bytes: Uint8Array): string {
 
 /** A source already in memory. */
 export function sourceOf(bytes: Buffer): Source {
-  return { digest: sha256(bytes), bytes: async () => bytes };
+  return { digest: sha256(bytes), head: async () => bytes.subarray(0, LANE_HEAD_BYTES), bytes: async () => bytes };
 }
 
 /** Every part of a key must be a plain name: no empty, `.` or `..` parts, no hidden files, no backslashes or NULs. */

@@ -3,8 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Frame, Channels } from '../image/frame.js';
-import { luma } from '../image/pixels.js';
-import { roundedMean } from '../ops/contrast.js';
+import { greySum, roundedMean } from '../image/mean-grey.js';
 import type { Rect } from './grid.js';
 
 /**
@@ -72,10 +71,7 @@ export class RawFile {
     const rows = Math.max(1, Math.floor((8 << 20) / (this.width * this.channels)));
     let sum = 0;
     for (let top = 0; top < this.height; top += rows) {
-      const band = this.read({ left: 0, top, width: this.width, height: Math.min(rows, this.height - top) });
-      const c = this.channels;
-      if (c <= 2) for (let p = 0; p < band.length; p += c) sum += band[p];
-      else for (let p = 0; p < band.length; p += c) sum += luma(band[p], band[p + 1], band[p + 2]);
+      sum += greySum(this.read({ left: 0, top, width: this.width, height: Math.min(rows, this.height - top) }), this.channels);
     }
     return roundedMean(sum, this.width * this.height);
   }

@@ -1,18 +1,20 @@
-import { ImgfleetError } from '../errors.js';
+import { ImgfleetError, fromErrorInfo } from '../errors.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
-import { Frame, type RawImage } from '../image/frame.js';
-import { resolveLimits } from '../limits.js';
+import type { Frame, RawImage } from '../image/frame.js';
+import { writeAtomicWith } from '../io/atomic-write.js';
+import { resolveLimits, type Limits } from '../limits.js';
 import type { OpContext } from '../ops/types.js';
 import { checkPlannedSizes, encodeResult, encoderFor, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
-import type { PipelineSpec, ValidPipeline, ValidStep } from '../pipeline/spec.js';
+import type { OutputFormat, PipelineSpec, ValidPipeline, ValidStep } from '../pipeline/spec.js';
+import { validatePipeline } from '../pipeline/validate.js';
+import type { Engine } from '../engine/types.js';
+import type { Priority, TileLayout } from '../task/task.js';
 import { tileGrid, type Tile } from './grid.js';
 import { planTiling, type TilePlan } from './plan.js';
 import { RawFile } from './raw-file.js';
-import { Stitcher } from './stitch.js';
+import { MemoryStitcher, type Stitcher, type TileResult } from './stitch.js';
 import { FileStitcher } from './stitch-file.js';
-import { writeAtomicWith } from '../io/atomic-write.js';
-import type { OutputFormat } from '../pipeline/spec.js';
-import { runTile, type TileResult, type TileRunner } from './tile-task.js';
+import { runTile } from './tile-task.js';
 
 export const DEFAULT_TILE_SIZE = 2048;
 const MAX_IN_FLIGHT = 8;
@@ -28,29 +30,69 @@ export interface TileEvent {
 
 export interface TiledProcessOptions extends ProcessOptions {
   /** Where tiles run. @defaultValue the calling thread */
-  runner?: TileRunner;
+  engine?: Engine;
+  /** The priority of the tiles' tasks. @defaultValue batch */
+  priority?: Priority;
   /** Tile side in pixels, before the halo is added. @defaultValue 2048 */
   tileSize?: number;
   /**
    * Tiles in flight at once; each holds its pixels in memory (and in Redis on a cluster), so
-   * more than keeps the runner busy only costs memory. @defaultValue the runner's tile capacity, at most 8
+   * more than keeps the engine busy only costs memory. @defaultValue the engine's tile slots, at most 8
    */
   inFlight?: number;
   onTile?: (event: TileEvent) => void;
 }
 
-const CALLING_THREAD: TileRunner = { name: 'main', capacity: 1, runTile };
+/** One tile: its pixels with the halo, how they lie, and the tiled steps. */
+interface TileWork {
+  pixels: Buffer;
+  layout: TileLayout;
+  spec: PipelineSpec;
+}
+
+/** Runs tiles: on an engine as tasks, or on the calling thread. */
+interface TileRunner {
+  name: string;
+  slots(): Promise<number>;
+  run(work: TileWork): Promise<TileResult>;
+}
+
+const CALLING_THREAD: TileRunner = {
+  name: 'main',
+  slots: async () => 1,
+  run: async (work) => runTile(work.pixels, work.layout, validatePipeline(work.spec)),
+};
+
+function engineRunner(engine: Engine, priority: Priority, limits: Limits): TileRunner {
+  return {
+    name: engine.mode,
+    slots: () => engine.slots('tile'),
+    async run(work) {
+      const outcome = await engine.run({
+        source: { kind: 'bytes', bytes: work.pixels }, pipeline: work.spec, sink: { kind: 'bytes' }, tile: work.layout, priority, limits,
+      });
+      if (!outcome.ok) throw fromErrorInfo(outcome.error);
+      const { output, body } = outcome;
+      if (!output || !body) throw new ImgfleetError('INTERNAL', 'a tile came back without its pixels');
+      return { pixels: body, width: output.width, height: output.height, channels: (output.channels ?? work.layout.channels) as TileResult['channels'], worker: outcome.worker, attempts: outcome.attempts };
+    },
+  };
+}
 
 /**
  * The processor, on tiles: the same result as processImage, made by cutting the image into
- * tiles widened by the pipeline's halo, running each on the runner, and stitching them.
+ * tiles widened by the pipeline's halo, running each on the engine, and stitching them.
  * Refuses (NOT_TILEABLE) a pipeline that needs the whole image at once.
  */
 export async function processTiled(input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   try {
-    const { frame, header, stats } = await tiledFrame(input, pipeline, options, started, 'memory');
-    return await encodeResult(frame, pipeline, header, stats, started);
+    const { frame, header, stats, close } = await tiledFrame(input, pipeline, options, started, 'memory');
+    try {
+      return await encodeResult(frame, pipeline, header, stats, started);
+    } finally {
+      close();
+    }
   } catch (error) {
     throw decodeError(error);
   }
@@ -59,6 +101,7 @@ export async function processTiled(input: ImageSource, pipeline: ValidPipeline, 
 export interface TiledFileResult {
   width: number;
   height: number;
+  channels: number;
   format: OutputFormat;
   bytes: number;
   stats: ProcessStats;
@@ -80,7 +123,7 @@ export async function processTiledFile(inputPath: string, outputPath: string, pi
     const info = await writeAtomicWith(outputPath, (temp) => image.toFile(temp));
     stats.encodeMs = performance.now() - t0;
     stats.totalMs = performance.now() - started;
-    return { width: info.width, height: info.height, format, bytes: info.size, stats };
+    return { width: info.width, height: info.height, channels: info.channels, format, bytes: info.size, stats };
   } catch (error) {
     throw decodeError(error);
   } finally {
@@ -92,10 +135,14 @@ export async function processTiledFile(inputPath: string, outputPath: string, pi
 export async function processTiledToPixels(input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions = {}): Promise<{ image: RawImage; stats: ProcessStats }> {
   const started = performance.now();
   try {
-    const { frame, stats } = await tiledFrame(input, pipeline, options, started, 'memory');
-    const image = await frame.raw();
-    stats.totalMs = performance.now() - started;
-    return { image, stats };
+    const { frame, stats, close } = await tiledFrame(input, pipeline, options, started, 'memory');
+    try {
+      const image = await frame.raw();
+      stats.totalMs = performance.now() - started;
+      return { image, stats };
+    } finally {
+      close();
+    }
   } catch (error) {
     throw decodeError(error);
   }
@@ -120,36 +167,30 @@ async function tiledFrame(
 
   let t0 = performance.now();
   const source = await RawFile.write(await applySteps(open(input, header, limits), plan.before, ctx));
-  const stitcher = stitchTo === 'file' ? FileStitcher.create(source.width, source.height) : new Stitcher(source.width, source.height);
+  const stitcher: Stitcher = stitchTo === 'file' ? FileStitcher.create(source.width, source.height) : new MemoryStitcher(source.width, source.height);
   let stitched: Frame;
   try {
     stats.steps.push({ op: ['decode', ...plan.before.map((s) => s.op.name)].join('+'), ms: performance.now() - t0 });
     t0 = performance.now();
     const spec = { steps: pipeline.spec.steps.slice(plan.before.length, plan.before.length + plan.tiled.length) };
-    await runTiles(source, spec, plan, tileSize, options, stats.tiles!, stitcher);
+    const runner = options.engine ? engineRunner(options.engine, options.priority ?? 'batch', limits) : CALLING_THREAD;
+    await runTiles(source, spec, plan, tileSize, runner, options, stats.tiles!, stitcher);
     stats.steps.push({ op: `tiles(${plan.tiled.map((s) => s.op.name).join('+')})`, ms: performance.now() - t0 });
-    if (stitcher instanceof FileStitcher) {
-      const { image, channels } = stitcher.result();
-      stitched = Frame.open(image, { width: source.width, height: source.height }, channels);
-    } else {
-      stitched = Frame.fromRaw(stitcher.result());
-    }
+    stitched = stitcher.frame();
   } catch (error) {
-    if (stitcher instanceof FileStitcher) stitcher.close();
+    stitcher.close();
     throw error;
   } finally {
     source.close();
   }
   const frame = await applySteps(stitched, plan.after, ctx, stats);
-  return { frame, header, stats, close: () => { if (stitcher instanceof FileStitcher) stitcher.close(); } };
+  return { frame, header, stats, close: () => stitcher.close() };
 }
 
 /** Fans the tiles out to the runner, a bounded number at a time, and stitches what comes back. */
 async function runTiles(
-  source: RawFile, spec: PipelineSpec, plan: TilePlan, tileSize: number, options: TiledProcessOptions, stats: TilingStats,
-  stitcher: { place(keep: Tile['keep'], result: TileResult): void | Promise<void> },
+  source: RawFile, spec: PipelineSpec, plan: TilePlan, tileSize: number, runner: TileRunner, options: TiledProcessOptions, stats: TilingStats, stitcher: Stitcher,
 ): Promise<void> {
-  const runner = options.runner ?? CALLING_THREAD;
   const tiles = tileGrid(source.width, source.height, tileSize, plan.halo);
   stats.count = tiles.length;
   const meanGrey = plan.needsMeanGrey ? source.meanGrey() : undefined;
@@ -162,8 +203,8 @@ async function runTiles(
       options.onTile?.({ tile, status: 'running', done, total: tiles.length });
       const { read } = tile;
       const keep = { left: tile.keep.left - read.left, top: tile.keep.top - read.top, width: tile.keep.width, height: tile.keep.height };
-      const task = { pixels: source.read(read), width: read.width, height: read.height, channels: source.channels, keep, spec, meanGrey };
-      const result = await runner.runTile(task).catch((error: unknown) => {
+      const layout: TileLayout = { width: read.width, height: read.height, channels: source.channels, keep, meanGrey };
+      const result = await runner.run({ pixels: source.read(read), layout, spec }).catch((error: unknown) => {
         failed = true;
         throw error;
       });
@@ -174,7 +215,7 @@ async function runTiles(
       options.onTile?.({ tile, status: 'done', done: ++done, total: tiles.length, worker });
     }
   };
-  const lanes = options.inFlight ?? Math.min(await runner.tileCapacity?.() ?? runner.capacity, MAX_IN_FLIGHT);
+  const lanes = options.inFlight ?? Math.min(await runner.slots(), MAX_IN_FLIGHT);
   await Promise.all(Array.from({ length: Math.max(1, Math.min(lanes, tiles.length)) }, lane));
 }
 

@@ -2,19 +2,19 @@ import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp, { type Sharp } from 'sharp';
+import sharp from 'sharp';
 import { ImgfleetError } from '../errors.js';
-import type { Channels } from '../image/frame.js';
+import { Frame, type Channels } from '../image/frame.js';
 import type { Rect } from './grid.js';
-import type { TileResult } from './tile-task.js';
 import { plainVipsHeader, VIPS_HEADER_BYTES } from './raw-file.js';
+import { checkTile, type Stitcher, type TileResult } from './stitch.js';
 
 /**
  * Puts tile results into an image file on disk (the libvips native format: a header, then the
  * pixels uncompressed), so the submitter never holds the whole result: libvips then reads it
  * back row by row for the steps after the tiles and for the encoder.
  */
-export class FileStitcher {
+export class FileStitcher implements Stitcher {
   private dir?: string;
   private fd?: number;
   private channels?: Channels;
@@ -28,13 +28,11 @@ export class FileStitcher {
   }
 
   async place(keep: Rect, tile: TileResult): Promise<void> {
-    if (tile.width !== keep.width || tile.height !== keep.height) {
-      throw new ImgfleetError('INTERNAL', `tile came back ${tile.width}×${tile.height}, expected ${keep.width}×${keep.height}`);
-    }
+    checkTile(keep, tile, this.channels);
     // Every tile has the same layout (grey stays grey), so the first one decides it.
-    this.opening ??= this.open(tile.channels as Channels);
+    this.opening ??= this.open(tile.channels);
     await this.opening;
-    if (tile.channels !== this.channels) throw new ImgfleetError('INTERNAL', `tile has ${tile.channels} channels, others ${this.channels}`);
+    checkTile(keep, tile, this.channels);
     const pixels = Buffer.from(tile.pixels.buffer, tile.pixels.byteOffset, tile.pixels.byteLength);
     const row = keep.width * tile.channels;
     for (let y = 0; y < keep.height; y++) {
@@ -44,11 +42,12 @@ export class FileStitcher {
   }
 
   /** The stitched image, read from disk as libvips needs it. */
-  result(): { image: Sharp; channels: Channels } {
+  frame(): Frame {
     if (this.fd === undefined || !this.dir) throw new ImgfleetError('INTERNAL', 'no tile was placed');
     closeSync(this.fd);
     this.fd = undefined;
-    return { image: sharp(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false }), channels: this.channels! };
+    const image = sharp(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false });
+    return Frame.open(image, { width: this.width, height: this.height }, this.channels!);
   }
 
   close(): void {

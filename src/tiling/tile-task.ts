@@ -1,64 +1,48 @@
 import { Frame, type Channels } from '../image/frame.js';
 import { ImgfleetError } from '../errors.js';
-import { validatePipeline } from '../pipeline/validate.js';
-import type { PipelineSpec } from '../pipeline/spec.js';
-import type { Rect } from './grid.js';
+import type { ProcessStats } from '../pipeline/process.js';
+import type { ValidPipeline } from '../pipeline/spec.js';
+import type { TileLayout } from '../task/task.js';
 
-/** One tile's work, as plain data for a pool thread or a cluster job. */
-export interface TileTask {
-  /** The tile with its halo: 8-bit interleaved pixels, rows top to bottom. */
-  pixels: Uint8Array;
+/** The kept part of one tile after the tiled steps: raw pixels, rows top to bottom. */
+export interface TilePixels {
+  pixels: Buffer;
   width: number;
   height: number;
   channels: Channels;
-  /** The part to send back, within this tile: the tile without its halo. */
-  keep: Rect;
-  /** The tiled steps only. */
-  spec: PipelineSpec;
-  /** The whole image's mean grey, when the first step needs it. */
-  meanGrey?: number;
+  stats: ProcessStats;
 }
 
-export interface TileResult {
-  /** Who ran it, when the runner knows. */
-  worker?: string;
-  /** Which run of the tile this was, on a queue that retries (1 unless it had to run again). */
-  attempts?: number;
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-  channels: Channels;
-}
-
-/** Anything that runs tiles: the pool, the cluster, or the calling thread. */
-export interface TileRunner {
-  readonly name: string;
-  /** Tiles worth having in flight at once. */
-  readonly capacity: number;
-  /** Tiles that keep it busy right now, when it knows better than `capacity` (a cluster counts its live threads). */
-  tileCapacity?(): Promise<number>;
-  runTile(task: TileTask): Promise<TileResult>;
-}
-
-/** Runs the tiled steps on one tile and cuts its halo off. */
-export async function runTile(task: TileTask): Promise<TileResult> {
-  const pipeline = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER });
-  const pixels = Buffer.from(task.pixels.buffer, task.pixels.byteOffset, task.pixels.byteLength);
-  let frame = Frame.fromRaw({ data: pixels, width: task.width, height: task.height, channels: task.channels });
-  const ctx = { loadAsset: () => Promise.reject(new ImgfleetError('INTERNAL', 'a tile has no assets')) };
+/** Runs the tiled steps on one tile (its pixels with the halo) and cuts the halo off. */
+export async function runTile(input: Buffer, layout: TileLayout, pipeline: ValidPipeline): Promise<TilePixels> {
+  const started = performance.now();
+  const expected = layout.width * layout.height * layout.channels;
+  if (input.length !== expected) {
+    throw new ImgfleetError('BAD_USAGE', `a tile of ${layout.width}×${layout.height}×${layout.channels} needs ${expected} bytes, got ${input.length}`);
+  }
+  const { keep } = layout;
+  if (keep.left < 0 || keep.top < 0 || keep.left + keep.width > layout.width || keep.top + keep.height > layout.height) {
+    throw new ImgfleetError('BAD_USAGE', 'a tile\'s kept part lies outside it');
+  }
+  let frame = Frame.fromRaw({ data: input, width: layout.width, height: layout.height, channels: layout.channels });
+  const ctx = { loadAsset: () => Promise.reject(new ImgfleetError('BAD_USAGE', 'a tile has no assets')) };
+  const steps: ProcessStats['steps'] = [];
   for (const step of pipeline.steps) {
-    if (step.op.kind !== 'image') throw new ImgfleetError('INTERNAL', `${step.op.name} cannot run on a tile`);
+    if (step.op.kind !== 'image') throw new ImgfleetError('BAD_USAGE', `${step.op.name} cannot run on a tile`);
+    const t0 = performance.now();
     const rule = step.op.tiling(step.params);
     if (rule.kind === 'mean-grey') {
-      if (task.meanGrey === undefined) throw new ImgfleetError('INTERNAL', `${step.op.name} on a tile needs the image's mean grey`);
-      frame = await rule.applyWithMean(frame, step.params, task.meanGrey);
-    } else {
+      if (layout.meanGrey === undefined) throw new ImgfleetError('BAD_USAGE', `${step.op.name} on a tile needs the image's mean grey`);
+      frame = await rule.applyWithMean(frame, step.params, layout.meanGrey);
+    } else if (rule.kind === 'local') {
       frame = await step.op.apply(frame, step.params, ctx);
+    } else {
+      throw new ImgfleetError('BAD_USAGE', `${step.op.name} cannot run on a tile`);
     }
+    steps.push({ op: step.op.name, ms: performance.now() - t0 });
   }
   const out = await frame.raw();
-  const { keep } = task;
-  if (out.width !== task.width || out.height !== task.height) {
+  if (out.width !== layout.width || out.height !== layout.height) {
     throw new ImgfleetError('INTERNAL', `a tiled step changed the tile's size to ${out.width}×${out.height}`);
   }
   const row = keep.width * out.channels;
@@ -67,5 +51,9 @@ export async function runTile(task: TileTask): Promise<TileResult> {
     const from = ((keep.top + y) * out.width + keep.left) * out.channels;
     out.data.copy(kept, y * row, from, from + row);
   }
-  return { pixels: kept, width: keep.width, height: keep.height, channels: out.channels };
+  const stats: ProcessStats = {
+    input: { format: 'raw', width: layout.width, height: layout.height, bytes: input.length },
+    path: 'libvips', probeMs: 0, steps, encodeMs: 0, totalMs: performance.now() - started,
+  };
+  return { pixels: kept, width: keep.width, height: keep.height, channels: out.channels, stats };
 }

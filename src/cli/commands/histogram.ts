@@ -1,14 +1,6 @@
 import { Command } from 'commander';
 import { basename, extname, join } from 'node:path';
-import { histogramFile, writeHistogramFiles, type HistogramFile } from '../../histogram/histogram-file.js';
-import { terminalChart } from '../../histogram/terminal-chart.js';
-import type { ItemState } from '../../jobs/batch-job.js';
-import { runFiles } from '../../jobs/run-files.js';
-import type { HistogramData } from '../../ops/histogram.js';
-import { validatePipeline } from '../../pipeline/validate.js';
-import { showProgress } from '../progress.js';
-import { failureLines, summaryLine } from '../summary.js';
-import { interactive, positiveInteger, withClusterOptions } from '../usage.js';
+import { interactive, logLine, positiveInteger, withClusterOptions, type CommandContext } from '../usage.js';
 
 interface HistogramOptions {
   output?: string;
@@ -21,8 +13,8 @@ interface HistogramOptions {
   sharedFs?: boolean;
 }
 
-export function histogramCommand(): Command {
-  return withClusterOptions(new Command('histogram'))
+export function histogramCommand({ env, result }: CommandContext): Command {
+  return withClusterOptions(new Command('histogram'), env)
     .description('per-channel histograms: <name>.json and a <name>.png bar chart for each image, and a chart in the terminal')
     .argument('<images...>', 'image files, folders or quoted globs')
     .option('-o, --output <dir>', 'folder for <name>.json and <name>.png (without it, only the terminal chart)')
@@ -32,36 +24,38 @@ export function histogramCommand(): Command {
     .option('--no-chart', 'no chart in the terminal')
     .option('--json', 'print the histograms as a JSON list on stdout')
     .action(async (images: string[], options: HistogramOptions) => {
+      const [{ runFiles }, { validatePipeline }, files, { terminalChart }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
+        import('../../jobs/run-files.js'), import('../../pipeline/validate.js'), import('../../histogram/histogram-file.js'),
+        import('../../histogram/terminal-chart.js'), import('../progress.js'), import('../summary.js'),
+      ]);
       const pipeline = validatePipeline({ steps: [{ op: 'histogram', bins: options.bins }] });
       let stopProgress = () => {};
       const job = await runFiles({
         inputs: images, pipeline, sequential: options.sequential, threads: options.concurrency,
-        redis: options.redis, sharedFs: options.sharedFs, priority: 1,
+        redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, priority: 'interactive',
         onStart: (started) => {
-          if (interactive(options.json) && started.items.length > 1) stopProgress = showProgress(started);
+          if (interactive(env, options.json) && started.items.length > 1) stopProgress = showProgress(started);
         },
       }).finally(() => stopProgress());
 
-      const results = [];
+      const histograms = [];
       for (const item of job.items.filter((i) => i.status === 'done')) {
-        const result = histogramFile(basename(item.input), item.data as HistogramData);
-        results.push(result);
-        if (options.output) await writeOutputs(options.output, item, result);
+        const histogram = files.histogramFile(basename(item.input), item.data as Parameters<typeof files.histogramFile>[1]);
+        histograms.push(histogram);
+        if (options.output) {
+          const rel = item.relative ?? basename(item.input);
+          await files.writeHistogramFiles(join(options.output, rel.slice(0, rel.length - extname(rel).length)), histogram);
+        }
         if (options.chart && !options.json) {
-          console.log(`${result.file}  ${result.width}×${result.height}`);
-          console.log(terminalChart(result, 64, Boolean(process.stdout.isTTY)));
+          console.log(`${histogram.file}  ${histogram.width}×${histogram.height}`);
+          console.log(terminalChart(histogram, 64, Boolean(process.stdout.isTTY)));
         }
       }
-      if (options.json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      if (options.json) process.stdout.write(`${JSON.stringify(histograms, null, 2)}\n`);
       else {
         for (const line of failureLines(job)) console.error(line);
         console.log(summaryLine(job.summary()));
       }
-      process.exitCode = job.summary().failed > 0 ? 1 : 0;
+      result.code = job.summary().failed > 0 ? 1 : 0;
     });
-}
-
-async function writeOutputs(dir: string, item: ItemState, result: HistogramFile): Promise<void> {
-  const rel = item.relative ?? basename(item.input);
-  await writeHistogramFiles(join(dir, rel.slice(0, rel.length - extname(rel).length)), result);
 }

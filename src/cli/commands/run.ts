@@ -1,10 +1,7 @@
 import { Command } from 'commander';
-import { writeFileAtomic } from '../../io/atomic-write.js';
-import { runFiles } from '../../jobs/run-files.js';
-import { failureLines, summaryLine } from '../summary.js';
-import { showProgress } from '../progress.js';
 import {
-  interactive, loadPipeline, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withTilingOptions, type TilingFlags,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withTilingOptions,
+  type CommandContext, type TilingFlags,
 } from '../usage.js';
 
 interface RunOptions extends TilingFlags {
@@ -25,8 +22,8 @@ interface RunOptions extends TilingFlags {
   cache: boolean;
 }
 
-export function runCommand(): Command {
-  return withTilingOptions(withClusterOptions(new Command('run')))
+export function runCommand({ env, result }: CommandContext): Command {
+  return withTilingOptions(withClusterOptions(new Command('run'), env))
     .description('process files, folders and globs through a pipeline into an output folder')
     .argument('<inputs...>', 'image files, folders (searched recursively) or quoted globs')
     .requiredOption('-o, --output <dir>', 'output folder; outputs mirror the inputs’ relative paths')
@@ -42,35 +39,34 @@ export function runCommand(): Command {
     .option('--cache-redis <url>', 'keep results in this Redis instead (shared with the cluster\'s servers)')
     .option('--cache-mb <n>', 'the cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'compute every image, even with a cache named')
-    .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage.')
+    .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage (or a cluster that cannot be reached).')
     .action(async (inputs: string[], options: RunOptions) => {
-      process.exitCode = await runAction(inputs, options);
+      const [{ runFiles }, { writeFileAtomic }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
+        import('../../jobs/run-files.js'), import('../../io/atomic-write.js'), import('../progress.js'), import('../summary.js'),
+      ]);
+      const pipeline = await loadPipeline(options.pipeline);
+      let stopProgress = () => {};
+      const job = await runFiles({
+        inputs, outDir: options.output, pipeline, glob: options.glob,
+        sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
+        redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, tiling: tilingChoice(options),
+        cache: options.cache && (options.cacheDir || options.cacheRedis)
+          ? { dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb, prefix: env.prefix }
+          : undefined,
+        limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
+        onStart: (started) => {
+          if (interactive(env, options.json)) stopProgress = showProgress(started);
+        },
+      }).finally(() => stopProgress());
+
+      const report = job.report();
+      if (options.report) writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+      if (options.json) {
+        process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      } else {
+        for (const line of failureLines(job)) console.error(line);
+        console.log(summaryLine(report.summary));
+      }
+      result.code = report.summary.failed > 0 ? 1 : 0;
     });
-}
-
-async function runAction(inputs: string[], options: RunOptions): Promise<number> {
-  const pipeline = await loadPipeline(options.pipeline);
-  let stopProgress = () => {};
-  const job = await runFiles({
-    inputs, outDir: options.output, pipeline, glob: options.glob,
-    sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
-    redis: options.redis, sharedFs: options.sharedFs, tiling: tilingChoice(options),
-    cache: options.cache && (options.cacheDir || options.cacheRedis)
-      ? { dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb, prefix: process.env.IMGFLEET_PREFIX }
-      : undefined,
-    limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
-    onStart: (started) => {
-      if (interactive(options.json)) stopProgress = showProgress(started);
-    },
-  }).finally(() => stopProgress());
-
-  const report = job.report();
-  if (options.report) writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
-  if (options.json) {
-    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  } else {
-    for (const line of failureLines(job)) console.error(line);
-    console.log(summaryLine(report.summary));
-  }
-  return report.summary.failed > 0 ? 1 : 0;
 }

@@ -1,7 +1,6 @@
 import { Command } from 'commander';
-import { startServer } from '../../server/server.js';
-import { signingKeys } from '../../server/signing.js';
-import { nonNegativeInteger, positiveInteger, positiveNumber } from '../usage.js';
+import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
+import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, type CommandContext } from '../usage.js';
 
 interface ServeCommandOptions {
   host: string;
@@ -28,15 +27,16 @@ interface ServeCommandOptions {
   allowPrivateOrigins?: boolean | string;
   sourceTimeout: number;
   allowUnsigned?: boolean;
+  adminWrite?: boolean;
 }
 
-export function serveCommand(): Command {
+export function serveCommand({ env }: CommandContext): Command {
   return new Command('serve')
     .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
-    .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
-    .option('--token <token>', 'bearer token required by the API and the dashboard (env IMGFLEET_TOKEN)', process.env.IMGFLEET_TOKEN)
+    .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', env.redis)
+    .option('--token <token>', 'bearer token required by the API and the dashboard (env IMGFLEET_TOKEN)', env.token)
     .option('--no-auth', 'serve without a token on a non-loopback address')
     .option('-c, --threads <n>', 'local mode: worker threads (default: cores)', positiveInteger)
     .option('--max-files <n>', 'most images in one job', positiveInteger, 100)
@@ -57,8 +57,11 @@ export function serveCommand(): Command {
     .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
-    .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits.')
+    .option('--admin-write', 'cluster mode: let the queue dashboard retry, remove and add jobs (read-only otherwise)')
+    .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits; a second one exits at once.')
     .action(async (options: ServeCommandOptions) => {
+      const stopStarting = exitOnSignalWhileStarting(logLine);
+      const { startServer } = await import('../../server/server.js');
       const server = await startServer({
         host: options.host, port: options.port, redis: options.redis, token: options.token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
@@ -71,18 +74,16 @@ export function serveCommand(): Command {
           allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,
           timeoutMs: options.sourceTimeout * 1000,
         } : undefined,
-        signingKeys: signingKeys(), allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
+        signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
+        adminWrite: options.adminWrite, environment: env, logLine,
       });
+      stopStarting();
       console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${options.token ? ', token required' : ''})`);
       console.log(`  page ${server.url}/   API docs ${server.url}/docs   metrics ${server.url}/metrics${options.redis ? `   queues ${server.url}/admin/queues` : ''}`);
-      await new Promise<void>((resolve) => {
-        const stop = (signal: string) => {
-          console.log(`${signal}: finishing requests in flight…`);
-          void server.close().then(resolve);
-        };
-        process.once('SIGTERM', () => stop('SIGTERM'));
-        process.once('SIGINT', () => stop('SIGINT'));
-      });
+      await untilStopped(async (signal) => {
+        console.log(`${signal}: finishing requests in flight (again to exit now)…`);
+        await server.close();
+      }, { limitMs: 60_000, log: logLine });
       console.log('imgfleet server stopped');
     });
 }

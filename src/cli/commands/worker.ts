@@ -1,45 +1,56 @@
 import { Command } from 'commander';
-import { startClusterWorker } from '../../engine/redis/cluster-worker.js';
-import { clusterSettings } from '../../engine/redis/cluster-settings.js';
-import { positiveInteger, positiveNumber, probability, usageError } from '../usage.js';
+import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
+import { collect, logLine, positiveInteger, positiveNumber, probability, usageError, type CommandContext } from '../usage.js';
 
 interface WorkerOptions {
   redis?: string;
   concurrency?: number;
   name?: string;
   timeout: number;
+  drain: number;
+  sharedFsRoot?: string[];
+  assetsDir?: string;
+  maxMegapixels?: number;
   rejectRate: number;
   delayRate: number;
   delayMs: number;
 }
 
-export function workerCommand(): Command {
+export function workerCommand({ env }: CommandContext): Command {
   return new Command('worker')
     .description('join a cluster: take jobs from Redis and run them on this machine’s cores until SIGTERM or Ctrl-C')
-    .option('--redis <url>', 'the cluster’s Redis, e.g. redis://10.0.0.5:6379 (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
+    .option('--redis <url>', 'the cluster’s Redis, e.g. redis://10.0.0.5:6379 (env IMGFLEET_REDIS)', env.redis)
     .option('-c, --concurrency <n>', 'images in parallel (default: cores)', positiveInteger)
     .option('--name <name>', 'name in `imgfleet workers` and in reports (default: host-pid)')
     .option('--timeout <seconds>', 'give up on one image after this long (it is retried)', positiveNumber, 120)
+    .option('--drain <seconds>', 'on SIGTERM, how long running jobs may take to finish (env IMGFLEET_DRAIN_MS)', positiveNumber, env.drainMs / 1000)
+    .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collect)
+    .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
+    .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels (jobs may ask for less, never more)', positiveNumber)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
     .option('--delay-rate <p>', 'fault injection: stall a job with probability p', probability, 0)
     .option('--delay-ms <ms>', 'how long a stall lasts', positiveInteger, 1000)
-    .addHelpText('after', '\nSIGTERM or Ctrl-C drains: no new jobs, the running ones finish, then it exits 0.')
+    .addHelpText('after', '\nSIGTERM or Ctrl-C drains: no new jobs, the running ones finish (within --drain), then it exits 0.\nA second SIGTERM or Ctrl-C exits at once. While Redis is away it keeps retrying, and says so once.')
     .action(async (options: WorkerOptions) => {
       if (!options.redis) throw usageError('--redis <url> (or IMGFLEET_REDIS) is required');
+      const stopStarting = exitOnSignalWhileStarting(logLine);
+      const [{ startClusterWorker }, { clusterSettings }, { assetsIn }, { redactUrl }] = await Promise.all([
+        import('../../engine/redis/cluster-worker.js'), import('../../engine/redis/cluster-settings.js'), import('../../io/assets.js'), import('../../engine/redis/redis-link.js'),
+      ]);
+      const drainMs = options.drain * 1000;
       const worker = await startClusterWorker({
-        settings: clusterSettings(options.redis), concurrency: options.concurrency, name: options.name,
-        timeoutMs: options.timeout * 1000, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
+        settings: clusterSettings(options.redis, env), concurrency: options.concurrency, name: options.name,
+        timeoutMs: options.timeout * 1000, drainMs, roots: options.sharedFsRoot, assets: assetsIn(options.assetsDir),
+        limits: options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : undefined,
+        log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });
+      stopStarting();
       const { info } = worker.registry;
-      console.log(`worker ${worker.name} joined ${options.redis} with ${info.concurrency} threads`);
-      await new Promise<void>((resolve) => {
-        const drain = (signal: string) => {
-          console.log(`${signal}: draining ${info.active} running job(s)…`);
-          void worker.close().then(resolve);
-        };
-        process.once('SIGTERM', () => drain('SIGTERM'));
-        process.once('SIGINT', () => drain('SIGINT'));
-      });
+      console.log(`worker ${worker.name} joined ${redactUrl(options.redis)} with ${info.concurrency} threads`);
+      await untilStopped(async (signal) => {
+        console.log(`${signal}: draining ${info.active} running image(s) (up to ${options.drain} s; again to exit now)…`);
+        await worker.close();
+      }, { limitMs: drainMs + 10_000, log: logLine });
       console.log(`worker ${worker.name} left: ${info.done} done, ${info.failed} failed, ${info.rejected} refused`);
     });
 }

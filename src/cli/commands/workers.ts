@@ -1,19 +1,17 @@
 import { Command } from 'commander';
-import { connect, clusterSettings } from '../../engine/redis/cluster-settings.js';
-import { listWorkers } from '../../engine/redis/worker-registry.js';
-import { usageError } from '../usage.js';
+import { usageError, type CommandContext } from '../usage.js';
 
-export function workersCommand(): Command {
+export function workersCommand({ env }: CommandContext): Command {
   return new Command('workers')
     .description('list the live workers of a cluster')
-    .option('--redis <url>', 'the cluster’s Redis (env IMGFLEET_REDIS)', process.env.IMGFLEET_REDIS)
+    .option('--redis <url>', 'the cluster’s Redis (env IMGFLEET_REDIS)', env.redis)
     .option('--json', 'print JSON')
     .action(async (options: { redis?: string; json?: boolean }) => {
       if (!options.redis) throw usageError('--redis <url> (or IMGFLEET_REDIS) is required');
-      const settings = clusterSettings(options.redis);
-      const redis = connect(settings);
+      const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('../../engine/redis/cluster-engine.js'), import('../../engine/redis/cluster-settings.js')]);
+      const engine = await ClusterEngine.open({ settings: clusterSettings(options.redis, env) });
       try {
-        const workers = await listWorkers(redis, settings.prefix);
+        const { workers } = await engine.status();
         if (options.json) {
           process.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
           return;
@@ -25,7 +23,7 @@ export function workersCommand(): Command {
         for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i])).join('  '));
         console.log(`${workers.length} live worker(s)`);
       } finally {
-        await redis.quit();
+        await engine.close();
       }
     });
 }

@@ -4,22 +4,14 @@
  * once (a V8 fatal error, "IsGraphAsync must be used on an instantiated module"). This CommonJS
  * entry instead imports the worker module once, with import(), and hands each task on.
  */
-import type { BytesOutcome, BytesTask, FileTask, TaskOutcome, TileOutcome } from '../types.js';
-import type { TileTask } from '../../tiling/tile-task.js';
+import type { Outcome, Task } from '../../task/task.js';
 
 interface WorkerModule {
-  default(task: FileTask): Promise<TaskOutcome>;
-  processBytes(task: BytesTask): Promise<BytesOutcome>;
-  processTile(task: TileTask): Promise<TileOutcome>;
+  default(task: Task): Promise<Outcome>;
 }
 
 const loading = import('./worker.js') as Promise<WorkerModule>;
 
-async function run(task: FileTask): Promise<TaskOutcome> {
+export = async function run(task: Task): Promise<Outcome> {
   return (await loading).default(task);
-}
-
-export = Object.assign(run, {
-  processBytes: async (task: BytesTask): Promise<BytesOutcome> => (await loading).processBytes(task),
-  processTile: async (task: TileTask): Promise<TileOutcome> => (await loading).processTile(task),
-});
+};

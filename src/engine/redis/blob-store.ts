@@ -7,8 +7,13 @@ import type { Redis } from 'ioredis';
 export class BlobStore {
   constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 3_600_000) {}
 
-  key(jobId: string, role: 'in' | 'out'): string {
-    return `${this.prefix}:blob:${jobId}:${role}`;
+  key(jobId: string, role: string): string {
+    return `${this.keyPrefix}${jobId}:${role}`;
+  }
+
+  /** Every blob key starts with this: a job naming any other key is refused. */
+  get keyPrefix(): string {
+    return `${this.prefix}:blob:`;
   }
 
   async put(key: string, bytes: Uint8Array): Promise<void> {

@@ -1,34 +1,36 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { ImgfleetError, toErrorInfo, type ErrorInfo } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
-import { readInput } from '../file-task.js';
-import type { Limits } from '../../limits.js';
-import type { OutputFormat, PipelineSpec } from '../../pipeline/spec.js';
-import { validatePipeline } from '../../pipeline/validate.js';
-import type { TileResult, TileTask } from '../../tiling/tile-task.js';
-import type { BytesOutcome, BytesTask, Engine, FileTask, TaskOutcome } from '../types.js';
+import { readFileLimited } from '../../task/task-io.js';
+import { failed, type Outcome, type Task } from '../../task/task.js';
+import type { Engine, EngineStatus } from '../types.js';
 import { BlobStore } from './blob-store.js';
-import { connect, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import {
-  decodeFailure, TILE_JOB, type BytesRef, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult, type TileJobData, type TileJobResult,
-} from './job-data.js';
+import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
+import { decodeFailure, JOB_NAME, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { queueCounts } from './queue-counts.js';
+import { checkRedis, RedisLink, redisReason, type LinkLog } from './redis-link.js';
 import { listWorkers } from './worker-registry.js';
 
 export interface ClusterEngineOptions {
   settings: ClusterSettings;
-  /** Pass paths instead of bytes: every worker sees the same filesystem. */
+  /** Pass paths instead of bytes: every worker sees the same filesystem (and was started with --shared-fs-root). */
   sharedFs?: boolean;
   /** Images uploaded ahead of the workers; bounds Redis memory whatever the batch size. @defaultValue 32 */
   window?: number;
-  /** BullMQ priority: lower runs first. Interactive work uses 1, batches 10. @defaultValue 10 */
-  priority?: number;
   /** Runs of a job that failed for a transient reason, with exponential backoff. @defaultValue 3 */
   attempts?: number;
+  /** Where changes of the link to Redis are reported, one line each. */
+  log?: LinkLog;
+  /**
+   * Fail at once, in one line, when Redis cannot be reached (commands that run and end);
+   * otherwise start anyway and keep retrying (servers). @defaultValue true
+   */
+  failFast?: boolean;
 }
 
 const GROUP_IMAGES = 8;
@@ -36,159 +38,131 @@ const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
 const STATE_CHECK_MS = 2000;
+const PRIORITY = { interactive: 1, batch: 10 } as const;
 
-/** One image in a group: a file task, or bytes whose result comes back as bytes. */
+/** One task on its way: its item as the job carries it, and what to do with the result here. */
 interface Pending {
-  spec: PipelineSpec;
-  limits?: Partial<Limits>;
-  /** Images with the same pipeline and limits may share a job. */
-  groupKey: string;
-  /** Where the image result is written; without it, its bytes are brought back. */
-  outputPath?: string;
+  task: Task;
   item: ClusterItem;
-  /** Blob keys to delete once the image is settled. */
+  /** Tasks with the same pipeline, limits and priority may share a job. */
+  groupKey: string;
+  /** Blob keys to delete once the task is settled. */
   keys: string[];
   bytes: number;
-  resolve: (outcome: Settled) => void;
+  resolve: (outcome: Outcome) => void;
 }
 
-type Settled = TaskOutcome & { bytes?: Buffer; channels?: number };
-
-/** Sends work to the cluster: BullMQ jobs on Redis, run by `imgfleet worker` anywhere. */
+/**
+ * Moves tasks to the cluster: BullMQ jobs on Redis, run by `imgfleet worker` anywhere. Bytes
+ * travel as blobs beside the jobs (or as paths with --shared-fs); jobs carry references only.
+ */
 export class ClusterEngine implements Engine {
-  readonly name = 'cluster';
-  readonly capacity: number;
+  readonly mode = 'cluster';
   private readonly blobs: BlobStore;
+  private readonly window: number;
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
 
   private constructor(
     private readonly options: ClusterEngineOptions,
+    private readonly link: RedisLink,
     private readonly redis: Redis,
-    private readonly queue: Queue<ClusterJobData, ClusterJobResult>,
+    /** Fails fast while Redis is away, so status answers at once. */
+    private readonly probe: Redis,
+    readonly queue: Queue<ClusterJobData, ClusterJobResult>,
     private readonly events: QueueEvents,
-    private readonly eventsRedis: Redis,
   ) {
-    this.capacity = options.window ?? 32;
+    this.window = options.window ?? 32;
     this.blobs = new BlobStore(redis, options.settings.prefix);
   }
 
   static async open(options: ClusterEngineOptions): Promise<ClusterEngine> {
     const { settings } = options;
-    const redis = connect(settings);
+    const failFast = options.failFast ?? true;
+    if (failFast) await checkRedis(settings.redisUrl);
+    const link = new RedisLink(settings.redisUrl, options.log);
+    const redis = link.connection();
+    const probe = link.connection({ maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
     const queue = new Queue<ClusterJobData, ClusterJobResult>(QUEUE_NAME, { connection: redis, prefix: settings.prefix });
-    const eventsRedis = connect(settings);
-    const events = new QueueEvents(QUEUE_NAME, { connection: eventsRedis, prefix: settings.prefix });
-    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    const events = new QueueEvents(QUEUE_NAME, { connection: link.connection(), prefix: settings.prefix });
+    link.watch(queue);
+    link.watch(events);
     // Every job in flight waits on the queue; the default limit of 10 listeners is for leaks, not for this.
     queue.setMaxListeners(0);
-    // Connection errors while Redis restarts: ioredis reconnects and the jobs carry on.
-    queue.on('error', () => {});
-    events.on('error', () => {});
-    return new ClusterEngine(options, redis, queue, events, eventsRedis);
+    if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    return new ClusterEngine(options, link, redis, probe, queue, events);
   }
 
-  /** Live workers, to warn before queueing work that nobody will take. */
-  workers() {
-    return listWorkers(this.redis, this.options.settings.prefix);
+  run(task: Task): Promise<Outcome> {
+    return new Promise((resolveOutcome) => {
+      void this.prepare(task).then((entry) => {
+        entry.resolve = resolveOutcome;
+        // A group shares one pipeline: work for another pipeline starts a group of its own.
+        if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
+        this.pending.push(entry);
+        this.pendingBytes += entry.bytes;
+        if (this.pending.length >= GROUP_IMAGES || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
+        else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
+      }, (error: unknown) => resolveOutcome(failed(toErrorInfo(error), 'cluster')));
+    });
   }
 
-  /**
-   * Queues one image. Images arriving together are grouped into one job of up to
-   * GROUP_IMAGES images (or GROUP_BYTES of input), so small images share the cost of a job.
-   */
-  async run(task: FileTask): Promise<TaskOutcome> {
-    const { bytes: _bytes, channels: _channels, ...outcome } = await this.enqueue(() => this.prepare(task));
-    return outcome;
+  async slots(kind: 'image' | 'tile'): Promise<number> {
+    if (kind === 'image') return this.window;
+    // One tile per live worker thread and one more waiting, so no thread idles between tiles.
+    const threads = (await listWorkers(this.probe, this.options.settings.prefix).catch(() => [])).reduce((sum, w) => sum + w.concurrency, 0);
+    return Math.max(1, Math.min(threads + 1, this.window));
   }
 
-  /** One image from memory; its result comes back as bytes. */
-  async runBytes(task: BytesTask): Promise<BytesOutcome> {
-    let yieldsData: boolean;
+  async status(): Promise<EngineStatus> {
+    const { prefix } = this.options.settings;
     try {
-      yieldsData = validatePipeline(task.spec, { maxSteps: Number.MAX_SAFE_INTEGER }).yieldsData;
+      const [workers, counts] = await Promise.all([listWorkers(this.probe, prefix), queueCounts(this.probe, prefix)]);
+      const threads = workers.reduce((sum, w) => sum + w.concurrency, 0);
+      return {
+        mode: 'cluster', ready: workers.length > 0, reason: workers.length > 0 ? undefined : 'no live workers',
+        threads, workers, queueDepth: counts.waiting + counts.delayed + counts.active,
+      };
     } catch (error) {
-      return { ok: false, error: toErrorInfo(error), worker: 'cluster' };
+      const reason = this.link.reason || redisReason(error);
+      return { mode: 'cluster', ready: false, reason: `Redis unavailable: ${reason}`, threads: 0, workers: [], queueDepth: 0 };
     }
-    const input = Buffer.from(task.input.buffer, task.input.byteOffset, task.input.byteLength);
-    const settled = await this.enqueue(() => this.prepareBytes(task, input, yieldsData));
-    if (!settled.ok) return settled;
-    const { stats, worker, attempts } = settled;
-    if (yieldsData) return { ok: true, result: { kind: 'data', data: settled.data, stats }, worker, attempts };
-    const out = settled.output!;
-    return {
-      ok: true, worker, attempts,
-      result: { kind: 'image', data: settled.bytes!, format: out.format as OutputFormat, width: out.width, height: out.height, channels: settled.channels ?? 0, stats },
+  }
+
+  /** Reads the input (unless paths are shared), uploads it, and names where the result goes. */
+  private async prepare(task: Task): Promise<Pending> {
+    const id = randomUUID();
+    const keys: string[] = [];
+    const limits = { ...DEFAULT_LIMITS, ...task.limits };
+    let bytes = 0;
+    /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob. */
+    const reference = async (from: Task['source'], role: string): Promise<ClusterItem['source']> => {
+      if (from.kind === 'blob') return from;
+      if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
+      const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
+      const key = this.blobs.key(id, role);
+      keys.push(key);
+      await this.blobs.put(key, data);
+      bytes += data.byteLength;
+      return { kind: 'blob', key };
     };
-  }
-
-  /**
-   * Queues one image. Images arriving together are grouped into one job of up to
-   * GROUP_IMAGES images (or GROUP_BYTES of input), so small images share the cost of a job.
-   */
-  private async enqueue(prepare: () => Promise<Pending>): Promise<Settled> {
-    let entry: Pending;
-    try {
-      entry = await prepare();
-    } catch (error) {
-      return { ok: false, error: toErrorInfo(error), worker: 'cluster' };
-    }
-    const done = new Promise<Settled>((resolve) => { entry.resolve = resolve; });
-    // A group shares one pipeline: work for another pipeline starts a group of its own.
-    if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
-    this.pending.push(entry);
-    this.pendingBytes += entry.bytes;
-    if (this.pending.length >= GROUP_IMAGES || this.pendingBytes >= GROUP_BYTES) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
-    return done;
-  }
-
-  /** Uploads the input (unless paths are shared) and names the keys of one image. */
-  private async prepare(task: FileTask): Promise<Pending> {
-    // An output path means an image result is wanted; data pipelines (histogram) come without one.
-    const yieldsData = !task.outputPath;
-    const id = randomUUID();
-    const entry = this.entry(task, { path: resolve(task.inputPath) });
-    entry.outputPath = task.outputPath;
-    if (!this.options.sharedFs) {
-      const bytes = readInput(task.inputPath, task.limits?.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes);
-      entry.item.input = await this.upload(entry, id, bytes);
-    }
-    if (!yieldsData) {
-      if (this.options.sharedFs) {
-        entry.item.output = { path: resolve(task.outputPath!) };
-      } else {
-        const key = this.blobs.key(id, 'out');
-        entry.keys.push(key);
-        entry.item.output = { blob: key };
-      }
-    }
-    return entry;
-  }
-
-  private async prepareBytes(task: BytesTask, input: Buffer, yieldsData: boolean): Promise<Pending> {
-    const id = randomUUID();
-    const entry = this.entry(task, { blob: '' });
-    entry.item.input = await this.upload(entry, id, input);
-    if (!yieldsData) {
+    const source = await reference(task.source, 'in');
+    const assets = task.assets && Object.fromEntries(await Promise.all(Object.entries(task.assets).map(
+      async ([name, asset], i) => [name, await reference(asset, `asset-${i}`)] as const,
+    )));
+    let sink: ClusterItem['sink'];
+    if (task.sink.kind === 'none' || task.sink.kind === 'blob') sink = task.sink;
+    else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
+    else {
       const key = this.blobs.key(id, 'out');
-      entry.keys.push(key);
-      entry.item.output = { blob: key };
+      keys.push(key);
+      sink = { kind: 'blob', key };
     }
-    return entry;
-  }
-
-  private entry(task: { spec: PipelineSpec; limits?: Partial<Limits> }, input: BytesRef): Pending {
-    return { spec: task.spec, limits: task.limits, groupKey: JSON.stringify([task.spec, task.limits]), keys: [], bytes: 0, resolve: () => {}, item: { input } };
-  }
-
-  private async upload(entry: Pending, id: string, bytes: Buffer): Promise<BytesRef> {
-    const key = this.blobs.key(id, 'in');
-    entry.keys.push(key);
-    entry.bytes = bytes.length;
-    await this.blobs.put(key, bytes);
-    return { blob: key };
+    const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
+    // Each tile is a job of its own, so the tiles of one image spread over every worker.
+    const groupKey = task.tile ? id : JSON.stringify([task.pipeline, task.limits, task.priority]);
+    return { task, item, groupKey, keys, bytes, resolve: () => {} };
   }
 
   private flush(): void {
@@ -207,72 +181,44 @@ export class ClusterEngine implements Engine {
     group.forEach((p, i) => p.resolve(outcomes[i]));
   }
 
-  private async runGroup(group: Pending[]): Promise<Settled[]> {
-    const { spec, limits } = group[0];
+  private async runGroup(group: Pending[]): Promise<Outcome[]> {
+    const { task } = group[0];
     try {
-      const job = await this.queue.add('images', { items: group.map((p) => p.item), spec, limits }, this.jobOptions());
+      const data: ClusterJobData = { items: group.map((p) => p.item), pipeline: task.pipeline, limits: task.limits };
+      const job = await this.queue.add(JOB_NAME, data, this.jobOptions(PRIORITY[task.priority] ?? PRIORITY.batch));
       const ended = await this.untilFinished(job);
-      if (!ended.ok) return group.map(() => ({ ok: false, error: ended.error, worker: 'cluster', attempts: ended.attempts }));
+      if (!ended.ok) return group.map(() => failed(ended.error, 'cluster', ended.attempts));
       const { result } = ended;
       return await Promise.all(group.map((p, i) => this.settle(p, result.items[i], result)));
     } catch (error) {
-      return group.map(() => ({ ok: false, error: toErrorInfo(error), worker: 'cluster' }));
+      return group.map(() => failed(toErrorInfo(error), 'cluster'));
     }
   }
 
-  /** Brings one image's result home: the output file written atomically from its blob, or its bytes. */
-  private async settle(p: Pending, item: ClusterItemResult, job: ClusterJobResult): Promise<Settled> {
+  /** Brings one result home: the output file written atomically from its blob, or its bytes. */
+  private async settle(p: Pending, item: ClusterItemResult | undefined, job: ClusterJobResult): Promise<Outcome> {
     const { worker, attempts } = job;
-    if (!item.ok) return { ok: false, error: item.error, worker, attempts };
+    if (!item) return failed({ code: 'INTERNAL', message: 'the worker returned no result for this image' }, worker, attempts);
+    if (!item.ok) return failed(item.error, worker, attempts);
     try {
-      let bytes: Buffer | undefined;
-      if (item.output && p.item.output && 'blob' in p.item.output) {
-        bytes = (await this.blobs.get(p.item.output.blob)) ?? undefined;
-        if (!bytes) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
-        if (p.outputPath) writeFileAtomic(p.outputPath, bytes);
+      const { sink } = p.task;
+      let body: Buffer | undefined;
+      if (item.output && p.item.sink.kind === 'blob' && (sink.kind === 'file' || sink.kind === 'bytes')) {
+        body = (await this.blobs.get(p.item.sink.key)) ?? undefined;
+        if (!body) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
+        if (sink.kind === 'file') writeFileAtomic(sink.path, body);
       }
-      const output = item.output && { bytes: item.output.bytes, width: item.output.width, height: item.output.height, format: item.output.format, path: p.outputPath ?? '' };
-      return { ok: true, data: item.data, stats: item.stats, worker, attempts, output, bytes: p.outputPath ? undefined : bytes, channels: item.output?.channels };
+      const output = item.output && (sink.kind === 'file' ? { ...item.output, path: sink.path } : item.output);
+      return { ok: true, output, body: sink.kind === 'bytes' ? body : undefined, data: item.data, stats: item.stats, worker, attempts };
     } catch (error) {
-      return { ok: false, error: toErrorInfo(error), worker, attempts };
+      return failed(toErrorInfo(error), worker, attempts);
     }
-  }
-
-  /**
-   * One tile of a large image as its own job: the pixels go up as a blob, the kept part comes
-   * back as one. A worker that dies mid-tile loses its lock and the stalled check gives the
-   * tile to another worker; its input blob stays until the tile is settled.
-   */
-  async runTile(task: TileTask): Promise<TileResult> {
-    const id = randomUUID();
-    const input = this.blobs.key(id, 'in');
-    const output = this.blobs.key(id, 'out');
-    const { pixels, ...tile } = task;
-    try {
-      await this.blobs.put(input, pixels);
-      const data: TileJobData = { tile, input: { blob: input }, output: { blob: output } };
-      const job = await this.tiles.add(TILE_JOB, data, this.jobOptions());
-      const ended = await this.untilFinished(job);
-      if (!ended.ok) throw new ImgfleetError(ended.error.code, ended.error.message);
-      const { result } = ended;
-      const kept = await this.blobs.get(output);
-      if (!kept) throw new ImgfleetError('INTERNAL', 'a tile result expired from Redis before it was read');
-      return { pixels: kept, width: result.width, height: result.height, channels: result.channels, worker: result.worker, attempts: result.attempts };
-    } finally {
-      await this.blobs.delete(input, output).catch(() => {});
-    }
-  }
-
-  /** One tile per live worker thread, and one more waiting, so no thread idles between tiles. */
-  async tileCapacity(): Promise<number> {
-    const threads = (await this.workers()).reduce((sum, w) => sum + w.concurrency, 0);
-    return Math.max(1, Math.min(threads + 1, this.capacity));
   }
 
   /** How every job is queued: retries with backoff for transient faults, and kept a while after. */
-  private jobOptions() {
+  private jobOptions(priority: number) {
     return {
-      priority: this.options.priority ?? 10,
+      priority,
       attempts: this.options.attempts ?? 3,
       backoff: { type: 'exponential', delay: 500 },
       removeOnComplete: { age: 600 },
@@ -300,21 +246,19 @@ export class ClusterEngine implements Engine {
     try {
       return { ok: true, result: await Promise.race([job.waitUntilFinished(this.events), lookEvery()]) };
     } catch (error) {
-      const failed = await Job.fromId<D, R>(this.queue, job.id!).catch(() => undefined);
-      return { ok: false, error: decodeFailure(failed?.failedReason ?? (error as Error).message), attempts: failed?.attemptsMade };
+      const failedJob = await Job.fromId<D, R>(this.queue, job.id!).catch(() => undefined);
+      return { ok: false, error: decodeFailure(failedJob?.failedReason ?? (error as Error).message), attempts: failedJob?.attemptsMade };
     } finally {
       over = true;
     }
   }
 
-  /** The same queue, typed for tile jobs. */
-  private get tiles(): Queue<TileJobData, TileJobResult> {
-    return this.queue as unknown as Queue<TileJobData, TileJobResult>;
-  }
-
   async close(): Promise<void> {
-    await this.events.close();
-    await this.queue.close();
-    await Promise.all([this.redis.quit(), this.eventsRedis.quit()].map((p) => p.catch(() => {})));
+    const within = (work: Promise<unknown>) => Promise.race([work.catch(() => {}), sleep(2000, undefined, { ref: false })]);
+    await within(this.events.close());
+    await within(this.queue.close());
+    // BullMQ leaves connections it was given open; with Redis away, quitting would wait for ever.
+    await within(Promise.all([this.redis.quit(), this.probe.quit()]));
+    this.link.disconnect();
   }
 }

@@ -1,32 +1,23 @@
-import { Redis } from 'ioredis';
+import { DEFAULT_ENVIRONMENT, type Environment } from '../../config.js';
 
-/** Where a cluster lives: one Redis, and a key prefix that separates clusters (and tests). */
+/** Where a cluster lives and how it keeps time: one Redis, and a key prefix that separates clusters (and tests). */
 export interface ClusterSettings {
-  /** redis://host:port[/db]; IMGFLEET_REDIS works in its place. */
+  /** redis://[:password@]host:port[/db] */
   redisUrl: string;
   /** Prefix of every key: BullMQ's queue keys, image blobs and the worker registry. @defaultValue imgfleet */
   prefix: string;
+  /** A worker's hold on a job; a job whose holder stops renewing it goes to another worker. @defaultValue 30 000 */
+  lockMs: number;
+  /** How often jobs of dead workers are looked for. @defaultValue 15 000 */
+  stalledMs: number;
+  /** How often a worker says it is alive; it drops off the list after three missed. @defaultValue 2 000 */
+  heartbeatMs: number;
 }
 
 export const QUEUE_NAME = 'images';
 
-export function clusterSettings(redisUrl: string, prefix: string = process.env.IMGFLEET_PREFIX ?? 'imgfleet'): ClusterSettings {
-  return { redisUrl, prefix };
-}
-
-/**
- * A connection as BullMQ wants it: commands wait through reconnects instead of failing, so a
- * Redis restart pauses the cluster rather than failing its jobs.
- */
-export function connect(settings: ClusterSettings): Redis {
-  const redis = new Redis(settings.redisUrl, { maxRetriesPerRequest: null, enableOfflineQueue: true });
-  // While Redis is away, commands wait and ioredis reconnects; its connection errors are not ours to print.
-  redis.on('error', () => {});
-  return redis;
-}
-
-/** Timing of BullMQ's lock and stalled-job check; shorter in tests through the environment. */
-export function lockTiming(): { lockDuration: number; stalledInterval: number } {
-  const lockDuration = Number(process.env.IMGFLEET_LOCK_MS ?? 30_000);
-  return { lockDuration, stalledInterval: Number(process.env.IMGFLEET_STALLED_MS ?? Math.max(1000, lockDuration / 2)) };
+/** Settings for the cluster on `redisUrl`, with the environment's prefix and timings (or the defaults). */
+export function clusterSettings(redisUrl: string, environment: Partial<Environment> = DEFAULT_ENVIRONMENT): ClusterSettings {
+  const env = { ...DEFAULT_ENVIRONMENT, ...environment };
+  return { redisUrl, prefix: env.prefix, lockMs: env.lockMs, stalledMs: env.stalledMs, heartbeatMs: env.heartbeatMs };
 }

@@ -1,16 +1,17 @@
 import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
-import { isPermanent, toErrorInfo, type ErrorInfo } from '../../errors.js';
-import { writeFileAtomic } from '../../io/atomic-write.js';
+import { ImgfleetError, isPermanent, toErrorInfo } from '../../errors.js';
+import { AssetLoader, NO_ASSETS, type AssetPolicy } from '../../io/assets.js';
+import { checkFileSize, DEFAULT_LIMITS, type Limits } from '../../limits.js';
+import { executeTask, type Place } from '../../task/execute.js';
+import { localIo, type TaskIo } from '../../task/task-io.js';
 import { LocalEngine } from '../local/local-engine.js';
-import { readInput } from '../file-task.js';
 import { defaultThreads } from '../tuning.js';
 import { BlobStore } from './blob-store.js';
-import { connect, lockTiming, QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import {
-  encodeFailure, TILE_JOB, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult, type TileJobData, type TileJobResult,
-} from './job-data.js';
+import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
+import { encodeFailure, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { RedisLink, type LinkLog } from './redis-link.js';
 import { WorkerRegistry } from './worker-registry.js';
 
 export interface ClusterWorkerOptions {
@@ -21,6 +22,16 @@ export interface ClusterWorkerOptions {
   name?: string;
   /** A job running longer than this fails (and is retried). @defaultValue 120 000 */
   timeoutMs?: number;
+  /** Folders whose files jobs may name (--shared-fs); without them, jobs must bring their images as blobs. */
+  roots?: string[];
+  /** Where watermark logos come from: a folder of this worker's, by name. @defaultValue none */
+  assets?: AssetPolicy;
+  /** This worker's limits: a job may ask for tighter ones, never looser. */
+  limits?: Partial<Limits>;
+  /** How long stopping waits for running jobs. @defaultValue 60 000 */
+  drainMs?: number;
+  /** Where changes of the link to Redis are reported, one line each. */
+  log?: LinkLog;
   /** Fault injection: refuse a job with this probability; it goes back for another worker. */
   rejectRate?: number;
   /** Fault injection: stall a job for delayMs with this probability. */
@@ -31,87 +42,65 @@ export interface ClusterWorkerOptions {
 export interface RunningWorker {
   name: string;
   registry: WorkerRegistry;
-  /** Stops taking jobs, lets the running ones finish, then leaves the cluster. */
+  /**
+   * Stops taking jobs, lets the running ones finish for up to the drain limit, then leaves the
+   * cluster. Ends within the limit and a few seconds whatever state Redis is in.
+   */
   close(): Promise<void>;
 }
 
 /**
  * `imgfleet worker`: takes jobs from the queue when it has room (BullMQ hands a job to a
- * worker only when it asks), runs them on its own thread pool, and returns results through
- * Redis (or the shared filesystem). Bad input fails at once and is never retried; anything
- * else is retried with backoff; a job whose worker dies is taken back by the stalled check.
+ * worker only when it asks), runs each image through the executor on its own thread pool, and
+ * returns results through Redis (or the shared filesystem). Job data is untrusted: its shape
+ * is checked, paths must lie in the worker's roots, limits never rise above the worker's own,
+ * logos come from the worker's own folder. Bad input fails at once and is never retried;
+ * anything else is retried with backoff; a job whose worker dies is taken back by the stalled check.
  */
 export async function startClusterWorker(options: ClusterWorkerOptions): Promise<RunningWorker> {
   const { settings } = options;
   const threads = options.concurrency ?? defaultThreads();
   const name = options.name ?? `${hostname()}-${process.pid}`;
-  const pool = new LocalEngine({ threads, timeoutMs: options.timeoutMs });
-  const redis = connect(settings);
+  const assets = options.assets ?? NO_ASSETS;
+  const pool = new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
+  const link = new RedisLink(settings.redisUrl, options.log);
+  const redis = link.connection();
   const blobs = new BlobStore(redis, settings.prefix);
-  const registry = new WorkerRegistry(redis, settings.prefix, name, threads);
-
-  /** One image of a job: its result, or a permanent error; a transient fault is thrown to rerun the job. */
-  const processItem = async (item: ClusterItem, spec: ClusterJobData['spec'], limits: ClusterJobData['limits']): Promise<ClusterItemResult> => {
-    const bytes = 'blob' in item.input ? await blobs.get(item.input.blob) : readInputOr(item.input.path, limits?.maxFileBytes);
-    if (!bytes) return { ok: false, error: { code: 'BAD_USAGE', message: 'the input is no longer in Redis (its time to live ran out)' } };
-    if (!Buffer.isBuffer(bytes)) return { ok: false, error: bytes };
-    const outcome = await pool.runBytes({ input: bytes, spec, limits });
-    if (!outcome.ok) {
-      if (!isPermanent(outcome.error.code)) throw new Error(encodeFailure(outcome.error));
-      return { ok: false, error: outcome.error };
-    }
-    const { result } = outcome;
-    if (result.kind === 'data') return { ok: true, data: result.data, stats: result.stats };
-    if (!item.output) return { ok: false, error: { code: 'BAD_USAGE', message: 'no output path for an image result' } };
-    if ('blob' in item.output) await blobs.put(item.output.blob, result.data);
-    else writeFileAtomic(item.output.path, result.data);
-    return { ok: true, stats: result.stats, output: { bytes: result.data.length, width: result.width, height: result.height, format: result.format, channels: result.channels } };
+  const registry = new WorkerRegistry(redis, settings.prefix, name, threads, settings.heartbeatMs);
+  const place: Place = {
+    worker: name,
+    io: clusterIo(blobs, localIo({ roots: options.roots ?? [] })),
+    limits: options.limits,
+    assets: new AssetLoader(assets),
+    processElsewhere: (task) => pool.run(task),
   };
 
-  /** One tile of a large image: pixels from a blob, the kept part back into one. */
-  const processTileJob = async (job: Job<TileJobData, TileJobResult>): Promise<TileJobResult> => {
-    registry.info.active++;
+  const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {
+    let data: ClusterJobData;
     try {
-      if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
-      const pixels = await blobs.get(job.data.input.blob);
-      if (!pixels) throw new UnrecoverableError(encodeFailure({ code: 'BAD_USAGE', message: 'the tile is no longer in Redis (its time to live ran out)' }));
-      let result;
-      try {
-        result = await pool.runTile({ ...job.data.tile, pixels });
-      } catch (error) {
-        const info = toErrorInfo(error);
-        throw isPermanent(info.code) ? new UnrecoverableError(encodeFailure(info)) : new Error(encodeFailure(info));
-      }
-      await blobs.put(job.data.output.blob, result.pixels);
-      registry.info.done++;
-      // A run taken back from a dead worker counts as an attempt too, though BullMQ counts it apart.
-      return { width: result.width, height: result.height, channels: result.channels, worker: name, attempts: job.attemptsMade + job.stalledCounter + 1 };
+      data = readJobData(job.data, blobs.keyPrefix);
     } catch (error) {
       registry.info.failed++;
-      throw error;
-    } finally {
-      registry.info.active--;
+      throw new UnrecoverableError(encodeFailure(toErrorInfo(error)));
     }
-  };
-
-  const processJob = async (job: Job<ClusterJobData | TileJobData, ClusterJobResult | TileJobResult>, token?: string): Promise<ClusterJobResult | TileJobResult> => {
-    const images = job.name === TILE_JOB ? 1 : (job.data as ClusterJobData).items.length;
+    const { items, pipeline, limits } = data;
     if (options.rejectRate && Math.random() < options.rejectRate) {
-      registry.info.rejected += images;
+      registry.info.rejected += items.length;
       await job.moveToWait(token);
       throw new WaitingError();
     }
-    if (job.name === TILE_JOB) return processTileJob(job as Job<TileJobData, TileJobResult>);
-    const { items, spec, limits } = job.data as ClusterJobData;
     registry.info.active += items.length;
     try {
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
-      const results = await Promise.all(items.map((item) => processItem(item, spec, limits)));
+      const outcomes = await Promise.all(items.map((item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, place)));
+      const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
+      if (transient && !transient.ok) throw new Error(encodeFailure(transient.error));
+      const results = outcomes.map((o): ClusterItemResult => (o.ok ? { ok: true, output: o.output, data: o.data, stats: o.stats } : { ok: false, error: o.error }));
       for (const result of results) registry.info[result.ok ? 'done' : 'failed']++;
       // A job of one bad image fails as a job, at once and for good; in a group, each image has its own result.
       const [only] = results;
       if (results.length === 1 && !only.ok) throw new UnrecoverableError(encodeFailure(only.error));
-      return { items: results, worker: name, attempts: job.attemptsMade + 1 };
+      return { items: results, worker: name, attempts: job.attemptsMade + job.stalledCounter + 1 };
     } catch (error) {
       if (!(error instanceof UnrecoverableError)) registry.info.failed += items.length;
       throw error;
@@ -120,38 +109,59 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     }
   };
 
-  const worker = new Worker<ClusterJobData | TileJobData, ClusterJobResult | TileJobResult>(QUEUE_NAME, processJob, {
+  const worker = new Worker<ClusterJobData, ClusterJobResult>(QUEUE_NAME, processJob, {
     connection: redis,
     prefix: settings.prefix,
     // A job is a few images; two at a time keep the pool busy without hoarding work.
     concurrency: 2,
     maxStalledCount: 3,
-    ...lockTiming(),
+    lockDuration: settings.lockMs,
+    stalledInterval: settings.stalledMs,
   });
-  worker.on('error', () => {});
+  link.watch(worker);
   await worker.waitUntilReady();
   await registry.start();
 
+  const drainMs = options.drainMs ?? 60_000;
   return {
     name,
     registry,
     async close() {
-      // Running jobs finish first; if Redis is gone they cannot report back, so stop waiting after a while.
-      const drained = await Promise.race([worker.close().then(() => true), sleep(DRAIN_LIMIT_MS, false, { ref: false })]);
-      if (!drained) await worker.close(true).catch(() => {});
-      await Promise.race([registry.stop(), sleep(1000, undefined, { ref: false })]);
-      await pool.close();
-      redis.disconnect();
+      const deadline = performance.now() + drainMs;
+      const within = <T>(ms: number, work: Promise<T>) => Promise.race([work.then(() => true, () => true), sleep(Math.max(0, ms), false, { ref: false })]);
+      // No new jobs from now; the running ones finish, up to the limit (less the moment the rest takes).
+      const closing = worker.close();
+      while (registry.info.active > 0 && performance.now() < deadline - CLOSING_MS) await sleep(50, undefined, { ref: false });
+      // If Redis is away, the running jobs cannot report back and closing cannot finish: stop waiting.
+      if (!(await within(Math.min(1000, deadline - CLOSING_MS - performance.now()), closing))) await within(500, worker.close(true));
+      await within(500, registry.stop());
+      await within(500, pool.close());
+      // With Redis away, closing leaves BullMQ's own connections reconnecting: cut them.
+      await within(500, worker.disconnect());
+      link.disconnect();
     },
   };
 }
 
-const DRAIN_LIMIT_MS = Number(process.env.IMGFLEET_DRAIN_MS ?? 60_000);
+/** What stopping takes after the running jobs: closing the queue, the registry, the pool. */
+const CLOSING_MS = 2500;
 
-function readInputOr(path: string, maxBytes?: number): Buffer | ErrorInfo {
-  try {
-    return readInput(path, maxBytes);
-  } catch (error) {
-    return toErrorInfo(error);
-  }
+/** Blobs in Redis, and files through `files` (inside the worker's roots). */
+function clusterIo(blobs: BlobStore, files: TaskIo): TaskIo {
+  return {
+    async read(source, maxBytes) {
+      if (source.kind !== 'blob') return files.read(source, maxBytes);
+      const bytes = await blobs.get(source.key);
+      if (!bytes) throw new ImgfleetError('BAD_USAGE', 'the input is no longer in Redis (its time to live ran out)');
+      checkFileSize(bytes.length, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
+      return bytes;
+    },
+    async write(sink, bytes) {
+      if (sink.kind === 'blob') await blobs.put(sink.key, bytes);
+      else await files.write(sink, bytes);
+    },
+    async checkSink(sink) {
+      if (sink.kind !== 'blob') await files.checkSink(sink);
+    },
+  };
 }

@@ -1,31 +1,32 @@
-import type { ErrorInfo } from '../../errors.js';
+/**
+ * What travels through Redis: BullMQ job data and results. Job data is untrusted input to a
+ * worker (anyone who can write to Redis can write it), so `readJobData` checks its shape and
+ * the worker's executor checks the rest: paths inside its roots, limits never above its own.
+ */
+import { ImgfleetError, type ErrorInfo } from '../../errors.js';
 import type { Limits } from '../../limits.js';
 import type { ProcessStats } from '../../pipeline/process.js';
 import type { PipelineSpec } from '../../pipeline/spec.js';
-import type { TileTask } from '../../tiling/tile-task.js';
-import type { OutputInfo } from '../types.js';
+import type { OutputInfo, Sink, Source, TileLayout } from '../../task/task.js';
 
-/** Where bytes are: a blob key in Redis, or a path every worker can see (--shared-fs). */
-export type BytesRef = { blob: string } | { path: string };
-
+/** One image (or tile) of a job, by reference: never its bytes. */
 export interface ClusterItem {
-  input: BytesRef;
-  /** Where the image result goes; absent for data pipelines. */
-  output?: BytesRef;
+  source: Extract<Source, { kind: 'blob' | 'file' }>;
+  sink: Extract<Sink, { kind: 'blob' | 'file' | 'none' }>;
+  tile?: TileLayout;
+  /** Logos sent with the work, by name (see Task.assets). */
+  assets?: Record<string, Extract<Source, { kind: 'blob' | 'file' }>>;
 }
 
-/**
- * The data of one BullMQ job: a few images (small images travel in small groups, so the cost
- * of a job is shared) by reference, never the images themselves, and one pipeline.
- */
+/** One BullMQ job: a few images with one pipeline (small images travel in groups, so the cost of a job is shared). */
 export interface ClusterJobData {
   items: ClusterItem[];
-  spec: PipelineSpec;
+  pipeline: PipelineSpec;
   limits?: Partial<Limits>;
 }
 
 export type ClusterItemResult =
-  | { ok: true; output?: Omit<OutputInfo, 'path'> & { channels?: number }; data?: unknown; stats: ProcessStats }
+  | { ok: true; output?: OutputInfo; data?: unknown; stats: ProcessStats }
   | { ok: false; error: ErrorInfo };
 
 export interface ClusterJobResult {
@@ -35,23 +36,32 @@ export interface ClusterJobResult {
   attempts: number;
 }
 
-/** Job name of one tile of a large image; other jobs are groups of images. */
-export const TILE_JOB = 'tile';
+export const JOB_NAME = 'images';
+const MAX_ITEMS = 64;
 
-/** One tile of a large image: its pixels (raw, with the halo) and its result by blob key. */
-export interface TileJobData {
-  tile: Omit<TileTask, 'pixels'>;
-  input: { blob: string };
-  output: { blob: string };
-}
-
-export interface TileJobResult {
-  /** The kept part's size and layout; its pixels are in the output blob. */
-  width: number;
-  height: number;
-  channels: TileTask['channels'];
-  worker: string;
-  attempts: number;
+/** The job's data if it has the shape a submitter writes; BAD_USAGE otherwise, naming what is wrong. */
+export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
+  const bad = (what: string) => new ImgfleetError('BAD_USAGE', `malformed job: ${what}`);
+  if (!isObject(data) || !Array.isArray(data.items) || !isObject(data.pipeline)) throw bad('expected items and a pipeline');
+  if (data.items.length === 0 || data.items.length > MAX_ITEMS) throw bad(`expected 1 to ${MAX_ITEMS} items`);
+  if (data.limits !== undefined && !isObject(data.limits)) throw bad('limits must be an object');
+  const items = data.items.map((item, i): ClusterItem => {
+    if (!isObject(item) || !isObject(item.source) || !isObject(item.sink)) throw bad(`items[${i}] needs a source and a sink`);
+    const { source, sink } = item;
+    const blobOk = (value: Record<string, unknown>) => typeof value.key === 'string' && value.key.startsWith(blobPrefix);
+    const pathOk = (value: Record<string, unknown>) => typeof value.path === 'string' && value.path.length > 0 && !value.path.includes('\0');
+    const readable = (value: unknown) => isObject(value) && ((value.kind === 'blob' && blobOk(value)) || (value.kind === 'file' && pathOk(value)));
+    if (!readable(source)) throw bad(`items[${i}].source must be a blob of this cluster or a file path`);
+    if (item.assets !== undefined && (!isObject(item.assets) || !Object.values(item.assets).every(readable))) {
+      throw bad(`items[${i}].assets must name blobs of this cluster or file paths`);
+    }
+    if (!((sink.kind === 'blob' && blobOk(sink)) || (sink.kind === 'file' && pathOk(sink)) || sink.kind === 'none')) {
+      throw bad(`items[${i}].sink must be a blob of this cluster, a file path or none`);
+    }
+    if (item.tile !== undefined && !isObject(item.tile)) throw bad(`items[${i}].tile must be an object`);
+    return item as unknown as ClusterItem;
+  });
+  return { items, pipeline: data.pipeline as unknown as PipelineSpec, limits: data.limits as Partial<Limits> | undefined };
 }
 
 /** Failures travel as BullMQ's failedReason: JSON of the error's code and message. */
@@ -67,4 +77,8 @@ export function decodeFailure(reason: string | undefined): ErrorInfo {
     // not ours: a BullMQ or Redis message
   }
   return { code: 'INTERNAL', message: reason ?? 'failed' };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

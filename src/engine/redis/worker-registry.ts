@@ -1,20 +1,8 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
+import type { WorkerInfo } from '../types.js';
 
-export interface WorkerInfo {
-  name: string;
-  host: string;
-  pid: number;
-  concurrency: number;
-  done: number;
-  failed: number;
-  rejected: number;
-  active: number;
-  startedAt: number;
-  lastSeen: number;
-}
-
-const HEARTBEAT_MS = () => Number(process.env.IMGFLEET_HEARTBEAT_MS ?? 2000);
+export type { WorkerInfo };
 
 /**
  * Each worker keeps a hash in Redis that expires three heartbeats after its last one, so a
@@ -24,7 +12,7 @@ export class WorkerRegistry {
   private timer?: NodeJS.Timeout;
   readonly info: WorkerInfo;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, name: string, concurrency: number) {
+  constructor(private readonly redis: Redis, private readonly prefix: string, name: string, concurrency: number, private readonly heartbeatMs: number) {
     const now = Date.now();
     this.info = { name, host: hostname(), pid: process.pid, concurrency, done: 0, failed: 0, rejected: 0, active: 0, startedAt: now, lastSeen: now };
   }
@@ -35,7 +23,7 @@ export class WorkerRegistry {
 
   async start(): Promise<void> {
     await this.beat();
-    this.timer = setInterval(() => void this.beat().catch(() => {}), HEARTBEAT_MS());
+    this.timer = setInterval(() => void this.beat().catch(() => {}), this.heartbeatMs);
     this.timer.unref();
   }
 
@@ -47,7 +35,7 @@ export class WorkerRegistry {
   private async beat(): Promise<void> {
     this.info.lastSeen = Date.now();
     const fields = Object.entries(this.info).flatMap(([k, v]) => [k, String(v)]);
-    await this.redis.multi().hset(this.key, ...fields).pexpire(this.key, 3 * HEARTBEAT_MS()).exec();
+    await this.redis.multi().hset(this.key, ...fields).pexpire(this.key, 3 * this.heartbeatMs).exec();
   }
 }
 

@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { listWorkers } from '../../engine/redis/worker-registry.js';
 import type { ServerContext } from '../context.js';
 
 export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -8,14 +7,9 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
   app.get('/readyz', {
     schema: { summary: 'Readiness: the engine can take work (cluster mode: Redis answers and a worker is live)', tags: ['service'] },
   }, async (_request, reply) => {
-    if (!ctx.redis || !ctx.options.cluster) return { status: 'ready', engine: ctx.engine.name };
-    try {
-      const workers = await listWorkers(ctx.redis, ctx.options.cluster.prefix);
-      if (workers.length === 0) return reply.status(503).send({ status: 'no live workers', engine: 'cluster', workers: 0 });
-      return { status: 'ready', engine: 'cluster', workers: workers.length };
-    } catch {
-      return reply.status(503).send({ status: 'redis unavailable', engine: 'cluster' });
-    }
+    const status = await ctx.runner.status();
+    if (!status.ready) return reply.status(503).send({ status: status.reason ?? 'not ready', engine: status.mode, workers: status.workers.length });
+    return status.mode === 'cluster' ? { status: 'ready', engine: status.mode, workers: status.workers.length } : { status: 'ready', engine: status.mode };
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['service'] } }, async (_request, reply) => {
@@ -25,7 +19,7 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
   app.get('/v1/workers', {
     schema: { summary: 'Live cluster workers with their load and counts (empty in local mode)', tags: ['service'] },
   }, async () => {
-    if (!ctx.redis || !ctx.options.cluster) return { mode: 'local', workers: [] };
-    return { mode: 'cluster', workers: await listWorkers(ctx.redis, ctx.options.cluster.prefix) };
+    const status = await ctx.runner.status();
+    return { mode: status.mode === 'cluster' ? 'cluster' : 'local', workers: status.workers };
   });
 }

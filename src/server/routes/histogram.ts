@@ -40,10 +40,9 @@ export async function histogramRoutes(app: FastifyInstance, ctx: ServerContext):
     const bins = upload.fields.bins !== undefined ? Number(upload.fields.bins) : request.query.bins ?? 256;
     if (!Number.isInteger(bins) || bins < 1 || bins > 256) throw new ImgfleetError('BAD_USAGE', `bins: expected an integer from 1 to 256, got ${upload.fields.bins}`);
     const pipeline = validatePipeline({ steps: [{ op: 'histogram', bins }] });
-    const outcome = await ctx.engine.runBytes({ input: upload.bytes, spec: pipeline.spec, limits: ctx.options.limits });
-    ctx.metrics.recordImage(outcome.ok ? { ok: true, stats: outcome.result.stats } : outcome);
+    const outcome = await ctx.runner.run({ source: { kind: 'bytes', bytes: upload.bytes }, pipeline, sink: { kind: 'none' }, priority: 'interactive' });
     if (!outcome.ok) throw fromErrorInfo(outcome.error);
     reply.header('X-Imgfleet-Worker', outcome.worker);
-    return histogramFile(upload.name, outcome.result.data as HistogramData);
+    return histogramFile(upload.name, outcome.data as HistogramData);
   });
 }

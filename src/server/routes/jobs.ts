@@ -46,7 +46,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     const { id, dir } = jobs.newJobDir();
     try {
       const { files, fields } = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
-      const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options.limits, options.assetsDir);
+      const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options);
       const tiling = tilingChoice(fields.tile ?? request.query.tile);
       checkTileable(pipeline, tiling);
       const unfinished = jobs.unfinishedImages();

@@ -1,14 +1,12 @@
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { extname, join } from 'node:path';
-import { CONTENT_TYPES, EXTENSIONS } from '../../image/encode.js';
-import { tileRunner } from '../../jobs/run-batch.js';
-import type { ValidPipeline } from '../../pipeline/spec.js';
-import { sourceOf } from '../../sources/source-store.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fromErrorInfo } from '../../errors.js';
+import type { OutputFormat, ValidPipeline } from '../../pipeline/spec.js';
 import { checkTileable } from '../../tiling/choose.js';
-import { processTiledFile } from '../../tiling/run-tiled.js';
 import type { ServerContext } from '../context.js';
+import { imageHeaders } from '../image-headers.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult, serverTiming } from '../send-result.js';
 import { readImageUpload } from '../uploads.js';
@@ -34,32 +32,27 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
     },
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
-    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
+    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options);
     if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload.bytes, upload.name, pipeline, request.query.tile);
-    return sendResult(ctx, request, reply, { source: sourceOf(upload.bytes), pipeline, name: upload.name });
+    return sendResult(ctx, request, reply, { source: { kind: 'bytes', bytes: upload.bytes }, pipeline, name: upload.name });
   });
 }
 
-/** A large image as tiles: the upload goes to a file, and the output is streamed back from one. */
+/** A large image as tiles: the result goes to a file, and is streamed back from it. */
 async function sendTiled(ctx: ServerContext, reply: FastifyReply, bytes: Buffer, name: string, pipeline: ValidPipeline, tileSize: number): Promise<FastifyReply> {
   checkTileable(pipeline, { tileSize });
   const dir = await mkdtemp(join(ctx.options.dataDir, 'tiled-'));
   const removeDir = () => void rm(dir, { recursive: true, force: true });
   try {
-    const input = join(dir, 'input');
-    await writeFile(input, bytes);
     const output = join(dir, 'output');
-    const result = await processTiledFile(input, output, pipeline, { runner: tileRunner(ctx.engine), tileSize, limits: ctx.options.limits });
-    ctx.metrics.recordImage({ ok: true, stats: result.stats });
+    const outcome = await ctx.runner.run({
+      source: { kind: 'bytes', bytes }, pipeline, sink: { kind: 'file', path: output }, priority: 'interactive', tiling: { tileSize },
+    });
+    if (!outcome.ok) throw fromErrorInfo(outcome.error);
     reply.raw.once('close', removeDir);
-    const stem = name.slice(0, name.length - extname(name).length).replace(/[^A-Za-z0-9._-]+/g, '_') || 'image';
-    return reply
-      .type(CONTENT_TYPES[result.format])
-      .header('Content-Disposition', `inline; filename="${stem}${EXTENSIONS[result.format]}"`)
-      .header('Server-Timing', serverTiming(result.stats))
-      .header('X-Imgfleet-Tiles', String(result.stats.tiles?.count ?? 0))
-      .header('X-Image-Width', String(result.width))
-      .header('X-Image-Height', String(result.height))
+    return imageHeaders(reply, name, outcome.output!.format as OutputFormat, outcome.output!)
+      .header('Server-Timing', serverTiming(outcome.stats))
+      .header('X-Imgfleet-Tiles', String(outcome.stats.tiles?.count ?? 0))
       .send(createReadStream(output));
   } catch (error) {
     removeDir();

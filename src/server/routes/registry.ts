@@ -17,15 +17,15 @@ export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): 
       querystring: { type: 'object', properties: { pipeline: { type: 'string' } }, required: ['pipeline'] },
     },
   }, async (request) => {
-    const pipeline = requestPipeline(request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
+    const pipeline = requestPipeline(request.query.pipeline, ctx.options);
     return { spec: pipeline.spec, compact: formatCompact(pipeline.spec, { omitDefaults: true }), yieldsData: pipeline.yieldsData };
   });
 
   app.get('/v1/info', {
     schema: { summary: 'Engine mode and the limits uploads must respect', tags: ['service'] },
   }, async () => ({
-    mode: ctx.redis ? 'cluster' : 'local',
-    engine: ctx.engine.name,
+    mode: ctx.runner.engine.mode,
+    engine: ctx.runner.engine.mode,
     limits: ctx.options.limits,
     maxFiles: ctx.options.maxFiles,
     resultTtlSeconds: Math.round(ctx.options.resultTtlMs / 1000),

@@ -1,0 +1,46 @@
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { readEnvironment, type Environment } from '../config.js';
+import { ImgfleetError } from '../errors.js';
+import { histogramCommand } from './commands/histogram.js';
+import { loadtestCommand } from './commands/loadtest.js';
+import { opsCommand } from './commands/ops.js';
+import { processCommand } from './commands/process.js';
+import { runCommand } from './commands/run.js';
+import { serveCommand } from './commands/serve.js';
+import { signCommand } from './commands/sign.js';
+import { workerCommand } from './commands/worker.js';
+import { workersCommand } from './commands/workers.js';
+import type { CommandContext } from './usage.js';
+
+const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+
+/** The whole CLI; each command's action loads what it needs only when it runs. */
+export function buildProgram(context: CommandContext): Command {
+  const program = new Command('imgfleet')
+    .description('imgfleet: fast, exact image pipelines on one machine or many')
+    .version(version)
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
+  const commands = [runCommand, processCommand, histogramCommand, opsCommand, workerCommand, workersCommand, serveCommand, signCommand, loadtestCommand];
+  for (const command of commands) program.addCommand(command(context).exitOverride());
+  return program;
+}
+
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_PIPELINE', 'NOT_TILEABLE', 'REDIS_UNAVAILABLE']);
+
+/**
+ * Runs the CLI and returns its exit status: 0 done, 1 some work failed, 2 bad usage (arguments,
+ * pipeline, inputs not found, a cluster that cannot be reached). Every error is one line.
+ */
+export async function main(argv: string[], env?: Environment): Promise<number> {
+  const result = { code: 0 };
+  try {
+    await buildProgram({ env: env ?? readEnvironment(), result }).parseAsync(argv);
+    return result.code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    console.error(`imgfleet: ${error instanceof Error ? error.message : String(error)}`);
+    return error instanceof ImgfleetError && USAGE_CODES.has(error.code) ? 2 : 1;
+  }
+}

@@ -1,0 +1,216 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { CachedResults, type CacheEvents, type Computed, type Served } from '../cache/cached-results.js';
+import { cachedStats, entryOf } from '../cache/entry.js';
+import type { ResultCache } from '../cache/result-cache.js';
+import { resultKeyOf } from '../cache/result-key.js';
+import type { Engine, EngineStatus } from '../engine/types.js';
+import { ImgfleetError, toErrorInfo } from '../errors.js';
+import { AssetLoader, type AssetPolicy } from '../io/assets.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import type { Limits } from '../limits.js';
+import { laneFor } from '../pipeline/lane.js';
+import { tighterLimits } from '../task/execute.js';
+import { readFileLimited } from '../task/task-io.js';
+import { failed, type Outcome } from '../task/task.js';
+import { checkTileable, chooseTileSize, type TilingChoice } from '../tiling/choose.js';
+import { planTiling } from '../tiling/plan.js';
+import { processTiledFile } from '../tiling/run-tiled.js';
+import type { ImageRequest } from './request.js';
+import { headerSize, sourceDigest, sourceHead } from './source-facts.js';
+
+export interface RunnerOptions {
+  engine: Engine;
+  /** Results by content address; none (or a NoCache) computes every image. */
+  cache?: ResultCache;
+  cacheEvents?: CacheEvents;
+  /** When images run as tiles. @defaultValue images whose filters see over 16 MP, when the pipeline allows */
+  tiling?: TilingChoice;
+  /** Limits of every image; a request may tighten them. */
+  limits?: Partial<Limits>;
+  /** Logos for the steps a tiled image runs here (after its tiles). @defaultValue any path */
+  assets?: AssetPolicy;
+  /** Where a tiled image that came as bytes is put while it runs. @defaultValue the system temp dir */
+  scratchDir?: string;
+  /** Each image the engine computed (not the ones served from the cache), as it settles. */
+  onComputed?: (outcome: Outcome) => void;
+}
+
+/**
+ * The one place that decides, once per image: the cache (by content address), then whether to
+ * tile, then the engine. Every command, route and job goes through it, with any engine.
+ */
+export class Runner {
+  readonly engine: Engine;
+  private readonly results?: CachedResults;
+  private readonly assets: AssetLoader;
+  /** Large images take turns: the tiles of one already fill the engine. */
+  private tiledTurn: Promise<unknown> = Promise.resolve();
+  private readonly learnt = new WeakMap<ImageRequest, Promise<{ tileSize?: number; lane: string }>>();
+  private readonly digests = new WeakMap<ImageRequest, Promise<string>>();
+
+  constructor(private readonly options: RunnerOptions) {
+    this.engine = options.engine;
+    if (options.cache && options.cache.kind !== 'none') this.results = new CachedResults(options.cache, options.cacheEvents);
+    this.assets = new AssetLoader(options.assets ?? { kind: 'paths' });
+  }
+
+  /** Runs one image; never throws: failures come back as the outcome. */
+  async run(request: ImageRequest): Promise<Outcome> {
+    try {
+      const { source, sink } = request;
+      if (source.kind === 'file' && sink.kind === 'file' && resolve(source.path) === resolve(sink.path)) {
+        throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
+      }
+      const limits = tighterLimits(this.options.limits, request.limits);
+      const { tileSize, lane } = await this.facts(request);
+      if (!this.results) return await this.compute(request, limits, tileSize);
+      const digest = await this.digest(request, limits);
+      const { spec } = request.pipeline;
+      const served = await this.results.serve(resultKeyOf(digest, spec, lane), async () => {
+        const outcome = await this.compute(request, limits, tileSize);
+        return this.keepable(outcome, request, (ran) => (ran === lane ? undefined : resultKeyOf(digest, spec, ran)));
+      });
+      return await this.deliver(served, request, () => this.compute(request, limits, tileSize));
+    } catch (error) {
+      return failed(toErrorInfo(error), this.engine.mode);
+    }
+  }
+
+  /**
+   * The content address of a request's result (its ETag), without running it: a digest of the
+   * source, the pipeline and the lane that would make it. Running the same request afterwards
+   * reuses what this learnt.
+   */
+  async address(request: ImageRequest): Promise<string> {
+    const { lane } = await this.facts(request);
+    const digest = await this.digest(request, tighterLimits(this.options.limits, request.limits));
+    return resultKeyOf(digest, request.pipeline.spec, lane);
+  }
+
+  /** What the decisions need, learnt once per request: whether it tiles, and its lane. */
+  private facts(request: ImageRequest): Promise<{ tileSize?: number; lane: string }> {
+    let known = this.learnt.get(request);
+    if (!known) {
+      known = (async () => {
+        const head = await sourceHead(request.source);
+        const tileSize = await this.tileSizeFor(request, head);
+        return { tileSize, lane: tileSize === undefined ? laneFor(head, request.pipeline) : 'libvips' };
+      })();
+      this.learnt.set(request, known);
+    }
+    return known;
+  }
+
+  private digest(request: ImageRequest, limits: Limits): Promise<string> {
+    let known = this.digests.get(request);
+    if (!known) {
+      known = sourceDigest(request.source, limits.maxFileBytes);
+      this.digests.set(request, known);
+    }
+    return known;
+  }
+
+  slots(kind: 'image' | 'tile'): Promise<number> {
+    return this.engine.slots(kind);
+  }
+
+  status(): Promise<EngineStatus> {
+    return this.engine.status();
+  }
+
+  /** The tile size to run an image with, or undefined to run it whole; refuses a forced size the pipeline cannot take. */
+  private async tileSizeFor(request: ImageRequest, head: Uint8Array): Promise<number | undefined> {
+    const choice = request.tiling ?? this.options.tiling ?? {};
+    checkTileable(request.pipeline, choice);
+    // A pipeline with nothing to tile (a plain resize, a histogram) never needs the header read.
+    if (choice.tileSize === undefined && !planTiling(request.pipeline).ok) return undefined;
+    const size = await headerSize(request.source, head);
+    return size ? chooseTileSize(size, request.pipeline, choice) : undefined;
+  }
+
+  private async compute(request: ImageRequest, limits: Limits, tileSize: number | undefined): Promise<Outcome> {
+    const outcome = tileSize === undefined ? await this.computeWhole(request, limits) : await this.computeTiled(request, limits, tileSize);
+    this.options.onComputed?.(outcome);
+    return outcome;
+  }
+
+  private async computeWhole(request: ImageRequest, limits: Limits): Promise<Outcome> {
+    const source = request.source.kind === 'store' ? { kind: 'bytes' as const, bytes: await request.source.source.bytes() } : request.source;
+    const { assets } = request;
+    return this.engine.run({ source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits, ...(assets ? { assets } : {}) });
+  }
+
+  /** A large image as tiles on the engine, from a file to a file (bytes are put in scratch files first). */
+  private computeTiled(request: ImageRequest, limits: Limits, tileSize: number): Promise<Outcome> {
+    const run = async (): Promise<Outcome> => {
+      const scratch = join(this.options.scratchDir ?? tmpdir(), `imgfleet-tiled-${randomUUID()}`);
+      try {
+        let input: string;
+        if (request.source.kind === 'file') input = request.source.path;
+        else {
+          await mkdir(scratch, { recursive: true, mode: 0o700 });
+          input = join(scratch, 'input');
+          await writeFile(input, request.source.kind === 'bytes' ? request.source.bytes : await request.source.source.bytes(), { mode: 0o600 });
+        }
+        if (request.sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
+        const output = request.sink.kind === 'file' ? request.sink.path : join(scratch, 'output');
+        const result = await processTiledFile(input, output, request.pipeline, {
+          engine: this.engine, priority: request.priority, tileSize, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
+        });
+        const info = { bytes: result.bytes, width: result.width, height: result.height, format: result.format, channels: result.channels };
+        const base = { ok: true as const, stats: result.stats, worker: this.engine.mode };
+        if (request.sink.kind === 'bytes') return { ...base, output: info, body: await readFile(output) };
+        return { ...base, output: { ...info, path: output } };
+      } catch (error) {
+        return failed(toErrorInfo(error), this.engine.mode);
+      } finally {
+        await rm(scratch, { recursive: true, force: true });
+      }
+    };
+    const result = this.tiledTurn.then(run);
+    this.tiledTurn = result.catch(() => {});
+    return result;
+  }
+
+  /** A logo for the steps a tiled image runs here: one sent with the request, or from the assets folder. */
+  private async loadAsset(request: ImageRequest, name: string, limits: Limits): Promise<Buffer> {
+    const sent = request.assets?.[name];
+    if (!sent) return this.assets.load(name);
+    return sent.kind === 'bytes' ? Buffer.from(sent.bytes.buffer, sent.bytes.byteOffset, sent.bytes.byteLength) : readFileLimited(sent.path, limits.maxFileBytes);
+  }
+
+  /** What of a computed outcome the cache keeps: its entry (unless larger than the cache holds), under the address of the lane that ran. */
+  private keepable(outcome: Outcome, request: ImageRequest, addressOf: (lane: string) => string | undefined): Computed {
+    if (!outcome.ok) return { outcome };
+    const budget = this.options.cache?.budgetBytes ?? 0;
+    let body = outcome.body;
+    if (!body && outcome.output?.path && outcome.output.bytes <= budget) body = readFileSync(outcome.output.path);
+    const entry = request.sink.kind === 'none' || outcome.data !== undefined || body ? entryOf(outcome, body) : undefined;
+    return { outcome, entry, storeAs: outcome.stats.path === 'cache' ? undefined : addressOf(outcome.stats.path) };
+  }
+
+  /** The outcome for this request: its own computation, or the kept result written to its sink. */
+  private async deliver(served: Served, request: ImageRequest, computeOwn: () => Promise<Outcome>): Promise<Outcome> {
+    if (served.cache === 'miss') return served.outcome.ok ? { ...served.outcome, cache: 'miss' } : served.outcome;
+    if (served.cache === 'shared' && !served.outcome.ok) return served.outcome;
+    const { entry } = served;
+    // Shared with a computation whose result was too large to keep: this request computes its own.
+    if (!entry) return computeOwn();
+    const from = served.cache === 'shared' && served.outcome.ok ? served.outcome : undefined;
+    const stats = from?.stats ?? cachedStats(entry.meta);
+    const worker = from?.worker ?? 'cache';
+    const cache = served.cache;
+    if (entry.meta.kind === 'data') return { ok: true, data: JSON.parse(entry.body.toString('utf8')), stats, worker, cache };
+    const { format = 'png', width = 0, height = 0 } = entry.meta;
+    const output = { bytes: entry.body.length, width, height, format };
+    const { sink } = request;
+    if (sink.kind === 'bytes') return { ok: true, output, body: entry.body, stats, worker, cache };
+    if (sink.kind === 'none') return failed({ code: 'BAD_USAGE', message: 'no place to put an image result' }, worker);
+    writeFileAtomic(sink.path, entry.body);
+    return { ok: true, output: { ...output, path: sink.path }, stats, worker, cache };
+  }
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, statSync } from 'node:fs';
+import { readHead } from '../io/read-head.js';
+import sharp from 'sharp';
+import { readJpegHeader } from '../image/jpeg-header.js';
+import { readFileLimited } from '../task/task-io.js';
+import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
+import type { Size } from '../ops/types.js';
+import type { ImageRequest } from './request.js';
+
+/** Files at most this large are hashed in one read; larger ones are streamed. */
+const READ_WHOLE_BYTES = 16 * 1024 * 1024;
+
+/** The SHA-256 of a request's source (hex), for its result's content address. */
+export async function sourceDigest(source: ImageRequest['source'], maxBytes: number): Promise<string> {
+  if (source.kind === 'store') return source.source.digest;
+  if (source.kind === 'bytes') return createHash('sha256').update(source.bytes).digest('hex');
+  const size = fileSize(source.path);
+  // Small files, and any the read would refuse (missing, too large), in one read that says why.
+  if (size === undefined || size <= READ_WHOLE_BYTES || size > maxBytes) {
+    return createHash('sha256').update(readFileLimited(source.path, maxBytes)).digest('hex');
+  }
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(source.path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The first bytes of a request's source: enough for its header and its lane. */
+export async function sourceHead(source: ImageRequest['source']): Promise<Uint8Array> {
+  if (source.kind === 'store') return source.source.head();
+  if (source.kind === 'bytes') return source.bytes.subarray(0, LANE_HEAD_BYTES);
+  return readHead(source.path);
+}
+
+/**
+ * Width and height from the header alone, cheaply since every image of a batch may be asked: a
+ * JPEG's or PNG's first bytes are parsed here; anything else asks libvips. Undefined when it
+ * cannot be read (the run itself then reports why).
+ */
+export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<Size | undefined> {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const jpeg = readJpegHeader(bytes);
+  if (jpeg) return { width: jpeg.width, height: jpeg.height };
+  if (bytes.length >= 24 && bytes.readUInt32BE(0) === PNG_SIGNATURE && bytes.toString('latin1', 12, 16) === 'IHDR') {
+    return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
+  }
+  try {
+    const input = source.kind === 'file' ? source.path : source.kind === 'bytes' ? Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength) : await source.source.bytes();
+    const { width, height } = await sharp(input, { limitInputPixels: false }).metadata();
+    return width && height ? { width, height } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const PNG_SIGNATURE = 0x89504e47;
+
+function fileSize(path: string): number | undefined {
+  try {
+    return statSync(path).size;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,103 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { realpath } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { ImgfleetError } from '../errors.js';
+import { writeFileAtomic } from '../io/atomic-write.js';
+import { checkFileSize, DEFAULT_LIMITS } from '../limits.js';
+import type { Sink, Source } from './task.js';
+
+/** How a place reaches sources and sinks. Each place supplies the kinds it can reach. */
+export interface TaskIo {
+  /** The source's bytes; a source larger than `maxBytes` is refused before it is read. */
+  read(source: Source, maxBytes: number): Promise<Buffer>;
+  /** Writes an image result to its sink (never a `bytes` or `none` sink: those stay with the caller). */
+  write(sink: Sink, bytes: Uint8Array): Promise<void>;
+  /** Refuses, before any work, a sink this place may not write. */
+  checkSink(sink: Sink): Promise<void>;
+}
+
+export interface LocalIoOptions {
+  /**
+   * File sources and sinks only inside these folders (a cluster worker's shared folders): paths
+   * in a task are data from Redis, not commands. Without it, any path (the CLI's own files).
+   */
+  roots?: string[];
+}
+
+/** Files (read and written synchronously: on pool threads that saves a thread-pool round trip) and bytes. */
+export function localIo(options: LocalIoOptions = {}): TaskIo {
+  const roots = options.roots?.map((root) => resolve(root));
+  const allowed = async (path: string, role: 'input' | 'output'): Promise<string> => {
+    if (!roots) return path;
+    if (roots.length === 0) throw new ImgfleetError('FORBIDDEN', `this worker takes no file paths, only uploaded images (start it with --shared-fs-root <folder>)`);
+    const absolute = resolve(path);
+    const real = await realAncestor(absolute);
+    const realRoots = await Promise.all(roots.map((root) => realpath(root).catch(() => root)));
+    if (!realRoots.some((root) => inside(root, real)) || !roots.some((root) => inside(root, absolute))) {
+      throw new ImgfleetError('FORBIDDEN', `${role} path is outside the folders this worker may use (--shared-fs-root)`);
+    }
+    return absolute;
+  };
+  return {
+    async read(source, maxBytes) {
+      if (source.kind === 'bytes') {
+        checkFileSize(source.bytes.byteLength, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
+        return Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength);
+      }
+      if (source.kind === 'file') return readFileLimited(await allowed(source.path, 'input'), maxBytes);
+      throw new ImgfleetError('INTERNAL', `a ${source.kind} source cannot be read here`);
+    },
+    async write(sink, bytes) {
+      if (sink.kind !== 'file') throw new ImgfleetError('INTERNAL', `a ${sink.kind} sink cannot be written here`);
+      writeFileAtomic(await allowed(sink.path, 'output'), bytes);
+    },
+    async checkSink(sink) {
+      if (sink.kind === 'file') await allowed(sink.path, 'output');
+    },
+  };
+}
+
+/** Reads a whole file, checking its size before reading a byte of it. */
+export function readFileLimited(path: string, maxBytes: number = DEFAULT_LIMITS.maxFileBytes): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new ImgfleetError('BAD_USAGE', `input not found: ${path}`);
+    if (code === 'EACCES') throw new ImgfleetError('BAD_USAGE', `input not readable (permission denied): ${path}`);
+    throw error;
+  }
+  try {
+    const info = fstatSync(fd);
+    if (info.isDirectory()) throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
+    checkFileSize(info.size, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
+    const data = Buffer.allocUnsafe(info.size);
+    let read = 0;
+    while (read < data.length) {
+      const n = readSync(fd, data, read, data.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return read === data.length ? data : data.subarray(0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function inside(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+}
+
+/** The real path of the nearest folder of `path` that exists (an output's folder may not yet). */
+async function realAncestor(path: string): Promise<string> {
+  let dir = path;
+  for (;;) {
+    const real = await realpath(dir).catch(() => undefined);
+    if (real) return real;
+    const parent = dirname(dir);
+    if (parent === dir) return dir;
+    dir = parent;
+  }
+}
