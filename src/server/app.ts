@@ -5,6 +5,7 @@ import { Queue } from 'bullmq';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { Redis } from 'ioredis';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CachedResults } from '../cache/cached-results.js';
 import { connect, QUEUE_NAME } from '../engine/redis/cluster-settings.js';
 import { listWorkers } from '../engine/redis/worker-registry.js';
@@ -15,6 +16,7 @@ import { installAuth } from './auth.js';
 import type { ServerContext } from './context.js';
 import { installErrorHandler } from './error-handler.js';
 import { JobStore } from './job-store.js';
+import { LogoStore } from './logo-store.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
 import { healthRoutes } from './routes/health.js';
@@ -23,6 +25,9 @@ import { imageUrlRoutes } from './routes/image-url.js';
 import { jobRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/page.js';
 import { processRoutes } from './routes/process.js';
+import { errorCodeRoutes } from './routes/error-codes.js';
+import { pipelineCheckRoutes } from './routes/pipeline-check.js';
+import { previewRoutes } from './routes/previews.js';
 import { registryRoutes } from './routes/registry.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -64,7 +69,8 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     },
   });
   const results = new CachedResults(options.cache, metrics.cacheEvents());
-  const ctx: ServerContext = { options, engine: options.engine, jobs, metrics, results, pending, redis };
+  const logos = new LogoStore(join(options.dataDir, 'logos'), options.limits);
+  const ctx: ServerContext = { options, engine: options.engine, jobs, metrics, results, pending, redis, logos };
 
   installErrorHandler(app);
   if (options.token) installAuth(app, options.token);
@@ -92,6 +98,10 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     await histogramRoutes(scope, ctx);
     await jobRoutes(scope, ctx);
     await pageRoutes(scope);
+    // For the page: error codes, placed pipeline problems, previews and histograms of job files.
+    await errorCodeRoutes(scope);
+    await pipelineCheckRoutes(scope, ctx);
+    await previewRoutes(scope, ctx);
   });
   if (queue) await registerDashboard(app, queue);
 

@@ -3,6 +3,7 @@ import type { CachedResults } from '../cache/cached-results.js';
 import type { Engine } from '../engine/types.js';
 import type { Admission } from './admission.js';
 import type { JobStore } from './job-store.js';
+import type { LogoStore } from './logo-store.js';
 import type { ServerMetrics } from './metrics.js';
 import type { ResolvedServerOptions } from './options.js';
 
@@ -16,6 +17,8 @@ export interface ServerContext {
   results: CachedResults;
   /** Single-image requests in memory. */
   pending: Admission;
+  /** Logos sent with requests, kept while a request or job uses them. */
+  logos: LogoStore;
   /** Cluster mode: a connection for the worker list and queue depth. */
   redis?: Redis;
 }

@@ -11,6 +11,7 @@ import { checkTileable, type TilingChoice } from '../../tiling/choose.js';
 import type { TileEvent } from '../../tiling/run-tiled.js';
 import type { ServerContext } from '../context.js';
 import type { ServerJob } from '../job-store.js';
+import type { HeldLogos } from '../logo-store.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { saveImageUploads } from '../uploads.js';
 import { ERROR_RESPONSES } from './shared.js';
@@ -44,15 +45,18 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     },
   }, async (request, reply) => {
     const { id, dir } = jobs.newJobDir();
+    let logos: HeldLogos | undefined;
     try {
-      const { files, fields } = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
-      const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options.limits, options.assetsDir);
+      const { files, fields, logos: sentLogos } = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
+      logos = await ctx.logos.hold(sentLogos);
+      const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options.limits, options.assetsDir, logos.paths);
       const tiling = tilingChoice(fields.tile ?? request.query.tile);
       checkTileable(pipeline, tiling);
       const unfinished = jobs.unfinishedImages();
       if (unfinished + files.length > options.maxQueuedImages) throw queueFull(unfinished, options.maxQueuedImages);
-      jobs.start(id, dir, files, pipeline, tiling);
+      void jobs.start(id, dir, files, pipeline, tiling).finished.then(logos.release);
     } catch (error) {
+      logos?.release();
       await rm(dir, { recursive: true, force: true });
       throw error;
     }
@@ -129,7 +133,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
   });
 }
 
-function tilingChoice(text: string | undefined): TilingChoice {
+export function tilingChoice(text: string | undefined): TilingChoice {
   if (text === undefined || text === '') return {};
   const size = Number(text);
   if (!Number.isInteger(size) || size < 64 || size > 65_535) throw new ImgfleetError('BAD_USAGE', `tile: expected a tile size in pixels from 64 to 65535, got "${text}"`);

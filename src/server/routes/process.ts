@@ -34,7 +34,9 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
     },
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
-    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options.limits, ctx.options.assetsDir);
+    const logos = await ctx.logos.hold(upload.logos);
+    reply.raw.once('close', logos.release);
+    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options.limits, ctx.options.assetsDir, logos.paths);
     if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload.bytes, upload.name, pipeline, request.query.tile);
     return sendResult(ctx, request, reply, { source: sourceOf(upload.bytes), pipeline, name: upload.name });
   });
