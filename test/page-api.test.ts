@@ -2,11 +2,12 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { gunzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { ERROR_CODES } from '../src/errors.js';
 import { CORPUS, decode, photo, ROOT, synthetic, tempDir, toPng } from './helpers.js';
-import { multipart, readEvents, testServer, type TestServer } from './server-helpers.js';
+import { multipart, readEvents, startCluster, testServer, type TestServer } from './server-helpers.js';
 
 /** What the page needs from the API beyond running jobs: words for errors, placed problems, logos, previews, histograms. */
 describe('the API behind the page', () => {
@@ -36,6 +37,23 @@ describe('the API behind the page', () => {
     return { ...job, status: events.at(-1)!.data };
   };
 
+  it('serves the page and each of its modules, compressed for browsers that accept gzip', async () => {
+    const page = await server.app.inject({ method: 'GET', url: '/', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    assert.deepEqual([page.statusCode, page.headers['content-encoding'], page.headers['content-type']], [200, 'gzip', 'text/html; charset=utf-8']);
+    const html = gunzipSync(page.rawPayload).toString();
+    assert.equal(html, readFileSync(join(ROOT, 'src', 'server', 'ui', 'index.html'), 'utf8'));
+    // Every module the page imports is served.
+    const modules = new Set(['app.js']);
+    for (const name of modules) {
+      const response = await server.app.inject({ method: 'GET', url: `/ui/${name}` });
+      assert.deepEqual([response.statusCode, response.headers['content-type']], [200, 'text/javascript; charset=utf-8'], name);
+      assert.equal(response.headers['content-encoding'], undefined);
+      for (const [, imported] of response.body.matchAll(/from '\.\/([\w-]+\.js)'/g)) modules.add(imported);
+    }
+    assert.ok(modules.size >= 7, [...modules].join(', '));
+    assert.equal((await server.app.inject({ method: 'GET', url: '/ui/constructor' })).statusCode, 404);
+  });
+
   it('GET /v1/errors lists every error code with its status, and the page explains each one in plain words', async () => {
     const { errors } = (await server.app.inject({ method: 'GET', url: '/v1/errors' })).json() as { errors: { code: string; status: number; retryable: boolean }[] };
     assert.deepEqual(errors.map((e) => e.code), ERROR_CODES);
@@ -55,15 +73,19 @@ describe('the API behind the page', () => {
   });
 
   it('GET /v1/pipeline/check places each problem at its step and field, and checks tiling before any upload', async () => {
-    assert.deepEqual((await check({ pipeline: 'resize:800,sharpen:50' })).problems,
-      [{ code: 'BAD_PIPELINE', step: 1, field: 'sigma', message: 'expected a number from 0.3 to 10, got 50' }]);
+    const bad = await check({ pipeline: 'resize:800,sharpen:50' });
+    assert.deepEqual(bad.problems, [{ code: 'BAD_PIPELINE', step: 1, field: 'sigma', message: 'expected a number from 0.3 to 10, got 50' }]);
+    // As read, so that a form can show the steps with the problem at its field.
+    assert.deepEqual(bad.parsed, { steps: [{ op: 'resize', width: 800 }, { op: 'sharpen', sigma: 50 }] });
+    assert.equal(bad.spec, undefined);
     assert.deepEqual((await check({ pipeline: 'blur:-1,sharpen:amount=99,output:format=bmp' })).problems, [
       { code: 'BAD_PIPELINE', step: 0, field: 'sigma', message: 'expected a number from 0.3 to 100, got -1' },
       { code: 'BAD_PIPELINE', step: 1, field: 'amount', message: 'expected a number from 0 to 20, got 99' },
       { code: 'BAD_PIPELINE', field: 'output.format', message: 'expected one of jpeg, png, webp, avif, tiff, gif, auto, got "bmp"' },
     ]);
-    assert.deepEqual((await check({ pipeline: 'resize:1:2:3' })).problems,
-      [{ code: 'BAD_PIPELINE', step: 0, message: 'too many unnamed values at "3"; name it, like key=3' }]);
+    const unreadable = await check({ pipeline: 'resize:1:2:3' });
+    assert.deepEqual(unreadable.problems, [{ code: 'BAD_PIPELINE', step: 0, message: 'too many unnamed values at "3"; name it, like key=3' }]);
+    assert.equal(unreadable.parsed, undefined);
     assert.deepEqual((await check({ pipeline: 'crop:width=10' })).problems, [{ code: 'BAD_PIPELINE', step: 0, field: 'height', message: 'required' }]);
 
     const good = await check({ pipeline: 'resize:width=640:enlarge=false,watermark:text=© me%2C 2026' });
@@ -197,6 +219,26 @@ describe('the API behind the page', () => {
     assert.deepEqual([failed.statusCode, failed.json().error.code], [415, 'CORRUPT_IMAGE']);
     assert.equal(existsSync(join(dataDir, job.id)), true);
     assert.equal((await sharp(outBytes).metadata()).channels, 1);
+  });
+});
+
+describe('a logo sent with a job on a cluster', () => {
+  it('reaches the worker process, which draws it (the worker shares the server\'s data folder)', async (t) => {
+    const cluster = await startCluster();
+    t.after(() => cluster.stop());
+    const server = await testServer('cluster', cluster, { dataDir: join(ROOT, 'out', `page-api-cluster-${process.pid}`) });
+    t.after(() => server.close());
+    const address = await listen(server);
+    const grey = await toPng(synthetic(100, 80, 3, () => 128));
+    const logo = await toPng(synthetic(10, 10, 4, (_x, _y, c) => [255, 0, 0, 255][c]));
+    const form = await multipart({ pipeline: 'watermark:image=red.png:position=top-left:opacity=1:margin=0:size=10,output:png', file: { name: 'grey.png', bytes: grey }, logo: { name: 'red.png', bytes: logo } });
+    const created = await fetch(`${address}/v1/jobs`, { method: 'POST', body: new Uint8Array(form.payload), headers: form.headers });
+    const job = await created.json() as { events: string };
+    const end = (await readEvents(`${address}${job.events}`)).at(-1)!.data;
+    assert.equal(end.files[0].status, 'done', JSON.stringify(end.files[0].error));
+    assert.equal(end.files[0].worker.startsWith('api-worker'), true);
+    const out = await decode(Buffer.from(await (await fetch(`${address}${end.files[0].output.url}`)).arrayBuffer()));
+    assert.deepEqual([...out.data.subarray(0, 3), ...out.data.subarray((11 * 100 + 11) * 3, (11 * 100 + 11) * 3 + 3)], [255, 0, 0, 128, 128, 128]);
   });
 });
 

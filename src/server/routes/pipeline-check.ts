@@ -27,7 +27,7 @@ export async function pipelineCheckRoutes(app: FastifyInstance, ctx: ServerConte
   app.get<{ Querystring: { pipeline: string; tile?: string; logos?: string } }>('/v1/pipeline/check', {
     schema: {
       summary: 'Check a pipeline (and a tile size) before sending images: every problem with the step and field it is in',
-      description: 'Always 200: `valid` says whether a job with this pipeline would start. `logos` names the logos the request will carry (multipart field `logo`), so a watermark naming one counts as found.',
+      description: 'Always 200: `valid` says whether a job with this pipeline would start. `parsed` is the pipeline as read, before checking (absent when it cannot be read), so a form can show it with each problem at its field. `logos` names the logos the request will carry (multipart field `logo`), so a watermark naming one counts as found.',
       tags: ['pipeline'],
       querystring: {
         type: 'object',
@@ -44,6 +44,7 @@ export async function pipelineCheckRoutes(app: FastifyInstance, ctx: ServerConte
           properties: {
             valid: { type: 'boolean' },
             problems: { type: 'array', items: PROBLEM },
+            parsed: { type: 'object', additionalProperties: true },
             spec: { type: 'object', additionalProperties: true },
             compact: { type: 'string' },
             yieldsData: { type: 'boolean' },
@@ -55,13 +56,15 @@ export async function pipelineCheckRoutes(app: FastifyInstance, ctx: ServerConte
   }, async (request) => {
     const { pipeline: text, tile, logos } = request.query;
     let pipeline: ValidPipeline;
+    let parsed: unknown;
     try {
-      pipeline = validatePipeline(parsePipelineText(text), ctx.options.limits);
+      parsed = parsePipelineText(text);
+      pipeline = validatePipeline(parsed, ctx.options.limits);
       const sent = new Map((logos ?? '').split(',').filter(Boolean).map((name) => [name, name]));
       requestPipeline(text, ctx.options.limits, ctx.options.assetsDir, sent);
     } catch (error) {
       if (!(error instanceof ImgfleetError)) throw error;
-      return { valid: false, problems: placeProblems(error) };
+      return { valid: false, problems: placeProblems(error), ...(isObject(parsed) ? { parsed } : {}) };
     }
     const problems: PipelineProblem[] = [];
     const planned = planTiling(pipeline);
@@ -86,6 +89,10 @@ export async function pipelineCheckRoutes(app: FastifyInstance, ctx: ServerConte
       tiling: planned.ok ? { possible: true } : { possible: false, reason: planned.reason },
     };
   });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /** The validator reports every problem at once, joined with "; ", each led by where it is. */

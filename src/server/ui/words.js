@@ -39,10 +39,11 @@ export function plainProblem(message) {
   return message.charAt(0).toUpperCase() + message.slice(1);
 }
 
+/** Sizes in units of 1024, as file managers on most desktops show them. */
 export function formatBytes(bytes) {
-  if (bytes < 1000) return `${bytes} B`;
-  if (bytes < 1000 * 1000) return `${(bytes / 1000).toFixed(bytes < 10_000 ? 1 : 0)} KB`;
-  return `${(bytes / 1000 / 1000).toFixed(1)} MB`;
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(bytes < 10 * 1024 ? 1 : 0)} KB`;
+  return `${(bytes / 1024 / 1024).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
 export function formatSeconds(ms) {
@@ -64,6 +65,8 @@ export function formatRemaining(ms) {
 /** "−68%" when smaller, "+12%" when larger. */
 export function formatChange(before, after) {
   if (!before) return '';
-  const change = Math.round(((after - before) / before) * 100);
+  const exact = ((after - before) / before) * 100;
+  // A file that shrank to almost nothing did not vanish: −99.6%, not −100%.
+  const change = Math.abs(exact) >= 99.5 && after > 0 && exact < 0 ? Math.round(exact * 10) / 10 : Math.round(exact);
   return change <= 0 ? `−${-change}%` : `+${change}%`;
 }
