@@ -275,8 +275,9 @@ export function showProblems() {
   for (const node of document.querySelectorAll('.step.invalid')) node.classList.remove('invalid');
   const lines = [];
   for (const problem of state.check.problems ?? []) {
-    const text = plainProblem(problem.message);
     const step = problem.step !== undefined ? state.steps[problem.step] : undefined;
+    const missingLogo = step?.op === 'watermark' && problem.field === 'image' && !state.logos.has(step.values.image);
+    const text = missingLogo ? 'Choose the logo file: the page sends it with each run.' : plainProblem(problem.message);
     let where = '';
     if (step) {
       where = stepName(problem.step);
