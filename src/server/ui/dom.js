@@ -45,6 +45,8 @@ export class ApiError extends Error {
 
 let onUnauthorized = () => {};
 export function whenUnauthorized(fn) { onUnauthorized = fn; }
+/** The server refused the token (or wants one): ask for it. */
+export function askForToken() { onUnauthorized(); }
 
 /** fetch, with the server's `{ error: { code, message } }` thrown as an ApiError. */
 export async function api(path, init = {}) {

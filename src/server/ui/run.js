@@ -1,7 +1,7 @@
 // Running the photos as a job: the upload with its progress, the job followed live (files and
 // tiles feed one bar, with a time estimate), Cancel, the result cards and the summary.
 
-import { $, announce, api, element, focusOn, reducedMotion, state } from './dom.js';
+import { $, announce, api, askForToken, element, focusOn, reducedMotion, state } from './dom.js';
 import { pipelineSpec, usedLogos } from './steps.js';
 import { openViewer } from './viewer.js';
 import { explainError, formatBytes, formatChange, formatRemaining, formatSeconds, PLAIN_ERRORS } from './words.js';
@@ -100,7 +100,7 @@ function endInFailure(run, error) {
   for (const [index] of run.files.entries()) updateCard(run, index, { ...run.files[index], status: 'stopped' });
   showSummary('partial', `The run could not start. ${explainError(error.code)}`, error.message);
   updateRunButton();
-  if (error.code === 'UNAUTHORIZED') return;
+  if (error.code === 'UNAUTHORIZED') return askForToken();
   focusOn($('run')) || focusOn($('results-title'));
   announce(`The run could not start. ${PLAIN_ERRORS[error.code]?.title ?? ''}`);
 }
