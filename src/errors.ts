@@ -47,6 +47,13 @@ const STATUS: Record<ErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/** Every code, in the order above: for the API's list of them and for interfaces that explain them. */
+export const ERROR_CODES = Object.keys(STATUS) as ErrorCode[];
+
+export function errorStatus(code: ErrorCode): number {
+  return STATUS[code];
+}
+
 export class ImgfleetError extends Error {
   readonly code: ErrorCode;
   readonly status: number;

@@ -133,7 +133,11 @@ describe('imgfleet process, histogram and ops', () => {
     assert.match(result.stdout, /sigma \(1\) +0\.3\.\.100 +default 2/);
     assert.match(result.stdout, /compact: +resize:512:512:fit=fill,blur:2,output:webp:80/);
     const json = JSON.parse((await cli(['ops', '--json'])).stdout);
-    assert.deepEqual(json.operations.blur.properties.sigma, { description: 'standard deviation of the Gaussian, in pixels', default: 2, type: 'number', minimum: 0.3, maximum: 100 });
+    assert.deepEqual(json.operations.blur.properties.sigma, {
+      title: 'Radius (σ)', description: 'how far the blur spreads, in pixels (the Gaussian’s standard deviation): 1 softens, 10 is strong',
+      default: 2, type: 'number', minimum: 0.3, maximum: 100,
+    });
+    assert.equal(json.operations.edges.title, 'Find edges');
   });
 });
 

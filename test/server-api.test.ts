@@ -205,7 +205,7 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       const ops = (await server.app.inject({ method: 'GET', url: '/v1/ops' })).json();
       assert.ok(['resize', 'crop', 'rotate', 'flip', 'grayscale', 'threshold', 'blur', 'sharpen', 'edges', 'sepia', 'negate', 'brightness', 'contrast', 'clahe', 'watermark', 'histogram']
         .every((name) => name in ops.operations));
-      assert.deepEqual(ops.operations.blur.properties.sigma, { description: ops.operations.blur.properties.sigma.description, type: 'number', minimum: 0.3, maximum: 100, default: 2 });
+      assert.deepEqual(ops.operations.blur.properties.sigma, { title: 'Radius (σ)', description: ops.operations.blur.properties.sigma.description, type: 'number', minimum: 0.3, maximum: 100, default: 2 });
       const checked = (await server.app.inject({ method: 'GET', url: `/v1/pipeline?pipeline=${encodeURIComponent('resize:800,blur:sigma=2,output:webp')}` })).json();
       assert.equal(checked.compact, 'resize:width=800,blur,output:format=webp');
       assert.equal((await server.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);

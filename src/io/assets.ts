@@ -24,8 +24,8 @@ export function assetsIn(dir: string | undefined): AssetPolicy {
  */
 export function checkAssetName(policy: AssetPolicy, name: string, where: string): void {
   if (policy.kind === 'paths') return;
-  if (policy.kind === 'none') throw pipelineError(`${where}.image: this server has no logos (start it with --assets-dir)`);
-  if (!insideFolder(policy.dir, name)) throw pipelineError(`${where}.image: "${name}" is not a file in the server's assets folder`);
+  if (policy.kind === 'none') throw pipelineError(`${where}.image: no logos here: "${name}" came with no request and there is no --assets-dir`);
+  if (!insideFolder(policy.dir, name)) throw pipelineError(`${where}.image: "${name}" is not a file in the assets folder`);
 }
 
 interface Cached {

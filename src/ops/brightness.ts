@@ -10,10 +10,11 @@ export interface BrightnessParams {
 export const brightness: ImageOperation<BrightnessParams> = {
   kind: 'image',
   name: 'brightness',
+  label: 'Brightness',
   summary: 'Scale brightness as Pillow’s ImageEnhance.Brightness: 0 black, 1 unchanged, 2 twice as bright',
   positional: ['factor'],
   params: {
-    factor: { type: 'number', min: 0, max: 100, default: 1, description: 'brightness factor' },
+    factor: { type: 'number', min: 0, max: 100, default: 1, label: 'Factor', description: '0 black, 1 unchanged, 2 twice as bright' },
   },
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {

@@ -9,12 +9,13 @@ export interface ClaheParams {
 export const clahe: ImageOperation<ClaheParams> = {
   kind: 'image',
   name: 'clahe',
-  summary: 'Contrast-limited adaptive histogram equalisation (local contrast)',
+  label: 'Local contrast',
+  summary: 'Bring out detail in dark and bright areas: contrast-limited adaptive histogram equalisation (CLAHE)',
   positional: ['width', 'height', 'maxSlope'],
   params: {
-    width: { type: 'integer', min: 1, max: 1000, default: 8, description: 'width of the search window, in pixels' },
-    height: { type: 'integer', min: 1, max: 1000, default: 8, description: 'height of the search window, in pixels' },
-    maxSlope: { type: 'integer', min: 0, max: 100, default: 3, description: 'contrast limit; 0 disables it' },
+    width: { type: 'integer', min: 1, max: 1000, default: 8, label: 'Window width', description: 'width of the neighbourhood each pixel is evened out in, in pixels' },
+    height: { type: 'integer', min: 1, max: 1000, default: 8, label: 'Window height', description: 'height of that neighbourhood, in pixels' },
+    maxSlope: { type: 'integer', min: 0, max: 100, default: 3, label: 'Contrast limit', description: 'how far contrast may be raised; 0 means no limit' },
   },
   // libvips equalises each pixel by the histogram of the window centred on it.
   tiling: (p) => ({ kind: 'local', halo: Math.ceil(Math.max(p.width, p.height) / 2) + 1 }),

@@ -11,10 +11,11 @@ export interface ContrastParams {
 export const contrast: ImageOperation<ContrastParams> = {
   kind: 'image',
   name: 'contrast',
+  label: 'Contrast',
   summary: 'Scale contrast as Pillow’s ImageEnhance.Contrast: blend with the mean grey',
   positional: ['factor'],
   params: {
-    factor: { type: 'number', min: 0, max: 100, default: 1, description: '0 flat grey, 1 unchanged, 2 twice the contrast' },
+    factor: { type: 'number', min: 0, max: 100, default: 1, label: 'Factor', description: '0 flat grey, 1 unchanged, 2 twice the contrast' },
   },
   async apply(frame, p) {
     if (p.factor === 1) return frame;

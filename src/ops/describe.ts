@@ -5,6 +5,7 @@ import { describeRange, paramJsonSchema, type ParamSpec } from './params.js';
 /** JSON Schema of one step of each operation, keyed by name: for the HTTP API and tooling. */
 export function operationSchemas(): Record<string, Record<string, unknown>> {
   return Object.fromEntries(OPERATIONS.map((op) => [op.name, {
+    title: op.label,
     description: op.summary,
     kind: op.kind,
     positional: op.positional ?? [],
@@ -34,7 +35,7 @@ export const COMPACT_SYNTAX_HELP = `Pipeline syntax
 /** The text of `imgfleet ops`: every operation with its parameters, defaults and ranges. */
 export function operationsText(): string {
   const blocks = OPERATIONS.map((op) => {
-    const lines = [`${op.name}${op.kind === 'analysis' ? ' (analysis: yields data, must be last)' : ''}`, `  ${op.summary}`];
+    const lines = [`${op.name} — ${op.label}${op.kind === 'analysis' ? ' (analysis: yields data, must be last)' : ''}`, `  ${op.summary}`];
     lines.push(...paramLines(op.params, op.positional ?? []));
     return lines.join('\n');
   });
@@ -47,7 +48,7 @@ function paramLines(params: ParamSpec, positional: readonly string[]): string[] 
     const slot = positional.indexOf(name);
     const label = `${name}${slot >= 0 ? ` (${slot + 1})` : ''}`;
     const dflt = p.default !== undefined ? `default ${p.default}` : p.required ? 'required' : 'optional';
-    return `    ${label.padEnd(16)} ${describeRange(p).padEnd(34)} ${dflt.padEnd(20)} ${p.description}`;
+    return `    ${label.padEnd(16)} ${describeRange(p).padEnd(34)} ${dflt.padEnd(20)} ${p.label}: ${p.description}`;
   });
 }
 

@@ -15,15 +15,16 @@ export interface EdgesParams {
 export const edges: ImageOperation<EdgesParams> = {
   kind: 'image',
   name: 'edges',
-  summary: 'Edge map: Sobel gradient magnitude, or Canny with hysteresis; optionally drawn over the original',
+  label: 'Find edges',
+  summary: 'Edge map: Sobel gradient magnitude, or Canny’s thin lines with hysteresis; optionally drawn over the original',
   positional: ['method'],
   params: {
-    method: { type: 'enum', values: ['sobel', 'canny'], default: 'sobel', description: 'edge detector' },
-    low: { type: 'number', min: 0, max: 2040, default: 100, description: 'canny: weak edge threshold on |gx|+|gy|' },
-    high: { type: 'number', min: 0, max: 2040, default: 200, description: 'canny: strong edge threshold' },
+    method: { type: 'enum', values: ['sobel', 'canny'], default: 'sobel', label: 'Method', description: 'sobel shows how strong every edge is; canny draws thin lines along the clear edges' },
+    low: { type: 'number', min: 0, max: 2040, default: 100, label: 'Weak edge level (canny)', description: 'canny only: a gradient (|gx|+|gy|) above this continues an edge' },
+    high: { type: 'number', min: 0, max: 2040, default: 200, label: 'Strong edge level (canny)', description: 'canny only: a gradient above this starts an edge' },
     overlay: {
-      type: 'color', allowNone: true, default: 'none',
-      description: 'none gives the edge map; a colour draws edges in it over the half-bright original',
+      type: 'color', allowNone: true, default: 'none', label: 'Draw over the photo',
+      description: 'none gives the edge map; a colour draws the edges in it over the half-bright original',
     },
   },
   check: (p) => (p.low > p.high ? ['low', `must not exceed high (${p.high}), got ${p.low}`] : undefined),

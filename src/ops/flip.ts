@@ -7,10 +7,11 @@ export interface FlipParams {
 export const flip: ImageOperation<FlipParams> = {
   kind: 'image',
   name: 'flip',
-  summary: 'Mirror: horizontal swaps left and right, vertical swaps top and bottom',
+  label: 'Flip',
+  summary: 'Mirror the image: horizontal swaps left and right, vertical swaps top and bottom',
   positional: ['direction'],
   params: {
-    direction: { type: 'enum', values: ['horizontal', 'vertical', 'both'], default: 'horizontal', description: 'which way to mirror' },
+    direction: { type: 'enum', values: ['horizontal', 'vertical', 'both'], default: 'horizontal', label: 'Direction', description: 'which way to mirror' },
   },
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {

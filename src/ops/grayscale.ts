@@ -9,10 +9,11 @@ export interface GrayscaleParams {
 export const grayscale: ImageOperation<GrayscaleParams> = {
   kind: 'image',
   name: 'grayscale',
-  summary: 'ITU-R 601 luma (as Pillow’s convert("L")); amount < 1 blends with the original',
+  label: 'Greyscale',
+  summary: 'Shades of grey, weighted as the eye sees brightness (ITU-R 601 luma, as Pillow’s convert("L")); amount < 1 keeps some colour',
   positional: ['amount'],
   params: {
-    amount: { type: 'number', min: 0, max: 1, default: 1, description: '1 is fully grey, 0 leaves the image as it is' },
+    amount: { type: 'number', min: 0, max: 1, default: 1, label: 'Amount', description: '1 is fully grey, 0 leaves the image as it is' },
   },
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {

@@ -18,10 +18,11 @@ export interface HistogramData {
 export const histogram: AnalysisOperation<HistogramParams, HistogramData> = {
   kind: 'analysis',
   name: 'histogram',
+  label: 'Histogram',
   summary: 'Counts of each 8-bit level per channel (alpha not counted); ends the pipeline with data',
   positional: ['bins'],
   params: {
-    bins: { type: 'integer', min: 1, max: 256, default: 256, description: 'number of equal-width bins over 0..255' },
+    bins: { type: 'integer', min: 1, max: 256, default: 256, label: 'Bins', description: 'number of equal-width bins over 0..255' },
   },
   async analyse(frame, p) {
     const { data, width, height, channels } = await frame.raw();

@@ -3,7 +3,8 @@ import type { ImageOperation } from './types.js';
 export const negate: ImageOperation<Record<string, never>> = {
   kind: 'image',
   name: 'negate',
-  summary: 'Invert colours: 255 − value, alpha untouched',
+  label: 'Invert colours',
+  summary: 'Invert colours like a photo negative: 255 − value; transparency untouched',
   params: {},
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame) {

@@ -9,19 +9,20 @@ export interface PadParams {
   background: string;
 }
 
-const side = (where: string) => ({ type: 'integer' as const, min: 0, max: 10_000, default: 0, description: `pixels added ${where}` });
+const side = (label: string, where: string) => ({ type: 'integer' as const, min: 0, max: 10_000, default: 0, label, description: `pixels added ${where}` });
 
 export const pad: ImageOperation<PadParams> = {
   kind: 'image',
   name: 'pad',
+  label: 'Border',
   summary: 'Add a border of a colour around the image',
   positional: ['top', 'right', 'bottom', 'left'],
   params: {
-    top: side('above'),
-    right: side('on the right'),
-    bottom: side('below'),
-    left: side('on the left'),
-    background: { type: 'color', default: '#000000', description: 'border colour' },
+    top: side('Top', 'above'),
+    right: side('Right', 'on the right'),
+    bottom: side('Bottom', 'below'),
+    left: side('Left', 'on the left'),
+    background: { type: 'color', default: '#000000', label: 'Colour', description: 'colour of the border' },
   },
   outputSize: (input, p) => ({ width: input.width + p.left + p.right, height: input.height + p.top + p.bottom }),
   tiling: () => ({ kind: 'geometry' }),

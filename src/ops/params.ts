@@ -6,6 +6,9 @@
 import { parseColor } from '../image/color.js';
 
 interface ParamBase {
+  /** A short name for people, as forms show it ("Radius (σ)" for sigma). */
+  label: string;
+  /** What it does, in words a person acts on; the CLI, the API's schema and the page show it. */
   description: string;
   /** Must be given (only for parameters without a default). */
   required?: boolean;
@@ -116,7 +119,7 @@ export function showValue(value: unknown): string {
 
 /** JSON Schema (draft 7) of one parameter, for the HTTP API. */
 export function paramJsonSchema(param: Param): Record<string, unknown> {
-  const base: Record<string, unknown> = { description: param.description };
+  const base: Record<string, unknown> = { title: param.label, description: param.description };
   if (param.default !== undefined) base.default = param.default;
   switch (param.type) {
     case 'number':

@@ -9,11 +9,12 @@ export interface RotateParams {
 export const rotate: ImageOperation<RotateParams> = {
   kind: 'image',
   name: 'rotate',
-  summary: 'Rotate clockwise by any angle; multiples of 90° are lossless',
+  label: 'Rotate',
+  summary: 'Turn clockwise by any angle; quarter turns (multiples of 90°) lose nothing',
   positional: ['angle'],
   params: {
-    angle: { type: 'number', min: -3600, max: 3600, default: 90, description: 'degrees, clockwise' },
-    background: { type: 'color', default: '#000000', description: 'fill for the corners of other angles' },
+    angle: { type: 'number', min: -3600, max: 3600, default: 90, label: 'Angle (degrees)', description: 'clockwise; a negative angle turns anticlockwise' },
+    background: { type: 'color', default: '#000000', label: 'Corner colour', description: 'fills the corners that an angle other than a quarter turn uncovers' },
   },
   outputSize(input, p) {
     const rad = (p.angle * Math.PI) / 180;

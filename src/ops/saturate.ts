@@ -7,10 +7,11 @@ export interface SaturateParams {
 export const saturate: ImageOperation<SaturateParams> = {
   kind: 'image',
   name: 'saturate',
+  label: 'Saturation',
   summary: 'Scale colour saturation (chroma in LCh): 0 grey, 1 unchanged, 2 twice as vivid',
   positional: ['amount'],
   params: {
-    amount: { type: 'number', min: 0, max: 10, default: 1, description: 'saturation factor' },
+    amount: { type: 'number', min: 0, max: 10, default: 1, label: 'Amount', description: '0 grey, 1 unchanged, 2 twice as vivid' },
   },
   // A per-pixel change of chroma in LCh.
   tiling: () => ({ kind: 'local', halo: 0 }),

@@ -16,10 +16,11 @@ export const SEPIA_MATRIX = [
 export const sepia: ImageOperation<SepiaParams> = {
   kind: 'image',
   name: 'sepia',
-  summary: 'Sepia tone with the standard matrix, clipped; amount < 1 blends with the original',
+  label: 'Sepia',
+  summary: 'Warm brown tone of old photos (the standard sepia matrix, clipped); amount < 1 blends with the original',
   positional: ['amount'],
   params: {
-    amount: { type: 'number', min: 0, max: 1, default: 1, description: '1 is full sepia' },
+    amount: { type: 'number', min: 0, max: 1, default: 1, label: 'Amount', description: '1 is full sepia, 0 leaves the image as it is' },
   },
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {

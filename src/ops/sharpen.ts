@@ -8,11 +8,12 @@ export interface SharpenParams {
 export const sharpen: ImageOperation<SharpenParams> = {
   kind: 'image',
   name: 'sharpen',
-  summary: 'Unsharp mask on lightness',
+  label: 'Sharpen',
+  summary: 'Make edges crisper, with an unsharp mask on lightness',
   positional: ['sigma', 'amount'],
   params: {
-    sigma: { type: 'number', min: 0.3, max: 10, default: 1, description: 'radius of the mask’s Gaussian' },
-    amount: { type: 'number', min: 0, max: 20, default: 1, description: 'strength; 1 is a moderate sharpen' },
+    sigma: { type: 'number', min: 0.3, max: 10, default: 1, label: 'Radius (σ)', description: 'size of the details that get crisper, in pixels (the mask’s Gaussian σ)' },
+    amount: { type: 'number', min: 0, max: 20, default: 1, label: 'Strength', description: 'how much crisper: 1 is moderate, 3 is strong' },
   },
   // The mask's Gaussian, as for blur; the rest is per pixel.
   tiling: (p) => ({ kind: 'local', halo: Math.ceil(3 * p.sigma) + 1 }),

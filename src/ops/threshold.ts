@@ -9,10 +9,11 @@ export interface ThresholdParams {
 export const threshold: ImageOperation<ThresholdParams> = {
   kind: 'image',
   name: 'threshold',
-  summary: 'Black and white: grey ≥ value becomes white, the rest black',
+  label: 'Black and white',
+  summary: 'Black and white only: pixels whose grey is at least the level become white, the rest black',
   positional: ['value'],
   params: {
-    value: { type: 'integer', min: 0, max: 255, default: 128, description: 'grey level that becomes white' },
+    value: { type: 'integer', min: 0, max: 255, default: 128, label: 'Level', description: 'the grey (0 black to 255 white) from which a pixel becomes white' },
   },
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {

@@ -11,6 +11,8 @@ export interface OpContext {
 
 interface OperationBase<P> {
   name: string;
+  /** The name people see in forms ("Find edges" for edges). */
+  label: string;
   summary: string;
   params: ParamSpec;
   /** Parameter names the compact syntax accepts without `name=`, in order. */

@@ -21,19 +21,20 @@ export interface WatermarkParams {
 export const watermark: ImageOperation<WatermarkParams> = {
   kind: 'image',
   name: 'watermark',
-  summary: 'Text (rendered with a real font) or a logo image, alpha-composited at a position',
+  label: 'Watermark',
+  summary: 'Text (drawn with a real font) or a logo, blended in at a position',
   positional: ['text'],
   params: {
-    text: { type: 'string', maxLength: 200, description: 'text to draw' },
-    image: { type: 'string', maxLength: 1000, description: 'logo image file to draw instead of text' },
-    position: { type: 'enum', values: POSITIONS, default: 'bottom-right', description: 'where to place it' },
-    opacity: { type: 'number', min: 0, max: 1, default: 0.5, description: '0 invisible, 1 opaque' },
+    text: { type: 'string', maxLength: 200, label: 'Text', description: 'the words to draw' },
+    image: { type: 'string', maxLength: 1000, label: 'Logo', description: 'a logo to draw instead of text: the name of an image sent with the request (multipart field logo) or of a file in the server’s assets folder' },
+    position: { type: 'enum', values: POSITIONS, default: 'bottom-right', label: 'Position', description: 'where to place it' },
+    opacity: { type: 'number', min: 0, max: 1, default: 0.5, label: 'Opacity', description: '0 invisible, 1 fully opaque' },
     size: {
-      type: 'integer', min: 1, max: 10_000,
+      type: 'integer', min: 1, max: 10_000, label: 'Size (pixels)',
       description: 'text height or logo width in pixels (default: 6% of the shorter side for text, 20% of the width for a logo)',
     },
-    color: { type: 'color', default: '#ffffff', description: 'text colour' },
-    margin: { type: 'integer', min: 0, max: 10_000, description: 'gap to the edges in pixels (default: 2% of the shorter side)' },
+    color: { type: 'color', default: '#ffffff', label: 'Text colour', description: 'colour of the text' },
+    margin: { type: 'integer', min: 0, max: 10_000, label: 'Margin (pixels)', description: 'gap to the edges in pixels (default: 2% of the shorter side)' },
   },
   check: (p) => {
     if ((p.text === undefined) === (p.image === undefined)) return ['text', 'give either text or image (a logo), not both or neither'];

@@ -144,7 +144,9 @@ export function checkPlannedSizes(start: Size, pipeline: ValidPipeline, limits: 
   });
 }
 
+/** Logos by path; only the last few, since logos sent with requests come and go. */
 const assets = new Map<string, Promise<Buffer>>();
+const ASSETS_KEPT = 16;
 
 export function readAssetFile(path: string): Promise<Buffer> {
   let bytes = assets.get(path);
@@ -154,6 +156,7 @@ export function readAssetFile(path: string): Promise<Buffer> {
       throw new ImgfleetError('BAD_PIPELINE', `watermark image ${path}: ${error.code === 'ENOENT' ? 'file not found' : error.message}`);
     });
     assets.set(path, bytes);
+    if (assets.size > ASSETS_KEPT) assets.delete(assets.keys().next().value!);
   }
   return bytes;
 }

@@ -9,8 +9,8 @@ export const AUTO_FORMAT = 'auto';
 
 /** The output settings, declared like an operation's parameters. */
 export const OUTPUT_PARAMS: ParamSpec = {
-  format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
-  quality: { type: 'integer', min: 1, max: 100, description: 'lossy quality (default: jpeg 80, webp 80, avif 50, tiff 80)' },
+  format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], label: 'Format', description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
+  quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80)' },
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality'] as const;
 

@@ -21,6 +21,9 @@ import { imageUrlRoutes } from './routes/image-url.js';
 import { jobRoutes } from './routes/jobs.js';
 import { pageRoutes } from './routes/page.js';
 import { processRoutes } from './routes/process.js';
+import { errorCodeRoutes } from './routes/error-codes.js';
+import { pipelineCheckRoutes } from './routes/pipeline-check.js';
+import { previewRoutes } from './routes/previews.js';
 import { registryRoutes } from './routes/registry.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -85,6 +88,10 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     await histogramRoutes(scope, ctx);
     await jobRoutes(scope, ctx);
     await pageRoutes(scope);
+    // For the page: error codes, placed pipeline problems, previews and histograms of job files.
+    await errorCodeRoutes(scope);
+    await pipelineCheckRoutes(scope, ctx);
+    await previewRoutes(scope, ctx);
   });
   if (engine.mode === 'cluster') await registerDashboard(app, (engine as ClusterEngine).queue, { write: options.adminWrite });
 

@@ -6,6 +6,7 @@ import { planOutputs } from '../io/collect-inputs.js';
 import { BatchJob, type ItemState } from '../jobs/batch-job.js';
 import { runBatch } from '../jobs/run-batch.js';
 import { formatCompact } from '../pipeline/compact.js';
+import type { ImageRequest } from '../runner/request.js';
 import type { Runner } from '../runner/runner.js';
 import { fixedFormat } from '../pipeline/negotiate.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
@@ -73,14 +74,15 @@ export class JobStore {
     return { id, dir: join(this.options.dataDir, id) };
   }
 
-  start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline, tiling: TilingChoice = {}): ServerJob {
+  /** Starts a job over saved uploads; `assets` are logos sent with it, kept with the job until it ends. */
+  start(id: string, dir: string, files: SavedUpload[], pipeline: ValidPipeline, tiling: TilingChoice = {}, assets?: ImageRequest['assets']): ServerJob {
     const inputs = files.map((f) => ({ path: f.path, relative: f.name }));
     const outputs = pipeline.yieldsData ? [] : planOutputs(inputs, join(dir, 'out'), fixedFormat(pipeline.output));
     const { runner } = this.options;
     const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline, runner.engine.mode);
     const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve(), tiles: new Map() };
     batch.on('tile', (index, event) => job.tiles.set(index, { done: event.done, total: event.total }));
-    job.finished = runBatch(runner, batch, { priority: 'batch', tiling, signal: job.abort.signal })
+    job.finished = runBatch(runner, batch, { priority: 'batch', tiling, signal: job.abort.signal, assets })
       .then(() => undefined, () => undefined)
       .finally(() => {
         job.finishedAt = new Date();

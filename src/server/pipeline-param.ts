@@ -1,23 +1,39 @@
 import { assetsIn, checkAssetName } from '../io/assets.js';
-import { ImgfleetError } from '../errors.js';
+import { ImgfleetError, pipelineError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { parsePipelineText } from '../pipeline/load.js';
-import type { ValidPipeline } from '../pipeline/spec.js';
+import type { PipelineSpec, ValidPipeline } from '../pipeline/spec.js';
 import { validatePipeline } from '../pipeline/validate.js';
 
 /**
  * The pipeline of a request: JSON or the compact syntax, from a multipart field or the query.
- * A logo (`watermark image=`) is a name in the server's assets folder, refused here when it
- * could name anything else; whoever runs the step reads it from its own assets folder.
+ * A logo (`watermark image=`) names a logo sent with the request (`logos`: upload name → the
+ * name it travels under) or a file in the server's assets folder, never any other path; whoever
+ * runs the step reads it from what came with the work, or from its own assets folder.
  */
-export function requestPipeline(text: string | undefined, options: { limits: Limits; assetsDir?: string }): ValidPipeline {
+export function requestPipeline(text: string | undefined, options: { limits: Limits; assetsDir?: string }, logos?: ReadonlyMap<string, string>): ValidPipeline {
   if (text === undefined || text.trim() === '') {
     throw new ImgfleetError('BAD_PIPELINE', 'a pipeline is required: multipart field "pipeline" or query ?pipeline= (JSON or compact syntax, e.g. resize:512,output:webp)');
   }
   const pipeline = validatePipeline(parsePipelineText(text), options.limits);
+  if (!pipeline.spec.steps.some((step) => step.op === 'watermark' && typeof step.image === 'string')) return pipeline;
   const assets = assetsIn(options.assetsDir);
-  pipeline.spec.steps.forEach((step, index) => {
-    if (step.op === 'watermark' && typeof step.image === 'string') checkAssetName(assets, step.image, `steps[${index}]`);
-  });
-  return pipeline;
+  const spec: PipelineSpec = {
+    ...pipeline.spec,
+    steps: pipeline.spec.steps.map((step, index) => {
+      if (step.op !== 'watermark' || typeof step.image !== 'string') return step;
+      const sent = logos?.get(step.image);
+      if (sent) return { ...step, image: sent };
+      if (assets.kind === 'none') {
+        throw pipelineError(`steps[${index}].image: this server has no logos: send "${step.image}" with the request (multipart field "logo"), or start the server with --assets-dir`);
+      }
+      try {
+        checkAssetName(assets, step.image, `steps[${index}]`);
+      } catch {
+        throw pipelineError(`steps[${index}].image: "${step.image}" is not a file in the server's assets folder, nor a logo sent with the request`);
+      }
+      return step;
+    }),
+  };
+  return validatePipeline(spec, options.limits);
 }

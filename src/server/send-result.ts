@@ -15,6 +15,8 @@ export interface ResultRequest {
   name: string;
   /** Cache-Control max-age in seconds; none sends no Cache-Control. */
   maxAgeSeconds?: number;
+  /** Logos sent with the request. */
+  assets?: ImageRequest['assets'];
 }
 
 /**
@@ -25,7 +27,7 @@ export interface ResultRequest {
 export async function sendResult(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, job: ResultRequest): Promise<FastifyReply> {
   const pipeline = resolveAutoFormat(job.pipeline, request.headers.accept);
   const started = performance.now();
-  const image: ImageRequest = { source: job.source, pipeline, sink: { kind: 'bytes' }, priority: 'interactive' };
+  const image: ImageRequest = { source: job.source, pipeline, sink: { kind: 'bytes' }, priority: 'interactive', ...(job.assets ? { assets: job.assets } : {}) };
   const etag = `"${await ctx.runner.address(image)}"`;
   reply.header('ETag', etag);
   if (isAuto(job.pipeline)) reply.header('Vary', 'Accept');

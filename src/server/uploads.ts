@@ -6,6 +6,7 @@ import type { FastifyRequest } from 'fastify';
 import { ImgfleetError } from '../errors.js';
 import { formatBytes, type Limits } from '../limits.js';
 import { safeFileNames } from './file-names.js';
+import { MAX_LOGOS, type UploadedLogo } from './logos.js';
 
 const FIELD_BYTES = 64 * 1024;
 
@@ -14,6 +15,8 @@ export interface ImageUpload {
   bytes: Buffer;
   /** Text fields sent with it (multipart), e.g. `pipeline`. */
   fields: Record<string, string>;
+  /** Logos sent with it (multipart field `logo`) for its watermark steps. */
+  logos: UploadedLogo[];
 }
 
 /** One image: multipart field `file`, or the raw request body (`?name=` names it). */
@@ -27,22 +30,34 @@ export async function readImageUpload(request: FastifyRequest, limits: Limits): 
       throw new ImgfleetError('EMPTY_FILE', 'no image in the request: send it as multipart field "file" or as the raw body');
     }
     const { name } = request.query as { name?: string };
-    return { name: name ?? 'image', bytes: body, fields: {} };
+    return { name: name ?? 'image', bytes: body, fields: {}, logos: [] };
   }
   let file: { name: string; bytes: Buffer } | undefined;
   const fields: Record<string, string> = {};
-  const parts = request.parts({ limits: { files: 1, fileSize: limits.maxFileBytes, fields: 16, fieldSize: FIELD_BYTES } });
+  const logos: UploadedLogo[] = [];
+  const parts = request.parts({ limits: { files: 1 + MAX_LOGOS, fileSize: limits.maxFileBytes, fields: 16, fieldSize: FIELD_BYTES } });
   for await (const part of parts) {
     if (part.type === 'file') {
       const bytes = await part.toBuffer();
-      if (part.fieldname !== 'file') throw new ImgfleetError('BAD_USAGE', `unexpected file field "${part.fieldname}": send the image as "file"`);
+      if (part.fieldname === 'logo') {
+        logos.push(logoPart(part.filename, bytes, logos.length));
+        continue;
+      }
+      if (part.fieldname !== 'file') throw new ImgfleetError('BAD_USAGE', `unexpected file field "${part.fieldname}": send the image as "file" (and logos as "logo")`);
+      if (file) throw new ImgfleetError('TOO_MANY_FILES', 'one image per request: send more as a job (POST /v1/jobs)');
       file = { name: part.filename || 'image', bytes };
     } else {
       fields[part.fieldname] = String(part.value);
     }
   }
   if (!file) throw new ImgfleetError('BAD_USAGE', 'no image in the request: send it as multipart field "file"');
-  return { ...file, fields };
+  return { ...file, fields, logos };
+}
+
+function logoPart(filename: string, bytes: Buffer, already: number): UploadedLogo {
+  if (already >= MAX_LOGOS) throw new ImgfleetError('TOO_MANY_FILES', `at most ${MAX_LOGOS} logos per request`);
+  if (bytes.length === 0) throw new ImgfleetError('EMPTY_FILE', `logo "${filename}" is empty (0 bytes)`);
+  return { name: filename || 'logo', bytes };
 }
 
 export interface SavedUpload {
@@ -51,15 +66,23 @@ export interface SavedUpload {
   path: string;
 }
 
-/** Many images (multipart fields `file` or `files`), streamed to disk under `dir`, never held in memory. */
-export async function saveImageUploads(request: FastifyRequest, dir: string, limits: Limits, maxFiles: number): Promise<{ files: SavedUpload[]; fields: Record<string, string> }> {
+/**
+ * Many images (multipart fields `file` or `files`), streamed to disk under `dir`, never held in
+ * memory; and the logos sent for their watermark steps (field `logo`, at most a few, in memory).
+ */
+export async function saveImageUploads(request: FastifyRequest, dir: string, limits: Limits, maxFiles: number): Promise<{ files: SavedUpload[]; fields: Record<string, string>; logos: UploadedLogo[] }> {
   if (!request.isMultipart()) throw new ImgfleetError('BAD_USAGE', 'send the images as multipart/form-data, one "file" field each');
   await mkdir(dir, { recursive: true });
   const raw: { name: string; path: string }[] = [];
   const fields: Record<string, string> = {};
-  const parts = request.parts({ limits: { files: maxFiles, fileSize: limits.maxFileBytes, fields: 16, fieldSize: FIELD_BYTES } });
+  const logos: UploadedLogo[] = [];
+  const parts = request.parts({ limits: { files: maxFiles + MAX_LOGOS, fileSize: limits.maxFileBytes, fields: 16, fieldSize: FIELD_BYTES } });
   for await (const part of parts) {
-    if (part.type === 'file') {
+    if (part.type === 'file' && part.fieldname === 'logo') {
+      const bytes = await part.toBuffer();
+      logos.push(logoPart(part.filename, bytes, logos.length));
+    } else if (part.type === 'file') {
+      if (raw.length >= maxFiles) throw new ImgfleetError('TOO_MANY_FILES', `at most ${maxFiles} images per job`);
       const path = join(dir, `upload-${raw.length}`);
       await pipeline(part.file, createWriteStream(path));
       if (part.file.truncated) {
@@ -77,5 +100,5 @@ export async function saveImageUploads(request: FastifyRequest, dir: string, lim
     await rename(r.path, path);
     return { name: names[i], path };
   }));
-  return { files, fields };
+  return { files, fields, logos };
 }

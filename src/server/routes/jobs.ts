@@ -11,6 +11,7 @@ import { checkTileable, type TilingChoice } from '../../tiling/choose.js';
 import type { TileEvent } from '../../tiling/run-tiled.js';
 import type { ServerContext } from '../context.js';
 import type { ServerJob } from '../job-store.js';
+import { sentLogos } from '../logos.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { saveImageUploads } from '../uploads.js';
 import { ERROR_RESPONSES } from './shared.js';
@@ -45,13 +46,14 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
   }, async (request, reply) => {
     const { id, dir } = jobs.newJobDir();
     try {
-      const { files, fields } = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
-      const pipeline = requestPipeline(fields.pipeline ?? request.query.pipeline, options);
-      const tiling = tilingChoice(fields.tile ?? request.query.tile);
+      const upload = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
+      const logos = await sentLogos(upload.logos, options.limits);
+      const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, options, logos.names);
+      const tiling = tilingChoice(upload.fields.tile ?? request.query.tile);
       checkTileable(pipeline, tiling);
       const unfinished = jobs.unfinishedImages();
-      if (unfinished + files.length > options.maxQueuedImages) throw queueFull(unfinished, options.maxQueuedImages);
-      jobs.start(id, dir, files, pipeline, tiling);
+      if (unfinished + upload.files.length > options.maxQueuedImages) throw queueFull(unfinished, options.maxQueuedImages);
+      jobs.start(id, dir, upload.files, pipeline, tiling, logos.assets);
     } catch (error) {
       await rm(dir, { recursive: true, force: true });
       throw error;
@@ -129,7 +131,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
   });
 }
 
-function tilingChoice(text: string | undefined): TilingChoice {
+export function tilingChoice(text: string | undefined): TilingChoice {
   if (text === undefined || text === '') return {};
   const size = Number(text);
   if (!Number.isInteger(size) || size < 64 || size > 65_535) throw new ImgfleetError('BAD_USAGE', `tile: expected a tile size in pixels from 64 to 65535, got "${text}"`);

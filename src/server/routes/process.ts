@@ -9,7 +9,8 @@ import type { ServerContext } from '../context.js';
 import { imageHeaders } from '../image-headers.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult, serverTiming } from '../send-result.js';
-import { readImageUpload } from '../uploads.js';
+import { sentLogos, type SentLogos } from '../logos.js';
+import { readImageUpload, type ImageUpload } from '../uploads.js';
 import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
 
 export async function processRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
@@ -32,25 +33,26 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
     },
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
-    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options);
-    if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload.bytes, upload.name, pipeline, request.query.tile);
-    return sendResult(ctx, request, reply, { source: { kind: 'bytes', bytes: upload.bytes }, pipeline, name: upload.name });
+    const logos = await sentLogos(upload.logos, ctx.options.limits);
+    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options, logos.names);
+    if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload, pipeline, request.query.tile, logos.assets);
+    return sendResult(ctx, request, reply, { source: { kind: 'bytes', bytes: upload.bytes }, pipeline, name: upload.name, assets: logos.assets });
   });
 }
 
 /** A large image as tiles: the result goes to a file, and is streamed back from it. */
-async function sendTiled(ctx: ServerContext, reply: FastifyReply, bytes: Buffer, name: string, pipeline: ValidPipeline, tileSize: number): Promise<FastifyReply> {
+async function sendTiled(ctx: ServerContext, reply: FastifyReply, upload: ImageUpload, pipeline: ValidPipeline, tileSize: number, assets: SentLogos['assets']): Promise<FastifyReply> {
   checkTileable(pipeline, { tileSize });
   const dir = await mkdtemp(join(ctx.options.dataDir, 'tiled-'));
   const removeDir = () => void rm(dir, { recursive: true, force: true });
   try {
     const output = join(dir, 'output');
     const outcome = await ctx.runner.run({
-      source: { kind: 'bytes', bytes }, pipeline, sink: { kind: 'file', path: output }, priority: 'interactive', tiling: { tileSize },
+      source: { kind: 'bytes', bytes: upload.bytes }, pipeline, sink: { kind: 'file', path: output }, priority: 'interactive', tiling: { tileSize }, assets,
     });
     if (!outcome.ok) throw fromErrorInfo(outcome.error);
     reply.raw.once('close', removeDir);
-    return imageHeaders(reply, name, outcome.output!.format as OutputFormat, outcome.output!)
+    return imageHeaders(reply, upload.name, outcome.output!.format as OutputFormat, outcome.output!)
       .header('Server-Timing', serverTiming(outcome.stats))
       .header('X-Imgfleet-Tiles', String(outcome.stats.tiles?.count ?? 0))
       .send(createReadStream(output));
