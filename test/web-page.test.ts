@@ -326,7 +326,7 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     await expectSummary(page, /^Done: 2 of 3 photos in [\d.]+ s; 1 failed/);
 
     // The logo went with the photos: the job's steps name the server's copy of it.
-    assert.match((await (await fetch(`${url}/v1/jobs/${id}`)).json() as { pipeline: string }).pipeline, /watermark:image=[^:,]*%2Flogos%2F[0-9a-f]{64}\.logo:opacity=0\.8/);
+    assert.match((await (await fetch(`${url}/v1/jobs/${id}`)).json() as { pipeline: string }).pipeline, /watermark:image=upload%3A[0-9a-f]{64}:opacity=0\.8/);
     const failed = page.locator('.result[data-status="failed"]');
     assert.match(await failed.textContent() ?? '', /truncated\.jpgFailedThis image is damaged or cut short, so it could not be read\.Try another copy of the file\.Details: corrupt or truncated image/);
     assert.equal(await failed.getByRole('button').count(), 0, 'a failed card opens no viewer');
