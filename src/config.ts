@@ -21,6 +21,8 @@ export interface Environment {
   heartbeatMs: number;
   /** IMGFLEET_DRAIN_MS: how long a worker waits for running jobs when stopping. @defaultValue 60 000 */
   drainMs: number;
+  /** IMGFLEET_PRESETS: a JSON file of named pipelines (see src/pipeline/presets.ts). */
+  presets?: string;
   /** IMGFLEET_JPEG_TURBO=off: never use the optional libjpeg-turbo binding (every image takes the libvips lane). */
   jpegTurbo: boolean;
   /** CI or a non-terminal stderr: no progress bars. */
@@ -29,7 +31,7 @@ export interface Environment {
 
 export const ENVIRONMENT_VARIABLES = [
   'IMGFLEET_REDIS', 'IMGFLEET_PREFIX', 'IMGFLEET_TOKEN', 'IMGFLEET_KEY',
-  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_JPEG_TURBO',
+  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
 ] as const;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTerminal = Boolean(process.stderr.isTTY)): Environment {
@@ -44,6 +46,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTe
     heartbeatMs: milliseconds(env, 'IMGFLEET_HEARTBEAT_MS', 2000),
     drainMs: milliseconds(env, 'IMGFLEET_DRAIN_MS', 60_000),
     jpegTurbo: onOff(env, 'IMGFLEET_JPEG_TURBO', true),
+    presets: text(env.IMGFLEET_PRESETS),
     interactive: stderrIsTerminal && !env.CI,
   };
 }

@@ -48,9 +48,23 @@ export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 
-export async function loadPipeline(text: string): Promise<ValidPipeline> {
-  const [{ readPipelineArgument }, { validatePipeline }] = await Promise.all([import('../pipeline/load.js'), import('../pipeline/validate.js')]);
-  return validatePipeline(await readPipelineArgument(text));
+/** A pipeline from -p (compact, JSON or @file), its presets expanded from --presets (or IMGFLEET_PRESETS). */
+export async function loadPipeline(text: string, presetsFile?: string): Promise<ValidPipeline> {
+  const [{ readPipelineArgument }, { validatePipeline }, { expandPresets }] = await Promise.all([
+    import('../pipeline/load.js'), import('../pipeline/validate.js'), import('../pipeline/presets.js'),
+  ]);
+  return validatePipeline(expandPresets(await readPipelineArgument(text), await readPresets(presetsFile)));
+}
+
+/** The presets of a file, each checked; none without a file. */
+export async function readPresets(path: string | undefined): Promise<import('../pipeline/presets.js').Presets> {
+  const [{ loadPresets, NO_PRESETS }, { validatePipeline }] = await Promise.all([import('../pipeline/presets.js'), import('../pipeline/validate.js')]);
+  return path ? loadPresets(path, (spec) => validatePipeline(spec).spec) : NO_PRESETS;
+}
+
+/** --presets, shared by the commands that take a pipeline. */
+export function withPresetsOption(command: Command, env: Environment): Command {
+  return command.option('--presets <file>', 'a JSON file of named pipelines, used as preset:NAME (env IMGFLEET_PRESETS)', env.presets);
 }
 
 export function usageError(message: string): ImgfleetError {

@@ -5,7 +5,8 @@
  *
  * Steps are separated by `,`; a step is the operation's name followed by `:`-separated
  * arguments, each `name=value` or, in the operation's positional order, just the value.
- * `output:<format>:<quality>` (or `output:format=…:quality=…`) sets the output. Values are
+ * `output:<format>:<quality>` (or `output:format=…:quality=…`) sets the output; `preset:NAME`
+ * stands for a named pipeline's steps (see presets.ts). Values are
  * percent-decoded, so `%2C`, `%3A`, `%3D` and `%25` write `,` `:` `=` and `%` inside a text.
  */
 import { pipelineError } from '../errors.js';
@@ -22,6 +23,13 @@ export function parseCompact(text: string): PipelineSpec {
     const where = `step ${index + 1} (${name})`;
     if (name === 'output') {
       spec.output = readArgs(args, OUTPUT_PARAMS, OUTPUT_POSITIONAL, where) as PipelineSpec['output'];
+      return;
+    }
+    if (name === 'preset') {
+      // Expanded before validation (see presets.ts); `preset:thumb` or `preset:name=thumb`.
+      const [arg = ''] = args;
+      spec.steps.push({ preset: decode(arg.startsWith('name=') ? arg.slice(5) : arg, where) } as unknown as StepSpec);
+      if (args.length > 1) throw pipelineError(`${where}: a preset step takes only its name, like preset:thumb`);
       return;
     }
     const op = findOperation(name);

@@ -28,6 +28,10 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
       problems.push(`${where}: expected an object like {"op": "blur", "sigma": 2}, got ${showValue(raw)}`);
       return;
     }
+    if ('preset' in raw && !('op' in raw)) {
+      problems.push(`${where}: preset ${showValue(raw.preset)} is not known here (presets are given with --presets)`);
+      return;
+    }
     const op = typeof raw.op === 'string' ? findOperation(raw.op) : undefined;
     if (!op) {
       problems.push(`${where}.op: unknown operation ${showValue(raw.op)} (known: ${OPERATIONS.map((o) => o.name).join(', ')})`);

@@ -4,6 +4,7 @@ import { NoCache, type ResultCache } from '../cache/result-cache.js';
 import type { Engine } from '../engine/types.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import type { SourceStore } from '../sources/source-store.js';
+import { NO_PRESETS, type Presets } from '../pipeline/presets.js';
 
 export interface ServerOptions {
   engine: Engine;
@@ -23,6 +24,10 @@ export interface ServerOptions {
   assetsDir?: string;
   /** Bearer token for the API and the dashboard; none means open. */
   token?: string;
+  /** Named pipelines, used as preset:NAME. */
+  presets?: Presets;
+  /** Image URLs may use presets only (as imgproxy's only-presets mode). @defaultValue false */
+  presetsOnly?: boolean;
   /** Cluster mode: let the queue dashboard change jobs (retry, remove, add); read-only otherwise. @defaultValue false */
   adminWrite?: boolean;
   /** Results by content address for /v1/process and image URLs; the caller opens and closes it. @defaultValue none kept */
@@ -55,6 +60,8 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     allowUnsigned: options.allowUnsigned ?? false,
     maxAgeSeconds: options.maxAgeSeconds ?? 86_400,
     adminWrite: options.adminWrite ?? false,
+    presets: options.presets ?? NO_PRESETS,
+    presetsOnly: options.presetsOnly ?? false,
     dataDir: options.dataDir ?? join(tmpdir(), `imgfleet-serve-${process.pid}-${Date.now().toString(36)}`),
   };
 }

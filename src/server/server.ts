@@ -3,6 +3,7 @@ import { openCache, type CacheChoice } from '../cache/open-cache.js';
 import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import { createEngine } from '../engine/create-engine.js';
 import { assetsIn } from '../io/assets.js';
+import type { Presets } from '../pipeline/presets.js';
 import { ImgfleetError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { HttpOriginStore, type HttpOriginOptions } from '../sources/http-origin.js';
@@ -33,6 +34,9 @@ export interface ServeOptions {
   maxAgeSeconds?: number;
   /** Let the queue dashboard change jobs. */
   adminWrite?: boolean;
+  /** Named pipelines (preset:NAME), and whether image URLs may use nothing else. */
+  presets?: Presets;
+  presetsOnly?: boolean;
   /** The key prefix and cluster timings. @defaultValue the defaults */
   environment?: Environment;
   /** Where lines about the link to Redis go. */
@@ -58,6 +62,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw new ImgfleetError('BAD_USAGE', `serving on ${options.host} without a token: set --token (or IMGFLEET_TOKEN), or pass --no-auth to serve it open`);
   }
   if (options.sourceDir && options.sourceUrl) throw new ImgfleetError('BAD_USAGE', 'choose one image source: --source-dir or --source-url');
+  if (options.presetsOnly && (options.presets?.size ?? 0) === 0) throw new ImgfleetError('BAD_USAGE', '--presets-only needs presets: give --presets <file>');
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const sources = options.sourceDir ? new LocalFolderStore(options.sourceDir, limits.maxFileBytes)
     : options.sourceUrl ? new HttpOriginStore({ ...options.sourceUrl, maxBytes: limits.maxFileBytes }) : undefined;
@@ -71,6 +76,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const app = await buildServer({
     engine, token: options.token, limits: options.limits, maxFiles: options.maxFiles, resultTtlMs: options.resultTtlMs,
     dataDir: options.dataDir, assetsDir: options.assetsDir, cache, sources, adminWrite: options.adminWrite,
+    presets: options.presets, presetsOnly: options.presetsOnly,
     signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds,
     logger: options.log ? { level: 'info' } : false,
   });

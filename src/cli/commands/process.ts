@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { extname } from 'node:path';
 import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withTilingOptions,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withPresetsOption, withTilingOptions,
   type CommandContext, type TilingFlags,
 } from '../usage.js';
 
@@ -12,19 +12,20 @@ interface ProcessOptions extends TilingFlags {
   json?: boolean;
   redis?: string;
   sharedFs?: boolean;
+  presets?: string;
 }
 
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff' };
 
 export function processCommand({ env, result }: CommandContext): Command {
-  return withTilingOptions(withClusterOptions(new Command('process'), env))
+  return withPresetsOption(withTilingOptions(withClusterOptions(new Command('process'), env)), env)
     .description('process one image')
     .argument('<image>', 'input image')
     .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
     .option('-o, --output <file>', 'output file; its extension sets the format when the pipeline does not (data pipelines print JSON without it)')
     .option('--json', 'print the result and step timings as JSON')
     .action(async (image: string, options: ProcessOptions) => {
-      const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline), options.output);
+      const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline, options.presets), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
       const [{ createEngine }, { Runner }, { fromErrorInfo }, { formatBytes }, { writeFileAtomic }] = await Promise.all([
         import('../../engine/create-engine.js'), import('../../runner/runner.js'), import('../../errors.js'), import('../../limits.js'), import('../../io/atomic-write.js'),

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withTilingOptions,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withTilingOptions,
   type CommandContext, type TilingFlags,
 } from '../usage.js';
 
@@ -16,6 +16,7 @@ interface RunOptions extends TilingFlags {
   maxPixels?: number;
   redis?: string;
   sharedFs?: boolean;
+  presets?: string;
   cacheDir?: string;
   cacheRedis?: string;
   cacheMb?: number;
@@ -23,7 +24,7 @@ interface RunOptions extends TilingFlags {
 }
 
 export function runCommand({ env, result }: CommandContext): Command {
-  return withTilingOptions(withClusterOptions(new Command('run'), env))
+  return withPresetsOption(withTilingOptions(withClusterOptions(new Command('run'), env)), env)
     .description('process files, folders and globs through a pipeline into an output folder')
     .argument('<inputs...>', 'image files, folders (searched recursively) or quoted globs')
     .requiredOption('-o, --output <dir>', 'output folder; outputs mirror the inputs’ relative paths')
@@ -44,7 +45,7 @@ export function runCommand({ env, result }: CommandContext): Command {
       const [{ runFiles }, { writeFileAtomic }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
         import('../../jobs/run-files.js'), import('../../io/atomic-write.js'), import('../progress.js'), import('../summary.js'),
       ]);
-      const pipeline = await loadPipeline(options.pipeline);
+      const pipeline = await loadPipeline(options.pipeline, options.presets);
       let stopProgress = () => {};
       const job = await runFiles({
         inputs, outDir: options.output, pipeline, glob: options.glob,

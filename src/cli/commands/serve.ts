@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, type CommandContext } from '../usage.js';
+import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, readPresets, type CommandContext } from '../usage.js';
 
 interface ServeCommandOptions {
   host: string;
@@ -28,6 +28,8 @@ interface ServeCommandOptions {
   sourceTimeout: number;
   allowUnsigned?: boolean;
   adminWrite?: boolean;
+  presets?: string;
+  presetsOnly?: boolean;
 }
 
 export function serveCommand({ env }: CommandContext): Command {
@@ -57,11 +59,13 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
+    .option('--presets <file>', 'a JSON file of named pipelines, used as preset:NAME in requests and image URLs (env IMGFLEET_PRESETS)', env.presets)
+    .option('--presets-only', 'image URLs may use presets only (/i/<sig>/preset:thumb/<source>)')
     .option('--admin-write', 'cluster mode: let the queue dashboard retry, remove and add jobs (read-only otherwise)')
     .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits; a second one exits at once.')
     .action(async (options: ServeCommandOptions) => {
       const stopStarting = exitOnSignalWhileStarting(logLine);
-      const { startServer } = await import('../../server/server.js');
+      const [{ startServer }, presets] = await Promise.all([import('../../server/server.js'), readPresets(options.presets)]);
       const server = await startServer({
         host: options.host, port: options.port, redis: options.redis, token: options.token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
@@ -75,7 +79,7 @@ export function serveCommand({ env }: CommandContext): Command {
           timeoutMs: options.sourceTimeout * 1000,
         } : undefined,
         signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
-        adminWrite: options.adminWrite, environment: env, logLine,
+        adminWrite: options.adminWrite, presets, presetsOnly: options.presetsOnly, environment: env, logLine,
       });
       stopStarting();
       console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${options.token ? ', token required' : ''})`);

@@ -25,7 +25,7 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     const { pipelineText, source } = checkedParts(request, ctx);
     const sources = ctx.options.sources;
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
-    const pipeline = requestPipeline(pipelineText, ctx.options);
+    const pipeline = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly });
     return sendResult(ctx, request, reply, {
       source: { kind: 'store', source: await sources.open(source) }, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds,
     });

@@ -48,7 +48,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     try {
       const upload = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
       const logos = await sentLogos(upload.logos, options.limits);
-      const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, options, logos.names);
+      const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, options, { logos: logos.names });
       const tiling = tilingChoice(upload.fields.tile ?? request.query.tile);
       checkTileable(pipeline, tiling);
       const unfinished = jobs.unfinishedImages();

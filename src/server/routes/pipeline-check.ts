@@ -3,6 +3,7 @@ import { ImgfleetError, type ErrorCode } from '../../errors.js';
 import { formatCompact } from '../../pipeline/compact.js';
 import { parsePipelineText } from '../../pipeline/load.js';
 import type { ValidPipeline } from '../../pipeline/spec.js';
+import { expandPresets } from '../../pipeline/presets.js';
 import { validatePipeline } from '../../pipeline/validate.js';
 import { planTiling } from '../../tiling/plan.js';
 import type { ServerContext } from '../context.js';
@@ -59,9 +60,9 @@ export async function pipelineCheckRoutes(app: FastifyInstance, ctx: ServerConte
     let parsed: unknown;
     try {
       parsed = parsePipelineText(text);
-      pipeline = validatePipeline(parsed, ctx.options.limits);
+      pipeline = validatePipeline(expandPresets(parsed, ctx.options.presets), ctx.options.limits);
       const sent = new Map((logos ?? '').split(',').filter(Boolean).map((name) => [name, name]));
-      requestPipeline(text, ctx.options, sent);
+      requestPipeline(text, ctx.options, { logos: sent });
     } catch (error) {
       if (!(error instanceof ImgfleetError)) throw error;
       return { valid: false, problems: placeProblems(error), ...(isObject(parsed) ? { parsed } : {}) };

@@ -34,7 +34,7 @@ export async function processRoutes(app: FastifyInstance, ctx: ServerContext): P
   }, async (request, reply) => {
     const upload = await readImageUpload(request, ctx.options.limits);
     const logos = await sentLogos(upload.logos, ctx.options.limits);
-    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options, logos.names);
+    const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, ctx.options, { logos: logos.names });
     if (request.query.tile !== undefined) return sendTiled(ctx, reply, upload, pipeline, request.query.tile, logos.assets);
     return sendResult(ctx, request, reply, { source: { kind: 'bytes', bytes: upload.bytes }, pipeline, name: upload.name, assets: logos.assets });
   });

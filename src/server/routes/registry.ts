@@ -21,6 +21,13 @@ export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): 
     return { spec: pipeline.spec, compact: formatCompact(pipeline.spec, { omitDefaults: true }), yieldsData: pipeline.yieldsData };
   });
 
+  app.get('/v1/presets', {
+    schema: { summary: 'The server\'s presets: named pipelines usable as preset:NAME', tags: ['pipeline'] },
+  }, async () => ({
+    presetsOnly: ctx.options.presetsOnly,
+    presets: [...ctx.options.presets].map(([name, spec]) => ({ name, compact: formatCompact(spec, { omitDefaults: true }), spec })),
+  }));
+
   app.get('/v1/info', {
     schema: { summary: 'Engine mode and the limits uploads must respect', tags: ['service'] },
   }, async () => ({
