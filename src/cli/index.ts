@@ -2,6 +2,7 @@ import '../engine/threadpool-size.js';
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ImgfleetError } from '../errors.js';
+import { healthCommand } from './commands/health.js';
 import { histogramCommand } from './commands/histogram.js';
 import { loadtestCommand } from './commands/loadtest.js';
 import { opsCommand } from './commands/ops.js';
@@ -20,7 +21,7 @@ export function buildProgram(): Command {
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
-  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand(), serveCommand(), signCommand(), loadtestCommand()]) {
+  for (const command of [runCommand(), processCommand(), histogramCommand(), opsCommand(), workerCommand(), workersCommand(), serveCommand(), signCommand(), loadtestCommand(), healthCommand()]) {
     program.addCommand(command.exitOverride());
   }
   return program;
