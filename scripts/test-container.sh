@@ -15,6 +15,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 
 IMGFLEET_BASE_IMAGE="$(scripts/build-base-image.sh)"
+echo "test-container: base image ready after ${SECONDS} s" >&2
 export IMGFLEET_BASE_IMAGE IMGFLEET_TEST_CONTAINER=1
 npm run build --silent
 node --test --test-timeout=1800000 dist/test/container.test.js
