@@ -29,7 +29,7 @@ RUN node_modules/.bin/tsc -p tsconfig.json \
 FROM ${BASE_IMAGE}
 # tini is PID 1: it hands SIGTERM to imgfleet (which drains) and reaps what exits.
 # jemalloc keeps a long-running worker's memory flat where glibc's per-thread arenas fragment
-# (measured: README, "The container image").
+# (measured: README, Deploy, "Which allocator").
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini libjemalloc2 \
   && ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2)" /usr/local/lib/libjemalloc.so.2 \

@@ -348,6 +348,22 @@ describe('deployment files: what they name exists in the project', () => {
     assert.deepEqual(await lengths(), { prioritized: 3, waiting: 0 }, 'prioritized jobs are in the sorted set, not the wait list');
   });
 
+  it('the README gives the requests and limits the manifests and compose.yaml set', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const worker = one(docs, 'Deployment', 'imgfleet-worker').spec.template.spec.containers[0];
+    const threads = optionValue(worker.args, '--concurrency');
+    const { requests, limits } = worker.resources;
+    assert.ok(readme.includes(`**A worker with ${threads} threads: request \`cpu: ${requests.cpu}\` and \`memory: ${requests.memory}\`, limit \`memory: ${limits.memory}\`**`), 'README: Sizing a worker');
+    const api = one(docs, 'Deployment', 'imgfleet-api').spec.template.spec.containers[0].resources;
+    assert.match(readme.replace(/\s+/g, ' '), new RegExp(`request \`cpu: ${api.requests.cpu}\`, \`memory: ${api.requests.memory}\`, limit \`memory: ${api.limits.memory}\``));
+    const composeWorker = compose.services.worker;
+    assert.equal(optionValue(composeWorker.command, '--concurrency'), threads);
+    // Compose's 512m and Kubernetes' 512Mi are both mebibytes.
+    const mebibytes = (quantity: string) => Number(/^(\d+)(?:Mi|m)$/.exec(quantity)![1]);
+    assert.equal(mebibytes(composeWorker.deploy.resources.reservations.memory), mebibytes(requests.memory));
+    assert.equal(mebibytes(composeWorker.deploy.resources.limits.memory), mebibytes(limits.memory));
+  });
+
   it('the HPA scales the workers on imgfleet_queue_depth of the API Service', () => {
     const hpa = one(hpaDocs, 'HorizontalPodAutoscaler', 'imgfleet-worker');
     assert.equal(hpa.spec.scaleTargetRef.name, 'imgfleet-worker');
