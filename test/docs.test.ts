@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { ENVIRONMENT_VARIABLES } from '../src/config.js';
 import { operationsDoc, readmeWithTable } from '../src/ops/write-docs.js';
 import { ROOT } from './helpers.js';
 
@@ -13,6 +14,12 @@ describe('docs made from the registry', () => {
 
   it('docs/operations.md is current (run npm run docs)', () => {
     assert.equal(readFileSync(join(ROOT, 'docs', 'operations.md'), 'utf8'), operationsDoc());
+  });
+
+  it('the README\'s table of variables lists every one the config reads', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const listed = new Set([...readme.matchAll(/^\| `(IMGFLEET_[A-Z_]+)` \|/gm)].map((m) => m[1]));
+    assert.deepEqual(ENVIRONMENT_VARIABLES.filter((name) => !listed.has(name)), []);
   });
 
   it('the README shows the two Quick start commands', () => {
