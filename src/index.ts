@@ -24,7 +24,7 @@ export { ImgfleetError, type ErrorCode, type ErrorInfo } from './errors.js';
 export { DEFAULT_LIMITS, type Limits } from './limits.js';
 export { processTiled, processTiledToPixels, DEFAULT_TILE_SIZE, type TiledProcessOptions, type TileEvent } from './tiling/run-tiled.js';
 export { planTiling, type TilePlan, type TilePlanResult } from './tiling/plan.js';
-export { chooseTileSize, DEFAULT_TILE_THRESHOLD, type TilingChoice } from './tiling/choose.js';
+export { checkTileable, tileSizeFor, DEFAULT_TILE_THRESHOLD, type TilingChoice } from './tiling/choose.js';
 export type { TileResult } from './tiling/stitch.js';
 export type { TilingStats } from './pipeline/process.js';
 export { openCache, type CacheChoice } from './cache/open-cache.js';

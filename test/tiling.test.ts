@@ -12,7 +12,7 @@ import { parsePipelineText } from '../src/pipeline/load.js';
 import { readAssetFile } from '../src/pipeline/process.js';
 import type { ValidPipeline } from '../src/pipeline/spec.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { chooseTileSize } from '../src/tiling/choose.js';
+import { checkTileable, tileSizeFor } from '../src/tiling/choose.js';
 import { tileGrid } from '../src/tiling/grid.js';
 import { planTiling } from '../src/tiling/plan.js';
 import { processTiledToPixels, type TileEvent } from '../src/tiling/run-tiled.js';
@@ -67,13 +67,18 @@ describe('tiling: plan', () => {
   });
 
   it('tiles above the threshold, or always with a tile size', () => {
-    const p = pipeline('blur:2');
-    assert.equal(chooseTileSize({ width: 5120, height: 2880 }, p, {}), undefined);
-    assert.equal(chooseTileSize({ width: 5120, height: 4000 }, p, {}), 2048);
-    assert.equal(chooseTileSize({ width: 5120, height: 4000 }, pipeline('resize:1000,blur:2'), {}), undefined);
-    assert.equal(chooseTileSize({ width: 100, height: 100 }, p, { tileSize: 64 }), 64);
-    assert.equal(chooseTileSize({ width: 5120, height: 4000 }, pipeline('edges:canny'), {}), undefined);
-    assert.throws(() => chooseTileSize({ width: 100, height: 100 }, pipeline('edges:canny'), { tileSize: 64 }), /NOT_TILEABLE|cannot run on tiles/);
+    const plan = (text: string) => {
+      const planned = planTiling(pipeline(text));
+      assert.ok(planned.ok);
+      return planned.plan;
+    };
+    assert.equal(tileSizeFor({ width: 5120, height: 2880 }, plan('blur:2'), {}), undefined);
+    assert.equal(tileSizeFor({ width: 5120, height: 4000 }, plan('blur:2'), {}), 2048);
+    assert.equal(tileSizeFor({ width: 5120, height: 4000 }, plan('resize:1000,blur:2'), {}), undefined);
+    assert.equal(tileSizeFor({ width: 100, height: 100 }, plan('blur:2'), { tileSize: 64 }), 64);
+    assert.equal(planTiling(pipeline('edges:canny')).ok, false);
+    assert.throws(() => checkTileable(pipeline('edges:canny'), { tileSize: 64 }), /NOT_TILEABLE|cannot run on tiles/);
+    assert.doesNotThrow(() => checkTileable(pipeline('edges:canny'), {}));
   });
 
   it('covers the image exactly, with halos clipped at the true border', () => {

@@ -16,8 +16,8 @@ import { laneFor } from '../pipeline/lane.js';
 import { tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../task/task-io.js';
 import { failed, type Outcome } from '../task/task.js';
-import { checkTileable, chooseTileSize, type TilingChoice } from '../tiling/choose.js';
-import { planTiling } from '../tiling/plan.js';
+import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.js';
+import { planTiling, type TilePlan } from '../tiling/plan.js';
 import { processTiledFile } from '../tiling/run-tiled.js';
 import type { ImageRequest } from './request.js';
 import { headerSize, sourceDigest, sourceHead } from './source-facts.js';
@@ -39,6 +39,13 @@ export interface RunnerOptions {
   onComputed?: (outcome: Outcome) => void;
 }
 
+/** What the runner learns of a request once: whether it runs as tiles (and their plan), and its lane. */
+interface Facts {
+  tileSize?: number;
+  plan?: TilePlan;
+  lane: string;
+}
+
 /**
  * The one place that decides, once per image: the cache (by content address), then whether to
  * tile, then the engine. Every command, route and job goes through it, with any engine.
@@ -49,7 +56,7 @@ export class Runner {
   private readonly assets: AssetLoader;
   /** Large images take turns: the tiles of one already fill the engine. */
   private tiledTurn: Promise<unknown> = Promise.resolve();
-  private readonly learnt = new WeakMap<ImageRequest, Promise<{ tileSize?: number; lane: string }>>();
+  private readonly learnt = new WeakMap<ImageRequest, Promise<Facts>>();
   private readonly digests = new WeakMap<ImageRequest, Promise<string>>();
 
   constructor(private readonly options: RunnerOptions) {
@@ -66,15 +73,16 @@ export class Runner {
         throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
       }
       const limits = tighterLimits(this.options.limits, request.limits);
-      const { tileSize, lane } = await this.facts(request);
-      if (!this.results) return await this.compute(request, limits, tileSize);
+      const facts = await this.facts(request);
+      const { lane } = facts;
+      if (!this.results) return await this.compute(request, limits, facts);
       const digest = await this.digest(request, limits);
       const { spec } = request.pipeline;
       const served = await this.results.serve(resultKeyOf(digest, spec, lane), async () => {
-        const outcome = await this.compute(request, limits, tileSize);
+        const outcome = await this.compute(request, limits, facts);
         return this.keepable(outcome, request, (ran) => (ran === lane ? undefined : resultKeyOf(digest, spec, ran)));
       });
-      return await this.deliver(served, request, () => this.compute(request, limits, tileSize));
+      return await this.deliver(served, request, () => this.compute(request, limits, facts));
     } catch (error) {
       return failed(toErrorInfo(error), this.engine.mode);
     }
@@ -92,13 +100,13 @@ export class Runner {
   }
 
   /** What the decisions need, learnt once per request: whether it tiles, and its lane. */
-  private facts(request: ImageRequest): Promise<{ tileSize?: number; lane: string }> {
+  private facts(request: ImageRequest): Promise<Facts> {
     let known = this.learnt.get(request);
     if (!known) {
       known = (async () => {
         const head = await sourceHead(request.source);
-        const tileSize = await this.tileSizeFor(request, head);
-        return { tileSize, lane: tileSize === undefined ? laneFor(head, request.pipeline) : 'libvips' };
+        const tiles = await this.tileSizeFor(request, head);
+        return { ...tiles, lane: tiles.tileSize === undefined ? laneFor(head, request.pipeline) : 'libvips' };
       })();
       this.learnt.set(request, known);
     }
@@ -122,18 +130,24 @@ export class Runner {
     return this.engine.status();
   }
 
-  /** The tile size to run an image with, or undefined to run it whole; refuses a forced size the pipeline cannot take. */
-  private async tileSizeFor(request: ImageRequest, head: Uint8Array): Promise<number | undefined> {
+  /**
+   * The tile size to run an image with, or undefined to run it whole; refuses a forced size the
+   * pipeline cannot take. The pipeline is planned once here, and the plan goes on to the tiles.
+   */
+  private async tileSizeFor(request: ImageRequest, head: Uint8Array): Promise<{ tileSize?: number; plan?: TilePlan }> {
     const choice = request.tiling ?? this.options.tiling ?? {};
-    checkTileable(request.pipeline, choice);
+    const planned = planTiling(request.pipeline);
+    checkTileable(request.pipeline, choice, planned);
     // A pipeline with nothing to tile (a plain resize, a histogram) never needs the header read.
-    if (choice.tileSize === undefined && !planTiling(request.pipeline).ok) return undefined;
-    const size = await headerSize(request.source, head);
-    return size ? chooseTileSize(size, request.pipeline, choice) : undefined;
+    if (!planned.ok) return {};
+    const size = choice.tileSize === undefined ? await headerSize(request.source, head) : undefined;
+    const tileSize = choice.tileSize ?? (size ? tileSizeFor(size, planned.plan, choice) : undefined);
+    return tileSize === undefined ? {} : { tileSize, plan: planned.plan };
   }
 
-  private async compute(request: ImageRequest, limits: Limits, tileSize: number | undefined): Promise<Outcome> {
-    const outcome = tileSize === undefined ? await this.computeWhole(request, limits) : await this.computeTiled(request, limits, tileSize);
+  private async compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
+    const { tileSize, plan } = facts;
+    const outcome = tileSize === undefined || !plan ? await this.computeWhole(request, limits) : await this.computeTiled(request, limits, tileSize, plan);
     this.options.onComputed?.(outcome);
     return outcome;
   }
@@ -145,7 +159,7 @@ export class Runner {
   }
 
   /** A large image as tiles on the engine, from a file to a file (bytes are put in scratch files first). */
-  private computeTiled(request: ImageRequest, limits: Limits, tileSize: number): Promise<Outcome> {
+  private computeTiled(request: ImageRequest, limits: Limits, tileSize: number, plan: TilePlan): Promise<Outcome> {
     const run = async (): Promise<Outcome> => {
       const scratch = join(this.options.scratchDir ?? tmpdir(), `imgfleet-tiled-${randomUUID()}`);
       try {
@@ -159,7 +173,7 @@ export class Runner {
         if (request.sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
         const output = request.sink.kind === 'file' ? request.sink.path : join(scratch, 'output');
         const result = await processTiledFile(input, output, request.pipeline, {
-          engine: this.engine, priority: request.priority, tileSize, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
+          engine: this.engine, priority: request.priority, tileSize, plan, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
         });
         const info = { bytes: result.bytes, width: result.width, height: result.height, format: result.format, channels: result.channels };
         const base = { ok: true as const, stats: result.stats, worker: this.engine.mode };

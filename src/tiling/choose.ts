@@ -1,7 +1,7 @@
 import { ImgfleetError } from '../errors.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
-import { planTiling } from './plan.js';
+import { planTiling, type TilePlan, type TilePlanResult } from './plan.js';
 import { DEFAULT_TILE_SIZE } from './run-tiled.js';
 
 export interface TilingChoice {
@@ -17,20 +17,16 @@ export interface TilingChoice {
 export const DEFAULT_TILE_THRESHOLD = 16_000_000;
 
 /** Fails before any image is read when tiles were asked for and the pipeline cannot run on them. */
-export function checkTileable(pipeline: ValidPipeline, choice: TilingChoice): void {
-  const planned = planTiling(pipeline);
+export function checkTileable(pipeline: ValidPipeline, choice: TilingChoice, planned: TilePlanResult = planTiling(pipeline)): void {
   if (choice.tileSize !== undefined && !planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
 }
 
-/** The tile size to run an image of `size` with, or undefined to run it whole. */
-export function chooseTileSize(size: Size, pipeline: ValidPipeline, choice: TilingChoice): number | undefined {
-  checkTileable(pipeline, choice);
+/** The tile size for an image of `size` under a plan, or undefined to run it whole. */
+export function tileSizeFor(size: Size, plan: TilePlan, choice: TilingChoice): number | undefined {
   if (choice.tileSize !== undefined) return choice.tileSize;
-  const planned = planTiling(pipeline);
-  if (!planned.ok) return undefined;
   // The filters see the image after the geometry before them: a downscale first may leave little to tile.
   let seen = size;
-  for (const step of planned.plan.before) {
+  for (const step of plan.before) {
     if (step.op.kind === 'image' && step.op.outputSize) seen = step.op.outputSize(seen, step.params);
   }
   return seen.width * seen.height > (choice.thresholdPixels ?? DEFAULT_TILE_THRESHOLD) ? DEFAULT_TILE_SIZE : undefined;

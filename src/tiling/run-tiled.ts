@@ -35,6 +35,8 @@ export interface TiledProcessOptions extends ProcessOptions {
   priority?: Priority;
   /** Tile side in pixels, before the halo is added. @defaultValue 2048 */
   tileSize?: number;
+  /** The pipeline's tile plan, when the caller has made it already. */
+  plan?: TilePlan;
   /**
    * Tiles in flight at once; each holds its pixels in memory (and in Redis on a cluster), so
    * more than keeps the engine busy only costs memory. @defaultValue the engine's tile slots, at most 8
@@ -152,7 +154,7 @@ async function tiledFrame(
   input: ImageSource, pipeline: ValidPipeline, options: TiledProcessOptions, started: number, stitchTo: 'memory' | 'file',
 ): Promise<{ frame: Frame; header: ImageHeader; stats: ProcessStats; close: () => void }> {
   const limits = resolveLimits(options.limits);
-  const planned = planTiling(pipeline);
+  const planned = options.plan ? { ok: true as const, plan: options.plan } : planTiling(pipeline);
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
   const { plan } = planned;
   const header = await probe(input, limits);
