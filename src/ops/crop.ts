@@ -20,6 +20,7 @@ export const crop: ImageOperation<CropParams> = {
     height: { type: 'integer', min: 1, required: true, description: 'region height' },
   },
   outputSize: (_input, p) => ({ width: p.width, height: p.height }),
+  stage: 'extract',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     const size = await frame.size();
@@ -27,6 +28,6 @@ export const crop: ImageOperation<CropParams> = {
       throw new ImgfleetError('BAD_REGION',
         `crop: region ${p.width}×${p.height} at (${p.left}, ${p.top}) reaches outside the ${size.width}×${size.height} image`);
     }
-    return frame.pipe((image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
+    return frame.pipe(this.stage!, (image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
   },
 };

@@ -5,8 +5,9 @@ export const negate: ImageOperation<Record<string, never>> = {
   name: 'negate',
   summary: 'Invert colours: 255 − value, alpha untouched',
   params: {},
+  stage: 'negate',
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame) {
-    return frame.pipe((image) => image.negate({ alpha: false }));
+    return frame.pipe(this.stage!, (image) => image.negate({ alpha: false }));
   },
 };
