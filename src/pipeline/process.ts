@@ -67,7 +67,7 @@ export type ProcessResult =
 /** The output format, and the frame's pending work fused into its encoder. */
 export function encoderFor(frame: Frame, pipeline: ValidPipeline, header: ImageHeader): { image: Sharp; format: OutputFormat } {
   const format = outputFormatFor(pipeline.output, header.format);
-  const image = withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
+  const image = withEncoder(frame.toSharp(), format, pipeline.output, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
   return { image, format };
 }
 
@@ -167,10 +167,9 @@ async function runJpegTurboLane(
       stats.steps.push({ op: step.op.name, ms: lap() });
     }
   }
-  const { quality } = pipeline.output;
   const data = plan.format === 'jpeg'
-    ? encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey', image.width, image.height, quality ?? 80)
-    : await withEncoder(lanePixels(image), plan.format, quality, { hasAlpha: false, hasIcc: false }).toBuffer();
+    ? encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey', image.width, image.height, pipeline.output.quality ?? 80)
+    : await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
