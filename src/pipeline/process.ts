@@ -6,6 +6,7 @@ import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { decodeAndResize, withoutPadding, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { threadsForImage } from '../image/vips-threads.js';
 import { turboLanePlan, type Lane } from './lane.js';
 import { planPasses } from './plan.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
@@ -93,6 +94,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
 
   const header = await probe(input, limits);
   checkPlannedSizes(header, pipeline, limits);
+  threadsForImage(header.width * header.height);
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
     path: 'libvips',
