@@ -55,6 +55,8 @@ export const resize: ImageOperation<ResizeParams> = {
  * remaining scale from that, which can move a side by a pixel: pass `jpeg` to follow it.
  */
 export interface ResizeGeometry {
+  /** The JPEG shrink-on-load factor libvips uses (1 when it decodes every pixel). */
+  shrinkOnLoad: number;
   resized: Size;
   crop?: Rect;
   embed?: Rect;
@@ -72,13 +74,14 @@ type GeometryParams = Pick<ResizeParams, 'width' | 'height' | 'fit' | 'enlarge'>
 
 export function resizeGeometry(input: Size, p: GeometryParams, jpeg = false): ResizeGeometry {
   let source = input;
+  let shrinkOnLoad = 1;
   if (jpeg) {
     const [h, v] = resolveShrink(input, p);
     const shrink = Math.min(h, v);
-    let onLoad = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+    shrinkOnLoad = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
     // sharp steps back where libjpeg's rounding would leave too little.
-    if (onLoad > 1 && Math.trunc(shrink) === onLoad) onLoad /= 2;
-    source = { width: Math.floor(input.width / onLoad), height: Math.floor(input.height / onLoad) };
+    if (shrinkOnLoad > 1 && Math.trunc(shrink) === shrinkOnLoad) shrinkOnLoad /= 2;
+    source = { width: Math.floor(input.width / shrinkOnLoad), height: Math.floor(input.height / shrinkOnLoad) };
   }
   const [h, v] = resolveShrink(source, p);
   // libvips' resize rounds the scaled size half up.
@@ -88,18 +91,18 @@ export function resizeGeometry(input: Size, p: GeometryParams, jpeg = false): Re
   };
   let width = p.width ?? resized.width;
   let height = p.height ?? resized.height;
-  if (resized.width === width && resized.height === height) return { resized, output: resized };
+  if (resized.width === width && resized.height === height) return { shrinkOnLoad, resized, output: resized };
   if (p.fit === 'contain') {
     const embed = { left: Math.trunc((width - resized.width) / 2), top: Math.trunc((height - resized.height) / 2), ...resized };
-    return { resized, embed, output: { width: Math.max(width, resized.width), height: Math.max(height, resized.height) } };
+    return { shrinkOnLoad, resized, embed, output: { width: Math.max(width, resized.width), height: Math.max(height, resized.height) } };
   }
   if (p.fit === 'cover') {
     width = Math.min(width, resized.width);
     height = Math.min(height, resized.height);
     const crop = { left: Math.trunc((resized.width - width + 1) / 2), top: Math.trunc((resized.height - height + 1) / 2), width, height };
-    return { resized, crop, output: { width, height } };
+    return { shrinkOnLoad, resized, crop, output: { width, height } };
   }
-  return { resized, output: resized };
+  return { shrinkOnLoad, resized, output: resized };
 }
 
 /** sharp's horizontal and vertical shrink factors for a size and the resize's targets. */

@@ -15,8 +15,15 @@ import { resampleInPlace } from '../image/resample/wasm-resampler.js';
 import { resizeGeometry, type ResizeGeometry, type ResizeParams } from '../ops/resize.js';
 import type { ValidPipeline, ValidStep } from './spec.js';
 
-/** Above this many input pixels, libvips' shrink-on-load and streaming win (bench/README.md). */
+/**
+ * Measured on this project's 2-core machine (bench/README.md): up to this many input pixels
+ * the lane is faster than libvips when both decode every pixel; above it, libvips streams and
+ * holds less. Below SMALL_PIXELS libvips' set-up outweighs even its shrink-on-load, which
+ * decodes a quarter or less of the pixels; above it, a resize that libvips shrinks on load
+ * stays there.
+ */
 const MAX_LANE_PIXELS = 1_500_000;
+const SMALL_PIXELS = 400_000;
 
 const LANE_FORMATS = ['jpeg', 'png', 'webp'] as const;
 export type LaneFormat = (typeof LANE_FORMATS)[number];
@@ -34,7 +41,7 @@ export interface TurboLanePlan {
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
  * 8-bit colour JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS, written as
  * JPEG, PNG or WebP; an optional resize first (any fit, any kernel but nearest, an opaque
- * padding colour), then only steps that work on pixels.
+ * padding colour, no shrink-on-load above SMALL_PIXELS), then only steps that work on pixels.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
   if (pipeline.yieldsData) return undefined;
@@ -53,6 +60,7 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
     const background = colorOrThrow(p.background);
     if (p.kernel === 'nearest' || (p.fit === 'contain' && background.alpha !== 1)) return undefined;
     const geometry = resizeGeometry(source, p, true);
+    if (geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) return undefined;
     if (!fitsResampler(source.width, geometry.resized.width, p.kernel) || !fitsResampler(source.height, geometry.resized.height, p.kernel)) return undefined;
     resize = { geometry, kernel: p.kernel, background };
   }
