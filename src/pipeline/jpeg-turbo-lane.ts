@@ -10,8 +10,8 @@ import { colorOrThrow, type Rgba } from '../image/color.js';
 import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodeJpegInto, jpegTurboAvailable } from '../image/jpeg-turbo.js';
-import { KERNELS, type KernelName } from '../image/resample/kernels.js';
-import { resampleInPlace } from '../image/resample/wasm-resampler.js';
+import type { KernelName } from '../image/resample/kernels.js';
+import { fitsResampler, resizeRgbx } from '../image/resample/resize-pixels.js';
 import { resizeGeometry, type ResizeGeometry, type ResizeParams } from '../ops/resize.js';
 import type { ValidPipeline, ValidStep } from './spec.js';
 
@@ -61,17 +61,11 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
     if (p.kernel === 'nearest' || (p.fit === 'contain' && background.alpha !== 1)) return undefined;
     const geometry = resizeGeometry(source, p, true);
     if (geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) return undefined;
-    if (!fitsResampler(source.width, geometry.resized.width, p.kernel) || !fitsResampler(source.height, geometry.resized.height, p.kernel)) return undefined;
+    if (!fitsResampler(source, geometry.resized, p.kernel)) return undefined;
     resize = { geometry, kernel: p.kernel, background };
   }
   if (!jpegTurboAvailable()) return undefined;
   return { source, resize, rest, format: format as LaneFormat };
-}
-
-/** The resampler reads a fixed window of taps, which must fit inside the source. */
-function fitsResampler(inSize: number, outSize: number, kernel: KernelName): boolean {
-  const taps = 2 * Math.ceil(KERNELS[kernel].support * Math.max(1, inSize / outSize)) + 2;
-  return outSize >= 1 && taps <= inSize;
 }
 
 /**
@@ -85,34 +79,6 @@ export function decodeAndResize(input: Buffer, plan: TurboLanePlan): RawImage {
     decodeJpegInto(input, data, 'rgb', source.width, source.height);
     return { data, width: source.width, height: source.height, channels: 3 };
   }
-  const { geometry, kernel, background } = resize;
-  const part = geometry.crop ?? { left: 0, top: 0, ...geometry.resized };
-  const data = resampleInPlace(source.width, source.height, geometry.resized, part, kernel,
-    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height),
-    (pixels) => (geometry.embed ? embed(pixels, geometry, background) : Buffer.from(pixels)));
-  return { data, ...geometry.output, channels: 4 };
-}
-
-/** The resized pixels laid on a canvas of the background colour (fit=contain). */
-function embed(pixels: Buffer, geometry: ResizeGeometry, background: Rgba): Buffer {
-  const { output, embed: at } = geometry;
-  const canvas = Buffer.allocUnsafe(output.width * output.height * 4);
-  const fill = Buffer.from([background.r, background.g, background.b, 255]);
-  canvas.fill(fill);
-  const row = at!.width * 4;
-  for (let y = 0; y < at!.height; y++) pixels.copy(canvas, ((at!.top + y) * output.width + at!.left) * 4, y * row, (y + 1) * row);
-  return canvas;
-}
-
-/** RGBX from the resampler as RGB, for steps that work on pixels. */
-export function withoutPadding(image: RawImage): RawImage {
-  if (image.channels !== 4) return image;
-  const n = image.width * image.height;
-  const data = Buffer.allocUnsafe(n * 3);
-  for (let i = 0, o = 0, p = 0; i < n; i++, o += 3, p += 4) {
-    data[o] = image.data[p];
-    data[o + 1] = image.data[p + 1];
-    data[o + 2] = image.data[p + 2];
-  }
-  return { ...image, data, channels: 3 };
+  return resizeRgbx(source, resize.geometry, resize.kernel, resize.background,
+    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height));
 }

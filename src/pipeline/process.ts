@@ -5,7 +5,8 @@ import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
-import { decodeAndResize, withoutPadding, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
+import { decodeAndResize, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { turboLanePlan, type Lane } from './lane.js';
 import { planPasses } from './plan.js';
@@ -161,7 +162,7 @@ async function runJpegTurboLane(
   }
   if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
   if (plan.rest.length > 0) {
-    let frame = Frame.fromRaw(withoutPadding(image));
+    let frame = Frame.fromRaw(rgbFromRgbx(image));
     for (const step of plan.rest) {
       if (step.op.kind !== 'image') throw new Error(`${step.op.name} is not an image step`);
       frame = await step.op.apply(frame, step.params, ctx);
