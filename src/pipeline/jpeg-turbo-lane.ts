@@ -69,16 +69,17 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
 }
 
 /**
- * Decodes, and resizes when the plan starts with a resize: RGBX pixels from the resampler, or
- * RGB straight from the decoder. Throws JpegTurboRefused when libjpeg-turbo cannot read the file.
+ * Decodes, and resizes when the plan starts with a resize: `use` gets RGBX pixels from the
+ * resampler (its own memory, valid only during the call), or RGB straight from the decoder.
+ * Throws JpegTurboRefused when libjpeg-turbo cannot read the file.
  */
-export function decodeAndResize(input: Buffer, plan: TurboLanePlan): RawImage {
+export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): T {
   const { source, resize } = plan;
   if (!resize) {
     const data = Buffer.allocUnsafe(source.width * source.height * 3);
     decodeJpegInto(input, data, 'rgb', source.width, source.height);
-    return { data, width: source.width, height: source.height, channels: 3 };
+    return use({ data, width: source.width, height: source.height, channels: 3 });
   }
   return resizeRgbx(source, resize.geometry, resize.kernel, resize.background,
-    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height));
+    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height), use);
 }

@@ -153,16 +153,28 @@ async function runJpegTurboLane(
     mark = now;
     return ms;
   };
+  const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
+    image.width, image.height, pipeline.output.quality ?? 80);
+  // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there,
+  // steps on pixels take RGB out of it, and only a PNG or WebP takes a plain copy.
+  let data: Buffer | undefined;
   let image: RawImage;
   try {
-    image = decodeAndResize(input, plan);
+    image = decodeAndResize(input, plan, (pixels) => {
+      if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
+      if (plan.rest.length > 0) return rgbFromRgbx(pixels);
+      if (plan.format === 'jpeg') {
+        data = jpeg(pixels);
+        return { ...pixels, data: Buffer.alloc(0) };
+      }
+      return plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels;
+    });
   } catch (error) {
     if (error instanceof JpegTurboRefused) return undefined;
     throw error;
   }
-  if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
   if (plan.rest.length > 0) {
-    let frame = Frame.fromRaw(rgbFromRgbx(image));
+    let frame = Frame.fromRaw(image);
     for (const step of plan.rest) {
       if (step.op.kind !== 'image') throw new Error(`${step.op.name} is not an image step`);
       frame = await step.op.apply(frame, step.params, ctx);
@@ -170,9 +182,7 @@ async function runJpegTurboLane(
       stats.steps.push({ op: step.op.name, ms: lap() });
     }
   }
-  const data = plan.format === 'jpeg'
-    ? encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey', image.width, image.height, pipeline.output.quality ?? 80)
-    : await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+  data ??= plan.format === 'jpeg' ? jpeg(image) : await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };

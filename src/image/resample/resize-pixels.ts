@@ -14,15 +14,20 @@ export interface PixelGeometry {
 /**
  * Resizes with the SIMD resampler: the source's RGBX pixels are written by `fill` straight into
  * the resampler's memory, only the crop window (cover) is computed, and the result is laid on
- * a canvas of the background (contain). Returns RGBX pixels (the fourth byte is padding).
+ * a canvas of the background (contain). `use` gets RGBX pixels (the fourth byte is padding),
+ * which may be the resampler's own memory, valid only during the call: by default, a copy.
  */
-export function resizeRgbx(
-  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba, fill: (rgbx: Buffer) => void,
-): RawImage {
+export function resizeRgbx<T = RawImage>(
+  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba,
+  fill: (rgbx: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
+): T {
   const part = geometry.crop ?? { left: 0, top: 0, ...geometry.resized };
-  const data = resampleInPlace(source.width, source.height, geometry.resized, part, kernel, fill,
-    (pixels) => (geometry.embed ? embed(pixels, geometry, background) : Buffer.from(pixels)));
-  return { data, ...geometry.output, channels: 4 };
+  return resampleInPlace(source.width, source.height, geometry.resized, part, kernel, fill,
+    (pixels) => use({ data: geometry.embed ? embed(pixels, geometry, background) : pixels, ...geometry.output, channels: 4 }));
+}
+
+function copyOf(image: RawImage): RawImage {
+  return { ...image, data: Buffer.from(image.data) };
 }
 
 /** The same for decoded RGB or grey pixels, giving back the same layout. */
