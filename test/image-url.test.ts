@@ -183,8 +183,8 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
     });
 
     it('evicts the least recently used results under a small budget', async (t) => {
-      // Room for the last two of these results (about 19, 23 and 27 kB), not for all three.
-      const small = await openCache(mode, cluster, tempDir(t), 55_000);
+      // Room for the last two of these results (about 14, 17 and 20 kB), not for all three.
+      const small = await openCache(mode, cluster, tempDir(t), 45_000);
       const app = await testServer(mode, cluster, { cache: small, sources: new LocalFolderStore(sourceDir, 10 << 20), signingKeys: KEYS });
       t.after(async () => {
         await app.close();
@@ -193,9 +193,9 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       const paths = [100, 110, 120].map((w) => url(`/resize:${w},output:png/photos/coffee.png`));
       const sizes: number[] = [];
       for (const path of paths) sizes.push((await get(path, {}, app.app)).rawPayload.length);
-      assert.ok(sizes[0] + sizes[1] + sizes[2] > 55_000 && sizes[1] + sizes[2] < 54_000, `result sizes ${sizes}`);
+      assert.ok(sizes[0] + sizes[1] + sizes[2] > 45_000 && sizes[1] + sizes[2] < 44_000, `result sizes ${sizes}`);
       assert.ok(await metric(app.app, 'imgfleet_cache_evictions_total') >= 1);
-      assert.ok(await small.storedBytes() <= 55_000);
+      assert.ok(await small.storedBytes() <= 45_000);
       assert.equal((await get(paths[2], {}, app.app)).headers['x-imgfleet-cache'], 'hit', 'the newest is kept');
       assert.equal((await get(paths[0], {}, app.app)).headers['x-imgfleet-cache'], 'miss', 'the oldest was evicted');
     });

@@ -34,6 +34,8 @@ describe('pipeline validation', () => {
     badPipeline({ steps: [{ op: 'histogram' }, { op: 'blur' }] }, /steps\[0\]: histogram yields data.*last step/);
     badPipeline({ steps: [], output: { format: 'bmp' } }, /output\.format: expected one of jpeg, png, webp, avif, tiff, gif, auto, got "bmp"/);
     badPipeline({ steps: [], output: { quality: 0 } }, /output\.quality: expected an integer from 1 to 100, got 0/);
+    badPipeline({ steps: [], output: { format: 'webp', effort: 7 } }, /output\.effort: expected an integer from 0 to 6 for webp, got 7/);
+    badPipeline({ steps: [], output: { format: 'avif', effort: 10 } }, /output\.effort: expected an integer from 0 to 9, got 10/);
     badPipeline([1, 2], /pipeline: expected an object/);
     badPipeline({ steps: [], extra: 1 }, /extra: unknown field/);
   });
@@ -55,6 +57,19 @@ describe('pipeline validation', () => {
   });
 });
 
+describe('output effort', () => {
+  it('reaches the encoder: more effort, smaller files', async () => {
+    const photoPng = await toPng(synthetic(160, 120, 3, (x, y, c) => (x * 7 + y * 3 * c + ((x * y) % 13)) & 255));
+    const bytes = async (output: object) => {
+      const result = await processImage(photoPng, validatePipeline({ steps: [], output }));
+      return result.kind === 'image' ? result.data.length : 0;
+    };
+    assert.ok(await bytes({ format: 'png', effort: 9 }) < await bytes({ format: 'png', effort: 0 }));
+    assert.ok(await bytes({ format: 'webp', effort: 6 }) < await bytes({ format: 'webp', effort: 0 }));
+    assert.ok(await bytes({ format: 'avif', effort: 4 }) < await bytes({ format: 'avif' }));
+  });
+});
+
 describe('compact syntax', () => {
   it('maps one-to-one onto the JSON form', () => {
     assert.deepEqual(parseCompact('resize:512:512:fit=fill,blur:2,watermark:imgfleet:opacity=0.4,output:webp:80'), {
@@ -65,6 +80,11 @@ describe('compact syntax', () => {
       ],
       output: { format: 'webp', quality: 80 },
     });
+  });
+
+  it('takes the output effort third, or by name', () => {
+    assert.deepEqual(parseCompact('output:webp:80:1'), { steps: [], output: { format: 'webp', quality: 80, effort: 1 } });
+    assert.deepEqual(parseCompact('output:png:effort=9'), { steps: [], output: { format: 'png', effort: 9 } });
   });
 
   it('percent-decodes values so texts can hold separators', () => {

@@ -1,13 +1,15 @@
 import { availableParallelism } from 'node:os';
 import sharp from 'sharp';
+import { shareCores } from '../image/vips-threads.js';
 
 /**
  * Images in parallel × libvips threads per image should match the cores: one image per core,
- * each on one libvips thread, beats a few images each fighting for every core. libvips' cache
- * is for re-reading the same file, which a batch never does.
+ * each on one libvips thread, beats a few images each fighting for every core, and a large
+ * image alone gets the idle cores (src/image/vips-threads.ts). libvips' cache is for
+ * re-reading the same file, which a batch never does.
  */
 export function tuneSharpForParallelImages(): void {
-  sharp.concurrency(1);
+  shareCores(defaultThreads());
   sharp.cache(false);
 }
 

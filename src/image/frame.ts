@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { canJoin, type NativeStage, type PendingStage } from './native-stage.js';
 
 export type Channels = 1 | 2 | 3 | 4;
 
@@ -16,48 +17,58 @@ export interface Size {
 }
 
 /**
- * The image between two steps. sharp runs its operations in a fixed order inside one
- * pipeline, so a frame holds at most one user operation on a lazy sharp pipeline; the next
- * step materialises it to raw pixels first. That keeps every pipeline in the user's order,
- * while the first step still runs inside the decoder (shrink-on-load) and the last inside
- * the encoder. A frame always knows its channel count, so grey stays grey.
+ * The image between two steps: a lazy sharp pipeline, or pixels. sharp runs the operations of
+ * one pipeline in a fixed order (see native-stage.ts), so an operation joins the pending
+ * pipeline only when it comes later in that order; otherwise the pending work is run to raw
+ * pixels first. That keeps every pipeline in the user's order while steps written in sharp's
+ * order run as one libvips pipeline: the first inside the decoder (shrink-on-load), the last
+ * inside the encoder. A frame always knows its channel count, so grey stays grey.
  */
 export class Frame {
   private constructor(
     private image: Sharp | undefined,
-    private pending: boolean,
+    private stage: PendingStage,
     private pixels: RawImage | undefined,
     readonly channels: Channels,
     private openedSize?: Size,
+    private appended = 0,
   ) {}
+
+  /** Operations appended to the pending pipeline, which will run as one libvips pipeline. */
+  get pendingSteps(): number {
+    return this.appended;
+  }
 
   /** A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet. */
   static open(image: Sharp, size: Size, channels: Channels): Frame {
-    return new Frame(image, false, undefined, channels, size);
+    return new Frame(image, 'none', undefined, channels, size);
   }
 
-  /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit). */
+  /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit): made into pixels before any step. */
   static converted(image: Sharp, channels: Channels): Frame {
-    return new Frame(image, true, undefined, channels);
+    return new Frame(image, 'closed', undefined, channels);
   }
 
   static fromRaw(raw: RawImage): Frame {
-    return new Frame(undefined, false, raw, raw.channels);
+    return new Frame(undefined, 'none', raw, raw.channels);
   }
 
   /**
-   * Appends one sharp operation that keeps the channel layout, fused into the decoder when
-   * this frame is fresh, else on the materialised pixels.
+   * Appends one sharp operation that keeps the channel layout: to the pending pipeline when
+   * `stage` comes later in sharp's order than what it holds (into the decoder when the frame
+   * is fresh), else to a new pipeline over the pending work's pixels.
    */
-  async pipe(operation: (image: Sharp) => Sharp): Promise<Frame> {
-    const image = this.image && !this.pending ? this.image : rawToSharp(await this.raw());
-    return new Frame(operation(image), true, undefined, this.channels);
+  async pipe(stage: NativeStage, operation: (image: Sharp) => Sharp): Promise<Frame> {
+    if (this.image && canJoin(this.stage, stage)) {
+      return new Frame(operation(this.image), stage, undefined, this.channels, undefined, this.appended + 1);
+    }
+    return new Frame(operation(rawToSharp(await this.raw())), stage, undefined, this.channels, undefined, 1);
   }
 
   /** Width and height when known without running anything. */
   knownSize(): Size | undefined {
     if (this.pixels) return { width: this.pixels.width, height: this.pixels.height };
-    return this.pending ? undefined : this.openedSize;
+    return this.stage === 'none' ? this.openedSize : undefined;
   }
 
   /** Width and height, running what is pending if needed. */
@@ -74,7 +85,8 @@ export class Frame {
       const pixels = { data, width: info.width, height: info.height, channels: info.channels as Channels };
       this.pixels = this.channels === 2 && pixels.channels === 4 ? greyAlphaFromRgba(pixels) : pixels;
       this.image = undefined;
-      this.pending = false;
+      this.stage = 'none';
+      this.appended = 0;
     }
     return this.pixels;
   }

@@ -1,7 +1,7 @@
 /**
- * Reads what the JPEG fast lane needs from a JPEG's markers, without decoding: size,
- * components, precision, EXIF orientation and whether an ICC profile is embedded. Returns
- * undefined for anything unusual, which then takes the general path.
+ * Reads what the JPEG lane needs from a JPEG's markers, without decoding: size, components,
+ * precision, EXIF orientation and whether an ICC profile is embedded. Returns undefined for
+ * anything unusual (arithmetic or lossless coding included), which then takes the general path.
  */
 export interface JpegHeader {
   width: number;
@@ -13,6 +13,8 @@ export interface JpegHeader {
 }
 
 const SOF_MARKERS = new Set([0xc0, 0xc1, 0xc2, 0xc3, 0xc5, 0xc6, 0xc7, 0xc9, 0xca, 0xcb, 0xcd, 0xce, 0xcf]);
+/** Baseline, extended and progressive, Huffman-coded: what every camera and encoder writes. */
+const HUFFMAN_DCT = new Set([0xc0, 0xc1, 0xc2]);
 
 export function readJpegHeader(bytes: Buffer): JpegHeader | undefined {
   if (bytes.length < 4 || bytes[0] !== 0xff || bytes[1] !== 0xd8) return undefined;
@@ -34,7 +36,7 @@ export function readJpegHeader(bytes: Buffer): JpegHeader | undefined {
     } else if (marker === 0xe2 && bytes.toString('latin1', start, start + 12) === 'ICC_PROFILE\0') {
       hasIcc = true;
     } else if (SOF_MARKERS.has(marker)) {
-      if (end - start < 6) return undefined;
+      if (end - start < 6 || !HUFFMAN_DCT.has(marker)) return undefined;
       return {
         precision: bytes[start], height: bytes.readUInt16BE(start + 1), width: bytes.readUInt16BE(start + 3),
         components: bytes[start + 5], orientation, hasIcc,

@@ -18,8 +18,9 @@ export const clahe: ImageOperation<ClaheParams> = {
     maxSlope: { type: 'integer', min: 0, max: 100, default: 3, label: 'Contrast limit', description: 'how far contrast may be raised; 0 means no limit' },
   },
   // libvips equalises each pixel by the histogram of the window centred on it.
+  stage: 'clahe',
   tiling: (p) => ({ kind: 'local', halo: Math.ceil(Math.max(p.width, p.height) / 2) + 1 }),
   async apply(frame, p) {
-    return frame.pipe((image) => image.clahe({ width: p.width, height: p.height, maxSlope: p.maxSlope }));
+    return frame.pipe(this.stage!, (image) => image.clahe({ width: p.width, height: p.height, maxSlope: p.maxSlope }));
   },
 };

@@ -21,6 +21,7 @@ export const crop: ImageOperation<CropParams> = {
     height: { type: 'integer', min: 1, required: true, label: 'Height', description: 'height of the rectangle in pixels' },
   },
   outputSize: (_input, p) => ({ width: p.width, height: p.height }),
+  stage: 'extract',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     const size = await frame.size();
@@ -28,6 +29,6 @@ export const crop: ImageOperation<CropParams> = {
       throw new ImgfleetError('BAD_REGION',
         `crop: region ${p.width}×${p.height} at (${p.left}, ${p.top}) reaches outside the ${size.width}×${size.height} image`);
     }
-    return frame.pipe((image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
+    return frame.pipe(this.stage!, (image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
   },
 };

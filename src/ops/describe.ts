@@ -39,7 +39,7 @@ export function operationsText(): string {
     lines.push(...paramLines(op.params, op.positional ?? []));
     return lines.join('\n');
   });
-  blocks.push(['output', '  Output settings (compact: output:<format>:<quality>)', ...paramLines(OUTPUT_PARAMS, OUTPUT_POSITIONAL)].join('\n'));
+  blocks.push(['output', '  Output settings (compact: output:<format>:<quality>:<effort>)', ...paramLines(OUTPUT_PARAMS, OUTPUT_POSITIONAL)].join('\n'));
   return `${blocks.join('\n\n')}\n\n${COMPACT_SYNTAX_HELP}\n`;
 }
 
@@ -63,5 +63,5 @@ export function operationsMarkdown(): string {
   });
   const output = Object.entries(OUTPUT_PARAMS).map(([name, p]) => `\`${name}\` ${describeRange(p).replace(/\|/g, '\\|')}`).join('<br>');
   return ['| op | what it does | parameters (range = default) | compact positional order |', '|---|---|---|---|', ...rows,
-    `| \`output\` | output settings | ${output} | format, quality |`].join('\n');
+    `| \`output\` | output settings | ${output} | ${OUTPUT_POSITIONAL.join(', ')} |`].join('\n');
 }

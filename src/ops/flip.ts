@@ -13,10 +13,11 @@ export const flip: ImageOperation<FlipParams> = {
   params: {
     direction: { type: 'enum', values: ['horizontal', 'vertical', 'both'], default: 'horizontal', label: 'Direction', description: 'which way to mirror' },
   },
+  stage: 'orient',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     // In sharp, flop() mirrors about the vertical axis (left↔right) and flip() about the horizontal one.
-    return frame.pipe((image) => {
+    return frame.pipe(this.stage!, (image) => {
       const mirrored = p.direction === 'vertical' ? image : image.flop();
       return p.direction === 'horizontal' ? mirrored : mirrored.flip();
     });

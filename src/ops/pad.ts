@@ -25,8 +25,9 @@ export const pad: ImageOperation<PadParams> = {
     background: { type: 'color', default: '#000000', label: 'Colour', description: 'colour of the border' },
   },
   outputSize: (input, p) => ({ width: input.width + p.left + p.right, height: input.height + p.top + p.bottom }),
+  stage: 'extend',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
-    return frame.pipe((image) => image.extend({ top: p.top, right: p.right, bottom: p.bottom, left: p.left, background: colorOrThrow(p.background) }));
+    return frame.pipe(this.stage!, (image) => image.extend({ top: p.top, right: p.right, bottom: p.bottom, left: p.left, background: colorOrThrow(p.background) }));
   },
 };

@@ -1,4 +1,6 @@
 import { colorOrThrow } from '../image/color.js';
+import { Frame } from '../image/frame.js';
+import { fitsResampler, resizeColourOrGrey } from '../image/resample/resize-pixels.js';
 import type { ImageOperation, Size } from './types.js';
 
 export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
@@ -33,41 +35,108 @@ export const resize: ImageOperation<ResizeParams> = {
     background: { type: 'color', default: '#000000', label: 'Padding colour', description: 'colour of the bars that fit=contain adds' },
   },
   check: (p) => (p.width === undefined && p.height === undefined ? ['width', 'give width, height or both'] : undefined),
-  outputSize: (input, p) => resizedSize(input, p),
+  outputSize: (input, p) => resizeGeometry(input, p).output,
+  stage: 'resize',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
-    return frame.pipe((image) => image.resize({
+    // libvips enlarges through a 2-D interpolator half a pixel off Pillow's grid, 6 dB below
+    // Pillow (bench/README.md): enlargements of decoded colour or grey pixels take the resampler.
+    const size = frame.knownSize();
+    const background = colorOrThrow(p.background);
+    if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1)) {
+      const geometry = resizeGeometry(size, p);
+      if ((geometry.resized.width > size.width || geometry.resized.height > size.height) && fitsResampler(size, geometry.resized, p.kernel)) {
+        return Frame.fromRaw(resizeColourOrGrey(await frame.raw(), geometry, p.kernel, background));
+      }
+    }
+    return frame.pipe(this.stage!, (image) => image.resize({
       width: p.width,
       height: p.height,
       fit: p.fit,
       kernel: p.kernel,
       withoutEnlargement: !p.enlarge,
-      background: colorOrThrow(p.background),
+      background,
     }));
   },
 };
 
-/** The size sharp will produce, for limit checks before decoding. */
-export function resizedSize(input: Size, p: Pick<ResizeParams, 'width' | 'height' | 'fit' | 'enlarge'>): Size {
-  const sx = p.width === undefined ? undefined : p.width / input.width;
-  const sy = p.height === undefined ? undefined : p.height / input.height;
-  let scaleX: number;
-  let scaleY: number;
-  if (sx === undefined || sy === undefined) {
-    scaleX = scaleY = (sx ?? sy) as number;
-  } else if (p.fit === 'fill' || p.fit === 'cover' || p.fit === 'contain') {
-    return p.enlarge ? { width: p.width!, height: p.height! } : {
-      width: Math.min(p.width!, input.width), height: Math.min(p.height!, input.height),
-    };
-  } else {
-    scaleX = scaleY = p.fit === 'inside' ? Math.min(sx, sy) : Math.max(sx, sy);
+/**
+ * Where a resize puts the pixels, exactly as sharp computes it: the image is scaled to
+ * `resized`, then cut to the `crop` window of it (cover), or laid at `embed` on a canvas of the
+ * background (contain), giving `output`. A JPEG is first shrunk on load by 2, 4 or 8 when the
+ * scale allows (libvips keeps the whole pixels of the smaller image), and sharp computes the
+ * remaining scale from that, which can move a side by a pixel: pass `jpeg` to follow it.
+ */
+export interface ResizeGeometry {
+  /** The JPEG shrink-on-load factor libvips uses (1 when it decodes every pixel). */
+  shrinkOnLoad: number;
+  resized: Size;
+  crop?: Rect;
+  embed?: Rect;
+  output: Size;
+}
+
+interface Rect {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+type GeometryParams = Pick<ResizeParams, 'width' | 'height' | 'fit' | 'enlarge'>;
+
+export function resizeGeometry(input: Size, p: GeometryParams, jpeg = false): ResizeGeometry {
+  let source = input;
+  let shrinkOnLoad = 1;
+  if (jpeg) {
+    const [h, v] = resolveShrink(input, p);
+    const shrink = Math.min(h, v);
+    shrinkOnLoad = shrink >= 8 ? 8 : shrink >= 4 ? 4 : shrink >= 2 ? 2 : 1;
+    // sharp steps back where libjpeg's rounding would leave too little.
+    if (shrinkOnLoad > 1 && Math.trunc(shrink) === shrinkOnLoad) shrinkOnLoad /= 2;
+    source = { width: Math.floor(input.width / shrinkOnLoad), height: Math.floor(input.height / shrinkOnLoad) };
+  }
+  const [h, v] = resolveShrink(source, p);
+  // libvips' resize rounds the scaled size half up.
+  const resized = h === 1 && v === 1 ? source : {
+    width: Math.floor(source.width * (1 / h) + 0.5),
+    height: Math.floor(source.height * (1 / v) + 0.5),
+  };
+  let width = p.width ?? resized.width;
+  let height = p.height ?? resized.height;
+  if (resized.width === width && resized.height === height) return { shrinkOnLoad, resized, output: resized };
+  if (p.fit === 'contain') {
+    const embed = { left: Math.trunc((width - resized.width) / 2), top: Math.trunc((height - resized.height) / 2), ...resized };
+    return { shrinkOnLoad, resized, embed, output: { width: Math.max(width, resized.width), height: Math.max(height, resized.height) } };
+  }
+  if (p.fit === 'cover') {
+    width = Math.min(width, resized.width);
+    height = Math.min(height, resized.height);
+    const crop = { left: Math.trunc((resized.width - width + 1) / 2), top: Math.trunc((resized.height - height + 1) / 2), width, height };
+    return { shrinkOnLoad, resized, crop, output: { width, height } };
+  }
+  return { shrinkOnLoad, resized, output: resized };
+}
+
+/** sharp's horizontal and vertical shrink factors for a size and the resize's targets. */
+function resolveShrink(input: Size, p: GeometryParams): [number, number] {
+  let h = 1;
+  let v = 1;
+  if (p.width !== undefined && p.height !== undefined) {
+    h = input.width / p.width;
+    v = input.height / p.height;
+    if (p.fit === 'cover' || p.fit === 'outside') h = v = Math.min(h, v);
+    else if (p.fit === 'contain' || p.fit === 'inside') h = v = Math.max(h, v);
+  } else if (p.width !== undefined) {
+    h = input.width / p.width;
+    if (p.fit !== 'fill') v = h;
+  } else if (p.height !== undefined) {
+    v = input.height / p.height;
+    if (p.fit !== 'fill') h = v;
   }
   if (!p.enlarge) {
-    scaleX = Math.min(scaleX, 1);
-    scaleY = Math.min(scaleY, 1);
+    h = Math.max(1, h);
+    v = Math.max(1, v);
   }
-  return {
-    width: Math.max(1, Math.round(input.width * scaleX)),
-    height: Math.max(1, Math.round(input.height * scaleY)),
-  };
+  return [Math.min(h, input.width), Math.min(v, input.height)];
 }

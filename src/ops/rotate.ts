@@ -25,8 +25,9 @@ export const rotate: ImageOperation<RotateParams> = {
       height: Math.ceil(input.width * sin + input.height * cos),
     };
   },
+  stage: 'orient',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
-    return frame.pipe((image) => image.rotate(p.angle, { background: colorOrThrow(p.background) }));
+    return frame.pipe(this.stage!, (image) => image.rotate(p.angle, { background: colorOrThrow(p.background) }));
   },
 };

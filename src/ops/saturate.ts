@@ -14,9 +14,10 @@ export const saturate: ImageOperation<SaturateParams> = {
     amount: { type: 'number', min: 0, max: 10, default: 1, label: 'Amount', description: '0 grey, 1 unchanged, 2 twice as vivid' },
   },
   // A per-pixel change of chroma in LCh.
+  stage: 'modulate',
   tiling: () => ({ kind: 'local', halo: 0 }),
   async apply(frame, p) {
     if (p.amount === 1 || frame.channels <= 2) return frame;
-    return frame.pipe((image) => image.modulate({ saturation: p.amount }));
+    return frame.pipe(this.stage!, (image) => image.modulate({ saturation: p.amount }));
   },
 };

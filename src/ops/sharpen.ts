@@ -16,9 +16,10 @@ export const sharpen: ImageOperation<SharpenParams> = {
     amount: { type: 'number', min: 0, max: 20, default: 1, label: 'Strength', description: 'how much crisper: 1 is moderate, 3 is strong' },
   },
   // The mask's Gaussian, as for blur; the rest is per pixel.
+  stage: 'sharpen',
   tiling: (p) => ({ kind: 'local', halo: Math.ceil(3 * p.sigma) + 1 }),
   async apply(frame, p) {
     // libvips sharpens flat areas by m1 and jagged ones by m2; its defaults (1, 2) are amount 1.
-    return frame.pipe((image) => image.sharpen({ sigma: p.sigma, m1: p.amount, m2: 2 * p.amount }));
+    return frame.pipe(this.stage!, (image) => image.sharpen({ sigma: p.sigma, m1: p.amount, m2: 2 * p.amount }));
   },
 };

@@ -1,4 +1,5 @@
 import type { Frame, Size } from '../image/frame.js';
+import type { NativeStage } from '../image/native-stage.js';
 import type { ParamSpec } from './params.js';
 
 export type { Size };
@@ -26,6 +27,12 @@ export interface ImageOperation<P = any> extends OperationBase<P> {
   /** Output size for a given input size, when the operation changes it (for limit checks). */
   outputSize?(input: Size, params: P): Size;
   apply(frame: Frame, params: P, ctx: OpContext): Promise<Frame>;
+  /**
+   * For an operation libvips runs: its place in sharp's fixed order, so that steps written in
+   * that order run as one libvips pipeline (src/image/native-stage.ts). Without it, the
+   * operation works on pixels.
+   */
+  stage?: NativeStage;
   /** How the operation runs when a large image is cut into tiles (see src/tiling/plan.ts). */
   tiling(params: P): TileRule<P>;
 }

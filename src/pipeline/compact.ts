@@ -5,8 +5,8 @@
  *
  * Steps are separated by `,`; a step is the operation's name followed by `:`-separated
  * arguments, each `name=value` or, in the operation's positional order, just the value.
- * `output:<format>:<quality>` (or `output:format=…:quality=…`) sets the output; `preset:NAME`
- * stands for a named pipeline's steps (see presets.ts). Values are
+ * `output:<format>:<quality>:<effort>` (or `output:format=…:quality=…:effort=…`) sets the output;
+ * `preset:NAME` stands for a named pipeline's steps (see presets.ts). Values are
  * percent-decoded, so `%2C`, `%3A`, `%3D` and `%25` write `,` `:` `=` and `%` inside a text.
  */
 import { pipelineError } from '../errors.js';

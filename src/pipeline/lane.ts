@@ -1,4 +1,4 @@
-import { planFastJpegResize } from './fast-jpeg-resize.js';
+import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import type { ValidPipeline } from './spec.js';
 
 /** Which codecs and resampler make a result; lanes may differ in pixels, never in meaning. */
@@ -12,5 +12,11 @@ export const LANE_HEAD_BYTES = 64 * 1024;
  * its first LANE_HEAD_BYTES, or all of it). Results of different lanes are cached apart.
  */
 export function laneFor(head: Uint8Array, pipeline: ValidPipeline): Lane {
-  return planFastJpegResize(Buffer.from(head.buffer, head.byteOffset, head.byteLength), pipeline) ? 'jpeg-turbo' : 'libvips';
+  return turboLanePlan(head, pipeline) ? 'jpeg-turbo' : 'libvips';
+}
+
+/** The processor's choice, from the same first bytes laneFor reads, so that the two always agree. */
+export function turboLanePlan(input: Uint8Array, pipeline: ValidPipeline): TurboLanePlan | undefined {
+  const head = input.subarray(0, LANE_HEAD_BYTES);
+  return planJpegTurboLane(Buffer.from(head.buffer, head.byteOffset, head.byteLength), pipeline);
 }

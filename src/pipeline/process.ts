@@ -3,8 +3,13 @@ import { ImgfleetError } from '../errors.js';
 import type { Sharp } from 'sharp';
 import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
-import { planFastJpegResize, runFastJpegResize, type FastResizePlan } from './fast-jpeg-resize.js';
-import type { Frame } from '../image/frame.js';
+import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
+import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
+import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
+import { decodeAndResize, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { threadsForImage } from '../image/vips-threads.js';
+import { turboLanePlan, type Lane } from './lane.js';
+import { planPasses } from './plan.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
 import type { OpContext, Size } from '../ops/types.js';
 import type { OutputFormat, ValidPipeline } from './spec.js';
@@ -18,12 +23,18 @@ export interface ProcessOptions {
 export interface StepTiming {
   op: string;
   ms: number;
+  /**
+   * The pass that ran the step (src/pipeline/plan.ts): steps of one pass ran as one libvips
+   * pipeline, whose time shows on the pass's last step, or in encodeMs for the pass that the
+   * encoder ran. Absent outside the libvips lane.
+   */
+  pass?: number;
 }
 
 export interface ProcessStats {
   input: { format: string; width: number; height: number; bytes: number };
-  /** Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG; none for a result from the cache. */
-  path: 'libvips' | 'jpeg-turbo' | 'cache';
+  /** The lane that made the result (src/pipeline/lane.ts), or the cache that kept it. */
+  path: Lane | 'cache';
   /** Header read and limit checks. */
   probeMs: number;
   /** Wall time of each step; a step that only appends to the decoder or encoder shows little here. */
@@ -58,7 +69,7 @@ export type ProcessResult =
 /** The output format, and the frame's pending work fused into its encoder. */
 export function encoderFor(frame: Frame, pipeline: ValidPipeline, header: ImageHeader): { image: Sharp; format: OutputFormat } {
   const format = outputFormatFor(pipeline.output, header.format);
-  const image = withEncoder(frame.toSharp(), format, pipeline.output.quality, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
+  const image = withEncoder(frame.toSharp(), format, pipeline.output, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
   return { image, format };
 }
 
@@ -75,15 +86,16 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
 export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
-  const fast = planFastJpegResize(input, pipeline);
-  if (fast) {
-    const result = tryFastLane(input, pipeline, fast, limits, started);
+  const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
+  const turbo = turboLanePlan(input, pipeline);
+  if (turbo) {
+    const result = await runJpegTurboLane(input, pipeline, turbo, limits, ctx, started);
     if (result) return result;
   }
 
   const header = await probe(input, limits);
   checkPlannedSizes(header, pipeline, limits);
-  const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
+  threadsForImage(header.width * header.height);
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
     path: 'libvips',
@@ -95,16 +107,22 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
 
   try {
     let frame: Frame = open(input, header, limits);
-    for (const step of pipeline.steps) {
-      const t0 = performance.now();
-      if (step.op.kind === 'analysis') {
-        const data = await step.op.analyse(frame, step.params, ctx);
-        stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
-        stats.totalMs = performance.now() - started;
-        return { kind: 'data', data, stats };
+    const passes = planPasses(pipeline);
+    for (const [index, pass] of passes.entries()) {
+      const last = index === passes.length - 1;
+      for (const [at, step] of pass.steps.entries()) {
+        const t0 = performance.now();
+        if (step.op.kind === 'analysis') {
+          const data = await step.op.analyse(frame, step.params, ctx);
+          stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: index });
+          stats.totalMs = performance.now() - started;
+          return { kind: 'data', data, stats };
+        }
+        frame = await step.op.apply(frame, step.params, ctx);
+        // A pass that the encoder does not run is made into pixels here, so its time is its own.
+        if (!last && at === pass.steps.length - 1) await frame.raw();
+        stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: index });
       }
-      frame = await step.op.apply(frame, step.params, ctx);
-      stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
     }
 
     return await encodeResult(frame, pipeline, header, stats, started);
@@ -114,24 +132,66 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
 }
 
 /**
- * The JPEG fast lane, under the same limits. libjpeg-turbo refuses some files that libvips
- * reads (and that libvips explains better when they are broken): those take the general path.
+ * The libjpeg-turbo lane (jpeg-turbo-lane.ts), under the same limits. When libjpeg-turbo
+ * refuses the file, libvips tries it (and explains it better when it is broken); any other
+ * failure is a failure.
  */
-function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePlan, limits: Limits, started: number): ProcessResult | undefined {
+async function runJpegTurboLane(
+  input: Buffer, pipeline: ValidPipeline, plan: TurboLanePlan, limits: Limits, ctx: OpContext, started: number,
+): Promise<ProcessResult | undefined> {
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
-  const probeMs = performance.now() - started;
+  const stats: ProcessStats = {
+    input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
+    path: 'jpeg-turbo', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
+  };
+  let mark = performance.now();
+  const lap = () => {
+    const now = performance.now();
+    const ms = now - mark;
+    mark = now;
+    return ms;
+  };
+  const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
+    image.width, image.height, pipeline.output.quality ?? 80);
+  // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there,
+  // steps on pixels take RGB out of it, and only a PNG or WebP takes a plain copy.
+  let data: Buffer | undefined;
+  let image: RawImage;
   try {
-    const { resized, resizeMs, encodeMs } = runFastJpegResize(input, plan);
-    const stats: ProcessStats = {
-      input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
-      path: 'jpeg-turbo', probeMs, steps: [{ op: 'resize', ms: resizeMs }], encodeMs, totalMs: performance.now() - started,
-    };
-    return { kind: 'image', data: resized, format: 'jpeg', width: plan.width, height: plan.height, channels: 3, stats };
-  } catch {
-    return undefined;
+    image = decodeAndResize(input, plan, (pixels) => {
+      if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
+      if (plan.rest.length > 0) return rgbFromRgbx(pixels);
+      if (plan.format === 'jpeg') {
+        data = jpeg(pixels);
+        return { ...pixels, data: Buffer.alloc(0) };
+      }
+      return plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels;
+    });
+  } catch (error) {
+    if (error instanceof JpegTurboRefused) return undefined;
+    throw error;
   }
+  if (plan.rest.length > 0) {
+    let frame = Frame.fromRaw(image);
+    for (const step of plan.rest) {
+      if (step.op.kind !== 'image') throw new Error(`${step.op.name} is not an image step`);
+      frame = await step.op.apply(frame, step.params, ctx);
+      image = await frame.raw();
+      stats.steps.push({ op: step.op.name, ms: lap() });
+    }
+  }
+  data ??= plan.format === 'jpeg' ? jpeg(image) : await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+  stats.encodeMs = lap();
+  stats.totalMs = performance.now() - started;
+  return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
+}
+
+/** The lane's pixels for libvips' encoders: the resampler's fourth byte is padding, not alpha. */
+function lanePixels(image: RawImage) {
+  const pixels = rawToSharp(image);
+  return image.channels === 4 ? pixels.removeAlpha() : pixels;
 }
 
 /** Follows the planned geometry through the steps so an oversized output fails before decoding. */

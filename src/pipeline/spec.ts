@@ -11,12 +11,20 @@ export const AUTO_FORMAT = 'auto';
 export const OUTPUT_PARAMS: ParamSpec = {
   format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], label: 'Format', description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
   quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80)' },
+  effort: {
+    type: 'integer', min: 0, max: 9, label: 'Effort',
+    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3); jpeg, tiff and gif ignore it',
+  },
 };
-export const OUTPUT_POSITIONAL = ['format', 'quality'] as const;
+export const OUTPUT_POSITIONAL = ['format', 'quality', 'effort'] as const;
+
+/** The highest effort each encoder takes, where it is below the parameter's own maximum. */
+export const MAX_EFFORT: Partial<Record<OutputFormat, number>> = { webp: 6 };
 
 export interface OutputSpec {
   format?: OutputFormat | typeof AUTO_FORMAT;
   quality?: number;
+  effort?: number;
 }
 
 /** One step as users write it: the operation's name and its parameters. */

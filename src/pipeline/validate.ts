@@ -2,7 +2,7 @@ import { pipelineError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { findOperation, OPERATIONS } from '../ops/index.js';
 import { checkValue, showValue, type ParamSpec } from '../ops/params.js';
-import { OUTPUT_PARAMS, type OutputSpec, type PipelineSpec, type StepSpec, type ValidPipeline, type ValidStep } from './spec.js';
+import { MAX_EFFORT, OUTPUT_PARAMS, type OutputSpec, type PipelineSpec, type StepSpec, type ValidPipeline, type ValidStep } from './spec.js';
 
 /**
  * Checks a whole pipeline before any pixel is decoded and fills in defaults. Every problem is
@@ -57,6 +57,10 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
     problems.push(`output: expected an object like {"format": "webp", "quality": 80}, got ${showValue(output)}`);
   } else {
     validOutput = (checkParams(OUTPUT_PARAMS, output, 'output', 'output', problems) ?? {}) as OutputSpec;
+    const most = validOutput.format === undefined || validOutput.format === 'auto' ? undefined : MAX_EFFORT[validOutput.format];
+    if (most !== undefined && validOutput.effort !== undefined && validOutput.effort > most) {
+      problems.push(`output.effort: expected an integer from 0 to ${most} for ${validOutput.format}, got ${validOutput.effort}`);
+    }
   }
 
   if (problems.length > 0) throw pipelineError(problems.join('; '));

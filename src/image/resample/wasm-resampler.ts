@@ -82,27 +82,45 @@ export function axisTable(inSize: number, outSize: number, kernelName: KernelNam
   return table;
 }
 
+/** The samples `first` … `first + count − 1` of an axis. */
+function axisWindow(table: AxisTable, first: number, count: number): AxisTable {
+  const { start, weights, npairs } = table;
+  if (first === 0 && count === start.length) return table;
+  return { start: start.subarray(first, first + count), weights: weights.subarray(first * npairs, (first + count) * npairs), npairs };
+}
+
 /**
  * Resizes 4-channel 8-bit pixels (RGBX or RGBA, not premultiplied) to width × height with a
  * separable kernel: a horizontal pass, then a vertical one, 8-bit in between.
  */
 export function resampleRgbx(source: RawImage, width: number, height: number, kernel: KernelName): RawImage {
   if (source.channels !== 4) throw new Error('resampleRgbx needs 4 channels');
-  const data = resampleInPlace(source.width, source.height, width, height, kernel,
+  const data = resampleInPlace(source.width, source.height, { width, height }, undefined, kernel,
     (input) => input.set(source.data), (output) => Buffer.from(output));
   return { data, width, height, channels: 4 };
 }
 
+/** A rectangle of the scaled image. */
+export interface Window {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
 /**
  * The same, without copies: `fill` writes the source pixels straight into the resampler's
- * memory and `use` reads the result from it. Both views are valid only during the call.
+ * memory and `use` reads the result from it. Both views are valid only during the call. With a
+ * `window`, only that part of the image scaled to `scaled` is computed (a crop after the resize).
  */
 export function resampleInPlace<T>(
-  sourceWidth: number, sourceHeight: number, width: number, height: number, kernel: KernelName,
-  fill: (input: Buffer) => void, use: (output: Buffer) => T,
+  sourceWidth: number, sourceHeight: number, scaled: { width: number; height: number }, window: Window | undefined,
+  kernel: KernelName, fill: (input: Buffer) => void, use: (output: Buffer) => T,
 ): T {
-  const x = axisTable(sourceWidth, width, kernel);
-  const y = axisTable(sourceHeight, height, kernel);
+  const part = window ?? { left: 0, top: 0, ...scaled };
+  const { width, height } = part;
+  const x = axisWindow(axisTable(sourceWidth, scaled.width, kernel), part.left, width);
+  const y = axisWindow(axisTable(sourceHeight, scaled.height, kernel), part.top, height);
   const w = wasm();
   const sizes = [sourceWidth * sourceHeight * 4, width * sourceHeight * 4, width * height * 4,
     x.start.byteLength, x.weights.byteLength, y.start.byteLength, y.weights.byteLength];
@@ -115,10 +133,11 @@ export function resampleInPlace<T>(
   }
   if (next > w.memory.buffer.byteLength) w.memory.grow(Math.ceil((next - w.memory.buffer.byteLength) / 65536));
   const heap = new Uint8Array(w.memory.buffer);
-  heap.set(new Uint8Array(x.start.buffer), at[3]);
-  heap.set(new Uint8Array(x.weights.buffer), at[4]);
-  heap.set(new Uint8Array(y.start.buffer), at[5]);
-  heap.set(new Uint8Array(y.weights.buffer), at[6]);
+  const bytes = (a: Int32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  heap.set(bytes(x.start), at[3]);
+  heap.set(bytes(x.weights), at[4]);
+  heap.set(bytes(y.start), at[5]);
+  heap.set(bytes(y.weights), at[6]);
   fill(Buffer.from(w.memory.buffer, at[0], sizes[0]));
   w.hpass(at[0], sourceWidth, sourceHeight, at[1], width, at[3], at[4], x.npairs);
   w.vpass(at[1], width * 4, at[2], height, at[5], at[6], y.npairs);

@@ -1,0 +1,83 @@
+import type { Rgba } from '../color.js';
+import type { RawImage } from '../frame.js';
+import { KERNELS, type KernelName } from './kernels.js';
+import { resampleInPlace } from './wasm-resampler.js';
+
+/** Where a resize puts the pixels (see resizeGeometry in src/ops/resize.ts). */
+export interface PixelGeometry {
+  resized: { width: number; height: number };
+  crop?: { left: number; top: number; width: number; height: number };
+  embed?: { left: number; top: number; width: number; height: number };
+  output: { width: number; height: number };
+}
+
+/**
+ * Resizes with the SIMD resampler: the source's RGBX pixels are written by `fill` straight into
+ * the resampler's memory, only the crop window (cover) is computed, and the result is laid on
+ * a canvas of the background (contain). `use` gets RGBX pixels (the fourth byte is padding),
+ * which may be the resampler's own memory, valid only during the call: by default, a copy.
+ */
+export function resizeRgbx<T = RawImage>(
+  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba,
+  fill: (rgbx: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
+): T {
+  const part = geometry.crop ?? { left: 0, top: 0, ...geometry.resized };
+  return resampleInPlace(source.width, source.height, geometry.resized, part, kernel, fill,
+    (pixels) => use({ data: geometry.embed ? embed(pixels, geometry, background) : pixels, ...geometry.output, channels: 4 }));
+}
+
+function copyOf(image: RawImage): RawImage {
+  return { ...image, data: Buffer.from(image.data) };
+}
+
+/** The same for decoded RGB or grey pixels, giving back the same layout. */
+export function resizeColourOrGrey(image: RawImage, geometry: PixelGeometry, kernel: KernelName, background: Rgba): RawImage {
+  if (image.channels !== 1 && image.channels !== 3) throw new Error('resizeColourOrGrey takes RGB or grey pixels');
+  const { data, channels } = image;
+  const rgbx = resizeRgbx(image, geometry, kernel, background, (into) => {
+    for (let i = 0, p = 0, o = 0; p < data.length; i++, p += channels, o += 4) {
+      into[o] = data[p];
+      into[o + 1] = data[p + (channels === 3 ? 1 : 0)];
+      into[o + 2] = data[p + (channels === 3 ? 2 : 0)];
+      into[o + 3] = 255;
+    }
+  });
+  return channels === 3 ? rgbFromRgbx(rgbx) : greyFromRgbx(rgbx);
+}
+
+/** Whether the resampler can make `to` from `from`: its fixed window of taps must fit inside the source. */
+export function fitsResampler(from: { width: number; height: number }, to: { width: number; height: number }, kernel: KernelName): boolean {
+  const fits = (inSize: number, outSize: number) => outSize >= 1 && 2 * Math.ceil(KERNELS[kernel].support * Math.max(1, inSize / outSize)) + 2 <= inSize;
+  return fits(from.width, to.width) && fits(from.height, to.height);
+}
+
+/** The resized pixels laid on a canvas of the background colour (fit=contain). */
+function embed(pixels: Buffer, geometry: PixelGeometry, background: Rgba): Buffer {
+  const { output } = geometry;
+  const at = geometry.embed!;
+  const canvas = Buffer.allocUnsafe(output.width * output.height * 4);
+  canvas.fill(Buffer.from([background.r, background.g, background.b, 255]));
+  const row = at.width * 4;
+  for (let y = 0; y < at.height; y++) pixels.copy(canvas, ((at.top + y) * output.width + at.left) * 4, y * row, (y + 1) * row);
+  return canvas;
+}
+
+/** RGBX from the resampler as RGB. */
+export function rgbFromRgbx(image: RawImage): RawImage {
+  if (image.channels !== 4) return image;
+  const n = image.width * image.height;
+  const data = Buffer.allocUnsafe(n * 3);
+  for (let i = 0, o = 0, p = 0; i < n; i++, o += 3, p += 4) {
+    data[o] = image.data[p];
+    data[o + 1] = image.data[p + 1];
+    data[o + 2] = image.data[p + 2];
+  }
+  return { ...image, data, channels: 3 };
+}
+
+function greyFromRgbx(image: RawImage): RawImage {
+  const n = image.width * image.height;
+  const data = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) data[i] = image.data[4 * i];
+  return { ...image, data, channels: 1 };
+}

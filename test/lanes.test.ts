@@ -1,0 +1,144 @@
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp, { type ResizeOptions } from 'sharp';
+import type { RawImage } from '../src/image/frame.js';
+import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
+import { parsePipelineText } from '../src/pipeline/load.js';
+import { processImage } from '../src/pipeline/process.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
+import { cli, CORPUS, decode, photo, tempDir } from './helpers.js';
+
+const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
+const jpeg = (width: number, height: number) => sharp(photo('coffee.png')).resize(width, height, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
+
+function psnr(a: RawImage, b: RawImage): number {
+  assert.deepEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels]);
+  let squared = 0;
+  for (let i = 0; i < a.data.length; i++) squared += (a.data[i] - b.data[i]) ** 2;
+  return 10 * Math.log10((255 * 255) / (squared / a.data.length));
+}
+
+/** The same resize by plain sharp (libvips), as a user of sharp writes it. */
+async function bySharp(input: Buffer, options: ResizeOptions): Promise<RawImage> {
+  return decode(await sharp(input).resize(options).png().toBuffer());
+}
+
+describe('libjpeg-turbo lane', () => {
+  // Enlarging, libvips samples half a pixel away from Pillow's grid, which this lane follows.
+  const enlarging: Array<[string, ResizeOptions]> = [
+    ['resize:512:512:fit=fill:kernel=cubic', { width: 512, height: 512, fit: 'fill', kernel: 'cubic' }],
+    ['resize:400:400:fit=cover', { width: 400, height: 400, fit: 'cover' }],
+  ];
+  const fits: Array<[string, ResizeOptions]> = [
+    ['resize:200:200:fit=cover', { width: 200, height: 200, fit: 'cover' }],
+    ['resize:300:120:fit=cover:kernel=linear', { width: 300, height: 120, fit: 'cover', kernel: 'linear' }],
+    ['resize:300:300:fit=contain:background=00ff00', { width: 300, height: 300, fit: 'contain', background: '#00ff00' }],
+    ['resize:256:256', { width: 256, height: 256, fit: 'inside' }],
+    ['resize:256:256:fit=outside', { width: 256, height: 256, fit: 'outside' }],
+    ['resize:width=333', { width: 333 }],
+    ['resize:height=90:kernel=mitchell', { height: 90, kernel: 'mitchell' }],
+    ['resize:900:900:enlarge=false', { width: 900, height: 900, withoutEnlargement: true }],
+  ];
+  for (const [width, height] of [[500, 375], [375, 500]]) {
+    for (const [text, options] of [...enlarging, ...fits]) {
+      it(`${text} on ${width}×${height}: sharp's size, crop and padding`, async () => {
+        const input = await jpeg(width, height);
+        const result = await processImage(input, pipeline(`${text},output:png`));
+        assert.equal(result.stats.path, 'jpeg-turbo');
+        assert.ok(result.kind === 'image');
+        const got = await decode(result.data);
+        const expected = await bySharp(input, options);
+        // A crop or padding a pixel off costs far more than the two resamplers differ by.
+        const least = enlarging.some(([t]) => t === text) ? 26 : 31;
+        assert.ok(psnr(got, expected) > least, `PSNR ${psnr(got, expected).toFixed(1)} dB against sharp`);
+        if (options.fit === 'contain') {
+          const corner = [...got.data.subarray(0, 3)];
+          assert.deepEqual(corner, [0, 255, 0], 'padding is the background colour');
+        }
+      });
+    }
+  }
+
+  it('runs steps that work on pixels, and writes JPEG, PNG and WebP', async () => {
+    const input = await jpeg(500, 375);
+    const grey = await processImage(input, pipeline('grayscale,output:png'));
+    assert.equal(grey.stats.path, 'jpeg-turbo');
+    assert.ok(grey.kind === 'image' && grey.channels === 1);
+    assert.equal((await sharp(grey.data).metadata()).channels, 1);
+    for (const format of ['jpeg', 'png', 'webp'] as const) {
+      const result = await processImage(input, pipeline(`resize:200:200:fit=cover,sepia,output:${format}`));
+      assert.equal(result.stats.path, 'jpeg-turbo');
+      const meta = await sharp(result.kind === 'image' ? result.data : Buffer.alloc(0)).metadata();
+      assert.deepEqual([meta.format, meta.width, meta.height, meta.channels], [format, 200, 200, 3]);
+    }
+  });
+
+  it('laneFor predicts the lane processImage takes, from the first bytes alone', async () => {
+    const small = await jpeg(500, 375);
+    // Comment segments before the frame header push it past the bytes laneFor reads.
+    const comment = Buffer.alloc(4 + 40_000, 0x20);
+    comment.writeUInt16BE(0xfffe, 0);
+    comment.writeUInt16BE(comment.length - 2, 2);
+    const lateHeader = Buffer.concat([small.subarray(0, 2), comment, comment, small.subarray(2)]);
+    const cases: Array<[Buffer, string]> = [
+      [small, 'resize:400:400:fit=cover,output:jpeg:80'],
+      [small, 'grayscale,output:png'],
+      [small, 'resize:200,blur:1'],
+      [small, 'resize:200:kernel=nearest'],
+      [small, 'resize:300:300:fit=contain:background=00000080,output:png'],
+      [small, 'resize:200,output:avif'],
+      [small, 'histogram'],
+      [lateHeader, 'resize:200'],
+      [await readFile(photo('rocket.jpg')), 'resize:200'],
+      [await readFile(photo('coffee.png')), 'resize:200'],
+      [await readFile(join(CORPUS, 'large', 'volna-5120x2880.jpg')), 'resize:512:512'],
+    ];
+    const lanes = [];
+    for (const [input, text] of cases) {
+      const p = pipeline(text);
+      const result = await processImage(input, p);
+      assert.equal(laneFor(input.subarray(0, LANE_HEAD_BYTES), p), result.stats.path, `${text} (${input.length} bytes)`);
+      lanes.push(result.stats.path);
+    }
+    assert.deepEqual(lanes.slice(0, 2), ['jpeg-turbo', 'jpeg-turbo']);
+    assert.deepEqual(lanes.slice(2), lanes.slice(2).map(() => 'libvips'));
+  });
+
+  it('reports a failure inside the lane instead of trying libvips after it', async () => {
+    const logo = join(CORPUS, 'odd', 'logo.png');
+    let calls = 0;
+    const loadAsset = async () => {
+      calls++;
+      if (calls === 1) throw new Error('the logo store failed');
+      return readFileSync(logo);
+    };
+    const p = validatePipeline({ steps: [{ op: 'watermark', image: logo }], output: { format: 'jpeg' } });
+    await assert.rejects(processImage(await jpeg(500, 375), p, { loadAsset }), /the logo store failed/);
+    assert.equal(calls, 1);
+  });
+
+  it('falls back to libvips when libjpeg-turbo refuses the file, which then explains it', async () => {
+    const cut = (await jpeg(500, 375)).subarray(0, 9000);
+    await assert.rejects(processImage(cut, pipeline('resize:400:400:fit=cover')), { code: 'CORRUPT_IMAGE', message: /VipsJpeg/ });
+  });
+
+  it('without the binding (IMGFLEET_JPEG_TURBO=off), libvips gives the same sizes, crop and padding', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in.jpg');
+    writeFileSync(input, await jpeg(500, 375));
+    for (const text of ['resize:300:200:fit=cover,output:png', 'resize:300:300:fit=contain:background=ff0000,output:png', 'resize:256,grayscale,output:png']) {
+      const outputs: RawImage[] = [];
+      for (const [env, lane] of [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']] as const) {
+        const output = join(dir, `${lane}.png`);
+        const run = await cli(['process', input, '-p', text, '-o', output, '--json'], env);
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(JSON.parse(run.stdout).stats.path, lane);
+        outputs.push(await decode(output));
+      }
+      assert.ok(psnr(outputs[0], outputs[1]) > 32, `${text}: PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);
+    }
+  });
+});
