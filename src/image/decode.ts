@@ -1,8 +1,10 @@
 import { statSync } from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImgfleetError } from '../errors.js';
+import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { Frame, type Channels } from './frame.js';
+import { quickHeader } from './quick-header.js';
 
 export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
@@ -14,7 +16,10 @@ export interface ImageHeader {
   height: number;
   channels: number;
   hasAlpha: boolean;
-  metadata: Metadata;
+  /** An ICC profile is embedded: pixels are used as stored, and the profile travels to the output. */
+  hasIcc: boolean;
+  /** Not 8-bit sRGB or grey (16-bit, CMYK, …): decoding converts it to 8-bit. */
+  converts: boolean;
 }
 
 /** Image bytes in memory, or the path of a file that libvips reads as it needs (large images). */
@@ -27,6 +32,15 @@ export function sourceBytes(input: ImageSource): number {
 /** Reads only the header, and refuses what is empty, not an image, unsupported or too large. */
 export async function probe(input: ImageSource, limits: Limits): Promise<ImageHeader> {
   checkFileSize(sourceBytes(input), limits);
+  const quick = quickHeader(typeof input === 'string' ? readHead(input) : input);
+  if (quick) {
+    checkInputPixels(quick.width, quick.height, limits);
+    const swapped = quick.orientation >= 5;
+    return {
+      format: quick.format, width: swapped ? quick.height : quick.width, height: swapped ? quick.width : quick.height,
+      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts,
+    };
+  }
   let metadata: Metadata;
   try {
     metadata = await sharp(input, { limitInputPixels: false }).metadata();
@@ -42,12 +56,16 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
   if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
   checkInputPixels(width, height, limits);
   const swapped = (metadata.orientation ?? 1) >= 5;
+  const { depth, space } = metadata;
+  const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
   return {
-    format, metadata,
+    format,
     width: swapped ? height : width,
     height: swapped ? width : height,
     channels: metadata.channels ?? 3,
     hasAlpha: metadata.hasAlpha ?? false,
+    hasIcc: Boolean(metadata.icc),
+    converts: !(eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)),
   };
 }
 
@@ -69,13 +87,9 @@ export function open(input: ImageSource, header: ImageHeader, limits: Limits): F
     limitInputPixels: limits.maxInputPixels,
     sequentialRead: true,
   });
-  const { depth, space } = header.metadata;
   const grey = header.channels - (header.hasAlpha ? 1 : 0) === 1;
   const channels = ((grey ? 1 : 3) + (header.hasAlpha ? 1 : 0)) as Channels;
-  const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
-  if (eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)) {
-    return Frame.open(image, { width: header.width, height: header.height }, channels);
-  }
+  if (!header.converts) return Frame.open(image, { width: header.width, height: header.height }, channels);
   return Frame.converted(image.toColourspace(grey ? 'b-w' : 'srgb'), channels);
 }
 

@@ -1,4 +1,6 @@
 import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { quickHeader } from '../image/quick-header.js';
+import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from './spec.js';
 
 /** Which codecs and resampler make a result; lanes may differ in pixels, never in meaning. */
@@ -19,4 +21,25 @@ export function laneFor(head: Uint8Array, pipeline: ValidPipeline): Lane {
 export function turboLanePlan(input: Uint8Array, pipeline: ValidPipeline): TurboLanePlan | undefined {
   const head = input.subarray(0, LANE_HEAD_BYTES);
   return planJpegTurboLane(Buffer.from(head.buffer, head.byteOffset, head.byteLength), pipeline);
+}
+
+/**
+ * Whether all the work of `pipeline` on an input that starts with `head` happens in libvips's
+ * own threads (every step a libvips stage, no enlargement, which the resampler makes, and the
+ * libvips lane): then any JavaScript thread can start it and wait, and none needs to be its
+ * own. Otherwise (steps on pixels in JavaScript or WebAssembly, the libjpeg-turbo lane) the
+ * work takes the thread that runs it. Unsure is false.
+ */
+export function worksInLibvips(head: Uint8Array, pipeline: ValidPipeline): boolean {
+  if (pipeline.yieldsData || laneFor(head, pipeline) !== 'libvips') return false;
+  const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
+  if (!header) return false;
+  let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
+  for (const step of pipeline.steps) {
+    if (step.op.kind !== 'image' || !step.op.stage) return false;
+    const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
+    if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return false;
+    size = next;
+  }
+  return true;
 }

@@ -69,7 +69,7 @@ export type ProcessResult =
 /** The output format, and the frame's pending work fused into its encoder. */
 export function encoderFor(frame: Frame, pipeline: ValidPipeline, header: ImageHeader): { image: Sharp; format: OutputFormat } {
   const format = outputFormatFor(pipeline.output, header.format);
-  const image = withEncoder(frame.toSharp(), format, pipeline.output, { hasAlpha: header.hasAlpha, hasIcc: Boolean(header.metadata.icc) });
+  const image = withEncoder(frame.toSharp(), format, pipeline.output, { hasAlpha: header.hasAlpha, hasIcc: header.hasIcc });
   return { image, format };
 }
 

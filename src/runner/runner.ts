@@ -12,7 +12,7 @@ import { ImgfleetError, toErrorInfo } from '../errors.js';
 import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import type { Limits } from '../limits.js';
-import { laneFor } from '../pipeline/lane.js';
+import { laneFor, worksInLibvips } from '../pipeline/lane.js';
 import { tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../task/task-io.js';
 import { failed, type Outcome } from '../task/task.js';
@@ -44,6 +44,8 @@ interface Facts {
   tileSize?: number;
   plan?: TilePlan;
   lane: string;
+  /** All the work happens in libvips's threads (see Task.work). */
+  inLibvips: boolean;
 }
 
 /**
@@ -106,7 +108,8 @@ export class Runner {
       known = (async () => {
         const head = await sourceHead(request.source);
         const tiles = await this.tileSizeFor(request, head);
-        return { ...tiles, lane: tiles.tileSize === undefined ? laneFor(head, request.pipeline) : 'libvips' };
+        const whole = tiles.tileSize === undefined;
+        return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: whole && worksInLibvips(head, request.pipeline) };
       })();
       this.learnt.set(request, known);
     }
@@ -147,15 +150,18 @@ export class Runner {
 
   private async compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
     const { tileSize, plan } = facts;
-    const outcome = tileSize === undefined || !plan ? await this.computeWhole(request, limits) : await this.computeTiled(request, limits, tileSize, plan);
+    const outcome = tileSize === undefined || !plan ? await this.computeWhole(request, limits, facts) : await this.computeTiled(request, limits, tileSize, plan);
     this.options.onComputed?.(outcome);
     return outcome;
   }
 
-  private async computeWhole(request: ImageRequest, limits: Limits): Promise<Outcome> {
+  private async computeWhole(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
     const source = request.source.kind === 'store' ? { kind: 'bytes' as const, bytes: await request.source.source.bytes() } : request.source;
     const { assets } = request;
-    return this.engine.run({ source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits, ...(assets ? { assets } : {}) });
+    return this.engine.run({
+      source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits,
+      ...(assets ? { assets } : {}), ...(facts.inLibvips ? { work: 'libvips' as const } : {}),
+    });
   }
 
   /** A large image as tiles on the engine, from a file to a file (bytes are put in scratch files first). */

@@ -55,6 +55,11 @@ export interface Task {
   /** Present when the source is one tile's raw pixels; the pipeline is then the tiled steps only. */
   tile?: TileLayout;
   /**
+   * `libvips` when all the work happens in libvips's own threads (src/pipeline/lane.ts,
+   * worksInLibvips), so an engine may start it from any thread instead of giving it one of its own.
+   */
+  work?: 'libvips';
+  /**
    * Logos sent with the work, by the name its watermark steps give (`upload:<sha256>`): they
    * travel with the task like the image. Other names come from the assets folder of the place
    * the task runs.
