@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { boundedByDeadline } from './deadline.js';
 
 export type Channels = 1 | 2 | 3 | 4;
 
@@ -87,10 +88,10 @@ export class Frame {
 }
 
 export function rawToSharp(raw: RawImage): Sharp {
-  const image = sharp(raw.data, {
+  const image = boundedByDeadline(sharp(raw.data, {
     raw: { width: raw.width, height: raw.height, channels: raw.channels },
     limitInputPixels: false,
-  });
+  }));
   return raw.channels <= 2 ? image.toColourspace('b-w') : image;
 }
 

@@ -13,6 +13,10 @@ export interface ProcessOptions {
   limits?: Partial<Limits>;
   /** Reads a logo named in a watermark step; defaults to reading the file. */
   loadAsset?: OpContext['loadAsset'];
+  /** Stops the work between steps once aborted (its reason is thrown). */
+  signal?: AbortSignal;
+  /** Called with the header's facts before any pixel is decoded; throws to refuse the image. */
+  check?(header: { format: string; width: number; height: number }): void;
 }
 
 export interface StepTiming {
@@ -77,12 +81,13 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
   const limits = resolveLimits(options.limits);
   const fast = planFastJpegResize(input, pipeline);
   if (fast) {
-    const result = tryFastLane(input, pipeline, fast, limits, started);
+    const result = tryFastLane(input, pipeline, fast, limits, started, options);
     if (result) return result;
   }
 
   const header = await probe(input, limits);
   checkPlannedSizes(header, pipeline, limits);
+  options.check?.(header);
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
@@ -96,6 +101,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
   try {
     let frame: Frame = open(input, header, limits);
     for (const step of pipeline.steps) {
+      options.signal?.throwIfAborted();
       const t0 = performance.now();
       if (step.op.kind === 'analysis') {
         const data = await step.op.analyse(frame, step.params, ctx);
@@ -106,6 +112,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
       frame = await step.op.apply(frame, step.params, ctx);
       stats.steps.push({ op: step.op.name, ms: performance.now() - t0 });
     }
+    options.signal?.throwIfAborted();
 
     return await encodeResult(frame, pipeline, header, stats, started);
   } catch (error) {
@@ -117,10 +124,11 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
  * The JPEG fast lane, under the same limits. libjpeg-turbo refuses some files that libvips
  * reads (and that libvips explains better when they are broken): those take the general path.
  */
-function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePlan, limits: Limits, started: number): ProcessResult | undefined {
+function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePlan, limits: Limits, started: number, options: ProcessOptions): ProcessResult | undefined {
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
+  options.check?.({ format: 'jpeg', width: plan.source.width, height: plan.source.height });
   const probeMs = performance.now() - started;
   try {
     const { resized, resizeMs, encodeMs } = runFastJpegResize(input, plan);
