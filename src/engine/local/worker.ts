@@ -39,8 +39,10 @@ const place: Place = {
 /** One task on this pool thread. */
 export default async function run({ task, deadline, cancelFlag }: PoolMessage): Promise<Outcome> {
   const stop = new AbortController();
+  // The deadline stops the work between steps too: libvips' kill flag only ends a long one.
   const watch = setInterval(() => {
     if (Atomics.load(settings.cancelFlags, cancelFlag) !== 0) stop.abort(new ImgfleetError('CANCELLED', 'cancelled: nobody waits for this image any more'));
+    else if (Date.now() >= deadline) stop.abort(new ImgfleetError('TIMEOUT', 'the time for this image ran out, and its work was stopped'));
   }, WATCH_MS);
   try {
     return await executeTask(task, place, { signal: stop.signal, deadline });
