@@ -34,7 +34,7 @@ export function guard(options: GuardOptions): { onRequest: onRequestHookHandler;
   const onRequest: onRequestHookHandler = async (request, reply) => {
     const length = contentLength(request);
     if (length !== undefined && length > options.maxBody) {
-      closeAfter(reply);
+      lingerThenClose(request, reply);
       throw new ImgfleetError('FILE_TOO_LARGE', `the request body is ${formatBytes(length)}, over the limit of ${formatBytes(options.maxBody)}`);
     }
     const release = options.admission.take(request.ip);
@@ -55,7 +55,7 @@ export function guard(options: GuardOptions): { onRequest: onRequestHookHandler;
       try {
         options.budget.take(more);
       } catch (error) {
-        closeAfter(reply);
+        lingerThenClose(request, reply);
         throw error;
       }
       bodyBytes = total;
@@ -95,7 +95,21 @@ function contentLength(request: FastifyRequest): number | undefined {
   return Number.isSafeInteger(length) && length >= 0 ? length : undefined;
 }
 
-/** A refusal before the body is read ends the connection after the answer, so the body is not read for nothing. */
-function closeAfter(reply: FastifyReply): void {
-  reply.header('Connection', 'close');
+/** How long a refused body may go on arriving (discarded) so that its client reads the refusal. */
+const LINGER_MS = 2000;
+
+/**
+ * After a refusal sent before the body was read, the rest of the body is discarded as it
+ * arrives for a moment, then the connection is closed: closed at once, the client (still
+ * sending) would get a reset instead of the answer.
+ */
+function lingerThenClose(request: FastifyRequest, reply: FastifyReply): void {
+  const raw = request.raw;
+  reply.raw.once('finish', () => {
+    if (raw.complete) return;
+    raw.resume();
+    const timer = setTimeout(() => raw.socket?.destroy(), LINGER_MS);
+    timer.unref();
+    raw.once('end', () => clearTimeout(timer));
+  });
 }
