@@ -1,7 +1,7 @@
 import multipart from '@fastify/multipart';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,7 +18,7 @@ import { defaultAllowedHosts, installBrowserGuards, installSecurityHeaders } fro
 import { ByteBudget } from './byte-budget.js';
 import type { ImageRoute, ServerContext } from './context.js';
 import { DiskQuota } from './disk-quota.js';
-import { installErrorHandler } from './error-handler.js';
+import { errorBody, installErrorHandler } from './error-handler.js';
 import { JobStore } from './job-store.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -57,6 +57,13 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     requestTimeout: options.requestTimeoutMs,
     connectionTimeout: options.idleTimeoutMs,
     http: { headersTimeout: options.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs) },
+    // A URL Fastify cannot even route (a bad percent-escape) is answered like every other error.
+    frameworkErrors: (error, _request, raw) => {
+      const { status, body } = errorBody(error);
+      const reply = raw as unknown as FastifyReply;
+      reply.status(status === 500 ? 400 : status).header('Content-Security-Policy', "default-src 'none'; frame-ancestors 'none'").header('X-Content-Type-Options', 'nosniff')
+        .send(error.code === 'FST_ERR_BAD_URL' ? { error: { code: 'BAD_USAGE', message: 'malformed URL: a percent-escape in it is not valid' } } : body);
+    },
   });
   const { engine } = options;
 
