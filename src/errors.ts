@@ -12,9 +12,13 @@ export type ErrorCode =
   | 'FILE_TOO_LARGE'
   | 'TOO_MANY_PIXELS'
   | 'OUTPUT_TOO_LARGE'
+  | 'TOO_MUCH_WORK'
+  | 'RESULT_TOO_LARGE'
+  | 'STORAGE_FULL'
   | 'BAD_REGION'
   | 'NOT_TILEABLE'
   | 'TIMEOUT'
+  | 'CANCELLED'
   | 'TOO_MANY_FILES'
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
@@ -34,9 +38,14 @@ const STATUS: Record<ErrorCode, number> = {
   FILE_TOO_LARGE: 413,
   TOO_MANY_PIXELS: 422,
   OUTPUT_TOO_LARGE: 422,
+  TOO_MUCH_WORK: 422,
+  RESULT_TOO_LARGE: 413,
+  STORAGE_FULL: 507,
   BAD_REGION: 400,
   NOT_TILEABLE: 422,
   TIMEOUT: 504,
+  // nginx's "client closed request": nobody is left to read it.
+  CANCELLED: 499,
   TOO_MANY_FILES: 413,
   UNAUTHORIZED: 401,
   FORBIDDEN: 403,
@@ -69,9 +78,9 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's or Redis's fault and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue or disk, an origin's or Redis's fault and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE' && code !== 'STORAGE_FULL';
 }
 
 export function pipelineError(message: string): ImgfleetError {

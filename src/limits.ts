@@ -12,6 +12,13 @@ export interface Limits {
   maxSteps: number;
   /** Largest input file. @defaultValue 100 MiB */
   maxFileBytes: number;
+  /**
+   * Most work one image may cost, in pixel-operations estimated from its header and pipeline
+   * before decoding (see src/task/work-cost.ts). @defaultValue no limit (the server sets one)
+   */
+  maxWork: number;
+  /** Largest encoded result of one image. @defaultValue no limit (the server sets one) */
+  maxOutputBytes: number;
 }
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
@@ -20,6 +27,8 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxOutputDimension: 32_767,
   maxSteps: 32,
   maxFileBytes: 100 * 1024 * 1024,
+  maxWork: Number.POSITIVE_INFINITY,
+  maxOutputBytes: Number.POSITIVE_INFINITY,
 });
 
 export function resolveLimits(overrides: Partial<Limits> = {}): Limits {
@@ -48,6 +57,12 @@ export function checkOutputSize(width: number, height: number, limits: Limits, w
     throw new ImgfleetError('OUTPUT_TOO_LARGE',
       `${where} would make a ${Math.round(width)}×${Math.round(height)} image, over the output limit `
       + `(${limits.maxOutputDimension} px a side, ${formatPixels(limits.maxOutputPixels)})`);
+  }
+}
+
+export function checkOutputBytes(bytes: number, limits: Limits): void {
+  if (bytes > limits.maxOutputBytes) {
+    throw new ImgfleetError('RESULT_TOO_LARGE', `the result is ${formatBytes(bytes)}, over the limit of ${formatBytes(limits.maxOutputBytes)} per image: choose a smaller size or a more compact format`);
   }
 }
 

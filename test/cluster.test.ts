@@ -19,7 +19,10 @@ describe('cluster mode', () => {
     const workers = await Promise.all(['a', 'b', 'c'].map((name) => startWorker(prefix, name, slow)));
     t.after(async () => { for (const w of workers) w.child.kill('SIGKILL'); });
     const running = submit(prefix, input, out, 'resize:64:64:fit=fill,output:jpeg');
-    await waitFor(() => { try { return readdirSync(out).length >= 60; } catch { return false; } }, 30_000, '60 outputs');
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    // Killed once it has done some of the batch and the batch is well under way.
+    await waitFor(async () => Number(await redis.hget(`${prefix}:worker:a`, 'done')) > 0 && (() => { try { return readdirSync(out).length >= 60; } catch { return false; } })(), 30_000, '60 outputs, some by a');
     workers[0].child.kill('SIGKILL');
     const result = await running;
     assert.equal(result.status, 0, result.stderr);

@@ -15,7 +15,8 @@ import { cli, ROOT, tempDir } from './helpers.js';
 import { multipart, startCluster, testServer, type Cluster, type Mode, type TestServer } from './server-helpers.js';
 import { startOrigin } from './origin-helpers.js';
 
-const KEYS = ['new-key', 'old-key'];
+// Keys of 32 bytes or more: the server refuses shorter ones.
+const KEYS = ['new-key-0123456789abcdef0123456789', 'old-key-0123456789abcdef0123456789'];
 const url = (path: string, key = KEYS[0]) => signedPath(path, [key]);
 
 /** The sum of a Prometheus metric's samples (those whose labels include `labels`). */
@@ -62,12 +63,12 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       assert.equal(good.headers['content-type'], 'image/png');
       assert.equal(good.headers['x-image-width'], '64');
       // Signed with the old key, still listed for rotation.
-      assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg', 'old-key'))).statusCode, 200);
+      assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg', KEYS[1]))).statusCode, 200);
 
       const signed = url('/resize:64,output:png/photos/rocket.jpg');
       const tampered = signed.replace('resize:64', 'resize:6400');
       const otherSource = signed.replace('rocket.jpg', 'coffee.png');
-      const foreign = url('/resize:64,output:png/photos/rocket.jpg', 'someone-elses-key');
+      const foreign = url('/resize:64,output:png/photos/rocket.jpg', 'someone-elses-key-0123456789abcdef0123');
       const missing = '/i/_/resize:64,output:png/photos/rocket.jpg';
       const empty = '/i//resize:64,output:png/photos/rocket.jpg';
       for (const path of [tampered, otherSource, foreign, missing, empty]) {
@@ -80,9 +81,9 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
 
       // Once the old key is retired, its URLs stop working; unsigned URLs only when allowed.
       // A token protects the API, not image URLs: their signature is their key.
-      const rotated = await testServer(mode, cluster, { cache, sources: new LocalFolderStore(sourceDir, 10 << 20), signingKeys: ['new-key'], allowUnsigned: true, token: 'tok' });
+      const rotated = await testServer(mode, cluster, { cache, sources: new LocalFolderStore(sourceDir, 10 << 20), signingKeys: [KEYS[0]], allowUnsigned: true, token: 'tok' });
       try {
-        assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg', 'old-key'), {}, rotated.app)).statusCode, 403);
+        assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg', KEYS[1]), {}, rotated.app)).statusCode, 403);
         assert.equal((await get(url('/resize:64,output:png/photos/rocket.jpg'), {}, rotated.app)).statusCode, 200);
         assert.equal((await get(missing, {}, rotated.app)).statusCode, 200);
         assert.equal((await rotated.app.inject({ method: 'GET', url: '/v1/info' })).statusCode, 401);
@@ -120,7 +121,7 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       const first = await get(path);
       assert.equal(first.statusCode, 200, first.body);
       assert.equal(first.headers['x-imgfleet-cache'], 'miss');
-      assert.ok(first.headers['x-imgfleet-worker']);
+      assert.equal(first.headers['x-imgfleet-worker'], undefined, 'public responses name no worker');
       const second = await get(path);
       assert.equal(second.statusCode, 200);
       assert.equal(second.headers['x-imgfleet-cache'], 'hit');
@@ -156,7 +157,8 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
         const revalidated = await get(path, { 'if-none-match': header });
         assert.equal(revalidated.statusCode, 304, header);
         assert.equal(revalidated.rawPayload.length, 0);
-        assert.equal(revalidated.headers.etag, etag);
+        // `*` is answered before the source is even opened, so without a tag.
+        if (header !== '*') assert.equal(revalidated.headers.etag, etag);
       }
       assert.equal((await get(path, { 'if-none-match': '"something-else"' })).statusCode, 200);
       assert.equal(await metric(server.app, 'imgfleet_images_total'), images, 'no work for a revalidation');
@@ -217,7 +219,8 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       };
       const refused = await viaOrigin(false);
       assert.equal(refused.statusCode, 403);
-      assert.match(refused.json().error.message, /127\.0\.0\.1, a loopback, private or link-local address: refused/);
+      // Which address the origin has stays in the log: the client learns only that it is refused.
+      assert.equal(refused.json().error.message, 'the image source is on an address this server may not reach');
       // Allowed, the origin is reached; its bytes are not an image, which the pipeline then says.
       const allowed = await viaOrigin(true);
       assert.deepEqual([allowed.statusCode, allowed.json().error.code], [415, 'NOT_AN_IMAGE']);

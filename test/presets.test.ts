@@ -73,7 +73,7 @@ describe('presets', () => {
     mkdirSync(join(dir, 'src'));
     copyFileSync(photo('rocket.jpg'), join(dir, 'src', 'rocket.jpg'));
     const presets = await readPresets(presetsFile(dir));
-    const keys = ['a-signing-key'];
+    const keys = ['a-signing-key-of-at-least-32-bytes-long'];
     const server = await testServer('local', undefined, { sources: new LocalFolderStore(join(dir, 'src'), 10 << 20), signingKeys: keys, presets, presetsOnly: true });
     t.after(() => server.close());
     const get = (path: string) => server.app.inject({ method: 'GET', url: signedPath(path, keys) });

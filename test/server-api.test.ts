@@ -278,6 +278,14 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
         assert.match(dashboard.headers['content-type'] as string, /text\/html/);
         const queues = await guarded.app.inject({ method: 'GET', url: '/admin/queues/api/queues', headers: { authorization: 'Bearer s3cret' } });
         assert.equal(queues.json().queues[0].name, 'images');
+        // The audit's attack: raw job data through the dashboard, which workers would have obeyed.
+        const before = await (guarded.engine as unknown as { queue: { count(): Promise<number> } }).queue.count();
+        const added = await guarded.app.inject({
+          method: 'POST', url: '/admin/queues/api/queues/images/add', headers: { authorization: 'Bearer s3cret' },
+          payload: { name: 'images', data: { items: [{ source: { kind: 'file', path: '/etc/shadow' }, sink: { kind: 'file', path: '/tmp/pwned.png' } }], pipeline: { steps: [] }, limits: { maxInputPixels: 1e12 } } },
+        });
+        assert.ok(added.statusCode >= 400 && added.statusCode < 500, `the read-only dashboard refused it: ${added.statusCode} ${added.body}`);
+        assert.equal(await (guarded.engine as unknown as { queue: { count(): Promise<number> } }).queue.count(), before, 'no job was added');
       });
     }
   });
@@ -288,14 +296,22 @@ describe('HTTP API: security', () => {
   before(async () => { server = await testServer('local', undefined, { token: 'let-me-in' }); });
   after(() => server?.close());
 
-  it('requires the bearer token (or the page\'s cookie) on the API, not on the page or health checks', async () => {
+  it('requires the bearer token (or the session cookie it is traded for) on the API, not on the page or health checks', async () => {
     const get = (url: string, headers: Record<string, string> = {}) => server.app.inject({ method: 'GET', url, headers });
     const missing = await get('/v1/ops');
     assert.deepEqual([missing.statusCode, missing.json().error.code], [401, 'UNAUTHORIZED']);
     assert.equal((await get('/v1/ops', { authorization: 'Bearer wrong' })).statusCode, 401);
     assert.equal((await get('/metrics')).statusCode, 401);
     assert.equal((await get('/v1/ops', { authorization: 'Bearer let-me-in' })).statusCode, 200);
-    assert.equal((await get('/v1/ops', { cookie: 'theme=dark; imgfleet_token=let-me-in' })).statusCode, 200);
+    // The token itself in a cookie (what scripts could once set) is no longer a key.
+    assert.equal((await get('/v1/ops', { cookie: 'theme=dark; imgfleet_token=let-me-in' })).statusCode, 401);
+    const session = await server.app.inject({ method: 'POST', url: '/v1/session', payload: { token: 'let-me-in' } });
+    assert.equal(session.statusCode, 204);
+    const cookie = String(session.headers['set-cookie']);
+    assert.match(cookie, /^imgfleet_session=\d+\.[\w-]{43}; Path=\/; Max-Age=43200; HttpOnly; Secure; SameSite=Strict$/);
+    assert.ok(!cookie.includes('let-me-in'), 'the cookie does not carry the token');
+    assert.equal((await get('/v1/ops', { cookie: `theme=dark; ${cookie.split(';')[0]}` })).statusCode, 200);
+    assert.equal((await server.app.inject({ method: 'POST', url: '/v1/session', payload: { token: 'wrong' } })).statusCode, 401);
     assert.equal((await get('/')).statusCode, 200);
     assert.equal((await get('/healthz')).statusCode, 200);
   });
@@ -306,7 +322,9 @@ describe('HTTP API: security', () => {
     failing.engine.run = async () => ({ ok: false, error: { code: 'INTERNAL', message: 'ENOENT /srv/secret/path/libvips.so' }, worker: 'w' });
     const response = await failing.app.inject({ method: 'POST', url: '/v1/process?pipeline=negate', headers: { 'content-type': 'image/png' }, payload: await gradientPng() });
     assert.equal(response.statusCode, 500);
-    assert.deepEqual(response.json(), { error: { code: 'INTERNAL', message: 'internal error' } });
+    const { error } = response.json();
+    assert.deepEqual([error.code, error.message], ['INTERNAL', 'internal error (the server log has the details, under this request id)']);
+    assert.equal(error.requestId, response.headers['x-request-id']);
   });
 
   it('refuses logos outside the assets folder', async () => {

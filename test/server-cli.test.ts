@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { waitFor } from './cluster-helpers.js';
@@ -15,8 +15,16 @@ describe('imgfleet serve', () => {
     assert.match(result.stderr, /serving on 0\.0\.0\.0 without a token: set --token \(or IMGFLEET_TOKEN\), or pass --no-auth/);
   });
 
-  it('serves the API, and on SIGTERM finishes the request in flight before exiting 0', async (t) => {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token', 'tok', '--log', '--cache-dir', join(tempDir(t), 'cache')], { env: { ...process.env, CI: 'true' } });
+  it('refuses image URL keys shorter than 32 bytes', async () => {
+    const result = await cli(['serve', '--port', '0'], { IMGFLEET_KEY: 'k1' });
+    assert.equal(result.status, 2);
+    assert.match(result.stderr, /IMGFLEET_KEY: a key is shorter than 32 bytes; make one with: openssl rand -hex 32/);
+  });
+
+  it('serves the API (its token read from a file), and on SIGTERM finishes the request in flight before exiting 0', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'token'), 'tok\n', { mode: 0o600 });
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--token-file', join(dir, 'token'), '--log', '--cache-dir', join(dir, 'cache')], { env: { ...process.env, CI: 'true' } });
     t.after(() => child.kill('SIGKILL'));
     let output = '';
     child.stdout.on('data', (d) => { output += d; });

@@ -43,6 +43,8 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
+    // The page must work under the server's Content-Security-Policy: a refused script, style or image is a failure.
+    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
     t.after(async () => {
       await context.close();
       assert.deepEqual(errors, [], 'errors in the page');
@@ -51,6 +53,29 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
     return { page, context };
   }
+
+  it('with a token: asks for it, trades it for a session cookie scripts cannot read, and works', async (t) => {
+    const engine = new LocalEngine({ threads: 1 });
+    const app = await buildServer({ engine, token: 'the-page-token' });
+    const guarded = await app.listen({ host: '127.0.0.1', port: 0 });
+    t.after(async () => { await app.close(); await engine.close(); });
+    const context = await browser.newContext({ viewport: DESKTOP });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
+    await page.goto(guarded);
+    await page.getByLabel('This server needs a token').fill('the-page-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
+    const session = (await context.cookies()).find((c) => c.name === 'imgfleet_session');
+    assert.ok(session, 'the server set its session cookie');
+    assert.deepEqual([session.httpOnly, session.secure, session.sameSite], [true, true, 'Strict']);
+    assert.ok(!session.value.includes('the-page-token'));
+    assert.equal(await page.evaluate(() => document.cookie.includes('imgfleet')), false, 'scripts never see it');
+    assert.deepEqual(errors, []);
+  });
 
   it('desktop: upload with progress, steps with a live preview, results in view with their savings, a 1:1 compare of real pixels; axe-core finds nothing in any state', async (t) => {
     const { page, context } = await open(t);
@@ -430,7 +455,8 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
  * (WCAG 1.4.11, which axe does not check); every target is at least `target` px a side.
  */
 async function expectAccessible(page: Page, state: string, target: number, within = 'body'): Promise<void> {
-  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
+  // Evaluated by the browser's debugger, which the page's Content-Security-Policy (no inline scripts) does not govern.
+  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
   const violations = await page.evaluate(async (root) => {
     const axe = (window as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: { id: string; nodes: { target: string[]; failureSummary: string }[] }[] }> } }).axe;
     const result = await axe.run(document.querySelector(root), { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'] } });

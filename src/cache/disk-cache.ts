@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { privateDir } from '../io/private-dir.js';
 import { decodeEntry, encodeEntry, type CacheEntry } from './entry.js';
 import { KEY_PATTERN, type ResultCache } from './result-cache.js';
 
@@ -20,8 +21,9 @@ export class DiskCache implements ResultCache {
   private constructor(readonly dir: string, readonly budgetBytes: number) {}
 
   static async open(dir: string, budgetBytes: number): Promise<DiskCache> {
+    // Other local users must neither read results nor plant them: the folder is this user's alone.
+    privateDir(dir, 'cache folder');
     const cache = new DiskCache(dir, budgetBytes);
-    await mkdir(dir, { recursive: true });
     const found: { key: string; size: number; used: number }[] = [];
     for (const shard of await readdir(dir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
@@ -49,18 +51,20 @@ export class DiskCache implements ResultCache {
     this.remember(key, value.length);
     const now = new Date();
     await utimes(path, now, now).catch(() => {});
-    return decodeEntry(value);
+    const entry = decodeEntry(value, key);
+    if (!entry) this.forget(key);
+    return entry;
   }
 
   async put(key: string, entry: CacheEntry): Promise<number> {
     if (!KEY_PATTERN.test(key)) return 0;
-    const value = encodeEntry(entry);
+    const value = encodeEntry(entry, key);
     if (value.length > this.budgetBytes) return 0;
     const path = this.path(key);
-    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
+    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
     const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
     try {
-      await writeFile(temp, value);
+      await writeFile(temp, value, { mode: 0o600, flag: 'wx' });
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });

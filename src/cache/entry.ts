@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { Outcome } from '../task/task.js';
 import type { OutputFormat } from '../pipeline/spec.js';
@@ -31,21 +32,33 @@ export function cachedStats(meta: EntryMeta): ProcessStats {
   return { input: meta.input, path: 'cache', probeMs: 0, steps: [], encodeMs: 0, totalMs: 0 };
 }
 
-/** One value on disk or in Redis: the metadata's length (4 bytes, big-endian), the metadata as JSON, the body. */
-export function encodeEntry(entry: CacheEntry): Buffer {
-  const meta = Buffer.from(JSON.stringify(entry.meta));
+/**
+ * One value on disk or in Redis: the metadata's length (4 bytes, big-endian), the metadata as
+ * JSON, the body. The metadata names the entry's key and the SHA-256 of its body, so an entry
+ * read back is served only if it is whole and is the one asked for, never one renamed, cut
+ * short or planted under another key.
+ */
+export function encodeEntry(entry: CacheEntry, key: string): Buffer {
+  const meta = Buffer.from(JSON.stringify({ ...entry.meta, key, sha256: sha256(entry.body) }));
   const head = Buffer.allocUnsafe(4);
   head.writeUInt32BE(meta.length);
   return Buffer.concat([head, meta, entry.body]);
 }
 
-export function decodeEntry(value: Buffer): CacheEntry | undefined {
+export function decodeEntry(value: Buffer, key: string): CacheEntry | undefined {
   if (value.length < 4) return undefined;
   const metaEnd = 4 + value.readUInt32BE(0);
   if (metaEnd > value.length) return undefined;
   try {
-    return { meta: JSON.parse(value.subarray(4, metaEnd).toString('utf8')) as EntryMeta, body: value.subarray(metaEnd) };
+    const { key: stored, sha256: digest, ...meta } = JSON.parse(value.subarray(4, metaEnd).toString('utf8')) as EntryMeta & { key?: string; sha256?: string };
+    const body = value.subarray(metaEnd);
+    if (stored !== key || digest !== sha256(body)) return undefined;
+    return { meta, body };
   } catch {
     return undefined;
   }
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

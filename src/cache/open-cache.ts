@@ -4,7 +4,7 @@ import { NoCache, type ResultCache } from './result-cache.js';
 import type { LinkLog } from '../engine/redis/redis-link.js';
 
 export interface CacheChoice {
-  /** Local mode: the cache folder. @defaultValue `imgfleet-cache` in the system temp dir */
+  /** Local mode: the cache folder (made 0700; refused if another user owns it). @defaultValue `imgfleet-cache-<uid>` in the system temp dir */
   dir?: string;
   /** Cluster mode: the cache's Redis (a database or instance of its own is best; see the README). */
   redis?: string;
@@ -15,7 +15,8 @@ export interface CacheChoice {
   disabled?: boolean;
 }
 
-export const DEFAULT_CACHE_DIR = join(tmpdir(), 'imgfleet-cache');
+/** Per user: a shared temp folder is where another user could have made it first. */
+export const DEFAULT_CACHE_DIR = join(tmpdir(), `imgfleet-cache-${process.getuid?.() ?? 'user'}`);
 
 /** Opens the cache chosen; `log` hears of changes of a Redis cache's link, one line each. */
 export async function openCache(choice: CacheChoice, log?: LinkLog): Promise<ResultCache> {

@@ -84,11 +84,11 @@ export class RedisCache implements ResultCache {
   async get(key: string): Promise<CacheEntry | undefined> {
     const { lru, sizes, total, entry } = this.keys;
     const value = await this.redis.cacheGetBuffer(entry + key, lru, sizes, total, Date.now(), key);
-    return value ? decodeEntry(value) : undefined;
+    return value ? decodeEntry(value, key) : undefined;
   }
 
   async put(key: string, cached: CacheEntry): Promise<number> {
-    const value = encodeEntry(cached);
+    const value = encodeEntry(cached, key);
     if (value.length > this.budgetBytes) return 0;
     const { lru, sizes, total, entry } = this.keys;
     return this.redis.cachePut(entry + key, lru, sizes, total, value, Date.now(), this.budgetBytes, entry, key);

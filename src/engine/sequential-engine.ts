@@ -5,7 +5,7 @@ import { executeTask, type Place } from '../task/execute.js';
 import { localIo } from '../task/task-io.js';
 import type { Outcome, Task } from '../task/task.js';
 import { defaultThreads } from './tuning.js';
-import type { Engine, EngineStatus } from './types.js';
+import type { Engine, EngineStatus, RunOptions } from './types.js';
 
 export interface SequentialEngineOptions {
   assets?: AssetPolicy;
@@ -28,11 +28,11 @@ export class SequentialEngine implements Engine {
     this.place = { worker: `${hostname()}/main`, io: localIo(), limits: options.limits, assets: new AssetLoader(options.assets ?? { kind: 'paths' }) };
   }
 
-  async run(task: Task): Promise<Outcome> {
-    if (task.tile && this.options.tilesOnPool) return (await this.tilePool()).run(task);
+  async run(task: Task, options: RunOptions = {}): Promise<Outcome> {
+    if (task.tile && this.options.tilesOnPool) return (await this.tilePool()).run(task, options);
     this.running++;
     try {
-      return await executeTask(task, this.place);
+      return await executeTask(task, this.place, { signal: options.signal });
     } finally {
       this.running--;
     }

@@ -35,10 +35,19 @@ export interface EngineStatus {
  * cluster. Engines only move tasks; the runner in front of them (src/runner/) decides the
  * cache and tiling, and the executor (src/task/execute.ts) does the work wherever it lands.
  */
+/** What the one who asked for a task can do while it runs. */
+export interface RunOptions {
+  /**
+   * Aborted when nobody waits for the outcome any more (the client went away): a task still
+   * waiting never starts, a running one stops at its next step; the outcome is CANCELLED.
+   */
+  signal?: AbortSignal;
+}
+
 export interface Engine {
   readonly mode: EngineMode;
   /** Runs one task; never throws: failures come back as the outcome. */
-  run(task: Task): Promise<Outcome>;
+  run(task: Task, options?: RunOptions): Promise<Outcome>;
   /** How many tasks of a kind are worth having in flight to keep it busy (tiles: one a thread and one waiting). */
   slots(kind: 'image' | 'tile'): Promise<number>;
   status(): Promise<EngineStatus>;

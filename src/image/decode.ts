@@ -3,6 +3,7 @@ import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImgfleetError } from '../errors.js';
 import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
+import { boundedByDeadline, isKilled } from './deadline.js';
 import { Frame, type Channels } from './frame.js';
 import { quickHeader } from './quick-header.js';
 
@@ -79,14 +80,14 @@ function inputFormatOf(metadata: Metadata): InputFormat | undefined {
  * is not 8-bit sRGB or grey (16-bit, CMYK, …) converted to it, so every operation sees 8-bit.
  */
 export function open(input: ImageSource, header: ImageHeader, limits: Limits): Frame {
-  const image: Sharp = sharp(input, {
+  const image: Sharp = boundedByDeadline(sharp(input, {
     autoOrient: true,
     // Pixels are used as stored, as Pillow does; the profile travels to the output instead.
     ignoreIcc: true,
     failOn: 'warning',
     limitInputPixels: limits.maxInputPixels,
     sequentialRead: true,
-  });
+  }));
   const grey = header.channels - (header.hasAlpha ? 1 : 0) === 1;
   const channels = ((grey ? 1 : 3) + (header.hasAlpha ? 1 : 0)) as Channels;
   if (!header.converts) return Frame.open(image, { width: header.width, height: header.height }, channels);
@@ -101,6 +102,7 @@ export function decodeError(error: unknown): ImgfleetError {
     return new ImgfleetError('NOT_AN_IMAGE', 'not an image: the content matches no known image format', { cause: error });
   }
   if (/pixel limit/i.test(message)) return new ImgfleetError('TOO_MANY_PIXELS', message, { cause: error });
+  if (isKilled(message)) return new ImgfleetError('TIMEOUT', 'the time for this image ran out, and its work was stopped', { cause: error });
   const detail = message.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 2).join('; ');
   return new ImgfleetError('CORRUPT_IMAGE', `corrupt or truncated image: ${detail}`, { cause: error });
 }

@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { boundedByDeadline } from './deadline.js';
 import { canJoin, type NativeStage, type PendingStage } from './native-stage.js';
 
 export type Channels = 1 | 2 | 3 | 4;
@@ -99,10 +100,10 @@ export class Frame {
 }
 
 export function rawToSharp(raw: RawImage): Sharp {
-  const image = sharp(raw.data, {
+  const image = boundedByDeadline(sharp(raw.data, {
     raw: { width: raw.width, height: raw.height, channels: raw.channels },
     limitInputPixels: false,
-  });
+  }));
   return raw.channels <= 2 ? image.toColourspace('b-w') : image;
 }
 

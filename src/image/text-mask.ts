@@ -12,20 +12,47 @@ export interface Mask {
   height: number;
 }
 
-const cache = new Map<string, Promise<Mask>>();
-const CACHE_ENTRIES = 64;
+/** Masks kept for repeated texts, by size: a few small ones, never a large one. */
+const cache = new Map<string, { mask: Promise<Mask>; bytes: number }>();
+const CACHE_BYTES = 16 * 1024 * 1024;
+const LARGEST_KEPT = 2 * 1024 * 1024;
+let cachedBytes = 0;
+/** The height a text is first drawn at to learn its proportions. */
+const PROBE_HEIGHT = 32;
 
-/** Renders one line of text with Pango at a pixel height; repeated texts come from a small cache. */
+/** Renders one line of text with Pango at a pixel height; repeated small texts come from a cache. */
 export function renderTextMask(text: string, pixelHeight: number): Promise<Mask> {
   const key = `${pixelHeight}\u0000${text}`;
-  let mask = cache.get(key);
-  if (!mask) {
-    mask = render(text, pixelHeight);
-    mask.catch(() => cache.delete(key));
-    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
-    cache.set(key, mask);
-  }
+  const known = cache.get(key);
+  if (known) return known.mask;
+  const mask = render(text, pixelHeight);
+  mask.then((done) => {
+    const bytes = done.data.length;
+    if (bytes > LARGEST_KEPT || cache.has(key)) return;
+    cache.set(key, { mask, bytes });
+    cachedBytes += bytes;
+    for (const [oldest, entry] of cache) {
+      if (cachedBytes <= CACHE_BYTES) break;
+      cache.delete(oldest);
+      cachedBytes -= entry.bytes;
+    }
+  }, () => {});
   return mask;
+}
+
+/**
+ * The text at `pixelHeight`, or smaller so that it fits `room`: its proportions are learnt from
+ * a small rendering first, so a large size on a small image never draws a mask larger than the image.
+ */
+export async function renderTextMaskWithin(text: string, pixelHeight: number, room: { width: number; height: number }): Promise<Mask> {
+  const probe = await renderTextMask(text, PROBE_HEIGHT);
+  const perPixelOfHeight = Math.max(probe.width, 1) / PROBE_HEIGHT;
+  const height = Math.max(1, Math.floor(Math.min(pixelHeight, room.height, room.width / perPixelOfHeight)));
+  const mask = await renderTextMask(text, height);
+  if (mask.width <= room.width && mask.height <= room.height) return mask;
+  // Line spacing and hinting: a little larger than the probe said; one more, scaled to fit.
+  const scale = Math.min(room.width / mask.width, room.height / mask.height);
+  return renderTextMask(text, Math.max(1, Math.floor(height * scale)));
 }
 
 async function render(text: string, pixelHeight: number): Promise<Mask> {

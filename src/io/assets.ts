@@ -6,7 +6,7 @@ import { ImgfleetError, pipelineError } from '../errors.js';
  * Where the logos of watermark steps come from:
  * - `paths`: any file, relative to the working directory (the CLI on a person's own files);
  * - `folder`: only plain files inside one folder, by name (servers and cluster workers,
- *   whose pipelines come from others); symbolic links that lead out of it are refused;
+ *   whose pipelines come from others); symbolic links are refused, wherever they lead;
  * - `none`: logos are refused.
  */
 export type AssetPolicy = { kind: 'paths' } | { kind: 'folder'; dir: string } | { kind: 'none' };
@@ -62,13 +62,20 @@ export class AssetLoader {
     return bytes;
   }
 
-  /** The file's real path, refused when it (or a link on the way) leads out of the folder. */
+  /**
+   * The file's real path. Refused when it, or a folder on the way, is a symbolic link: a link
+   * could lead out of the folder, or be changed to once checked, so none is followed at all
+   * (the folder itself may be reached through one).
+   */
   private async insideReal(dir: string, name: string): Promise<string> {
     const [root, path] = await Promise.all([
       realpath(dir).catch((error: NodeJS.ErrnoException) => { throw new ImgfleetError('INTERNAL', `assets folder unreadable: ${error.code ?? error.message}`); }),
       realpath(resolve(dir, name)).catch((error: NodeJS.ErrnoException) => { throw notReadable(name, error); }),
     ]);
     if (!insideFolder(root, relative(root, path))) throw pipelineError(`watermark image ${name}: not a file in the assets folder`);
+    if (relative(root, path) !== relative(resolve(dir), resolve(dir, name))) {
+      throw pipelineError(`watermark image ${name}: a symbolic link; the assets folder takes plain files only`);
+    }
     return path;
   }
 }

@@ -1,7 +1,7 @@
 import type { Limits } from '../limits.js';
 import type { ImageRequest } from '../runner/request.js';
 import type { Runner } from '../runner/runner.js';
-import type { Priority } from '../task/task.js';
+import type { Outcome, Priority } from '../task/task.js';
 import type { TilingChoice } from '../tiling/choose.js';
 import type { BatchJob, BatchSummary } from './batch-job.js';
 
@@ -15,6 +15,8 @@ export interface BatchOptions {
   signal?: AbortSignal;
   /** Logos sent with the batch (see Task.assets). */
   assets?: ImageRequest['assets'];
+  /** Sees each item's outcome before it is settled, and may turn it into another (a quota passed). */
+  review?: (index: number, outcome: Outcome) => Outcome | Promise<Outcome>;
 }
 
 /**
@@ -39,7 +41,7 @@ export async function runBatch(runner: Runner, job: BatchJob, options: BatchOpti
         onTile: (event) => job.emit('tile', index, event),
         ...(options.assets ? { assets: options.assets } : {}),
       });
-      job.settle(index, outcome);
+      job.settle(index, options.review ? await options.review(index, outcome) : outcome);
     }
   };
   const slots = await runner.slots('image');

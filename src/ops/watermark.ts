@@ -2,7 +2,7 @@ import sharp from 'sharp';
 import { Frame, type RawImage } from '../image/frame.js';
 import { toRgb } from '../image/pixels.js';
 import { colorOrThrow } from '../image/color.js';
-import { renderTextMask } from '../image/text-mask.js';
+import { renderTextMaskWithin } from '../image/text-mask.js';
 import type { ImageOperation, OpContext, Size } from './types.js';
 
 export const POSITIONS = ['top-left', 'top', 'top-right', 'left', 'center', 'right', 'bottom-left', 'bottom', 'bottom-right'] as const;
@@ -78,11 +78,7 @@ interface Overlay {
 }
 
 async function textOverlay(text: string, pixelHeight: number, p: WatermarkParams, room: Size): Promise<Overlay> {
-  let mask = await renderTextMask(text, pixelHeight);
-  if (mask.width > room.width || mask.height > room.height) {
-    const scale = Math.min(room.width / mask.width, room.height / mask.height);
-    mask = await renderTextMask(text, Math.max(1, Math.floor(pixelHeight * scale)));
-  }
+  const mask = await renderTextMaskWithin(text, pixelHeight, room);
   const color = colorOrThrow(p.color);
   const alpha = p.opacity * color.alpha;
   const data = Buffer.allocUnsafe(mask.width * mask.height * 4);

@@ -18,6 +18,10 @@ export interface ProcessOptions {
   limits?: Partial<Limits>;
   /** Reads a logo named in a watermark step; defaults to reading the file. */
   loadAsset?: OpContext['loadAsset'];
+  /** Stops the work between steps once aborted (its reason is thrown). */
+  signal?: AbortSignal;
+  /** Called with the header's facts before any pixel is decoded; throws to refuse the image. */
+  check?(header: { format: string; width: number; height: number }): void;
 }
 
 export interface StepTiming {
@@ -89,12 +93,13 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const turbo = turboLanePlan(input, pipeline);
   if (turbo) {
-    const result = await runJpegTurboLane(input, pipeline, turbo, limits, ctx, started);
+    const result = await runJpegTurboLane(input, pipeline, turbo, limits, ctx, started, options);
     if (result) return result;
   }
 
   const header = await probe(input, limits);
   checkPlannedSizes(header, pipeline, limits);
+  options.check?.(header);
   threadsForImage(header.width * header.height);
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
@@ -111,6 +116,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
     for (const [index, pass] of passes.entries()) {
       const last = index === passes.length - 1;
       for (const [at, step] of pass.steps.entries()) {
+        options.signal?.throwIfAborted();
         const t0 = performance.now();
         if (step.op.kind === 'analysis') {
           const data = await step.op.analyse(frame, step.params, ctx);
@@ -125,6 +131,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
       }
     }
 
+    options.signal?.throwIfAborted();
     return await encodeResult(frame, pipeline, header, stats, started);
   } catch (error) {
     throw decodeError(error);
@@ -137,11 +144,12 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
  * failure is a failure.
  */
 async function runJpegTurboLane(
-  input: Buffer, pipeline: ValidPipeline, plan: TurboLanePlan, limits: Limits, ctx: OpContext, started: number,
+  input: Buffer, pipeline: ValidPipeline, plan: TurboLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
+  options.check?.({ format: 'jpeg', width: plan.source.width, height: plan.source.height });
   const stats: ProcessStats = {
     input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
     path: 'jpeg-turbo', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,

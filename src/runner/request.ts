@@ -26,4 +26,6 @@ export interface ImageRequest {
   onTile?: (event: TileEvent) => void;
   /** Logos sent with the request, by the names its watermark steps give (see Task.assets). */
   assets?: Record<string, Extract<Source, { kind: 'file' | 'bytes' }>>;
+  /** Aborted when nobody waits for the result any more (the client went away): its work stops. */
+  signal?: AbortSignal;
 }

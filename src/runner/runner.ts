@@ -7,15 +7,16 @@ import { CachedResults, type CacheEvents, type Computed, type Served } from '../
 import { cachedStats, entryOf } from '../cache/entry.js';
 import type { ResultCache } from '../cache/result-cache.js';
 import { resultKeyOf } from '../cache/result-key.js';
-import type { Engine, EngineStatus } from '../engine/types.js';
+import type { Engine, EngineStatus, RunOptions } from '../engine/types.js';
 import { ImgfleetError, toErrorInfo } from '../errors.js';
 import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import type { Limits } from '../limits.js';
+import { checkInputPixels, type Limits } from '../limits.js';
 import { laneFor, worksInLibvips } from '../pipeline/lane.js';
 import { tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../task/task-io.js';
-import { failed, type Outcome } from '../task/task.js';
+import { failed, type Outcome, type Task } from '../task/task.js';
+import { checkWork } from '../task/work-cost.js';
 import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.js';
 import { planTiling, type TilePlan } from '../tiling/plan.js';
 import { processTiledFile } from '../tiling/run-tiled.js';
@@ -75,7 +76,8 @@ export class Runner {
         throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
       }
       const limits = tighterLimits(this.options.limits, request.limits);
-      const facts = await this.facts(request);
+      request.signal?.throwIfAborted();
+      const facts = await this.facts(request, limits);
       const { lane } = facts;
       if (!this.results) return await this.compute(request, limits, facts);
       const digest = await this.digest(request, limits);
@@ -96,18 +98,19 @@ export class Runner {
    * reuses what this learnt.
    */
   async address(request: ImageRequest): Promise<string> {
-    const { lane } = await this.facts(request);
-    const digest = await this.digest(request, tighterLimits(this.options.limits, request.limits));
+    const limits = tighterLimits(this.options.limits, request.limits);
+    const { lane } = await this.facts(request, limits);
+    const digest = await this.digest(request, limits);
     return resultKeyOf(digest, request.pipeline.spec, lane);
   }
 
   /** What the decisions need, learnt once per request: whether it tiles, and its lane. */
-  private facts(request: ImageRequest): Promise<Facts> {
+  private facts(request: ImageRequest, limits: Limits): Promise<Facts> {
     let known = this.learnt.get(request);
     if (!known) {
       known = (async () => {
         const head = await sourceHead(request.source);
-        const tiles = await this.tileSizeFor(request, head);
+        const tiles = await this.tileSizeFor(request, head, limits);
         const whole = tiles.tileSize === undefined;
         return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: whole && worksInLibvips(head, request.pipeline) };
       })();
@@ -135,17 +138,25 @@ export class Runner {
 
   /**
    * The tile size to run an image with, or undefined to run it whole; refuses a forced size the
-   * pipeline cannot take. The pipeline is planned once here, and the plan goes on to the tiles.
+   * pipeline cannot take, too many tiles, and a tiled image over the work limit (the executor
+   * checks whole images itself, before decoding them). The pipeline is planned once here, and the
+   * plan goes on to the tiles.
    */
-  private async tileSizeFor(request: ImageRequest, head: Uint8Array): Promise<{ tileSize?: number; plan?: TilePlan }> {
+  private async tileSizeFor(request: ImageRequest, head: Uint8Array, limits: Limits): Promise<{ tileSize?: number; plan?: TilePlan }> {
     const choice = request.tiling ?? this.options.tiling ?? {};
     const planned = planTiling(request.pipeline);
     checkTileable(request.pipeline, choice, planned);
     // A pipeline with nothing to tile (a plain resize, a histogram) never needs the header read.
     if (!planned.ok) return {};
-    const size = choice.tileSize === undefined ? await headerSize(request.source, head) : undefined;
+    const size = await headerSize(request.source, head);
     const tileSize = choice.tileSize ?? (size ? tileSizeFor(size, planned.plan, choice) : undefined);
-    return tileSize === undefined ? {} : { tileSize, plan: planned.plan };
+    if (tileSize === undefined) return {};
+    if (size) {
+      checkInputPixels(size.width, size.height, limits);
+      checkTileCount(size, tileSize);
+      checkWork(size, request.pipeline, limits, request.pipeline.output.format);
+    }
+    return { tileSize, plan: planned.plan };
   }
 
   private async compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
@@ -161,7 +172,7 @@ export class Runner {
     return this.engine.run({
       source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits,
       ...(assets ? { assets } : {}), ...(facts.inLibvips ? { work: 'libvips' as const } : {}),
-    });
+    }, { signal: request.signal });
   }
 
   /** A large image as tiles on the engine, from a file to a file (bytes are put in scratch files first). */
@@ -179,7 +190,7 @@ export class Runner {
         if (request.sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
         const output = request.sink.kind === 'file' ? request.sink.path : join(scratch, 'output');
         const result = await processTiledFile(input, output, request.pipeline, {
-          engine: this.engine, priority: request.priority, tileSize, plan, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
+          engine: withSignal(this.engine, request.signal), priority: request.priority, tileSize, plan, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
         });
         const info = { bytes: result.bytes, width: result.width, height: result.height, format: result.format, channels: result.channels };
         const base = { ok: true as const, stats: result.stats, worker: this.engine.mode };
@@ -216,6 +227,8 @@ export class Runner {
   /** The outcome for this request: its own computation, or the kept result written to its sink. */
   private async deliver(served: Served, request: ImageRequest, computeOwn: () => Promise<Outcome>): Promise<Outcome> {
     if (served.cache === 'miss') return served.outcome.ok ? { ...served.outcome, cache: 'miss' } : served.outcome;
+    // The request it joined was cancelled (its client went away); this one still waits.
+    if (served.cache === 'shared' && !served.outcome.ok && served.outcome.error.code === 'CANCELLED' && !request.signal?.aborted) return computeOwn();
     if (served.cache === 'shared' && !served.outcome.ok) return served.outcome;
     const { entry } = served;
     // Shared with a computation whose result was too large to keep: this request computes its own.
@@ -233,4 +246,26 @@ export class Runner {
     writeFileAtomic(sink.path, entry.body);
     return { ok: true, output: { ...output, path: sink.path }, stats, worker, cache };
   }
+}
+
+/** Most tiles one image may be cut into: each is a task, and a few thousand already keep a cluster busy. */
+export const MAX_TILES = 4096;
+
+function checkTileCount(size: { width: number; height: number }, tileSize: number): void {
+  const count = Math.ceil(size.width / tileSize) * Math.ceil(size.height / tileSize);
+  if (count > MAX_TILES) {
+    throw new ImgfleetError('NOT_TILEABLE', `tiles of ${tileSize} px would cut this ${size.width}×${size.height} image into ${count} tiles, over the limit of ${MAX_TILES}: choose a larger tile size`);
+  }
+}
+
+/** The engine, with every task it is given tied to one request's signal (the tiles of one image). */
+function withSignal(engine: Engine, signal: AbortSignal | undefined): Engine {
+  if (!signal) return engine;
+  return {
+    mode: engine.mode,
+    run: (task: Task, options?: RunOptions) => engine.run(task, { ...options, signal }),
+    slots: (kind) => engine.slots(kind),
+    status: () => engine.status(),
+    close: () => engine.close(),
+  };
 }

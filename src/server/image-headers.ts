@@ -16,3 +16,8 @@ export function imageHeaders(reply: FastifyReply, sourceName: string, format: Ou
 export function downloadStem(name: string): string {
   return name.slice(0, name.length - extname(name).length).replace(/[^A-Za-z0-9._-]+/g, '_') || 'image';
 }
+
+/** Who made a result, as a response says it: the worker, without the host a pool thread runs on. */
+export function workerLabel(worker: string): string {
+  return worker.slice(worker.lastIndexOf('/') + 1);
+}

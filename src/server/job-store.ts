@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { failed, type Outcome } from '../task/task.js';
+import type { DiskQuota } from './disk-quota.js';
 import { basename, join } from 'node:path';
 import { ImgfleetError } from '../errors.js';
 import { planOutputs } from '../io/collect-inputs.js';
@@ -27,6 +29,8 @@ export interface ServerJob {
   /** Settles when the last image is done; never rejects. */
   finished: Promise<void>;
   abort: AbortController;
+  /** Why the job stopped taking images before its end, if it did. */
+  stopped?: { code: 'STORAGE_FULL' | 'CANCELLED'; message: string };
 }
 
 export interface JobFile {
@@ -58,6 +62,8 @@ export interface JobStoreOptions {
   runner: Runner;
   dataDir: string;
   resultTtlMs: number;
+  /** The bytes jobs keep on disk: their results count too, and a job gives its bytes back when it goes. */
+  disk: DiskQuota;
   onFinished?: (job: ServerJob) => void;
 }
 
@@ -82,9 +88,13 @@ export class JobStore {
     const batch = new BatchJob(inputs.map((input, i) => ({ input: input.path, relative: input.relative, output: outputs[i] })), pipeline, runner.engine.mode);
     const job: ServerJob = { id, dir, batch, names: files.map((f) => f.name), createdAt: new Date(), abort: new AbortController(), finished: Promise.resolve(), tiles: new Map() };
     batch.on('tile', (index, event) => job.tiles.set(index, { done: event.done, total: event.total }));
-    job.finished = runBatch(runner, batch, { priority: 'batch', tiling, signal: job.abort.signal, assets })
+    const review = (_index: number, outcome: Outcome) => this.counted(job, outcome);
+    job.finished = runBatch(runner, batch, { priority: 'batch', tiling, signal: job.abort.signal, assets, review })
       .then(() => undefined, () => undefined)
       .finally(() => {
+        // Items the job never started (it was deleted, or its disk ran out) say so.
+        const why = job.stopped ?? { code: 'CANCELLED' as const, message: 'the job was cancelled before this image started' };
+        batch.items.forEach((item, index) => { if (item.status === 'queued') batch.settle(index, failed(why, runner.engine.mode)); });
         job.finishedAt = new Date();
         job.expiresAt = new Date(Date.now() + this.options.resultTtlMs);
         this.options.onFinished?.(job);
@@ -108,7 +118,31 @@ export class JobStore {
     job.abort.abort();
     await job.finished;
     await rm(job.dir, { recursive: true, force: true });
+    this.options.disk.release(id);
     return true;
+  }
+
+  /** Jobs kept now, running or finished. */
+  get size(): number {
+    return this.jobs.size;
+  }
+
+  /**
+   * A result counts against the disk quota once written; one that does not fit is deleted and
+   * fails, and the job takes no more images.
+   */
+  private async counted(job: ServerJob, outcome: Outcome): Promise<Outcome> {
+    if (!outcome.ok || !outcome.output?.path) return outcome;
+    try {
+      this.options.disk.add(job.id, outcome.output.bytes);
+      return outcome;
+    } catch (error) {
+      await rm(outcome.output.path, { force: true });
+      const info = { code: 'STORAGE_FULL' as const, message: (error as Error).message };
+      job.stopped = info;
+      job.abort.abort();
+      return failed(info, outcome.worker);
+    }
   }
 
   /** Path of one output of a finished image, by its output file name. */

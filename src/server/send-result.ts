@@ -5,7 +5,8 @@ import type { ProcessStats } from '../pipeline/process.js';
 import type { OutputFormat, ValidPipeline } from '../pipeline/spec.js';
 import type { ImageRequest } from '../runner/request.js';
 import type { ServerContext } from './context.js';
-import { imageHeaders } from './image-headers.js';
+import { imageHeaders, workerLabel } from './image-headers.js';
+import { bodyAccount, workSignal } from './request-guard.js';
 
 export interface ResultRequest {
   source: ImageRequest['source'];
@@ -17,6 +18,8 @@ export interface ResultRequest {
   maxAgeSeconds?: number;
   /** Logos sent with the request. */
   assets?: ImageRequest['assets'];
+  /** Image URLs are public: their responses do not name the worker. */
+  anonymous?: boolean;
 }
 
 /**
@@ -27,7 +30,9 @@ export interface ResultRequest {
 export async function sendResult(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, job: ResultRequest): Promise<FastifyReply> {
   const pipeline = resolveAutoFormat(job.pipeline, request.headers.accept);
   const started = performance.now();
-  const image: ImageRequest = { source: job.source, pipeline, sink: { kind: 'bytes' }, priority: 'interactive', ...(job.assets ? { assets: job.assets } : {}) };
+  const image: ImageRequest = {
+    source: job.source, pipeline, sink: { kind: 'bytes' }, priority: 'interactive', signal: workSignal(request), ...(job.assets ? { assets: job.assets } : {}),
+  };
   const etag = `"${await ctx.runner.address(image)}"`;
   reply.header('ETag', etag);
   if (isAuto(job.pipeline)) reply.header('Vary', 'Accept');
@@ -37,10 +42,12 @@ export async function sendResult(ctx: ServerContext, request: FastifyRequest, re
   const outcome = await ctx.runner.run(image);
   if (!outcome.ok) throw fromErrorInfo(outcome.error);
   reply.header('X-Imgfleet-Cache', outcome.cache ?? 'miss');
-  if (outcome.cache !== 'hit') reply.header('X-Imgfleet-Worker', outcome.worker);
+  if (outcome.cache !== 'hit' && !job.anonymous) reply.header('X-Imgfleet-Worker', workerLabel(outcome.worker));
   reply.header('Server-Timing', outcome.stats.path === 'cache' ? `cache;dur=${(performance.now() - started).toFixed(2)}` : serverTiming(outcome.stats));
   if (outcome.data !== undefined) return reply.type('application/json; charset=utf-8').send(JSON.stringify(outcome.data));
   const output = outcome.output!;
+  // Until it is sent, the result takes its place in the in-flight budget beside request bodies.
+  if (outcome.body) bodyAccount(request)?.hold(outcome.body.length);
   return imageHeaders(reply, job.name, output.format as OutputFormat, output).send(outcome.body);
 }
 

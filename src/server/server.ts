@@ -1,4 +1,3 @@
-import { isIP } from 'node:net';
 import { openCache, type CacheChoice } from '../cache/open-cache.js';
 import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import { createEngine } from '../engine/create-engine.js';
@@ -9,6 +8,8 @@ import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { HttpOriginStore, type HttpOriginOptions } from '../sources/http-origin.js';
 import { LocalFolderStore } from '../sources/local-folder.js';
 import { buildServer } from './app.js';
+import type { ServerOptions } from './options.js';
+import { isLoopback } from './loopback.js';
 
 export interface ServeOptions {
   host: string;
@@ -37,6 +38,8 @@ export interface ServeOptions {
   /** Named pipelines (preset:NAME), and whether image URLs may use nothing else. */
   presets?: Presets;
   presetsOnly?: boolean;
+  /** Protections against abuse; see ServerOptions (src/server/options.ts) for each and its default. */
+  guards?: Pick<ServerOptions, 'maxInflightBytes' | 'maxJobBytes' | 'maxDiskBytes' | 'allowedHosts' | 'allowedOrigins' | 'requestTimeoutMs'>;
   /** The key prefix and cluster timings. @defaultValue the defaults */
   environment?: Environment;
   /** Where lines about the link to Redis go. */
@@ -50,11 +53,7 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export function isLoopback(host: string): boolean {
-  if (host === 'localhost') return true;
-  if (isIP(host) === 4) return host.startsWith('127.');
-  return host === '::1';
-}
+export { isLoopback };
 
 /** `imgfleet serve`: the engine, the app, listening; close() drains requests, then the engine. */
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
@@ -78,7 +77,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     dataDir: options.dataDir, assetsDir: options.assetsDir, cache, sources, adminWrite: options.adminWrite,
     presets: options.presets, presetsOnly: options.presetsOnly,
     signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds,
-    logger: options.log ? { level: 'info' } : false,
+    logger: options.log ? { level: 'info' } : false, listenHost: options.host, ...options.guards,
+  }).catch(async (error: unknown) => {
+    await engine.close();
+    await cache.close();
+    throw error;
   });
   try {
     await app.listen({ host: options.host, port: options.port });

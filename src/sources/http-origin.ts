@@ -29,7 +29,8 @@ export interface HttpOriginOptions {
 export class HttpOriginStore implements SourceStore {
   readonly kind = 'http';
   private readonly base: URL;
-  private readonly hosts: Set<string>;
+  /** Where the origin may send the server, exactly: `scheme://host:port`, the port always written. */
+  private readonly origins: Set<string>;
 
   constructor(private readonly options: HttpOriginOptions) {
     this.base = new URL(options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`);
@@ -37,7 +38,9 @@ export class HttpOriginStore implements SourceStore {
       throw new ImgfleetError('BAD_USAGE', `source URL ${options.baseUrl}: expected http:// or https://`);
     }
     checkAllowance(options.allowPrivate ?? false);
-    this.hosts = new Set([this.base.host, ...(options.allowHosts ?? [])].map((h) => h.toLowerCase()));
+    // An allowed host without a port means the origin's scheme on its default port, not any port.
+    const allowed = (options.allowHosts ?? []).map((host) => new URL(`${this.base.protocol}//${host}`));
+    this.origins = new Set([this.base, ...allowed].map(exactOrigin));
   }
 
   async open(key: string): Promise<Source> {
@@ -57,7 +60,11 @@ export class HttpOriginStore implements SourceStore {
       if (status >= 300 && status < 400 && location) {
         response.resume();
         if (hop >= maxRedirects) throw new ImgfleetError('BAD_ORIGIN', `origin: more than ${maxRedirects} redirects`);
-        url = new URL(location, url);
+        try {
+          url = new URL(location, url);
+        } catch {
+          throw new ImgfleetError('BAD_ORIGIN', 'origin answered with a redirect to nowhere');
+        }
         continue;
       }
       if (status === 404 || status === 410) {
@@ -73,11 +80,12 @@ export class HttpOriginStore implements SourceStore {
   }
 
   private get(url: URL, signal: AbortSignal): Promise<IncomingMessage> {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      return Promise.reject(new ImgfleetError('FORBIDDEN', `origin redirected to ${url.protocol} URL: refused`));
-    }
-    if (!this.hosts.has(url.host.toLowerCase()) && !this.hosts.has(url.hostname.toLowerCase())) {
-      return Promise.reject(new ImgfleetError('FORBIDDEN', `origin host ${url.host} is not allowed (allowed: ${[...this.hosts].join(', ')})`));
+    // The scheme, host and port must be exactly the origin's or an allowed host's: a redirect
+    // may not go to another port, nor from https down to http.
+    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !this.origins.has(exactOrigin(url))) {
+      return Promise.reject(new ImgfleetError('FORBIDDEN', 'the image source redirected to a place this server may not fetch from', {
+        cause: new Error(`origin redirected to ${url.protocol}//${url.host}, which is not among ${[...this.origins].join(', ')}`),
+      }));
     }
     const allowPrivate = this.options.allowPrivate ?? false;
     const literal = url.hostname.replace(/^\[|\]$/g, '');
@@ -120,9 +128,16 @@ export class HttpOriginStore implements SourceStore {
     });
   }
 
+  /** What went wrong, in words that do not turn the server into a port scanner: the details stay in the cause (the log). */
   private explain(error: Error, signal: AbortSignal): ImgfleetError {
     if (error instanceof ImgfleetError) return error;
     if (signal.aborted) return new ImgfleetError('TIMEOUT', `origin did not answer within ${(this.options.timeoutMs / 1000).toFixed(1)} s`);
-    return new ImgfleetError('BAD_ORIGIN', `origin unreachable: ${(error as NodeJS.ErrnoException).code ?? error.message}`);
+    return new ImgfleetError('BAD_ORIGIN', 'the image source could not be fetched', { cause: error });
   }
+}
+
+/** `scheme://host:port`, with the default port written out, so `https://a` and `https://a:443` are one and `https://a:8443` another. */
+function exactOrigin(url: URL): string {
+  const port = url.port || (url.protocol === 'https:' ? '443' : '80');
+  return `${url.protocol}//${url.hostname.toLowerCase()}:${port}`;
 }

@@ -58,7 +58,11 @@ export class LocalFolderStore implements SourceStore {
   private async resolve(key: string): Promise<string> {
     const parts = keyParts(key);
     if (!parts || isAbsolute(key)) throw new ImgfleetError('NOT_FOUND', `no source "${key}": a source is a relative path of plain names`);
-    const root = await (this.root ??= realpath(this.dir));
+    // A folder that is missing now may be there later: a failed look-up is not kept.
+    const root = await (this.root ??= realpath(this.dir)).catch(() => {
+      this.root = undefined;
+      throw new ImgfleetError('NOT_FOUND', `no source "${key}"`);
+    });
     let path: string;
     try {
       path = await realpath(join(root, ...parts));

@@ -7,6 +7,15 @@ interface ServeCommandOptions {
   port: number;
   redis?: string;
   token?: string;
+  tokenFile?: string;
+  maxInflightMb: number;
+  maxWork: number;
+  maxOutputMb: number;
+  maxJobMb: number;
+  maxDiskMb: number;
+  allowedHosts?: string;
+  allowedOrigins?: string;
+  requestTimeout: number;
   auth: boolean;
   threads?: number;
   maxFiles: number;
@@ -38,13 +47,22 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
     .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', env.redis)
-    .option('--token <token>', 'bearer token required by the API and the dashboard (env IMGFLEET_TOKEN)', env.token)
+    .option('--token-file <path>', 'read the bearer token required by the API and the dashboard from this file (or set IMGFLEET_TOKEN)')
+    .option('--token <token>', 'the token itself; other users can read it in the process list: prefer --token-file or IMGFLEET_TOKEN', env.token)
     .option('--no-auth', 'serve without a token on a non-loopback address')
     .option('-c, --threads <n>', 'local mode: worker threads (default: cores)', positiveInteger)
     .option('--max-files <n>', 'most images in one job', positiveInteger, 100)
     .option('--max-upload-mb <n>', 'largest image file, in MiB', positiveNumber, 100)
     .option('--max-megapixels <n>', 'largest image, in megapixels (checked from the header before decoding)', positiveNumber, 50)
     .option('--results-ttl <minutes>', 'how long finished jobs are kept', positiveNumber, 60)
+    .option('--max-inflight-mb <n>', 'request bodies in flight at once, in MiB; more wait (429)', positiveNumber, 512)
+    .option('--max-work <seconds>', 'most work one image may cost, in seconds of one core, estimated before decoding (422 beyond)', positiveNumber, 10)
+    .option('--max-output-mb <n>', 'largest result of one image, in MiB (413 beyond)', positiveNumber, 64)
+    .option('--max-job-mb <n>', 'disk one job may use for its uploads and results, in MiB (507 beyond)', positiveNumber, 1024)
+    .option('--max-disk-mb <n>', 'disk all jobs together may use, in MiB (507 beyond)', positiveNumber, 4096)
+    .option('--request-timeout <seconds>', 'a request, body included, must arrive within this', positiveNumber, 120)
+    .option('--allowed-hosts <names>', 'host names the server answers to, comma-separated (default on loopback: localhost, 127.0.0.1, [::1]; elsewhere any)')
+    .option('--allowed-origins <origins>', 'other sites whose pages may send requests that change things (https://a.example,…)')
     .option('--data-dir <dir>', 'where uploads and results live while kept (default: a temp folder, removed on exit)')
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
     .option('--log', 'log each request (JSON lines)')
@@ -65,11 +83,25 @@ export function serveCommand({ env }: CommandContext): Command {
     .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits; a second one exits at once.')
     .action(async (options: ServeCommandOptions) => {
       const stopStarting = exitOnSignalWhileStarting(logLine);
-      const [{ startServer }, presets] = await Promise.all([import('../../server/server.js'), readPresets(options.presets)]);
+      // Everything the server writes (uploads, results, the cache) is for this user alone.
+      process.umask(0o077);
+      const [{ startServer }, { readTokenFile }, presets] = await Promise.all([
+        import('../../server/server.js'), import('../token-file.js'), readPresets(options.presets),
+      ]);
+      const token = options.tokenFile ? await readTokenFile(options.tokenFile) : options.token;
+      const list = (text: string | undefined) => text?.split(',').map((item) => item.trim()).filter(Boolean);
+      const mib = (n: number) => Math.round(n * 1024 * 1024);
       const server = await startServer({
-        host: options.host, port: options.port, redis: options.redis, token: options.token, allowNoAuth: !options.auth,
+        host: options.host, port: options.port, redis: options.redis, token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
-        limits: { maxFileBytes: Math.round(options.maxUploadMb * 1024 * 1024), maxInputPixels: Math.round(options.maxMegapixels * 1e6) },
+        limits: {
+          maxFileBytes: mib(options.maxUploadMb), maxInputPixels: Math.round(options.maxMegapixels * 1e6),
+          maxWork: options.maxWork * 1e9, maxOutputBytes: mib(options.maxOutputMb),
+        },
+        guards: {
+          maxInflightBytes: mib(options.maxInflightMb), maxJobBytes: mib(options.maxJobMb), maxDiskBytes: mib(options.maxDiskMb),
+          allowedHosts: list(options.allowedHosts), allowedOrigins: list(options.allowedOrigins), requestTimeoutMs: options.requestTimeout * 1000,
+        },
         log: options.log,
         cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb },
         sourceDir: options.sourceDir,
@@ -82,7 +114,7 @@ export function serveCommand({ env }: CommandContext): Command {
         adminWrite: options.adminWrite, presets, presetsOnly: options.presetsOnly, environment: env, logLine,
       });
       stopStarting();
-      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${options.token ? ', token required' : ''})`);
+      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${token ? ', token required' : ''})`);
       console.log(`  page ${server.url}/   API docs ${server.url}/docs   metrics ${server.url}/metrics${options.redis ? `   queues ${server.url}/admin/queues` : ''}`);
       await untilStopped(async (signal) => {
         console.log(`${signal}: finishing requests in flight (again to exit now)…`);

@@ -1,20 +1,22 @@
+import { hostname } from 'node:os';
 import { Piscina } from 'piscina';
 import { ImgfleetError, toErrorInfo } from '../../errors.js';
-import type { AssetPolicy } from '../../io/assets.js';
+import { AssetLoader, type AssetPolicy } from '../../io/assets.js';
 import type { Limits } from '../../limits.js';
-import { failed, type Outcome, type Priority, type Task } from '../../task/task.js';
-import { hostname } from 'node:os';
-import { AssetLoader } from '../../io/assets.js';
 import { executeTask, type Place } from '../../task/execute.js';
 import { localIo } from '../../task/task-io.js';
+import { failed, type Outcome, type Priority, type Task } from '../../task/task.js';
 import { defaultThreads, tuneSharpForParallelImages } from '../tuning.js';
-import type { Engine, EngineStatus } from '../types.js';
-import type { PoolThreadSettings } from './worker.js';
+import type { Engine, EngineStatus, RunOptions } from '../types.js';
+import type { PoolMessage, PoolThreadSettings } from './worker.js';
 
 export interface LocalEngineOptions {
   /** Worker threads. @defaultValue the machine's cores */
   threads?: number;
-  /** A task running longer than this fails with TIMEOUT and its thread is replaced. @defaultValue 120 000 */
+  /**
+   * A task running longer than this fails with TIMEOUT: libvips' kill flag stops its work (see
+   * src/image/deadline.ts); a thread still busy a while later is ended and replaced. @defaultValue 120 000
+   */
   timeoutMs?: number;
   /** Tasks allowed to wait for a thread; more fail at once with QUEUE_FULL. @defaultValue no limit */
   maxQueue?: number;
@@ -26,8 +28,12 @@ export interface LocalEngineOptions {
 
 interface Waiting {
   task: Task;
+  signal?: AbortSignal;
   resolve: (outcome: Outcome) => void;
 }
+
+/** How long past its deadline a thread may take to stop (libvips checks its kill flag as it goes) before it is ended. */
+const STOP_GRACE_MS = 10_000;
 
 /**
  * The embedded default: a pool of worker threads in this process, no server needed. Tasks
@@ -44,18 +50,23 @@ export class LocalEngine implements Engine {
   private readonly timeoutMs: number;
   private readonly maxQueue: number;
   private readonly waiting: Record<Priority, Waiting[]> = { interactive: [], batch: [] };
-  private inPool = 0;
-  /** Tasks given to pool threads so far, and now. */
+  private inFlight = 0;
+  /** Tasks given to pool threads so far, waiting for one now, and on one now. */
   private poolTasksSeen = 0;
   private poolTasksWaiting = 0;
   private onPoolNow = 0;
+  /** One flag per task in the pool, shared with the threads: set, the task stops at its next step. */
+  private readonly cancelFlags: Int32Array;
+  private readonly freeFlags: number[];
   private readonly here: Place;
 
   constructor(options: LocalEngineOptions = {}) {
     this.threads = options.threads ?? defaultThreads();
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
-    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits };
+    this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
+    this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
+    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags };
     this.pool = new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,
       // Threads start with the first task that needs one.
@@ -68,13 +79,31 @@ export class LocalEngine implements Engine {
     this.here = { worker: `${hostname()}/main`, io: localIo(), limits: options.limits, assets: new AssetLoader(workerData.assets) };
   }
 
-  run(task: Task): Promise<Outcome> {
+  run(task: Task, options: RunOptions = {}): Promise<Outcome> {
+    const { signal } = options;
+    if (signal?.aborted) return Promise.resolve(cancelled(signal));
     if (this.waitingCount() >= this.maxQueue) {
       return Promise.resolve(failed({ code: 'QUEUE_FULL', message: `the pool is busy (${this.waitingCount()} images waiting, limit ${this.maxQueue}); retry shortly` }, 'local'));
     }
     return new Promise((resolve) => {
-      this.waiting[task.priority === 'interactive' ? 'interactive' : 'batch'].push({ task, resolve });
-      if (task.work !== 'libvips') this.poolTasksWaiting++;
+      const queue = this.waiting[task.priority === 'interactive' ? 'interactive' : 'batch'];
+      const onPool = task.work !== 'libvips';
+      const entry: Waiting = { task, signal, resolve };
+      // Nobody waits for it any more: it leaves the queue without ever reaching a thread.
+      const leave = () => {
+        const at = queue.indexOf(entry);
+        if (at < 0) return;
+        queue.splice(at, 1);
+        if (onPool) this.poolTasksWaiting--;
+        resolve(cancelled(signal!));
+      };
+      signal?.addEventListener('abort', leave, { once: true });
+      entry.resolve = (outcome) => {
+        signal?.removeEventListener('abort', leave);
+        resolve(outcome);
+      };
+      queue.push(entry);
+      if (onPool) this.poolTasksWaiting++;
       this.feed();
     });
   }
@@ -85,7 +114,7 @@ export class LocalEngine implements Engine {
   }
 
   async status(): Promise<EngineStatus> {
-    return { mode: 'local', ready: true, threads: this.threads, workers: [], queueDepth: this.waitingCount() + this.inPool };
+    return { mode: 'local', ready: true, threads: this.threads, workers: [], queueDepth: this.waitingCount() + this.inFlight };
   }
 
   async close(): Promise<void> {
@@ -103,21 +132,22 @@ export class LocalEngine implements Engine {
   }
 
   private feed(): void {
-    while (this.inPool < this.threads * 2) {
+    while (this.inFlight < this.threads * 2) {
       const queue = this.waiting.interactive.length > 0 ? this.waiting.interactive : this.waiting.batch;
       const next = queue[0];
       if (!next) return;
       const onPool = next.task.work !== 'libvips';
       if (onPool && !this.poolMayTake()) return;
       queue.shift();
-      this.inPool++;
+      this.inFlight++;
       if (onPool) {
         this.poolTasksSeen++;
         this.poolTasksWaiting--;
         this.onPoolNow++;
       }
-      void this.onThread(next.task).then((outcome) => {
-        this.inPool--;
+      const running = onPool ? this.onPoolThread(next.task, next.signal) : this.fromHere(next.task, next.signal);
+      void running.then((outcome) => {
+        this.inFlight--;
         if (onPool) this.onPoolNow--;
         next.resolve(outcome);
         this.feed();
@@ -135,30 +165,43 @@ export class LocalEngine implements Engine {
     return this.onPoolNow < (busy ? this.threads * 2 : 1);
   }
 
-  /** Runs a task: from this thread when libvips does all its work, else on a pool thread. */
-  private onThread(task: Task): Promise<Outcome> {
-    return task.work === 'libvips' ? this.fromHere(task) : this.onPoolThread(task);
-  }
-
-  /** Started from this thread; libvips works in its own threads meanwhile. Past the time limit the outcome is TIMEOUT. */
-  private async fromHere(task: Task): Promise<Outcome> {
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<Outcome>((resolve) => {
-      timer = setTimeout(() => resolve(failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, 'local')), this.timeoutMs);
-    });
+  /**
+   * Started from this thread while libvips works in its own. The deadline stops libvips' work
+   * as on a pool thread, and an abort stops the task at its next step.
+   */
+  private async fromHere(task: Task, signal: AbortSignal | undefined): Promise<Outcome> {
+    const deadline = Date.now() + this.timeoutMs;
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(new ImgfleetError('TIMEOUT', `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s`)), this.timeoutMs);
+    const forward = () => stop.abort(signal!.reason instanceof ImgfleetError ? signal!.reason : new ImgfleetError('CANCELLED', 'cancelled: nobody waits for this image any more'));
+    signal?.addEventListener('abort', forward, { once: true });
     try {
-      return await Promise.race([executeTask(task, this.here), timedOut]);
+      const outcome = await executeTask(task, this.here, { signal: stop.signal, deadline });
+      if (!outcome.ok && outcome.error.code === 'TIMEOUT') return failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, outcome.worker);
+      return outcome;
     } finally {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', forward);
     }
   }
 
-  /** Runs a task on a pool thread; bytes that own their whole memory are moved there, not copied. */
-  private async onPoolThread(task: Task): Promise<Outcome> {
+  /**
+   * Runs a task on a pool thread; bytes that own their whole memory are moved there, not copied.
+   * The thread is told the deadline (libvips stops the work when it passes) and watches a flag
+   * that an abort sets; only a thread that does not stop in time is ended and replaced.
+   */
+  private async onPoolThread(task: Task, signal: AbortSignal | undefined): Promise<Outcome> {
+    const flag = this.freeFlags.pop()!;
+    Atomics.store(this.cancelFlags, flag, 0);
+    const raise = () => Atomics.store(this.cancelFlags, flag, 1);
+    signal?.addEventListener('abort', raise, { once: true });
+    if (signal?.aborted) raise();
     try {
       const transferList = task.source.kind === 'bytes' ? movable(task.source.bytes) : undefined;
-      const outcome: Outcome = await this.pool.run(task, { signal: AbortSignal.timeout(this.timeoutMs), transferList });
+      const message: PoolMessage = { task, deadline: Date.now() + this.timeoutMs, cancelFlag: flag };
+      const outcome: Outcome = await this.pool.run(message, { signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS), transferList });
       if (outcome.ok && outcome.body) outcome.body = asBuffer(outcome.body);
+      if (!outcome.ok && outcome.error.code === 'TIMEOUT') return failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, outcome.worker);
       return outcome;
     } catch (error) {
       const aborted = error instanceof Error && (error.name === 'AbortError' || /abort/i.test(error.message));
@@ -166,8 +209,16 @@ export class LocalEngine implements Engine {
         ? { code: 'TIMEOUT' as const, message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }
         : toErrorInfo(error instanceof ImgfleetError ? error : new ImgfleetError('INTERNAL', error instanceof Error ? error.message : String(error)));
       return failed(info, 'local');
+    } finally {
+      signal?.removeEventListener('abort', raise);
+      this.freeFlags.push(flag);
     }
   }
+}
+
+/** The outcome of a task nobody waits for any more. */
+export function cancelled(signal: AbortSignal): Outcome {
+  return failed(toErrorInfo(signal.reason instanceof ImgfleetError ? signal.reason : new ImgfleetError('CANCELLED', 'cancelled: nobody waits for this image any more')), 'local');
 }
 
 /** The memory of bytes that own all of it, to move to a thread rather than copy; none for a view into shared memory. */

@@ -4,14 +4,15 @@
  * once (a V8 fatal error, "IsGraphAsync must be used on an instantiated module"). This CommonJS
  * entry instead imports the worker module once, with import(), and hands each task on.
  */
-import type { Outcome, Task } from '../../task/task.js';
+import type { Outcome } from '../../task/task.js';
+import type { PoolMessage } from './worker.js';
 
 interface WorkerModule {
-  default(task: Task): Promise<Outcome>;
+  default(message: PoolMessage): Promise<Outcome>;
 }
 
 const loading = import('./worker.js') as Promise<WorkerModule>;
 
-export = async function run(task: Task): Promise<Outcome> {
-  return (await loading).default(task);
+export = async function run(message: PoolMessage): Promise<Outcome> {
+  return (await loading).default(message);
 };

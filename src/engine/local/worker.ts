@@ -1,5 +1,6 @@
 import { hostname } from 'node:os';
 import { threadId, workerData } from 'node:worker_threads';
+import { ImgfleetError } from '../../errors.js';
 import { AssetLoader, type AssetPolicy } from '../../io/assets.js';
 import type { Limits } from '../../limits.js';
 import { executeTask, type Place } from '../../task/execute.js';
@@ -11,7 +12,20 @@ import { tuneSharpForParallelImages } from '../tuning.js';
 export interface PoolThreadSettings {
   assets: AssetPolicy;
   limits?: Partial<Limits>;
+  /** Shared with the engine: a task's flag, once set, stops it at its next step. */
+  cancelFlags: Int32Array;
 }
+
+/** One task as the engine hands it to a thread: its deadline, and which flag cancels it. */
+export interface PoolMessage {
+  task: Task;
+  /** Milliseconds since the epoch. */
+  deadline: number;
+  cancelFlag: number;
+}
+
+/** How often a running task looks at its flag. */
+const WATCH_MS = 20;
 
 tuneSharpForParallelImages();
 const settings = workerData as PoolThreadSettings;
@@ -23,6 +37,16 @@ const place: Place = {
 };
 
 /** One task on this pool thread. */
-export default function run(task: Task): Promise<Outcome> {
-  return executeTask(task, place);
+export default async function run({ task, deadline, cancelFlag }: PoolMessage): Promise<Outcome> {
+  const stop = new AbortController();
+  // The deadline stops the work between steps too: libvips' kill flag only ends a long one.
+  const watch = setInterval(() => {
+    if (Atomics.load(settings.cancelFlags, cancelFlag) !== 0) stop.abort(new ImgfleetError('CANCELLED', 'cancelled: nobody waits for this image any more'));
+    else if (Date.now() >= deadline) stop.abort(new ImgfleetError('TIMEOUT', 'the time for this image ran out, and its work was stopped'));
+  }, WATCH_MS);
+  try {
+    return await executeTask(task, place, { signal: stop.signal, deadline });
+  } finally {
+    clearInterval(watch);
+  }
 }

@@ -8,7 +8,7 @@ import { writeFileAtomic } from '../../io/atomic-write.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
 import { readFileLimited } from '../../task/task-io.js';
 import { failed, type Outcome, type Task } from '../../task/task.js';
-import type { Engine, EngineStatus } from '../types.js';
+import type { Engine, EngineStatus, RunOptions } from '../types.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
 import { decodeFailure, JOB_NAME, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
@@ -94,7 +94,9 @@ export class ClusterEngine implements Engine {
     return new ClusterEngine(options, link, redis, probe, queue, events);
   }
 
-  run(task: Task): Promise<Outcome> {
+  run(task: Task, options: RunOptions = {}): Promise<Outcome> {
+    // Nobody waits for it any more: it never reaches the queue. (A job already queued runs; its worker's own deadline bounds it.)
+    if (options.signal?.aborted) return Promise.resolve(failed({ code: 'CANCELLED', message: 'cancelled: nobody waits for this image any more' }, 'cluster'));
     return new Promise((resolveOutcome) => {
       void this.prepare(task).then((entry) => {
         entry.resolve = resolveOutcome;

@@ -72,7 +72,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     io: clusterIo(blobs, localIo({ roots: options.roots ?? [] })),
     limits: options.limits,
     assets: new AssetLoader(assets),
-    processElsewhere: (task) => pool.run(task),
+    processElsewhere: (task, control) => pool.run(task, control),
   };
 
   const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {

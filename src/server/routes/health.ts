@@ -7,9 +7,10 @@ export async function healthRoutes(app: FastifyInstance, ctx: ServerContext): Pr
   app.get('/readyz', {
     schema: { summary: 'Readiness: the engine can take work (cluster mode: Redis answers and a worker is live)', tags: ['service'] },
   }, async (_request, reply) => {
+    // Public: it says whether, not how many workers (GET /v1/workers, behind the token, says that).
     const status = await ctx.runner.status();
-    if (!status.ready) return reply.status(503).send({ status: status.reason ?? 'not ready', engine: status.mode, workers: status.workers.length });
-    return status.mode === 'cluster' ? { status: 'ready', engine: status.mode, workers: status.workers.length } : { status: 'ready', engine: status.mode };
+    if (!status.ready) return reply.status(503).send({ status: status.reason ?? 'not ready' });
+    return { status: 'ready' };
   });
 
   app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['service'] } }, async (_request, reply) => {

@@ -4,7 +4,7 @@ import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult } from '../send-result.js';
 import { UNSIGNED, verify } from '../signing.js';
-import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
+import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
 /**
  * `GET /i/<signature>/<pipeline>/<source>`: an image made on the fly from a source in the
@@ -12,7 +12,7 @@ import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
  */
 export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/i/*', {
-    onRequest: admitWhileResponding(ctx.pending),
+    ...imageRouteHooks(ctx, 'imageUrl', false),
     schema: {
       summary: 'An image by URL: /i/<signature>/<pipeline>/<source>',
       description: 'The pipeline in the compact syntax (`output:auto` picks AVIF or WebP from the Accept header, with Vary: Accept), the source a key in the server\'s source store. '
@@ -26,8 +26,10 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     const sources = ctx.options.sources;
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
     const pipeline = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly });
+    // `*` matches whatever the URL names: answered without fetching its source.
+    if (request.headers['if-none-match']?.trim() === '*') return reply.status(304).send();
     return sendResult(ctx, request, reply, {
-      source: { kind: 'store', source: await sources.open(source) }, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds,
+      source: { kind: 'store', source: await sources.open(source) }, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds, anonymous: true,
     });
   });
 }

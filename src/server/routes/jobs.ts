@@ -1,9 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { Zip, ZipPassThrough } from 'fflate';
 import { createReadStream } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { PassThrough } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { ImgfleetError } from '../../errors.js';
 import { CONTENT_TYPES, EXTENSIONS } from '../../image/encode.js';
 import type { OutputFormat } from '../../pipeline/spec.js';
@@ -13,7 +11,8 @@ import type { ServerContext } from '../context.js';
 import type { ServerJob } from '../job-store.js';
 import { sentLogos } from '../logos.js';
 import { requestPipeline } from '../pipeline-param.js';
-import { saveImageUploads } from '../uploads.js';
+import { discardUploads, saveImageUploads } from '../uploads.js';
+import { zipStream, type ZipEntry } from '../zip-stream.js';
 import { ERROR_RESPONSES } from './shared.js';
 
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string' } }, required: ['id'] } as const;
@@ -21,10 +20,14 @@ const TYPE_BY_EXTENSION = new Map(Object.entries(EXTENSIONS).map(([format, ext])
 
 export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   const { jobs, options } = ctx;
+  let openStreams = 0;
 
   app.post<{ Querystring: { pipeline?: string; tile?: string } }>('/v1/jobs', {
     onRequest: async () => {
       if (jobs.unfinishedImages() >= options.maxQueuedImages) throw queueFull(jobs.unfinishedImages(), options.maxQueuedImages);
+      if (jobs.size >= options.maxJobs) {
+        throw new ImgfleetError('QUEUE_FULL', `the server keeps as many jobs as it may (${options.maxJobs}); delete finished ones, or retry when they expire`);
+      }
     },
     schema: {
       summary: 'Start a batch job',
@@ -46,7 +49,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
   }, async (request, reply) => {
     const { id, dir } = jobs.newJobDir();
     try {
-      const upload = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles);
+      const upload = await saveImageUploads(request, join(dir, 'in'), options.limits, options.maxFiles, { disk: ctx.disk, job: id });
       const logos = await sentLogos(upload.logos, options.limits);
       const pipeline = requestPipeline(upload.fields.pipeline ?? request.query.pipeline, options, { logos: logos.names });
       const tiling = tilingChoice(upload.fields.tile ?? request.query.tile);
@@ -55,7 +58,8 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
       if (unfinished + upload.files.length > options.maxQueuedImages) throw queueFull(unfinished, options.maxQueuedImages);
       jobs.start(id, dir, upload.files, pipeline, tiling, logos.assets);
     } catch (error) {
-      await rm(dir, { recursive: true, force: true });
+      await discardUploads(dir);
+      ctx.disk.release(id);
       throw error;
     }
     const base = `/v1/jobs/${id}`;
@@ -70,6 +74,11 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     schema: { summary: 'Server-Sent Events: `status` first, `file` as each file changes, `tile` as each tile of a large image runs and ends, `end` when all are done', tags: ['jobs'], params: ID_PARAMS },
   }, async (request, reply) => {
     const job = jobs.get(request.params.id);
+    if (openStreams >= options.maxEventStreams) {
+      throw new ImgfleetError('QUEUE_FULL', `as many event streams are open as this server allows (${options.maxEventStreams}); poll GET /v1/jobs/${job.id} instead, or retry later`);
+    }
+    openStreams++;
+    reply.raw.once('close', () => { openStreams--; });
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
@@ -119,7 +128,7 @@ export async function jobRoutes(app: FastifyInstance, ctx: ServerContext): Promi
     const job = jobs.get(request.params.id);
     reply.type('application/zip').header('Content-Disposition', `attachment; filename="imgfleet-${job.id.slice(0, 8)}.zip"`);
     if (!job.finishedAt) reply.header('X-Imgfleet-Partial', 'true');
-    return reply.send(zipOutputs(job));
+    return reply.send(zipOutputs(job) as Readable);
   });
 
   app.delete<{ Params: { id: string } }>('/v1/jobs/:id', {
@@ -142,38 +151,17 @@ function queueFull(unfinished: number, limit: number): ImgfleetError {
   return new ImgfleetError('QUEUE_FULL', `the server is busy (${unfinished} images queued, limit ${limit}); retry shortly`);
 }
 
-/** Streams a zip of the outputs; images are stored as they are (already compressed). */
-function zipOutputs(job: ServerJob): PassThrough {
-  const stream = new PassThrough();
-  const zip = new Zip((error, chunk, final) => {
-    if (error) stream.destroy(error);
-    else {
-      stream.write(chunk);
-      if (final) stream.end();
-    }
-  });
-  void (async () => {
-    try {
-      for (const [index, item] of job.batch.items.entries()) {
-        if (item.status !== 'done') continue;
-        let name: string;
-        let data: Uint8Array;
-        if (item.output) {
-          name = basename(item.output);
-          data = await readFile(item.output);
-        } else {
-          const upload = job.names[index];
-          name = `${upload.slice(0, upload.length - extname(upload).length)}.json`;
-          data = Buffer.from(`${JSON.stringify(item.data)}\n`);
-        }
-        const entry = new ZipPassThrough(name);
-        zip.add(entry);
-        entry.push(data, true);
+/** A zip of the outputs, streamed as the client reads it; images are stored as they are (already compressed). */
+function zipOutputs(job: ServerJob): Readable {
+  const entries = function* (): Generator<ZipEntry> {
+    for (const [index, item] of job.batch.items.entries()) {
+      if (item.status !== 'done') continue;
+      if (item.output) yield { name: basename(item.output), path: item.output };
+      else {
+        const upload = job.names[index];
+        yield { name: `${upload.slice(0, upload.length - extname(upload).length)}.json`, bytes: Buffer.from(`${JSON.stringify(item.data)}\n`) };
       }
-      zip.end();
-    } catch (error) {
-      stream.destroy(error as Error);
     }
-  })();
-  return stream;
+  };
+  return zipStream(entries());
 }

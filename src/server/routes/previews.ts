@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { createReadStream, existsSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { fromErrorInfo, ImgfleetError } from '../../errors.js';
 import { histogramFile, type HistogramFile } from '../../histogram/histogram-file.js';
@@ -11,7 +12,7 @@ import { validatePipeline } from '../../pipeline/validate.js';
 import type { ItemState } from '../../jobs/batch-job.js';
 import type { ServerContext } from '../context.js';
 import type { ServerJob } from '../job-store.js';
-import { admitWhileResponding, ERROR_RESPONSES } from './shared.js';
+import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
 /** Formats every current browser shows in an <img>; the others get a PNG preview. */
 const BROWSER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif']);
@@ -30,7 +31,7 @@ const FILE_PARAMS = {
  */
 export async function previewRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get<{ Params: { id: string; index: number; side: Side } }>('/v1/jobs/:id/previews/:index/:side', {
-    onRequest: admitWhileResponding(ctx.pending),
+    ...imageRouteHooks(ctx, 'previews', false),
     schema: {
       summary: 'A job\'s upload (input) or output as an image a browser can show',
       description: 'JPEG, PNG, WebP, GIF and AVIF files are sent as they are; others (TIFF) as a lossless PNG of the same pixels. `X-Imgfleet-Preview` says which: `original` or `png`.',
@@ -48,12 +49,12 @@ export async function previewRoutes(app: FastifyInstance, ctx: ServerContext): P
       return reply.type(CONTENT_TYPES[format]).header('X-Imgfleet-Preview', 'original').send(createReadStream(path));
     }
     const png = join(job.dir, 'previews', `${index}-${side}.png`);
-    if (!existsSync(png)) await run(ctx, path, { steps: [], output: { format: 'png' } }, png);
+    if (!existsSync(png)) await run(ctx, path, { steps: [], output: { format: 'png' } }, png, job.id);
     return reply.type(CONTENT_TYPES.png).header('X-Imgfleet-Preview', 'png').send(createReadStream(png));
   });
 
   app.get<{ Params: { id: string; index: number }; Querystring: { bins: number } }>('/v1/jobs/:id/histograms/:index', {
-    onRequest: admitWhileResponding(ctx.pending),
+    ...imageRouteHooks(ctx, 'previews', false),
     schema: {
       summary: 'Histograms of a job\'s upload and of its output, computed where the files are',
       description: '`input` always; `output` once the image is done (not for data pipelines). Each is what POST /v1/histogram gives for that file.',
@@ -91,11 +92,19 @@ function filePath(job: ServerJob, item: ItemState, side: Side): string {
 }
 
 /** Through the runner, as any image of the API: a file to a file, or to data. */
-async function run(ctx: ServerContext, inputPath: string, spec: PipelineSpec, outputPath?: string): Promise<unknown> {
+async function run(ctx: ServerContext, inputPath: string, spec: PipelineSpec, outputPath?: string, job?: string): Promise<unknown> {
   const outcome = await ctx.runner.run({
     source: { kind: 'file', path: inputPath }, pipeline: validatePipeline(spec, ctx.options.limits),
     sink: outputPath ? { kind: 'file', path: outputPath } : { kind: 'none' }, priority: 'interactive',
   });
   if (!outcome.ok) throw fromErrorInfo(outcome.error);
+  if (outputPath && job && outcome.output) {
+    try {
+      ctx.disk.add(job, outcome.output.bytes);
+    } catch (error) {
+      await rm(outputPath, { force: true });
+      throw error;
+    }
+  }
   return outcome.data;
 }

@@ -8,7 +8,6 @@ import { cancelRun, restoreLastRun, runJob, updateRunButton } from './run.js';
 import { addStep, applyCompact, EXAMPLES, onPipelineChecked, pageUrl, pipelineChanged, rememberedPipeline, syncOutputControls } from './steps.js';
 import { explainError, formatBytes } from './words.js';
 
-const TOKEN_COOKIE = 'imgfleet_token';
 const FORMAT_NAMES = { jpeg: 'JPEG', png: 'PNG', webp: 'WebP', avif: 'AVIF', tiff: 'TIFF', gif: 'GIF' };
 
 // ---- signing in ----
@@ -18,9 +17,17 @@ whenUnauthorized(() => {
   $('token').focus();
 });
 
-$('login').addEventListener('submit', (event) => {
+// The server trades the token for a session cookie that this page's scripts never see.
+$('login').addEventListener('submit', async (event) => {
   event.preventDefault();
-  document.cookie = `${TOKEN_COOKIE}=${encodeURIComponent($('token').value)}; path=/; SameSite=Strict`;
+  const response = await fetch('/v1/session', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ token: $('token').value }) });
+  if (!response.ok) {
+    $('token').setAttribute('aria-invalid', 'true');
+    $('token').focus();
+    return;
+  }
+  $('token').value = '';
+  $('token').removeAttribute('aria-invalid');
   $('login').hidden = true;
   void start();
 });
