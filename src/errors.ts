@@ -22,6 +22,7 @@ export type ErrorCode =
   | 'QUEUE_FULL'
   | 'BAD_ORIGIN'
   | 'REDIS_UNAVAILABLE'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -44,6 +45,7 @@ const STATUS: Record<ErrorCode, number> = {
   QUEUE_FULL: 429,
   BAD_ORIGIN: 502,
   REDIS_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -69,9 +71,9 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's or Redis's fault and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue, an origin's, Redis's or the object store's fault and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE' && code !== 'STORE_UNAVAILABLE';
 }
 
 export function pipelineError(message: string): ImgfleetError {

@@ -5,6 +5,7 @@ import type { Limits } from '../../limits.js';
 import { failed, type Outcome, type Priority, type Task } from '../../task/task.js';
 import { defaultThreads } from '../tuning.js';
 import type { Engine, EngineStatus } from '../types.js';
+import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import type { PoolThreadSettings } from './worker.js';
 
 export interface LocalEngineOptions {
@@ -18,6 +19,8 @@ export interface LocalEngineOptions {
   assets?: AssetPolicy;
   /** Limits every task runs under; a task may tighten them. */
   limits?: Partial<Limits>;
+  /** The object store that tasks' object sources and sinks live in. */
+  s3?: S3Settings;
 }
 
 interface Waiting {
@@ -43,7 +46,7 @@ export class LocalEngine implements Engine {
     this.threads = options.threads ?? defaultThreads();
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
-    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits };
+    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, s3: options.s3 };
     this.pool = new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,
       minThreads: this.threads,

@@ -138,7 +138,7 @@ export class ClusterEngine implements Engine {
     let bytes = 0;
     /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob. */
     const reference = async (from: Task['source'], role: string): Promise<ClusterItem['source']> => {
-      if (from.kind === 'blob') return from;
+      if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
       const key = this.blobs.key(id, role);
@@ -152,7 +152,7 @@ export class ClusterEngine implements Engine {
       async ([name, asset], i) => [name, await reference(asset, `asset-${i}`)] as const,
     )));
     let sink: ClusterItem['sink'];
-    if (task.sink.kind === 'none' || task.sink.kind === 'blob') sink = task.sink;
+    if (task.sink.kind === 'none' || task.sink.kind === 'blob' || task.sink.kind === 'object') sink = task.sink;
     else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
     else {
       const key = this.blobs.key(id, 'out');

@@ -1,0 +1,54 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readEnvironment } from '../src/config.js';
+import { S3Client } from '../src/sources/s3/s3-client.js';
+import { s3Settings } from '../src/sources/s3/s3-settings.js';
+import { freePort, waitFor } from './cluster-helpers.js';
+import { ROOT } from './helpers.js';
+
+/** The credentials the test server accepts. */
+export const S3_KEYS = { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1' };
+
+export interface TestS3 {
+  endpoint: string;
+  /** The environment a command needs to use it. */
+  env: Record<string, string>;
+  client: S3Client;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * A real S3-protocol server (s3rver) as a child process in its own process group, on a free port,
+ * with its files in a temporary folder; stopped (the group killed, the folder removed) when the
+ * test ends, whether it passed or not.
+ */
+export async function startS3(t: { after: (fn: () => Promise<void>) => void }, buckets: string[], options: { host?: string; command?: string[] } = {}): Promise<TestS3> {
+  const host = options.host ?? '127.0.0.1';
+  const port = options.host ? 9000 : await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'imgfleet-s3-'));
+  const argv = [...(options.command ?? []), process.execPath, join(ROOT, 'test', 'fixtures', 's3-server.mjs'), host, String(port), dir, ...buckets];
+  const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => { output += d; });
+  child.stderr!.on('data', (d) => { output += d; });
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const endpoint = `http://${host}:${port}`;
+  const env = { ...S3_KEYS, AWS_ENDPOINT_URL_S3: endpoint };
+  const client = new S3Client(s3Settings(readEnvironment(env, false)));
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    client.close();
+    try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    await exited;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  t.after(stop);
+  await waitFor(() => output.includes('ready') || child.exitCode !== null, 20_000, 'the S3 server to start');
+  if (child.exitCode !== null) throw new Error(`the S3 server exited: ${output}`);
+  return { endpoint, env, client, child, stop };
+}
