@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request as httpRequest } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -29,7 +30,8 @@ export async function startS3(t: { after: (fn: () => Promise<void>) => void }, b
   const host = options.host ?? '127.0.0.1';
   const port = options.host ? 9000 : await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'imgfleet-s3-'));
-  const argv = [...(options.command ?? []), process.execPath, join(ROOT, 'test', 'fixtures', 's3-server.mjs'), host, String(port), dir, ...buckets];
+  // s3rver makes its continuation tokens with DES, which OpenSSL 3 keeps in its legacy provider.
+  const argv = [...(options.command ?? []), process.execPath, '--openssl-legacy-provider', join(ROOT, 'test', 'fixtures', 's3-server.mjs'), host, String(port), dir, ...buckets];
   const child = spawn(argv[0], argv.slice(1), { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
@@ -51,4 +53,31 @@ export async function startS3(t: { after: (fn: () => Promise<void>) => void }, b
   await waitFor(() => output.includes('ready') || child.exitCode !== null, 20_000, 'the S3 server to start');
   if (child.exitCode !== null) throw new Error(`the S3 server exited: ${output}`);
   return { endpoint, env, client, child, stop };
+}
+
+export interface RecordingProxy {
+  endpoint: string;
+  /** Every request that passed, as `METHOD /path?query`. */
+  requests: string[];
+}
+
+/**
+ * An HTTP proxy in front of the test store that notes every request it passes on. The Host
+ * header goes through unchanged, so SigV4 signatures still hold.
+ */
+export async function recordingProxy(t: { after: (fn: () => Promise<void>) => void }, target: string): Promise<RecordingProxy> {
+  const { hostname, port } = new URL(target);
+  const requests: string[] = [];
+  const server = createServer((incoming, answer) => {
+    requests.push(`${incoming.method} ${incoming.url}`);
+    const forward = httpRequest({ host: hostname, port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (response) => {
+      answer.writeHead(response.statusCode ?? 502, response.headers);
+      response.pipe(answer);
+    });
+    forward.on('error', () => answer.destroy());
+    incoming.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
+  return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
 }

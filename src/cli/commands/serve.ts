@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, type CommandContext } from '../usage.js';
+import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
-interface ServeCommandOptions {
+interface ServeCommandOptions extends StoreFlags {
   host: string;
   port: number;
   redis?: string;
@@ -19,6 +19,8 @@ interface ServeCommandOptions {
   cache: boolean;
   cacheDir?: string;
   cacheRedis?: string;
+  cacheS3?: string;
+  sourceS3?: string;
   cacheMb?: number;
   maxAge: number;
   sourceDir?: string;
@@ -31,7 +33,7 @@ interface ServeCommandOptions {
 }
 
 export function serveCommand({ env }: CommandContext): Command {
-  return new Command('serve')
+  return withStoreOptions(new Command('serve'))
     .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
@@ -48,6 +50,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--log', 'log each request (JSON lines)')
     .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder')
     .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
+    .option('--source-s3 <url>', 'image URLs read their sources from this bucket prefix instead, s3://bucket/prefix/ (the key is appended)')
     .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
     .option('--allow-private-origins [subnets]', 'let the origin be on a loopback, private or link-local address (any, or those listed: 10.0.0.0/8,…)')
     .option('--source-timeout <seconds>', 'give up on the origin after this long', positiveNumber, 10)
@@ -55,20 +58,21 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--max-age <seconds>', 'Cache-Control max-age of image URL responses', nonNegativeInteger, 86_400)
     .option('--cache-dir <dir>', 'local mode: the result cache folder (default: imgfleet-cache in the temp dir)')
     .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
+    .option('--cache-s3 <url>', 'the result cache in a bucket prefix, s3://bucket/prefix/, shared by a fleet (expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
     .option('--admin-write', 'cluster mode: let the queue dashboard retry, remove and add jobs (read-only otherwise)')
     .addHelpText('after', '\nSIGTERM or Ctrl-C stops taking requests, finishes the ones in flight, then exits; a second one exits at once.')
     .action(async (options: ServeCommandOptions) => {
       const stopStarting = exitOnSignalWhileStarting(logLine);
-      const { startServer } = await import('../../server/server.js');
+      const [{ startServer }, { s3Settings }] = await Promise.all([import('../../server/server.js'), import('../../sources/s3/s3-settings.js')]);
       const server = await startServer({
         host: options.host, port: options.port, redis: options.redis, token: options.token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
         limits: { maxFileBytes: Math.round(options.maxUploadMb * 1024 * 1024), maxInputPixels: Math.round(options.maxMegapixels * 1e6) },
         log: options.log,
-        cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb },
-        sourceDir: options.sourceDir,
+        cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, s3: options.cacheS3, megabytes: options.cacheMb },
+        sourceDir: options.sourceDir, sourceS3: options.sourceS3, s3: s3Settings(env, options.s3Endpoint),
         sourceUrl: options.sourceUrl ? {
           baseUrl: options.sourceUrl, allowHosts: options.sourceAllow?.split(',').map((h) => h.trim()).filter(Boolean),
           allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,

@@ -63,6 +63,8 @@ export class ClusterEngine implements Engine {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
+  /** Jobs made in this turn of the event loop, added together in one round trip (BullMQ addBulk). */
+  private adding: { data: ClusterJobData; priority: number; added: (job: Job<ClusterJobData, ClusterJobResult> | Error) => void }[] = [];
 
   private constructor(
     private readonly options: ClusterEngineOptions,
@@ -185,7 +187,7 @@ export class ClusterEngine implements Engine {
     const { task } = group[0];
     try {
       const data: ClusterJobData = { items: group.map((p) => p.item), pipeline: task.pipeline, limits: task.limits };
-      const job = await this.queue.add(JOB_NAME, data, this.jobOptions(PRIORITY[task.priority] ?? PRIORITY.batch));
+      const job = await this.add(data, PRIORITY[task.priority] ?? PRIORITY.batch);
       const ended = await this.untilFinished(job);
       if (!ended.ok) return group.map(() => failed(ended.error, 'cluster', ended.attempts));
       const { result } = ended;
@@ -212,6 +214,24 @@ export class ClusterEngine implements Engine {
       return { ok: true, output, body: sink.kind === 'bytes' ? body : undefined, data: item.data, stats: item.stats, worker, attempts };
     } catch (error) {
       return failed(toErrorInfo(error), worker, attempts);
+    }
+  }
+
+  /** Queues a job with the others made in the same turn of the event loop: one round trip for them all. */
+  private add(data: ClusterJobData, priority: number): Promise<Job<ClusterJobData, ClusterJobResult>> {
+    return new Promise((resolveJob, reject) => {
+      if (this.adding.length === 0) setImmediate(() => void this.addAll());
+      this.adding.push({ data, priority, added: (job) => (job instanceof Error ? reject(job) : resolveJob(job)) });
+    });
+  }
+
+  private async addAll(): Promise<void> {
+    const batch = this.adding.splice(0);
+    try {
+      const jobs = await this.queue.addBulk(batch.map(({ data, priority }) => ({ name: JOB_NAME, data, opts: this.jobOptions(priority) })));
+      batch.forEach((entry, i) => entry.added(jobs[i]));
+    } catch (error) {
+      for (const entry of batch) entry.added(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
