@@ -3,10 +3,9 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
-import { FAST_CLUSTER_ENV, REDIS_URL, smallJpegs, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
+import { FAST_CLUSTER_ENV, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
 import { BIN, tempDir } from './helpers.js';
-import { recordingProxy, startS3, type TestS3 } from './s3-helpers.js';
+import { assertObjectOutputs, recordingProxy, startS3, uploadJpegs } from './s3-helpers.js';
 
 interface FleetRun {
   status: number | null;
@@ -32,30 +31,6 @@ function submitObjects(prefix: string, env: Record<string, string>, args: string
       }
     });
   });
-}
-
-export async function uploadJpegs(s3: TestS3, dir: string, bucket: string, prefix: string, count: number): Promise<string[]> {
-  const folder = await smallJpegs(dir, count);
-  const names = Array.from({ length: count }, (_, i) => `${String(i).padStart(4, '0')}.jpg`);
-  let next = 0;
-  await Promise.all(Array.from({ length: 8 }, async () => {
-    while (next < names.length) {
-      const name = names[next++];
-      await s3.client.put({ bucket, key: `${prefix}${name}` }, readFileSync(join(folder, name)));
-    }
-  }));
-  return names;
-}
-
-/** Every key under a prefix once, each a JPEG of the given size. */
-export async function assertObjectOutputs(s3: TestS3, bucket: string, prefix: string, names: string[], size: number): Promise<void> {
-  const keys: string[] = [];
-  for await (const page of s3.client.list({ bucket, prefix })) keys.push(...page.map((o) => o.key));
-  assert.deepEqual(keys.sort(), names.map((n) => `${prefix}${n}`).sort(), 'every output key exactly once, and nothing else');
-  for (const key of keys) {
-    const meta = await sharp((await s3.client.get({ bucket, key }, 1 << 20)).body).metadata();
-    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', size, size], key);
-  }
 }
 
 describe('a fleet on object storage', { timeout: 240_000 }, () => {

@@ -1,12 +1,14 @@
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, request as httpRequest } from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { readEnvironment } from '../src/config.js';
 import { S3Client } from '../src/sources/s3/s3-client.js';
 import { s3Settings } from '../src/sources/s3/s3-settings.js';
-import { freePort, waitFor } from './cluster-helpers.js';
+import { freePort, smallJpegs, waitFor } from './cluster-helpers.js';
 import { ROOT } from './helpers.js';
 
 /** The credentials the test server accepts. */
@@ -81,3 +83,29 @@ export async function recordingProxy(t: { after: (fn: () => Promise<void>) => vo
   t.after(() => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }));
   return { endpoint: `http://127.0.0.1:${(server.address() as { port: number }).port}`, requests };
 }
+
+/** `count` small distinct JPEGs uploaded under a prefix; their names. */
+export async function uploadJpegs(s3: TestS3, dir: string, bucket: string, prefix: string, count: number): Promise<string[]> {
+  const folder = await smallJpegs(dir, count);
+  const names = Array.from({ length: count }, (_, i) => `${String(i).padStart(4, '0')}.jpg`);
+  let next = 0;
+  await Promise.all(Array.from({ length: 8 }, async () => {
+    while (next < names.length) {
+      const name = names[next++];
+      await s3.client.put({ bucket, key: `${prefix}${name}` }, readFileSync(join(folder, name)));
+    }
+  }));
+  return names;
+}
+
+/** Every key under a prefix once, each a JPEG of the given size. */
+export async function assertObjectOutputs(s3: TestS3, bucket: string, prefix: string, names: string[], size: number): Promise<void> {
+  const keys: string[] = [];
+  for await (const page of s3.client.list({ bucket, prefix })) keys.push(...page.map((o) => o.key));
+  assert.deepEqual(keys.sort(), names.map((n) => `${prefix}${n}`).sort(), 'every output key exactly once, and nothing else');
+  for (const key of keys) {
+    const meta = await sharp((await s3.client.get({ bucket, key }, 1 << 20)).body).metadata();
+    assert.deepEqual([meta.format, meta.width, meta.height], ['jpeg', size, size], key);
+  }
+}
+
