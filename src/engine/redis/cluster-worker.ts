@@ -5,6 +5,7 @@ import { ImgfleetError, isPermanent, toErrorInfo } from '../../errors.js';
 import { AssetLoader, NO_ASSETS, type AssetPolicy } from '../../io/assets.js';
 import { checkFileSize, DEFAULT_LIMITS, type Limits } from '../../limits.js';
 import { executeTask, type Place } from '../../task/execute.js';
+import type { Outcome, Task } from '../../task/task.js';
 import { S3Client } from '../../sources/s3/s3-client.js';
 import type { ObjectPrefix } from '../../sources/s3/object-url.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
@@ -45,6 +46,11 @@ export interface ClusterWorkerOptions {
   /** Fault injection: stall a job for delayMs with this probability. */
   delayRate?: number;
   delayMs?: number;
+  /**
+   * Runs the processor on each image's bytes: by default a pool of `concurrency` threads. A
+   * fleet simulation passes its own (a fixed sleep), keeping every transfer and queue operation real.
+   */
+  processor?: (task: Task) => Promise<Outcome>;
 }
 
 export interface RunningWorker {
@@ -70,7 +76,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const threads = options.concurrency ?? defaultThreads();
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const assets = options.assets ?? NO_ASSETS;
-  const pool = new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
+  const pool = options.processor ? undefined : new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
   const link = new RedisLink(settings.redisUrl, options.log);
   const redis = link.connection();
   const blobs = new BlobStore(redis, settings.prefix);
@@ -81,7 +87,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     io: withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] }),
     limits: options.limits,
     assets: new AssetLoader(assets),
-    processElsewhere: (task) => pool.run(task),
+    processElsewhere: options.processor ?? ((task) => pool!.run(task)),
   };
 
   const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {
@@ -144,7 +150,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       // If Redis is away, the running jobs cannot report back and closing cannot finish: stop waiting.
       if (!(await within(Math.min(1000, deadline - CLOSING_MS - performance.now()), closing))) await within(500, worker.close(true));
       await within(500, registry.stop());
-      await within(500, pool.close());
+      if (pool) await within(500, pool.close());
       store?.close();
       // With Redis away, closing leaves BullMQ's own connections reconnecting: cut them.
       await within(500, worker.disconnect());
