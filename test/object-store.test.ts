@@ -8,6 +8,7 @@ import { readEnvironment } from '../src/config.js';
 import { collectObjects } from '../src/io/collect-objects.js';
 import { S3Client } from '../src/sources/s3/s3-client.js';
 import { s3Settings } from '../src/sources/s3/s3-settings.js';
+import { startServer } from '../src/server/server.js';
 import { withObjects } from '../src/task/object-io.js';
 import { localIo } from '../src/task/task-io.js';
 import { freePort } from './cluster-helpers.js';
@@ -193,6 +194,39 @@ describe('object storage', { timeout: 240_000 }, () => {
     const runLocal = () => cli(['run', local, '-o', join(dir, 'out'), '-p', 'resize:80,sepia,output:jpeg', '--cache-s3', 's3://cached/cache/', '--json'], s3.env);
     assert.deepEqual(caches(await runLocal()), ['miss']);
     assert.deepEqual(caches(await runLocal()), ['hit']);
+  });
+
+  it('serves image URLs from a bucket, with the result cache in the bucket (two servers share it)', async (t) => {
+    const s3 = await startS3(t, ['site']);
+    await putPhotos(s3, 'site', 'photos/', ['chelsea.png']);
+    const settings = s3Settings(readEnvironment(s3.env, false));
+    const serve = () => startServer({
+      host: '127.0.0.1', port: 0, threads: 1, sourceS3: 's3://site/photos/', s3: settings, allowUnsigned: true,
+      cache: { s3: 's3://site/cache/' },
+    });
+    const [a, b] = [await serve(), await serve()];
+    t.after(async () => { await a.close(); await b.close(); });
+    assert.equal(a.cache, 's3');
+    const path = '/i/_/resize:120,output:png/chelsea.png';
+    const first = await fetch(a.url + path);
+    assert.equal(first.status, 200);
+    assert.equal(first.headers.get('x-imgfleet-cache'), 'miss');
+    const body = Buffer.from(await first.arrayBuffer());
+    const expected = await sharp(photo('chelsea.png')).resize(120).png().toBuffer();
+    const [got, want] = [await sharp(body).raw().toBuffer({ resolveWithObject: true }), await sharp(expected).raw().toBuffer({ resolveWithObject: true })];
+    assert.deepEqual([got.info.width, got.info.height], [want.info.width, want.info.height]);
+    const second = await fetch(b.url + path);
+    assert.equal(second.headers.get('x-imgfleet-cache'), 'hit', 'the other server found it in the bucket');
+    assert.ok(Buffer.from(await second.arrayBuffer()).equals(body));
+    assert.equal(second.headers.get('etag'), first.headers.get('etag'));
+    assert.equal((await keysUnder(s3, 'site', 'cache/')).length, 1);
+    assert.equal((await fetch(`${a.url}/i/_/resize:120/missing.png`)).status, 404);
+    assert.equal((await fetch(`${a.url}/i/_/resize:120/..%2Fcache%2Fx`)).status, 404);
+    // A rewritten source has a new ETag, and so a new address.
+    await s3.client.put({ bucket: 'site', key: 'photos/chelsea.png' }, await sharp(photo('chelsea.png')).negate().png().toBuffer());
+    const changed = await fetch(a.url + path);
+    assert.equal(changed.headers.get('x-imgfleet-cache'), 'miss');
+    assert.notEqual(changed.headers.get('etag'), first.headers.get('etag'));
   });
 
   it('a worker reads and writes objects only under its --s3-root', async (t) => {

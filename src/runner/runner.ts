@@ -63,6 +63,7 @@ export class Runner {
   private tiledTurn: Promise<unknown> = Promise.resolve();
   private readonly learnt = new WeakMap<ImageRequest, Promise<{ tileSize?: number; lane: string }>>();
   private readonly digests = new WeakMap<ImageRequest, Promise<string>>();
+  private readonly tileable = new WeakMap<ImageRequest['pipeline'], boolean>();
 
   constructor(private readonly options: RunnerOptions) {
     this.engine = options.engine;
@@ -136,6 +137,8 @@ export class Runner {
       known = (async () => {
         // An object is not read unless its pipeline could run as tiles: then its first bytes tell its size.
         if (request.source.kind === 'object' && !this.mayTile(request)) return { lane: UNREAD_LANE };
+        // The lane only names a cached result: without a cache and without tiles, the source need not be opened here.
+        if (!this.results && !this.mayTile(request)) return { lane: UNREAD_LANE };
         const head = await sourceHead(request.source, this.options.store);
         const tileSize = await this.tileSizeFor(request, head);
         return { tileSize, lane: tileSize === undefined ? (request.source.kind === 'object' ? UNREAD_LANE : laneFor(head, request.pipeline)) : 'libvips' };
@@ -165,8 +168,14 @@ export class Runner {
   /** Whether the image could run as tiles: a tile size was asked for, or the pipeline has steps to tile (a plain resize, a histogram have none). */
   private mayTile(request: ImageRequest): boolean {
     const choice = request.tiling ?? this.options.tiling ?? {};
-    checkTileable(request.pipeline, choice);
-    return choice.tileSize !== undefined || planTiling(request.pipeline).ok;
+    if (choice.tileSize !== undefined) {
+      checkTileable(request.pipeline, choice);
+      return true;
+    }
+    // Every image of a batch shares its pipeline: it is planned once.
+    let tiles = this.tileable.get(request.pipeline);
+    if (tiles === undefined) this.tileable.set(request.pipeline, (tiles = planTiling(request.pipeline).ok));
+    return tiles;
   }
 
   /** The tile size to run an image with, or undefined to run it whole; refuses a forced size the pipeline cannot take. */

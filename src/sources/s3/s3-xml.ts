@@ -13,22 +13,25 @@ export interface ListPage {
 
 export function listPage(xml: string): ListPage {
   const objects: ListedObject[] = [];
-  for (const match of xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)) {
-    const entry = match[1];
-    const key = xmlText(entry, 'Key');
-    if (key === undefined) continue;
-    objects.push({ key, size: Number(xmlText(entry, 'Size') ?? 0), etag: (xmlText(entry, 'ETag') ?? '').replace(/^"|"$/g, '') });
+  // Each <Contents> holds <Key>, then <ETag> and <Size>, in the order the API defines.
+  for (const [, key, etag, size] of xml.matchAll(/<Contents>\s*<Key>([^<]*)<\/Key>[^]*?<ETag>([^<]*)<\/ETag>[^]*?<Size>(\d+)<\/Size>[^]*?<\/Contents>/g)) {
+    objects.push({ key: decodeEntities(key), size: Number(size), etag: decodeEntities(etag).replace(/^"|"$/g, '') });
   }
   return { objects, truncated: xmlText(xml, 'IsTruncated') === 'true', nextToken: xmlText(xml, 'NextContinuationToken') };
 }
 
+const ELEMENTS = new Map<string, RegExp>();
+
 /** The text of the first element with this tag, entities decoded; undefined when there is none. */
 export function xmlText(xml: string, tag: string): string | undefined {
-  const match = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`).exec(xml);
+  let element = ELEMENTS.get(tag);
+  if (!element) ELEMENTS.set(tag, (element = new RegExp(`<${tag}>([\\s\\S]*?)</${tag}>`)));
+  const match = element.exec(xml);
   return match ? decodeEntities(match[1]) : undefined;
 }
 
 function decodeEntities(text: string): string {
+  if (!text.includes('&')) return text;
   return text.replace(/&(#x[0-9a-f]+|#\d+|amp|lt|gt|quot|apos);/gi, (_, entity: string) => {
     if (entity[0] === '#') return String.fromCodePoint(entity[1] === 'x' || entity[1] === 'X' ? parseInt(entity.slice(2), 16) : Number(entity.slice(1)));
     return { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" }[entity.toLowerCase()]!;
