@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FAST_CLUSTER_ENV, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
-import { BIN, tempDir } from './helpers.js';
+import { BIN, cli, decode, maxDifference, photo, tempDir } from './helpers.js';
 import { assertObjectOutputs, recordingProxy, startS3, uploadJpegs } from './s3-helpers.js';
 
 interface FleetRun {
@@ -58,5 +59,30 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
     assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => /^GET \/fleet\/\?.*list-type=2/.test(r)), `the submitter only listed: ${proxy.requests.join(', ')}`);
+  });
+
+  it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {
+    const dir = tempDir(t);
+    const s3 = await startS3(t, ['tiles']);
+    const big = await sharp(photo('astronaut.png')).resize(900, 700, { fit: 'fill' }).png().toBuffer();
+    await s3.client.put({ bucket: 'tiles', key: 'in/big.png' }, big);
+    mkdirSync(join(dir, 'local'));
+    writeFileSync(join(dir, 'local', 'big.png'), big);
+    const pipeline = 'blur:2,sharpen,output:png';
+    const local = await cli(['run', join(dir, 'local'), '-o', join(dir, 'expected'), '-p', pipeline, '--tile', '256']);
+    assert.equal(local.status, 0, local.stderr);
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 't1', ['-c', '2', '--s3-root', 's3://tiles/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const proxy = await recordingProxy(t, s3.endpoint);
+    const result = await submitObjects(prefix, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }, ['s3://tiles/in/', '-o', 's3://tiles/out/', '-p', pipeline, '--tile', '256'], dir);
+    assert.equal(result.status, 0, result.stderr);
+    const tilesIn = proxy.requests.filter((r) => /^PUT \/tiles\/imgfleet-scratch\/[0-9a-f-]+\/in$/.test(r));
+    assert.equal(tilesIn.length, 12, 'each of the 4×3 tiles went through the store');
+    const scratch: string[] = [];
+    for await (const page of s3.client.list({ bucket: 'tiles', prefix: 'imgfleet-scratch/' })) scratch.push(...page.map((o) => o.key));
+    assert.deepEqual(scratch, [], 'no tile left behind');
+    const made = await decode((await s3.client.get({ bucket: 'tiles', key: 'out/big.png' }, 1 << 24)).body);
+    assert.equal(maxDifference(made, await decode(join(dir, 'expected', 'big.png'))), 0);
   });
 });

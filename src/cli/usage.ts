@@ -82,8 +82,15 @@ export function withStoreOptions(command: Command): Command {
     .option('--s3-endpoint <url>', 's3:// URLs use this S3-compatible store, e.g. http://10.0.0.7:9000 for MinIO (env AWS_ENDPOINT_URL_S3; default AWS S3 in AWS_REGION)');
 }
 
+/** Where run and process send the tiles of a large image on a cluster with a store. */
+export function withScratchOption(command: Command): Command {
+  return command
+    .option('--s3-scratch <url>', 'cluster mode with s3:// inputs or outputs: tiles of large images travel through this prefix (default: imgfleet-scratch/ in the bucket; workers need an --s3-root that covers it)');
+}
+
 export interface StoreFlags {
   s3Endpoint?: string;
+  s3Scratch?: string;
 }
 
 /** The tiling options shared by run and process. */

@@ -8,7 +8,7 @@ import { fixedFormat } from '../pipeline/negotiate.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { Runner } from '../runner/runner.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
-import { isObjectUrl, objectUrl, parseObjectUrl } from '../sources/s3/object-url.js';
+import { isObjectUrl, objectUrl, parseObjectUrl, type ObjectPrefix } from '../sources/s3/object-url.js';
 import type { Priority } from '../task/task.js';
 import { checkTileable, type TilingChoice } from '../tiling/choose.js';
 import { BatchJob, type BatchItem } from './batch-job.js';
@@ -31,6 +31,8 @@ export interface RunFilesOptions extends EngineChoice {
   priority?: Priority;
   /** Called with the job before any work starts, to follow its progress. */
   onStart?: (job: BatchJob) => void;
+  /** Cluster mode with a store: where tiles travel (s3://bucket/prefix/). @defaultValue imgfleet-scratch/ in the bucket of the output (or of the first input) */
+  s3Scratch?: string;
 }
 
 /**
@@ -48,7 +50,8 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
   try {
     const { items, skipped } = await batchItems(options, store);
     const references = items.every((item) => item.source) || (options.sharedFs === true && Boolean(options.redis));
-    const engine = await createEngine({ ...options, s3: store ? options.s3 : undefined, window: options.window ?? (references ? REFERENCE_WINDOW : undefined) });
+    const scratch = store && options.redis ? { store, where: scratchPrefix(options) } : undefined;
+    const engine = await createEngine({ ...options, s3: store ? options.s3 : undefined, window: options.window ?? (references ? REFERENCE_WINDOW : undefined), scratch });
     try {
       const cache = options.cache ? await openCache(options.cache, options.log, store) : undefined;
       try {
@@ -66,6 +69,13 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
   } finally {
     store?.close();
   }
+}
+
+/** Where the tiles of a large image travel on a cluster with a store: the prefix asked for, or imgfleet-scratch/ in the batch's bucket. */
+export function scratchPrefix(options: { s3Scratch?: string; outDir?: string; inputs: string[] }): ObjectPrefix {
+  if (options.s3Scratch) return parseObjectUrl(options.s3Scratch, '--s3-scratch');
+  const bucketOf = [options.outDir ?? '', ...options.inputs].find(isObjectUrl)!;
+  return { bucket: parseObjectUrl(bucketOf).bucket, prefix: 'imgfleet-scratch/' };
 }
 
 async function openStore(options: RunFilesOptions): Promise<S3Client> {

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { extname } from 'node:path';
 import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withStoreOptions, withTilingOptions,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withScratchOption, withStoreOptions, withTilingOptions,
   type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 
@@ -17,7 +17,7 @@ interface ProcessOptions extends TilingFlags, StoreFlags {
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff' };
 
 export function processCommand({ env, result }: CommandContext): Command {
-  return withStoreOptions(withTilingOptions(withClusterOptions(new Command('process'), env)))
+  return withScratchOption(withStoreOptions(withTilingOptions(withClusterOptions(new Command('process'), env))))
     .description('process one image')
     .argument('<image>', 'input image: a file, or s3://bucket/key')
     .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
@@ -44,7 +44,9 @@ export function processCommand({ env, result }: CommandContext): Command {
       const { checkTileable } = await import('../../tiling/choose.js');
       checkTileable(pipeline, tiling);
       // One image: the calling thread is quicker than starting a pool (tiles of a large one get a pool); on a cluster it goes ahead of batches.
-      const engine = await createEngine({ sequential: true, tilesOnPool: true, redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, s3 });
+      const { scratchPrefix } = await import('../../jobs/run-files.js');
+      const scratch = store && options.redis ? { store, where: scratchPrefix({ s3Scratch: options.s3Scratch, outDir: options.output, inputs: [image] }) } : undefined;
+      const engine = await createEngine({ sequential: true, tilesOnPool: true, redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, s3, scratch });
       const progress = interactive(env, options.json) ? (await import('../progress.js')).showTileProgress() : undefined;
       const outcome = await new Runner({ engine, tiling, store }).run({
         source, pipeline, priority: 'interactive', onTile: progress?.onTile,

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withStoreOptions, withTilingOptions,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withScratchOption, withStoreOptions, withTilingOptions,
   type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 
@@ -24,7 +24,7 @@ interface RunOptions extends TilingFlags, StoreFlags {
 }
 
 export function runCommand({ env, result }: CommandContext): Command {
-  return withStoreOptions(withTilingOptions(withClusterOptions(new Command('run'), env)))
+  return withScratchOption(withStoreOptions(withTilingOptions(withClusterOptions(new Command('run'), env))))
     .description('process files, folders, globs and buckets through a pipeline into an output folder or bucket')
     .argument('<inputs...>', 'image files, folders (searched recursively), quoted globs, or s3://bucket/prefix/')
     .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix/; outputs mirror the inputs’ relative paths (or keys)')
@@ -53,7 +53,7 @@ export function runCommand({ env, result }: CommandContext): Command {
         inputs, outDir: options.output, pipeline, glob: options.glob,
         sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
         redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, tiling: tilingChoice(options),
-        s3: s3Settings(env, options.s3Endpoint),
+        s3: s3Settings(env, options.s3Endpoint), s3Scratch: options.s3Scratch,
         cache: options.cache && (options.cacheDir || options.cacheRedis || options.cacheS3)
           ? { dir: options.cacheDir, redis: options.cacheRedis, s3: options.cacheS3, megabytes: options.cacheMb, prefix: env.prefix }
           : undefined,

@@ -9,6 +9,8 @@ import { DEFAULT_LIMITS } from '../../limits.js';
 import { readFileLimited } from '../../task/task-io.js';
 import { failed, type Outcome, type Task } from '../../task/task.js';
 import type { Engine, EngineStatus } from '../types.js';
+import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
+import type { S3Client } from '../../sources/s3/s3-client.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
 import { decodeFailure, JOB_NAME, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
@@ -26,6 +28,11 @@ export interface ClusterEngineOptions {
   attempts?: number;
   /** Where changes of the link to Redis are reported, one line each. */
   log?: LinkLog;
+  /**
+   * A prefix in the object store where the pixels of tiles travel instead of Redis (the
+   * workers' --s3-root must cover it); objects there live only while their tile runs.
+   */
+  scratch?: { store: S3Client; where: ObjectPrefix };
   /**
    * Fail at once, in one line, when Redis cannot be reached (commands that run and end);
    * otherwise start anyway and keep retrying (servers). @defaultValue true
@@ -50,6 +57,8 @@ interface Pending {
   groupKey: string;
   /** Blob keys to delete once the task is settled. */
   keys: string[];
+  /** Scratch objects to delete once the task is settled. */
+  objects: ObjectRef[];
   bytes: number;
   resolve: (outcome: Outcome) => void;
 }
@@ -146,13 +155,27 @@ export class ClusterEngine implements Engine {
   private async prepare(task: Task): Promise<Pending> {
     const id = randomUUID();
     const keys: string[] = [];
+    const objects: ObjectRef[] = [];
     const limits = { ...DEFAULT_LIMITS, ...task.limits };
     let bytes = 0;
-    /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob. */
+    const { scratch } = this.options;
+    // A tile's pixels go through the object store when there is one.
+    const scratchObject = (role: string): Extract<ClusterItem['sink'], { kind: 'object' }> | undefined => {
+      if (!scratch || !task.tile) return undefined;
+      const ref = { bucket: scratch.where.bucket, key: `${scratch.where.prefix}${id}/${role}` };
+      objects.push(ref);
+      return { kind: 'object', ...ref };
+    };
+    /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob (or a scratch object). */
     const reference = async (from: Task['source'], role: string): Promise<ClusterItem['source']> => {
       if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
+      const object = scratchObject(role);
+      if (object) {
+        await scratch!.store.put(object, data);
+        return object;
+      }
       const key = this.blobs.key(id, role);
       keys.push(key);
       await this.blobs.put(key, data);
@@ -166,6 +189,7 @@ export class ClusterEngine implements Engine {
     let sink: ClusterItem['sink'];
     if (task.sink.kind === 'none' || task.sink.kind === 'blob' || task.sink.kind === 'object') sink = task.sink;
     else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
+    else if (task.sink.kind === 'bytes' && scratch && task.tile) sink = scratchObject('out')!;
     else {
       const key = this.blobs.key(id, 'out');
       keys.push(key);
@@ -174,7 +198,7 @@ export class ClusterEngine implements Engine {
     const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
     // Each tile is a job of its own, so the tiles of one image spread over every worker.
     const groupKey = task.tile ? id : JSON.stringify([task.pipeline, task.limits, task.priority]);
-    return { task, item, groupKey, keys, bytes, resolve: () => {} };
+    return { task, item, groupKey, keys, objects, bytes, resolve: () => {} };
   }
 
   private flush(): void {
@@ -190,6 +214,8 @@ export class ClusterEngine implements Engine {
     // Blobs go before the outcomes are handed back: a settled image frees a window slot, and the
     // next image's upload must never coexist with this one's bytes.
     await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
+    const { scratch } = this.options;
+    if (scratch) await Promise.all(group.flatMap((p) => p.objects).map((ref) => scratch.store.delete(ref).catch(() => {})));
     group.forEach((p, i) => p.resolve(outcomes[i]));
   }
 
@@ -215,6 +241,9 @@ export class ClusterEngine implements Engine {
     try {
       const { sink } = p.task;
       let body: Buffer | undefined;
+      if (item.output && p.item.sink.kind === 'object' && sink.kind === 'bytes' && this.options.scratch) {
+        body = (await this.options.scratch.store.get(p.item.sink, DEFAULT_LIMITS.maxFileBytes * 4)).body;
+      }
       if (item.output && p.item.sink.kind === 'blob' && (sink.kind === 'file' || sink.kind === 'bytes')) {
         body = (await this.blobs.take(p.item.sink.key)) ?? undefined;
         if (!body) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
