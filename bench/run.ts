@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   //    Asked for by name; it writes its own results (bench/results/fleet.*), apart from these.
   if (args.only?.split(',').includes('fleet')) {
     const { runFleetWorkload } = await import('./fleet/main.js');
-    const sizes = args['fleet-sizes']!.split(',').map(Number);
+    const sizes = args['fleet-sizes']!.split(',').filter(Boolean).map(Number);
     await runFleetWorkload(ROOT, PHOTOS, { count: Number(args['fleet-count']), sizes, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
     if (args.only === 'fleet') return;
   }

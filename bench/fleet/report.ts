@@ -53,6 +53,7 @@ const COLOURS = { 'W1-like': '#3e63dd', 'W3-like': '#e5484d' } as Record<string,
 
 /** Throughput against fleet size on log-log axes, each workload beside its ideal line. */
 export function fleetChartSvg(results: FleetResults): string {
+  if (results.simulation.length === 0) return '<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>\n';
   const width = 760;
   const height = 420;
   const pad = { left: 70, right: 170, top: 40, bottom: 50 };

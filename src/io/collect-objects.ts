@@ -1,4 +1,4 @@
-import { basename, extname, posix } from 'node:path';
+import { basename, extname } from 'node:path';
 import picomatch from 'picomatch';
 import { ImgfleetError } from '../errors.js';
 import { EXTENSIONS } from '../image/encode.js';
@@ -62,10 +62,12 @@ function isImageKey(key: string): boolean {
 export function planObjectOutputs(inputs: { relative: string; input: string }[], out: ObjectPrefix, format: OutputFormat | undefined, inputUrls: Set<string>): ObjectSink[] {
   const claimed = new Map<string, string>();
   const base = out.prefix === '' || out.prefix.endsWith('/') ? out.prefix : `${out.prefix}/`;
+  const newExtension = format && EXTENSIONS[format];
   return inputs.map((input) => {
-    const ext = format ? EXTENSIONS[format] : posix.extname(input.relative);
-    const relative = posix.join(posix.dirname(input.relative), posix.basename(input.relative, posix.extname(input.relative)) + ext);
-    const sink: ObjectSink = { kind: 'object', bucket: out.bucket, key: posix.normalize(`${base}${relative}`).replace(/^\.\//, '') };
+    // Relative keys are plain names joined by /: the extension is the only part that changes.
+    const dot = input.relative.lastIndexOf('.');
+    const stem = dot > input.relative.lastIndexOf('/') + 1 ? input.relative.slice(0, dot) : input.relative;
+    const sink: ObjectSink = { kind: 'object', bucket: out.bucket, key: `${base}${stem}${newExtension ?? input.relative.slice(stem.length)}` };
     const url = objectUrl(sink);
     if (inputUrls.has(url)) throw new ImgfleetError('BAD_USAGE', `refusing to overwrite input ${url}: choose another output prefix`);
     const other = claimed.get(url);

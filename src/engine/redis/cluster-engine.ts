@@ -74,6 +74,7 @@ export class ClusterEngine implements Engine {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
+  private readonly pipelines = new WeakMap<Task['pipeline'], string>();
   /** When QueueEvents last brought news: while it does, no job's state needs looking at. */
   private lastEventAt = performance.now();
   /** Jobs made in this turn of the event loop, added together in one round trip (BullMQ addBulk). */
@@ -153,7 +154,9 @@ export class ClusterEngine implements Engine {
 
   /** Reads the input (unless paths are shared), uploads it, and names where the result goes. */
   private async prepare(task: Task): Promise<Pending> {
-    const id = randomUUID();
+    let named: string | undefined;
+    /** Names this task's blobs and scratch objects (references need none). */
+    const id = () => (named ??= randomUUID());
     const keys: string[] = [];
     const objects: ObjectRef[] = [];
     const limits = { ...DEFAULT_LIMITS, ...task.limits };
@@ -162,7 +165,7 @@ export class ClusterEngine implements Engine {
     // A tile's pixels go through the object store when there is one.
     const scratchObject = (role: string): Extract<ClusterItem['sink'], { kind: 'object' }> | undefined => {
       if (!scratch || !task.tile) return undefined;
-      const ref = { bucket: scratch.where.bucket, key: `${scratch.where.prefix}${id}/${role}` };
+      const ref = { bucket: scratch.where.bucket, key: `${scratch.where.prefix}${id()}/${role}` };
       objects.push(ref);
       return { kind: 'object', ...ref };
     };
@@ -176,7 +179,7 @@ export class ClusterEngine implements Engine {
         await scratch!.store.put(object, data);
         return object;
       }
-      const key = this.blobs.key(id, role);
+      const key = this.blobs.key(id(), role);
       keys.push(key);
       await this.blobs.put(key, data);
       bytes += data.byteLength;
@@ -191,14 +194,21 @@ export class ClusterEngine implements Engine {
     else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
     else if (task.sink.kind === 'bytes' && scratch && task.tile) sink = scratchObject('out')!;
     else {
-      const key = this.blobs.key(id, 'out');
+      const key = this.blobs.key(id(), 'out');
       keys.push(key);
       sink = { kind: 'blob', key };
     }
     const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
     // Each tile is a job of its own, so the tiles of one image spread over every worker.
-    const groupKey = task.tile ? id : JSON.stringify([task.pipeline, task.limits, task.priority]);
+    const groupKey = task.tile ? id() : `${this.pipelineId(task.pipeline)} ${JSON.stringify(task.limits ?? null)} ${task.priority}`;
     return { task, item, groupKey, keys, objects, bytes, resolve: () => {} };
+  }
+
+  /** A number per pipeline object: the images of a batch share theirs, so it is not written out for each. */
+  private pipelineId(pipeline: Task['pipeline']): string {
+    let known = this.pipelines.get(pipeline);
+    if (known === undefined) this.pipelines.set(pipeline, (known = JSON.stringify(pipeline)));
+    return known;
   }
 
   private flush(): void {
