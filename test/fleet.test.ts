@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
+import { Queue, QueueEvents } from 'bullmq';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FAST_CLUSTER_ENV, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
@@ -38,7 +39,8 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
   it('runs bucket to bucket on two workers, one killed with SIGKILL mid-batch; the submitter never reads an image', async (t) => {
     const dir = tempDir(t);
     const s3 = await startS3(t, ['fleet']);
-    const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 120);
+    // Jobs of keys carry up to 32 images: 200 make 7 jobs, and by 100 outputs each worker has finished one.
+    const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 200);
     const prefix = testPrefix(t);
     const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '40', '--s3-root', 's3://fleet/in/', '--s3-root', 's3://fleet/out/'];
     const workers = await Promise.all(['s1', 's2'].map((name) => startWorker(prefix, name, slow, { env: s3.env })));
@@ -49,12 +51,12 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     await waitFor(async () => {
       let count = 0;
       for await (const page of s3.client.list({ bucket: 'fleet', prefix: 'out/' })) count += page.length;
-      return count >= 25;
-    }, 60_000, '25 outputs');
+      return count >= 100;
+    }, 60_000, '100 outputs');
     workers[0].child.kill('SIGKILL');
     const result = await running;
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [120, 0]);
+    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [200, 0]);
     await assertObjectOutputs(s3, 'fleet', 'out/', names, 48);
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
@@ -84,5 +86,29 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     assert.deepEqual(scratch, [], 'no tile left behind');
     const made = await decode((await s3.client.get({ bucket: 'tiles', key: 'out/big.png' }, 1 << 24)).body);
     assert.equal(maxDifference(made, await decode(join(dir, 'expected', 'big.png'))), 0);
+  });
+
+  it('a worker refuses a job naming an object outside its --s3-root, as an attacker would write it', async (t) => {
+    const s3 = await startS3(t, ['guarded']);
+    await s3.client.put({ bucket: 'guarded', key: 'secret/x.png' }, readFileSync(photo('coffee.png')));
+    await s3.client.put({ bucket: 'guarded', key: 'in/a.png' }, readFileSync(photo('coffee.png')));
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 'g1', ['-c', '1', '--s3-root', 's3://guarded/in/', '--s3-root', 's3://guarded/out/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    const events = new QueueEvents('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(async () => { await events.close(); await queue.close(); });
+    await events.waitUntilReady();
+    const run = async (source: object, sink: object) => {
+      const job = await queue.add('images', { items: [{ source: { kind: 'object', bucket: 'guarded', ...source }, sink: { kind: 'object', bucket: 'guarded', ...sink } }], pipeline: { steps: [{ op: 'negate' }] } }, { attempts: 1 });
+      return job.waitUntilFinished(events).then(() => 'done', (error: Error) => error.message);
+    };
+    for (const [source, sink] of [[{ key: 'secret/x.png' }, { key: 'out/x.png' }], [{ key: 'in/../secret/x.png' }, { key: 'out/y.png' }], [{ key: 'in/a.png' }, { key: 'secret/a.png' }]]) {
+      assert.match(await run(source, sink), /FORBIDDEN.*(outside the prefixes this worker may use|--s3-root)/);
+    }
+    assert.equal(await run({ key: 'in/a.png' }, { key: 'out/a.png' }), 'done');
+    const keys: string[] = [];
+    for await (const page of s3.client.list({ bucket: 'guarded', prefix: '' })) keys.push(...page.map((o) => o.key));
+    assert.deepEqual(keys.sort(), ['in/a.png', 'out/a.png', 'secret/x.png']);
   });
 });

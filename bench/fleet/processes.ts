@@ -4,7 +4,7 @@
  * `imgfleet worker`s or simulated ones, and their CPU time from /proc.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkRedis } from '../../src/engine/redis/redis-link.js';
@@ -15,20 +15,42 @@ export interface Started {
   child: ChildProcess;
   /** CPU seconds of the process (all its threads) so far. */
   cpu(): number;
+  /** Seconds its main thread (a Node event loop, Redis' command loop) ran or waited to run: near the wall time, it is saturated. */
+  demand(): number;
   stop(): Promise<void>;
+}
+
+/** Every process started here, so that an interrupted benchmark stops them all. */
+const live = new Set<Started>();
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => void Promise.all([...live].map((p) => p.stop())).finally(() => process.exit(130)));
+}
+
+/** Run time and run-queue wait of a process's main thread, from /proc/<pid>/task/<pid>/schedstat, in seconds. */
+export function mainThreadDemand(pid: number): number {
+  try {
+    const [run, wait] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8').split(' ').map(Number);
+    return (run + wait) / 1e9;
+  } catch {
+    return 0;
+  }
 }
 
 export function started(child: ChildProcess, cleanup: () => void = () => {}): Started {
   const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
-  return {
+  const proc: Started = {
     child,
     cpu: () => cpuOf(child.pid!),
+    demand: () => mainThreadDemand(child.pid!),
     async stop() {
+      live.delete(proc);
       try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ }
       await exited;
       cleanup();
     },
   };
+  live.add(proc);
+  return proc;
 }
 
 /** Starts a process in its own group and waits until its output says `ready`. */

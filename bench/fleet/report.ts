@@ -17,10 +17,10 @@ export function knees(coordinator: CoordinatorRow[], simulation: SimulationPoint
   return [...new Set(simulation.map((p) => p.workload))].map((workload) => {
     const points = simulation.filter((p) => p.workload === workload);
     const knee = points.find((p) => p.imagesPerSecond < 0.8 * p.idealPerSecond) ?? points[points.length - 1];
-    const busiest = PARTS.reduce((a, b) => (knee.busy[b] > knee.busy[a] ? b : a));
-    const saturated = knee.busy.machine >= 0.85 * cores
-      ? `the machine's ${cores} cores (${knee.busy.machine.toFixed(2)} busy; busiest process: ${NAMES[busiest]}, ${knee.busy[busiest].toFixed(2)} of a core)`
-      : `${NAMES[busiest]} (${knee.busy[busiest].toFixed(2)} of a core)`;
+    // The part whose main thread was running or waiting to run for most of the batch is the one that cannot keep up.
+    const busiest = PARTS.reduce((a, b) => (knee.demand[b] > knee.demand[a] ? b : a));
+    const saturated = `${NAMES[busiest]} (its main thread ran or waited for a CPU ${(100 * Math.min(1, knee.demand[busiest])).toFixed(0)}% of the time, `
+      + `using ${knee.busy[busiest].toFixed(2)} of a core; our processes used ${knee.busy.machine.toFixed(2)} of the ${cores} cores)`;
     const workMs = workload.startsWith('W1') ? keys?.workersMs ?? 3 : W3_WORK_MS;
     return { workload, workers: knee.workers, saturated, peakPerSecond: Math.max(...points.map((p) => p.imagesPerSecond)), fleetCores: Math.floor((limit * workMs) / 1000) };
   });
@@ -36,17 +36,22 @@ export function fleetMarkdown(results: FleetResults): string {
     '|---|---:|---:|---:|---:|---:|---:|',
     ...results.coordinator.map((r) => `| ${r.variant} | ${r.images} | ${r.imagesPerSecond.toFixed(0)} | ${r.submitterMs.toFixed(3)} ms | ${r.redisMs.toFixed(3)} ms | ${r.workersMs.toFixed(2)} ms | ${r.storeMs === undefined ? '' : `${r.storeMs.toFixed(2)} ms`} |`),
     '',
-    'The simulation: N simulated workers, each one image at a time, whose image work is a fixed sleep; every object read and written, and every queue operation, is real. Busy: cores each part kept busy during the batch.',
+    'The simulation: N simulated workers, each one image at a time, whose image work is a fixed sleep; every object read and written, and every queue operation, is real. '
+      + 'Cores: CPU each part used over the batch (the submitter\'s includes its start). Demand: the share of the batch\'s time that its main thread ran or waited for a CPU (from /proc/<pid>/task/<pid>/schedstat); near 100%, it cannot keep up.',
     '',
-    '| work | N | images | img/s | ideal img/s | efficiency | submitter | Redis | store | workers | machine |',
+    '| work | N | images | img/s | ideal img/s | efficiency | submitter cores (demand) | Redis cores (demand) | store cores (demand) | workers cores | all cores |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...results.simulation.map((p) => `| ${p.workload} (${p.sleepMs} ms) | ${p.workers} | ${p.images} | ${p.imagesPerSecond.toFixed(0)} | ${p.idealPerSecond.toFixed(0)} | ${((100 * p.imagesPerSecond) / p.idealPerSecond).toFixed(0)}% | `
-      + `${p.busy.submitter.toFixed(2)} | ${p.busy.redis.toFixed(2)} | ${p.busy.store.toFixed(2)} | ${p.busy.workers.toFixed(2)} | ${p.busy.machine.toFixed(2)} |`),
+      + `${p.busy.submitter.toFixed(2)} (${pct(p.demand.submitter)}) | ${p.busy.redis.toFixed(2)} (${pct(p.demand.redis)}) | ${p.busy.store.toFixed(2)} (${pct(p.demand.store)}) | ${p.busy.workers.toFixed(2)} | ${p.busy.machine.toFixed(2)} |`),
     '',
     ...results.knees.map((k) => `- **${k.workload}**: the knee is at N = ${k.workers} (${k.peakPerSecond.toFixed(0)} img/s at best), where ${k.saturated} saturates. `
       + `One coordinator (its busier process, submitter or Redis, at one full core) feeds about ${k.fleetCores} worker cores of ${k.workload} work.`),
   ];
   return `${lines.join('\n')}\n`;
+}
+
+function pct(share: number): string {
+  return `${(100 * Math.min(1, share)).toFixed(0)}%`;
 }
 
 const COLOURS = { 'W1-like': '#3e63dd', 'W3-like': '#e5484d' } as Record<string, string>;

@@ -11,15 +11,16 @@
  *    read, the output written) and every queue operation is real. Throughput against N beside
  *    the ideal line; the knee, and which process is busiest there.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readEnvironment } from '../../src/config.js';
 import { S3Client } from '../../src/sources/s3/s3-client.js';
 import { s3Settings } from '../../src/sources/s3/s3-settings.js';
 import { ensureCorpus, flickrLike } from '../corpus.js';
-import { startRedisServer, startStore, startUntil, type Started } from './processes.js';
+import { cpuOf } from '../cluster.js';
+import { mainThreadDemand, startRedisServer, startStore, startUntil, type Started } from './processes.js';
 
 export interface CoordinatorRow {
   variant: string;
@@ -41,6 +42,8 @@ export interface SimulationPoint {
   idealPerSecond: number;
   /** Cores each process kept busy during the batch. */
   busy: { submitter: number; redis: number; store: number; workers: number; machine: number };
+  /** Share of the batch's time that each one's main thread ran or waited for a CPU: near 1, it is saturated. */
+  demand: { submitter: number; redis: number; store: number };
 }
 
 export interface FleetResults {
@@ -77,6 +80,9 @@ export async function fleetBench(root: string, photos: string, count: number, si
       }
     }));
     client.close();
+    // Outputs of the folder run go to a tmpfs where there is one: on this machine's overlay disk, creating a
+    // 40 KB file costs 0.76 ms of system CPU by itself, which would be measured as the submitter's.
+    const outputs = existsSync('/dev/shm') ? mkdtempSync('/dev/shm/imgfleet-fleet-') : work;
     const smallDir = join(work, 'small');
     mkdirSync(smallDir);
     for (const f of files.slice(0, SMALL)) symlinkSync(join(corpus, f), join(smallDir, f));
@@ -91,6 +97,22 @@ export async function fleetBench(root: string, photos: string, count: number, si
       const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: { done: number; elapsedMs: number } }).summary;
       return { cpuS: measured.cpuS, done: summary.done, elapsedS: summary.elapsedMs / 1000 };
     };
+    /** The submitter as a child whose /proc is read as it runs: its CPU and its main thread's demand, over the batch. */
+    const submitWatched = async (inputs: string[], out: string, extra: string[]) => {
+      const report = join(work, `report-${Date.now()}.json`);
+      const child = spawn(process.execPath, [bin, 'run', ...inputs, '-o', out, '-p', W1, '--redis', redis.url, '--report', report, ...extra],
+        { env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      child.stderr!.on('data', (d) => { stderr += d; });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      let last = { cpu: 0, demand: 0 };
+      const watch = setInterval(() => { last = { cpu: cpuOf(child.pid!), demand: mainThreadDemand(child.pid!) }; }, 20);
+      const status = await exited;
+      clearInterval(watch);
+      if (status !== 0) throw new Error(`fleet bench: the submitter failed: ${stderr}`);
+      const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: { done: number; elapsedMs: number } }).summary;
+      return { cpuS: last.cpu, demandS: last.demand, done: summary.done, elapsedS: summary.elapsedMs / 1000 };
+    };
 
     // 1. The coordinator, with two real single-thread workers.
     const workers: Started[] = [];
@@ -101,7 +123,7 @@ export async function fleetBench(root: string, photos: string, count: number, si
     const coordinator: CoordinatorRow[] = [];
     const variants = [
       { variant: 'bucket to bucket (jobs carry keys)', small: ['s3://fleet/small/'], all: ['s3://fleet/in/'], out: (n: number) => `s3://fleet/out-${n}/`, store: true },
-      { variant: 'folder to folder (bytes through Redis)', small: [smallDir], all: [corpus], out: (n: number) => join(work, `out-${n}`), store: false },
+      { variant: 'folder to folder (bytes through Redis)', small: [smallDir], all: [corpus], out: (n: number) => join(outputs, `out-${n}`), store: false },
     ];
     for (const v of variants) {
       // The machine is shared: each figure is the least of three rounds, the one least disturbed by others' work.
@@ -111,7 +133,7 @@ export async function fleetBench(root: string, photos: string, count: number, si
           const before = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
           const run = submit(inputs, v.out(inputs === v.small ? SMALL : files.length));
           const after = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
-          rmSync(join(work, `out-${inputs === v.small ? SMALL : files.length}`), { recursive: true, force: true });
+          rmSync(join(outputs, `out-${inputs === v.small ? SMALL : files.length}`), { recursive: true, force: true });
           return { ...run, redis: after.redis - before.redis, workers: after.workers - before.workers, store: after.store - before.store };
         });
         const per = (a: number, b: number) => ((b - a) * 1000) / (all.done - small.done);
@@ -131,6 +153,7 @@ export async function fleetBench(root: string, photos: string, count: number, si
       log(`coordinator  ${row.variant.padEnd(40)} submitter ${row.submitterMs.toFixed(3)} ms/img  Redis ${row.redisMs.toFixed(3)} ms/img  workers ${row.workersMs.toFixed(2)} ms/img${row.storeMs !== undefined ? `  store ${row.storeMs.toFixed(2)} ms/img` : ''}  ${row.imagesPerSecond.toFixed(0)} img/s`);
     }
     for (const w of workers.splice(0)) await w.stop();
+    if (outputs !== work) rmSync(outputs, { recursive: true, force: true });
 
     // 2. The simulation.
     const simulation: SimulationPoint[] = [];
@@ -145,10 +168,10 @@ export async function fleetBench(root: string, photos: string, count: number, si
           sims.push(await startUntil([process.execPath, join(root, 'dist', 'bench', 'fleet', 'sim-workers.js'), redis.url, prefix, String(share), String(sleepMs), `sim${p}`, 's3://fleet/'], 'ready', env));
         }
         running.push(...sims);
-        const before = { redis: redis.cpu(), store: store.cpu(), workers: sims.reduce((s, w) => s + w.cpu(), 0) };
+        const before = { redis: redis.cpu(), store: store.cpu(), workers: sims.reduce((s, w) => s + w.cpu(), 0), redisDemand: redis.demand(), storeDemand: store.demand() };
         const out = `s3://fleet/sim-${workload}-${n}/`;
-        const run = submit(['s3://fleet/in/'], out, ['--glob', groups.length > 1 ? `{${groups.join(',')}}/*.jpg` : `${groups[0]}/*.jpg`]);
-        const after = { redis: redis.cpu(), store: store.cpu(), workers: sims.reduce((s, w) => s + w.cpu(), 0) };
+        const run = await submitWatched(['s3://fleet/in/'], out, ['--glob', groups.length > 1 ? `{${groups.join(',')}}/*.jpg` : `${groups[0]}/*.jpg`]);
+        const after = { redis: redis.cpu(), store: store.cpu(), workers: sims.reduce((s, w) => s + w.cpu(), 0), redisDemand: redis.demand(), storeDemand: store.demand() };
         for (const sim of sims) {
           await sim.stop();
           running.splice(running.indexOf(sim), 1);
@@ -160,6 +183,7 @@ export async function fleetBench(root: string, photos: string, count: number, si
             submitter: busy(run.cpuS), redis: busy(after.redis - before.redis), store: busy(after.store - before.store), workers: busy(after.workers - before.workers),
             machine: busy(run.cpuS + after.redis - before.redis + after.store - before.store + after.workers - before.workers),
           },
+          demand: { submitter: busy(run.demandS), redis: busy(after.redisDemand - before.redisDemand), store: busy(after.storeDemand - before.storeDemand) },
         };
         simulation.push(point);
         log(`simulation   ${workload} N=${String(n).padStart(2)}  ${point.imagesPerSecond.toFixed(0).padStart(5)} img/s (ideal ${point.idealPerSecond.toFixed(0)})  busy cores: submitter ${point.busy.submitter.toFixed(2)}, Redis ${point.busy.redis.toFixed(2)}, store ${point.busy.store.toFixed(2)}, workers ${point.busy.workers.toFixed(2)}`);
