@@ -93,6 +93,7 @@ export function fleetChartSvg(results: FleetResults): string {
 <line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#333"/>
 <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#333"/>
 <text x="${(pad.left + width - pad.right) / 2}" y="${height - 12}" text-anchor="middle">simulated workers (N)</text>
+<text transform="translate(16 ${(pad.top + height - pad.bottom) / 2}) rotate(-90)" text-anchor="middle">images per second</text>
 ${parts.join('\n')}
 </svg>
 `;
