@@ -5,6 +5,7 @@
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
  *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
  *                    [--url-clients 50 --url-requests 1000]   (W6: image URLs, cold and warm cache)
+ *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
  *
  * With --only, the other workloads' rows are kept from the previous results.
  */
@@ -74,6 +75,8 @@ const { values: args } = parseArgs({
     requests: { type: 'string', default: '100' },
     'url-clients': { type: 'string', default: '50' },
     'url-requests': { type: 'string', default: '1000' },
+    'fleet-count': { type: 'string', default: '3000' },
+    'fleet-sizes': { type: 'string', default: '1,2,4,8,16,32,64' },
   },
 });
 
@@ -117,6 +120,15 @@ function imgfleetVariants(pipeline: string): Variant[] {
 }
 
 async function main(): Promise<void> {
+  // ── The fleet workload (bench/fleet/): object storage, the coordinator's cost, the simulation.
+  //    Asked for by name; it writes its own results (bench/results/fleet.*), apart from these.
+  if (args.only?.split(',').includes('fleet')) {
+    const { runFleetWorkload } = await import('./fleet/main.js');
+    const sizes = args['fleet-sizes']!.split(',').filter(Boolean).map(Number);
+    await runFleetWorkload(ROOT, PHOTOS, { count: Number(args['fleet-count']), sizes, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
+    if (args.only === 'fleet') return;
+  }
+  // ── end of the fleet workload
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');
   console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);

@@ -27,11 +27,23 @@ export interface Environment {
   jpegTurbo: boolean;
   /** CI or a non-terminal stderr: no progress bars. */
   interactive: boolean;
+  /** The object store, from the standard AWS variables. */
+  s3: S3Environment;
+}
+
+/** AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN, AWS_REGION (or AWS_DEFAULT_REGION), AWS_ENDPOINT_URL_S3 (or AWS_ENDPOINT_URL). */
+export interface S3Environment {
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  sessionToken?: string;
+  region?: string;
+  endpoint?: string;
 }
 
 export const ENVIRONMENT_VARIABLES = [
   'IMGFLEET_REDIS', 'IMGFLEET_PREFIX', 'IMGFLEET_TOKEN', 'IMGFLEET_KEY',
   'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
+  'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL',
 ] as const;
 
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTerminal = Boolean(process.stderr.isTTY)): Environment {
@@ -48,6 +60,13 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTe
     jpegTurbo: onOff(env, 'IMGFLEET_JPEG_TURBO', true),
     presets: text(env.IMGFLEET_PRESETS),
     interactive: stderrIsTerminal && !env.CI,
+    s3: {
+      accessKeyId: text(env.AWS_ACCESS_KEY_ID),
+      secretAccessKey: text(env.AWS_SECRET_ACCESS_KEY),
+      sessionToken: text(env.AWS_SESSION_TOKEN),
+      region: text(env.AWS_REGION) ?? text(env.AWS_DEFAULT_REGION),
+      endpoint: text(env.AWS_ENDPOINT_URL_S3) ?? text(env.AWS_ENDPOINT_URL),
+    },
   };
 }
 

@@ -26,6 +26,7 @@ export type ErrorCode =
   | 'QUEUE_FULL'
   | 'BAD_ORIGIN'
   | 'REDIS_UNAVAILABLE'
+  | 'STORE_UNAVAILABLE'
   | 'INTERNAL';
 
 const STATUS: Record<ErrorCode, number> = {
@@ -53,6 +54,7 @@ const STATUS: Record<ErrorCode, number> = {
   QUEUE_FULL: 429,
   BAD_ORIGIN: 502,
   REDIS_UNAVAILABLE: 503,
+  STORE_UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -78,9 +80,10 @@ export class ImgfleetError extends Error {
   }
 }
 
-/** Whether the same input can never succeed: everything but timeouts, a full queue or disk, an origin's or Redis's fault and internal faults. */
+/** Whether the same input can never succeed: everything but timeouts, a full queue or disk, an origin's, Redis's or the object store's fault and internal faults. */
 export function isPermanent(code: ErrorCode): boolean {
-  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE' && code !== 'STORAGE_FULL';
+  return code !== 'TIMEOUT' && code !== 'INTERNAL' && code !== 'QUEUE_FULL' && code !== 'BAD_ORIGIN' && code !== 'REDIS_UNAVAILABLE'
+    && code !== 'STORAGE_FULL' && code !== 'STORE_UNAVAILABLE';
 }
 
 export function pipelineError(message: string): ImgfleetError {

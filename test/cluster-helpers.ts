@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { checkRedis } from '../src/engine/redis/redis-link.js';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { randomUUID } from 'node:crypto';
@@ -115,10 +116,10 @@ interface Submitted {
 }
 
 /** Runs `imgfleet run --redis` as a user would, and reads its report. */
-export function submit(prefix: string, input: string, out: string, pipeline: string, url = REDIS_URL, extra: string[] = []): Promise<Submitted> & { child: ChildProcess } {
-  const report = join(out, '..', `report-${Date.now()}.json`);
+export function submit(prefix: string, input: string, out: string, pipeline: string, url = REDIS_URL, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<Submitted> & { child: ChildProcess } {
+  const report = out.startsWith('s3://') ? join(tmpdir(), `imgfleet-report-${randomUUID()}.json`) : join(out, '..', `report-${Date.now()}.json`);
   const child = spawn(process.execPath, [BIN, 'run', input, '-o', out, '-p', pipeline, '--redis', url, '--report', report, ...extra],
-    { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true' } });
+    { env: { ...process.env, ...FAST_CLUSTER_ENV, ...env, IMGFLEET_PREFIX: prefix, CI: 'true' } });
   const done = new Promise<Submitted>((resolve, reject) => {
     let stdout = '';
     let stderr = '';

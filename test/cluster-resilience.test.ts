@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertAllOutputs, freePort, haveRedisServer, smallJpegs, startRedis, startWorker, submit, testPrefix, waitFor, waitForRedis } from './cluster-helpers.js';
 import { tempDir } from './helpers.js';
+import { assertObjectOutputs, startS3, uploadJpegs } from './s3-helpers.js';
 
 
 describe('cluster resilience', { timeout: 180_000 }, () => {
@@ -36,11 +37,11 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
 
   const root = process.getuid?.() === 0;
   const haveIp = (() => { try { execFileSync('ip', ['-V']); return true; } catch { return false; } })();
-  it('runs across hosts: Redis and two workers each in their own network namespace', { skip: (!root || !haveIp || !haveRedisServer) && 'needs root, iproute2 and redis-server' }, async (t) => {
+  it('runs across hosts: Redis, the object store and two workers each in their own network namespace', { skip: (!root || !haveIp || !haveRedisServer) && 'needs root, iproute2 and redis-server' }, async (t) => {
     const id = randomBytes(2).toString('hex');
     const subnet = `10.213.${parseInt(id, 16) % 250}`;
     const bridge = `imgf${id}br`;
-    const hosts = [['redis', 2], ['w1', 3], ['w2', 4]] as const;
+    const hosts = [['redis', 2], ['w1', 3], ['w2', 4], ['store', 5]] as const;
     const ip = (...args: string[]) => execFileSync('ip', args);
     t.after(() => {
       for (const [name] of hosts) { try { ip('netns', 'del', `imgf${id}${name}`); } catch { /* already gone */ } }
@@ -68,9 +69,12 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
     t.after(async () => { redis.child.kill('SIGKILL'); await redis.exited; });
     await waitForRedis(url);
 
+    const s3 = await startS3(t, ['hosts'], { host: `${subnet}.5`, command: ['ip', 'netns', 'exec', `imgf${id}store`] });
+
     const dir = tempDir(t);
     const prefix = testPrefix(t, url);
-    const workers = await Promise.all(['w1', 'w2'].map((name) => startWorker(prefix, name, ['-c', '1'], { url, command: ['ip', 'netns', 'exec', `imgf${id}${name}`] })));
+    const s3Args = ['--s3-root', 's3://hosts/in/', '--s3-root', 's3://hosts/out/'];
+    const workers = await Promise.all(['w1', 'w2'].map((name) => startWorker(prefix, name, ['-c', '1', ...s3Args], { url, command: ['ip', 'netns', 'exec', `imgf${id}${name}`], env: s3.env })));
     t.after(async () => { for (const w of workers) { w.child.kill('SIGKILL'); await w.exited; } });
     const input = await smallJpegs(dir, 60);
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg', url);
@@ -79,5 +83,14 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
     await assertAllOutputs(join(dir, 'out'), 60);
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('w1') && byWorker.has('w2'), `both namespaces worked: ${[...byWorker]}`);
+
+    // Bucket to bucket: the workers read and write the store across the bridge, the jobs carry keys.
+    const names = await uploadJpegs(s3, dir, 'hosts', 'in/', 40);
+    const objects = await submit(prefix, 's3://hosts/in/', 's3://hosts/out/', 'resize:64:64:fit=fill,output:jpeg', url, [], s3.env);
+    assert.equal(objects.status, 0, objects.stderr);
+    assert.equal(objects.report.summary.done, 40);
+    await assertObjectOutputs(s3, 'hosts', 'out/', names, 64);
+    const objectWorkers = new Set(objects.report.items.map((i) => i.worker));
+    assert.ok(objectWorkers.has('w1') && objectWorkers.has('w2'), `both namespaces worked: ${[...objectWorkers]}`);
   });
 });

@@ -28,7 +28,7 @@ export function buildProgram(context: CommandContext): Command {
   return program;
 }
 
-const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_PIPELINE', 'NOT_TILEABLE', 'REDIS_UNAVAILABLE']);
+const USAGE_CODES = new Set(['BAD_USAGE', 'BAD_PIPELINE', 'NOT_TILEABLE', 'REDIS_UNAVAILABLE', 'STORE_UNAVAILABLE']);
 
 /**
  * Runs the CLI and returns its exit status: 0 done, 1 some work failed, 2 bad usage (arguments,

@@ -90,6 +90,23 @@ export function withClusterOptions(command: Command, env: Environment): Command 
     .option('--shared-fs', 'cluster mode: pass file paths instead of bytes (every worker sees the same files, under its --shared-fs-root)');
 }
 
+/** The object store option shared by run, process, histogram and worker; the rest comes from the AWS variables. */
+export function withStoreOptions(command: Command): Command {
+  return command
+    .option('--s3-endpoint <url>', 's3:// URLs use this S3-compatible store, e.g. http://10.0.0.7:9000 for MinIO (env AWS_ENDPOINT_URL_S3; default AWS S3 in AWS_REGION)');
+}
+
+/** Where run and process send the tiles of a large image on a cluster with a store. */
+export function withScratchOption(command: Command): Command {
+  return command
+    .option('--s3-scratch <url>', 'cluster mode with s3:// inputs or outputs: tiles of large images travel through this prefix (default: imgfleet-scratch/ in the bucket; workers need an --s3-root that covers it)');
+}
+
+export interface StoreFlags {
+  s3Endpoint?: string;
+  s3Scratch?: string;
+}
+
 /** The tiling options shared by run and process. */
 export function withTilingOptions(command: Command): Command {
   return command

@@ -1,7 +1,9 @@
 import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import type { AssetPolicy } from '../io/assets.js';
 import type { Limits } from '../limits.js';
+import type { S3Settings } from '../sources/s3/s3-settings.js';
 import type { LinkLog } from './redis/redis-link.js';
+import type { ClusterEngineOptions } from './redis/cluster-engine.js';
 import type { Engine } from './types.js';
 
 export interface EngineChoice {
@@ -28,6 +30,12 @@ export interface EngineChoice {
   log?: LinkLog;
   /** Cluster mode: fail at once when Redis cannot be reached (commands), or keep retrying (servers). @defaultValue true */
   failFast?: boolean;
+  /** Local modes: the object store that tasks' object sources and sinks live in (cluster workers have their own). */
+  s3?: S3Settings;
+  /** Cluster mode: images in flight; jobs that carry only references hold nothing here, so a fleet can be fed far more. @defaultValue 32 */
+  window?: number;
+  /** Cluster mode: where the pixels of tiles travel instead of Redis (see ClusterEngineOptions.scratch). */
+  scratch?: ClusterEngineOptions['scratch'];
 }
 
 /** The one place that picks an engine; each is loaded only when chosen, so a command starts quickly. */
@@ -35,7 +43,7 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
   if (choice.redis) {
     const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('./redis/cluster-engine.js'), import('./redis/cluster-settings.js')]);
     const settings = clusterSettings(choice.redis, choice.environment ?? DEFAULT_ENVIRONMENT);
-    const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast });
+    const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast, window: choice.window, scratch: choice.scratch });
     if (choice.failFast !== false && (await engine.status()).workers.length === 0) {
       choice.log?.(`no live workers on ${choice.redis} yet; the work waits until one starts (imgfleet worker --redis ${choice.redis})`);
     }
@@ -43,8 +51,8 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
   }
   if (choice.sequential) {
     const { SequentialEngine } = await import('./sequential-engine.js');
-    return new SequentialEngine({ assets: choice.assets, limits: choice.limits, tilesOnPool: choice.tilesOnPool });
+    return new SequentialEngine({ assets: choice.assets, limits: choice.limits, tilesOnPool: choice.tilesOnPool, s3: choice.s3 });
   }
   const { LocalEngine } = await import('./local/local-engine.js');
-  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue });
+  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue, s3: choice.s3 });
 }

@@ -2,6 +2,9 @@ import { hostname } from 'node:os';
 import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import type { Limits } from '../limits.js';
 import { executeTask, type Place } from '../task/execute.js';
+import { S3Client } from '../sources/s3/s3-client.js';
+import type { S3Settings } from '../sources/s3/s3-settings.js';
+import { withObjects } from '../task/object-io.js';
 import { localIo } from '../task/task-io.js';
 import type { Outcome, Task } from '../task/task.js';
 import { defaultThreads } from './tuning.js';
@@ -12,6 +15,8 @@ export interface SequentialEngineOptions {
   limits?: Partial<Limits>;
   /** Run the tiles of a large image on a worker-thread pool, started only when the first tile comes. */
   tilesOnPool?: boolean;
+  /** The object store that tasks' object sources and sinks live in. */
+  s3?: S3Settings;
 }
 
 /**
@@ -25,7 +30,8 @@ export class SequentialEngine implements Engine {
   private pool?: Promise<Engine>;
 
   constructor(private readonly options: SequentialEngineOptions = {}) {
-    this.place = { worker: `${hostname()}/main`, io: localIo(), limits: options.limits, assets: new AssetLoader(options.assets ?? { kind: 'paths' }) };
+    const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
+    this.place = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(options.assets ?? { kind: 'paths' }) };
   }
 
   async run(task: Task, options: RunOptions = {}): Promise<Outcome> {
@@ -51,7 +57,7 @@ export class SequentialEngine implements Engine {
   }
 
   private tilePool(): Promise<Engine> {
-    this.pool ??= import('./local/local-engine.js').then(({ LocalEngine }) => new LocalEngine({ assets: this.options.assets, limits: this.options.limits }));
+    this.pool ??= import('./local/local-engine.js').then(({ LocalEngine }) => new LocalEngine({ assets: this.options.assets, limits: this.options.limits, s3: this.options.s3 }));
     return this.pool;
   }
 }

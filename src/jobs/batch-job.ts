@@ -4,18 +4,22 @@ import type { ErrorInfo } from '../errors.js';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { SkippedFile } from '../io/collect-inputs.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
-import type { OutputInfo, Outcome } from '../task/task.js';
+import type { ObjectSink, ObjectSource, OutputInfo, Outcome } from '../task/task.js';
 import type { TileEvent } from '../tiling/run-tiled.js';
 
 export type ItemStatus = 'queued' | 'running' | 'done' | 'failed';
 
 export interface BatchItem {
-  /** Path of the input file. */
+  /** Path of the input file, or the s3:// URL of an input object. */
   input: string;
-  /** The input's path relative to the folder or glob it was found in. */
+  /** The input's path relative to the folder or glob (or the key relative to the prefix) it was found under. */
   relative?: string;
-  /** Where the output goes; none when the pipeline yields data. */
+  /** Where the output goes (a path, or an s3:// URL); none when the pipeline yields data. */
   output?: string;
+  /** The input object, when the input is in a store (with the ETag and size its listing gave). */
+  source?: ObjectSource;
+  /** The output object, when the output goes to a store. */
+  sink?: ObjectSink;
 }
 
 export interface ItemState extends BatchItem {

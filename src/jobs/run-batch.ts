@@ -32,9 +32,9 @@ export async function runBatch(runner: Runner, job: BatchJob, options: BatchOpti
       const item = job.items[index];
       job.markRunning(index);
       const outcome = await runner.run({
-        source: { kind: 'file', path: item.input },
+        source: item.source ?? { kind: 'file', path: item.input },
         pipeline: job.pipeline,
-        sink: item.output ? { kind: 'file', path: item.output } : { kind: 'none' },
+        sink: item.sink ?? (item.output ? { kind: 'file', path: item.output } : { kind: 'none' }),
         priority: options.priority ?? 'batch',
         tiling: options.tiling,
         limits: options.limits,

@@ -3,7 +3,7 @@ import type { ValidPipeline } from '../pipeline/spec.js';
 import type { Source as StoredSource } from '../sources/source-store.js';
 import type { TilingChoice } from '../tiling/choose.js';
 import type { TileEvent } from '../tiling/run-tiled.js';
-import type { Priority, Sink, Source } from '../task/task.js';
+import type { ObjectSink, ObjectSource, Priority, Sink, Source } from '../task/task.js';
 
 /** An image from a source store (image URLs): known by its digest, read only when computed. */
 export interface StoreSource {
@@ -13,10 +13,10 @@ export interface StoreSource {
 
 /** One image someone asks for: the runner turns it into the task an engine runs, or a cache hit. */
 export interface ImageRequest {
-  source: Extract<Source, { kind: 'file' | 'bytes' }> | StoreSource;
+  source: Extract<Source, { kind: 'file' | 'bytes' }> | ObjectSource | StoreSource;
   /** With its output format decided (`output:auto` negotiated). */
   pipeline: ValidPipeline;
-  sink: Extract<Sink, { kind: 'file' | 'bytes' | 'none' }>;
+  sink: Extract<Sink, { kind: 'file' | 'bytes' | 'none' }> | ObjectSink;
   priority: Priority;
   /** Tiles for this image; none: the runner's choice. */
   tiling?: TilingChoice;

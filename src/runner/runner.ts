@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { CachedResults, type CacheEvents, type Computed, type Served } from '../cache/cached-results.js';
 import { cachedStats, entryOf } from '../cache/entry.js';
 import type { ResultCache } from '../cache/result-cache.js';
@@ -13,15 +13,25 @@ import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { checkInputPixels, type Limits } from '../limits.js';
 import { laneFor, worksInLibvips } from '../pipeline/lane.js';
-import { tighterLimits } from '../task/execute.js';
+import type { S3Client } from '../sources/s3/s3-client.js';
+import { sameInputAndOutput, tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../task/task-io.js';
 import { failed, type Outcome, type Task } from '../task/task.js';
 import { checkWork } from '../task/work-cost.js';
 import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.js';
-import { planTiling, type TilePlan } from '../tiling/plan.js';
+import { planTiling, type TilePlan, type TilePlanResult } from '../tiling/plan.js';
 import { processTiledFile } from '../tiling/run-tiled.js';
 import type { ImageRequest } from './request.js';
 import { headerSize, sourceDigest, sourceHead } from './source-facts.js';
+import type { EntryMeta } from '../cache/entry.js';
+import { S3Cache } from '../cache/s3-cache.js';
+import { CONTENT_TYPES } from '../image/encode.js';
+
+/**
+ * The lane in the address of an object's result: the submitter does not read the object, so
+ * it cannot know which lane a worker will take (see the README: the result cache).
+ */
+const UNREAD_LANE = 'unread';
 
 export interface RunnerOptions {
   engine: Engine;
@@ -38,6 +48,8 @@ export interface RunnerOptions {
   scratchDir?: string;
   /** Each image the engine computed (not the ones served from the cache), as it settles. */
   onComputed?: (outcome: Outcome) => void;
+  /** The object store of object sources and sinks: for a large image run as tiles here, and results from the cache. */
+  store?: S3Client;
 }
 
 /** What the runner learns of a request once: whether it runs as tiles (and their plan), and its lane. */
@@ -61,6 +73,7 @@ export class Runner {
   private tiledTurn: Promise<unknown> = Promise.resolve();
   private readonly learnt = new WeakMap<ImageRequest, Promise<Facts>>();
   private readonly digests = new WeakMap<ImageRequest, Promise<string>>();
+  private readonly plans = new WeakMap<ImageRequest['pipeline'], TilePlanResult>();
 
   constructor(private readonly options: RunnerOptions) {
     this.engine = options.engine;
@@ -71,10 +84,7 @@ export class Runner {
   /** Runs one image; never throws: failures come back as the outcome. */
   async run(request: ImageRequest): Promise<Outcome> {
     try {
-      const { source, sink } = request;
-      if (source.kind === 'file' && sink.kind === 'file' && resolve(source.path) === resolve(sink.path)) {
-        throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
-      }
+      if (sameInputAndOutput(request)) throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
       const limits = tighterLimits(this.options.limits, request.limits);
       request.signal?.throwIfAborted();
       const facts = await this.facts(request, limits);
@@ -82,9 +92,11 @@ export class Runner {
       if (!this.results) return await this.compute(request, limits, facts);
       const digest = await this.digest(request, limits);
       const { spec } = request.pipeline;
-      const served = await this.results.serve(resultKeyOf(digest, spec, lane), async () => {
+      const key = resultKeyOf(digest, spec, lane);
+      if (request.sink.kind === 'object' && this.results.cache instanceof S3Cache) return await this.copiedInStore(key, request, limits, facts, this.results.cache);
+      const served = await this.results.serve(key, async () => {
         const outcome = await this.compute(request, limits, facts);
-        return this.keepable(outcome, request, (ran) => (ran === lane ? undefined : resultKeyOf(digest, spec, ran)));
+        return this.keepable(outcome, request, (ran) => (ran === lane || lane === UNREAD_LANE ? undefined : resultKeyOf(digest, spec, ran)));
       });
       return await this.deliver(served, request, () => this.compute(request, limits, facts));
     } catch (error) {
@@ -104,12 +116,44 @@ export class Runner {
     return resultKeyOf(digest, request.pipeline.spec, lane);
   }
 
-  /** What the decisions need, learnt once per request: whether it tiles, and its lane. */
+  /**
+   * An object sink with the cache in the same store: a kept result is copied to the sink, and a
+   * computed one into the cache, inside the store, so the submitter never reads their bytes.
+   */
+  private async copiedInStore(key: string, request: ImageRequest, limits: Limits, facts: Facts, cache: S3Cache): Promise<Outcome> {
+    const sink = request.sink as Extract<ImageRequest['sink'], { kind: 'object' }>;
+    const to = { bucket: sink.bucket, key: sink.key };
+    const events = this.options.cacheEvents ?? {};
+    const kept = await cache.copyTo(key, to).catch((error: unknown) => {
+      events.failed?.(error);
+      return undefined;
+    });
+    if (kept?.meta.kind === 'image') {
+      events.hit?.();
+      const { format = 'png', width = 0, height = 0 } = kept.meta;
+      return { ok: true, output: { bytes: kept.bytes, width, height, format }, stats: cachedStats(kept.meta), worker: 'cache', cache: 'hit' };
+    }
+    events.miss?.();
+    const outcome = await this.compute(request, limits, facts);
+    if (!outcome.ok || !outcome.output || outcome.output.format === 'raw') return outcome;
+    const { format, width, height } = outcome.output;
+    const meta: EntryMeta = { kind: 'image', format, width, height, input: outcome.stats.input };
+    await cache.copyFrom(key, to, meta).catch((error: unknown) => events.failed?.(error));
+    return { ...outcome, cache: 'miss' };
+  }
+
+  /** What the decisions need, learnt once per request: whether it tiles, its lane, and where its work happens. */
   private facts(request: ImageRequest, limits: Limits): Promise<Facts> {
     let known = this.learnt.get(request);
     if (!known) {
       known = (async () => {
-        const head = await sourceHead(request.source);
+        // An object is not read unless its pipeline could run as tiles: then its first bytes tell its size.
+        if (request.source.kind === 'object' && !this.mayTile(request)) return { lane: UNREAD_LANE, inLibvips: false };
+        const head = await sourceHead(request.source, this.options.store);
+        if (request.source.kind === 'object') {
+          const tiles = await this.tileSizeFor(request, head, limits);
+          return { ...tiles, lane: tiles.tileSize === undefined ? UNREAD_LANE : 'libvips', inLibvips: false };
+        }
         const tiles = await this.tileSizeFor(request, head, limits);
         const whole = tiles.tileSize === undefined;
         return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: whole && worksInLibvips(head, request.pipeline) };
@@ -122,7 +166,7 @@ export class Runner {
   private digest(request: ImageRequest, limits: Limits): Promise<string> {
     let known = this.digests.get(request);
     if (!known) {
-      known = sourceDigest(request.source, limits.maxFileBytes);
+      known = sourceDigest(request.source, limits.maxFileBytes, this.options.store);
       this.digests.set(request, known);
     }
     return known;
@@ -144,9 +188,9 @@ export class Runner {
    */
   private async tileSizeFor(request: ImageRequest, head: Uint8Array, limits: Limits): Promise<{ tileSize?: number; plan?: TilePlan }> {
     const choice = request.tiling ?? this.options.tiling ?? {};
-    const planned = planTiling(request.pipeline);
-    checkTileable(request.pipeline, choice, planned);
     // A pipeline with nothing to tile (a plain resize, a histogram) never needs the header read.
+    if (!this.mayTile(request)) return {};
+    const planned = this.planned(request.pipeline);
     if (!planned.ok) return {};
     const size = await headerSize(request.source, head);
     const tileSize = choice.tileSize ?? (size ? tileSizeFor(size, planned.plan, choice) : undefined);
@@ -157,6 +201,20 @@ export class Runner {
       checkWork(size, request.pipeline, limits, request.pipeline.output.format);
     }
     return { tileSize, plan: planned.plan };
+  }
+
+  /** Whether the image could run as tiles (the pipeline has steps to tile); refuses a tile size asked for a pipeline that has none. */
+  private mayTile(request: ImageRequest): boolean {
+    const planned = this.planned(request.pipeline);
+    checkTileable(request.pipeline, request.tiling ?? this.options.tiling ?? {}, planned);
+    return planned.ok;
+  }
+
+  /** A pipeline's tile plan, made once: every image of a batch shares its pipeline. */
+  private planned(pipeline: ImageRequest['pipeline']): TilePlanResult {
+    let planned = this.plans.get(pipeline);
+    if (!planned) this.plans.set(pipeline, (planned = planTiling(pipeline)));
+    return planned;
   }
 
   private async compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
@@ -180,21 +238,29 @@ export class Runner {
     const run = async (): Promise<Outcome> => {
       const scratch = join(this.options.scratchDir ?? tmpdir(), `imgfleet-tiled-${randomUUID()}`);
       try {
+        const { source, sink } = request;
         let input: string;
-        if (request.source.kind === 'file') input = request.source.path;
+        if (source.kind === 'file') input = source.path;
         else {
           await mkdir(scratch, { recursive: true, mode: 0o700 });
           input = join(scratch, 'input');
-          await writeFile(input, request.source.kind === 'bytes' ? request.source.bytes : await request.source.source.bytes(), { mode: 0o600 });
+          // A large object streams into a scratch file: the tiles are cut from there.
+          if (source.kind === 'object') await this.needStore().download({ bucket: source.bucket, key: source.key }, input, limits.maxFileBytes);
+          else await writeFile(input, source.kind === 'bytes' ? source.bytes : await source.source.bytes(), { mode: 0o600 });
         }
-        if (request.sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
-        const output = request.sink.kind === 'file' ? request.sink.path : join(scratch, 'output');
+        if (sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
+        if (sink.kind !== 'file') await mkdir(scratch, { recursive: true, mode: 0o700 });
+        const output = sink.kind === 'file' ? sink.path : join(scratch, 'output');
         const result = await processTiledFile(input, output, request.pipeline, {
           engine: withSignal(this.engine, request.signal), priority: request.priority, tileSize, plan, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
         });
         const info = { bytes: result.bytes, width: result.width, height: result.height, format: result.format, channels: result.channels };
         const base = { ok: true as const, stats: result.stats, worker: this.engine.mode };
-        if (request.sink.kind === 'bytes') return { ...base, output: info, body: await readFile(output) };
+        if (sink.kind === 'bytes') return { ...base, output: info, body: await readFile(output) };
+        if (sink.kind === 'object') {
+          await this.needStore().put({ bucket: sink.bucket, key: sink.key }, await readFile(output), { contentType: CONTENT_TYPES[result.format] });
+          return { ...base, output: info };
+        }
         return { ...base, output: { ...info, path: output } };
       } catch (error) {
         return failed(toErrorInfo(error), this.engine.mode);
@@ -207,6 +273,11 @@ export class Runner {
     return result;
   }
 
+  private needStore(): S3Client {
+    if (!this.options.store) throw new ImgfleetError('INTERNAL', 'an object source or sink needs the runner to have the object store');
+    return this.options.store;
+  }
+
   /** A logo for the steps a tiled image runs here: one sent with the request, or from the assets folder. */
   private async loadAsset(request: ImageRequest, name: string, limits: Limits): Promise<Buffer> {
     const sent = request.assets?.[name];
@@ -214,12 +285,20 @@ export class Runner {
     return sent.kind === 'bytes' ? Buffer.from(sent.bytes.buffer, sent.bytes.byteOffset, sent.bytes.byteLength) : readFileLimited(sent.path, limits.maxFileBytes);
   }
 
-  /** What of a computed outcome the cache keeps: its entry (unless larger than the cache holds), under the address of the lane that ran. */
-  private keepable(outcome: Outcome, request: ImageRequest, addressOf: (lane: string) => string | undefined): Computed {
+  /**
+   * What of a computed outcome the cache keeps: its entry (unless larger than the cache holds),
+   * under the address of the lane that ran. An object sink's result is read back from the store
+   * for a cache outside it (with --cache-s3 it is copied inside the store instead).
+   */
+  private async keepable(outcome: Outcome, request: ImageRequest, addressOf: (lane: string) => string | undefined): Promise<Computed> {
     if (!outcome.ok) return { outcome };
     const budget = this.options.cache?.budgetBytes ?? 0;
     let body = outcome.body;
     if (!body && outcome.output?.path && outcome.output.bytes <= budget) body = readFileSync(outcome.output.path);
+    const { sink } = request;
+    if (!body && sink.kind === 'object' && outcome.output && outcome.output.bytes <= budget) {
+      body = (await this.needStore().get({ bucket: sink.bucket, key: sink.key }, budget)).body;
+    }
     const entry = request.sink.kind === 'none' || outcome.data !== undefined || body ? entryOf(outcome, body) : undefined;
     return { outcome, entry, storeAs: outcome.stats.path === 'cache' ? undefined : addressOf(outcome.stats.path) };
   }
@@ -243,6 +322,10 @@ export class Runner {
     const { sink } = request;
     if (sink.kind === 'bytes') return { ok: true, output, body: entry.body, stats, worker, cache };
     if (sink.kind === 'none') return failed({ code: 'BAD_USAGE', message: 'no place to put an image result' }, worker);
+    if (sink.kind === 'object') {
+      await this.needStore().put({ bucket: sink.bucket, key: sink.key }, entry.body, { contentType: CONTENT_TYPES[format] });
+      return { ok: true, output, stats, worker, cache };
+    }
     writeFileAtomic(sink.path, entry.body);
     return { ok: true, output: { ...output, path: sink.path }, stats, worker, cache };
   }

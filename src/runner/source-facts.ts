@@ -2,18 +2,30 @@ import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { readHead } from '../io/read-head.js';
 import sharp from 'sharp';
+import { ImgfleetError } from '../errors.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
 import { readFileLimited } from '../task/task-io.js';
 import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
 import type { Size } from '../ops/types.js';
+import { objectDigest } from '../sources/s3/object-url.js';
+import type { S3Client } from '../sources/s3/s3-client.js';
 import type { ImageRequest } from './request.js';
 
 /** Files at most this large are hashed in one read; larger ones are streamed. */
 const READ_WHOLE_BYTES = 16 * 1024 * 1024;
 
-/** The SHA-256 of a request's source (hex), for its result's content address. */
-export async function sourceDigest(source: ImageRequest['source'], maxBytes: number): Promise<string> {
+/**
+ * The SHA-256 of a request's source (hex), for its result's content address. An object in a
+ * store is not read: its address comes from its ETag and size (from its listing, or a HEAD).
+ */
+export async function sourceDigest(source: ImageRequest['source'], maxBytes: number, store?: S3Client): Promise<string> {
   if (source.kind === 'store') return source.source.digest;
+  if (source.kind === 'object') {
+    const ref = { bucket: source.bucket, key: source.key };
+    if (source.etag !== undefined && source.size !== undefined) return objectDigest(ref, source.etag, source.size);
+    const head = await needStore(store).head(ref);
+    return objectDigest(ref, head.etag, head.size);
+  }
   if (source.kind === 'bytes') return createHash('sha256').update(source.bytes).digest('hex');
   const size = fileSize(source.path);
   // Small files, and any the read would refuse (missing, too large), in one read that says why.
@@ -26,8 +38,9 @@ export async function sourceDigest(source: ImageRequest['source'], maxBytes: num
 }
 
 /** The first bytes of a request's source: enough for its header and its lane. */
-export async function sourceHead(source: ImageRequest['source']): Promise<Uint8Array> {
+export async function sourceHead(source: ImageRequest['source'], store?: S3Client): Promise<Uint8Array> {
   if (source.kind === 'store') return source.source.head();
+  if (source.kind === 'object') return needStore(store).getHead({ bucket: source.bucket, key: source.key }, LANE_HEAD_BYTES);
   if (source.kind === 'bytes') return source.bytes.subarray(0, LANE_HEAD_BYTES);
   return readHead(source.path);
 }
@@ -44,6 +57,8 @@ export async function headerSize(source: ImageRequest['source'], head: Uint8Arra
   if (bytes.length >= 24 && bytes.readUInt32BE(0) === PNG_SIGNATURE && bytes.toString('latin1', 12, 16) === 'IHDR') {
     return { width: bytes.readUInt32BE(16), height: bytes.readUInt32BE(20) };
   }
+  // An object is read only as far as its head: a header that its first bytes do not hold is read where it runs.
+  if (source.kind === 'object') return undefined;
   try {
     const input = source.kind === 'file' ? source.path : source.kind === 'bytes' ? Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength) : await source.source.bytes();
     const { width, height } = await sharp(input, { limitInputPixels: false }).metadata();
@@ -54,6 +69,11 @@ export async function headerSize(source: ImageRequest['source'], head: Uint8Arra
 }
 
 const PNG_SIGNATURE = 0x89504e47;
+
+function needStore(store: S3Client | undefined): S3Client {
+  if (!store) throw new ImgfleetError('INTERNAL', 'an object source needs the runner to have the object store');
+  return store;
+}
 
 function fileSize(path: string): number | undefined {
   try {

@@ -7,6 +7,8 @@ import { ImgfleetError } from '../errors.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { HttpOriginStore, type HttpOriginOptions } from '../sources/http-origin.js';
 import { LocalFolderStore } from '../sources/local-folder.js';
+import type { S3Settings } from '../sources/s3/s3-settings.js';
+import type { SourceStore } from '../sources/source-store.js';
 import { buildServer } from './app.js';
 import type { ServerOptions } from './options.js';
 import { isLoopback } from './loopback.js';
@@ -30,6 +32,10 @@ export interface ServeOptions {
   /** Image URL sources: a local folder, or an HTTP origin. */
   sourceDir?: string;
   sourceUrl?: Omit<HttpOriginOptions, 'maxBytes'>;
+  /** Image URL sources in a bucket: s3://bucket/prefix/. */
+  sourceS3?: string;
+  /** The object store of --source-s3 and --cache-s3 (from --s3-endpoint and the AWS variables). */
+  s3?: S3Settings;
   signingKeys?: string[];
   allowUnsigned?: boolean;
   maxAgeSeconds?: number;
@@ -60,13 +66,20 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   if (!options.token && !options.allowNoAuth && !isLoopback(options.host)) {
     throw new ImgfleetError('BAD_USAGE', `serving on ${options.host} without a token: set --token (or IMGFLEET_TOKEN), or pass --no-auth to serve it open`);
   }
-  if (options.sourceDir && options.sourceUrl) throw new ImgfleetError('BAD_USAGE', 'choose one image source: --source-dir or --source-url');
+  if ([options.sourceDir, options.sourceUrl, options.sourceS3].filter(Boolean).length > 1) {
+    throw new ImgfleetError('BAD_USAGE', 'choose one image source: --source-dir, --source-url or --source-s3');
+  }
   if (options.presetsOnly && (options.presets?.size ?? 0) === 0) throw new ImgfleetError('BAD_USAGE', '--presets-only needs presets: give --presets <file>');
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const sources = options.sourceDir ? new LocalFolderStore(options.sourceDir, limits.maxFileBytes)
+  const store = options.sourceS3 || options.cache?.s3 ? await openStore(options.s3) : undefined;
+  let sources: SourceStore | undefined = options.sourceDir ? new LocalFolderStore(options.sourceDir, limits.maxFileBytes)
     : options.sourceUrl ? new HttpOriginStore({ ...options.sourceUrl, maxBytes: limits.maxFileBytes }) : undefined;
+  if (options.sourceS3) {
+    const [{ S3SourceStore }, { parseObjectUrl }] = await Promise.all([import('../sources/s3/s3-source-store.js'), import('../sources/s3/object-url.js')]);
+    sources = new S3SourceStore(store!, parseObjectUrl(options.sourceS3, '--source-s3'), limits.maxFileBytes);
+  }
   const environment = options.environment ?? DEFAULT_ENVIRONMENT;
-  const cache = await openCache({ ...options.cache, redis: options.cache?.redis ?? options.redis, prefix: environment.prefix }, options.logLine);
+  const cache = await openCache({ ...options.cache, redis: options.cache?.redis ?? options.redis, prefix: environment.prefix }, options.logLine, store);
   // A server starts without its Redis and keeps retrying: /readyz says so meanwhile.
   const engine = await createEngine({
     redis: options.redis, threads: options.threads, environment, failFast: false, log: options.logLine,
@@ -89,6 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     await app.close();
     await engine.close();
     await cache.close();
+    store?.close();
     throw error;
   }
   const address = app.server.address();
@@ -101,6 +115,13 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       await app.close();
       await engine.close();
       await cache.close();
+      store?.close();
     },
   };
+}
+
+async function openStore(settings: S3Settings | undefined) {
+  if (!settings) throw new ImgfleetError('BAD_USAGE', '--source-s3 and --cache-s3 need the object store\'s settings');
+  const { S3Client } = await import('../sources/s3/s3-client.js');
+  return new S3Client(settings);
 }

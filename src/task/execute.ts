@@ -42,9 +42,7 @@ export async function executeTask(task: Task, place: Place, control: TaskControl
     control.signal?.throwIfAborted();
     const limits = tighterLimits(place.limits, task.limits);
     const pipeline = validatePipeline(task.pipeline, limits);
-    if (task.sink.kind === 'file' && task.source.kind === 'file' && resolve(task.sink.path) === resolve(task.source.path)) {
-      throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
-    }
+    if (sameInputAndOutput(task)) throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
     if (task.tile) {
       checkTile(task.tile, limits);
       checkWork(task.tile, pipeline, limits, 'raw');
@@ -82,7 +80,7 @@ async function settle(task: Task, processed: ProcessResult | TilePixels, place: 
 
 /** The processor on another thread, this place's I/O around it (the image, its logos, the result). */
 async function elsewhere(task: Task, input: Buffer, limits: Limits, place: Place, control: TaskControl): Promise<Outcome> {
-  const keepHere = task.sink.kind === 'file' || task.sink.kind === 'blob';
+  const keepHere = task.sink.kind === 'file' || task.sink.kind === 'blob' || task.sink.kind === 'object';
   const assets = task.assets && Object.fromEntries(await Promise.all(Object.entries(task.assets).map(
     async ([name, source]) => [name, { kind: 'bytes' as const, bytes: await place.io.read(source, limits.maxFileBytes) }],
   )));
@@ -93,6 +91,12 @@ async function elsewhere(task: Task, input: Buffer, limits: Limits, place: Place
   const { body, ...rest } = outcome;
   await place.io.write(task.sink, body);
   return { ...rest, output: task.sink.kind === 'file' && rest.output ? { ...rest.output, path: task.sink.path } : rest.output };
+}
+
+/** Whether a task would write its result over its own input (a file, or an object). */
+export function sameInputAndOutput({ source, sink }: { source: Task['source'] | { kind: 'store' }; sink: Task['sink'] }): boolean {
+  if (source.kind === 'file' && sink.kind === 'file') return resolve(source.path) === resolve(sink.path);
+  return source.kind === 'object' && sink.kind === 'object' && source.bucket === sink.bucket && source.key === sink.key;
 }
 
 /** Each limit the smaller of the place's and the task's: data from a queue never raises a limit. */

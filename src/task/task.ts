@@ -10,20 +10,43 @@ import type { ProcessStats } from '../pipeline/process.js';
 import type { OutputFormat, PipelineSpec } from '../pipeline/spec.js';
 import type { Rect } from '../tiling/grid.js';
 
-/** Where the input is: a file, bytes in memory, or a blob in the cluster's Redis. */
+/**
+ * An object in an S3-compatible store, by bucket and key: whoever runs the task reads it
+ * there, so a queue carries the key, never the bytes. The ETag and size, when the submitter
+ * listed them, name the content without reading it (the result cache's address).
+ */
+export interface ObjectSource {
+  kind: 'object';
+  bucket: string;
+  key: string;
+  etag?: string;
+  size?: number;
+}
+
+/** Where the input is: a file, bytes in memory, a blob in the cluster's Redis, or an object in a store. */
 export type Source =
   | { kind: 'file'; path: string }
   | { kind: 'bytes'; bytes: Uint8Array }
-  | { kind: 'blob'; key: string };
+  | { kind: 'blob'; key: string }
+  | ObjectSource;
+
+/** An object written to an S3-compatible store by whoever runs the task. */
+export interface ObjectSink {
+  kind: 'object';
+  bucket: string;
+  key: string;
+}
 
 /**
- * Where an image result goes: a file (written atomically), back to the caller as bytes, or a
- * blob. `none` is for pipelines that yield data (a histogram): the data comes back in the outcome.
+ * Where an image result goes: a file (written atomically), back to the caller as bytes, a
+ * blob, or an object in a store (a PUT replaces an object whole, so it is atomic too). `none`
+ * is for pipelines that yield data (a histogram): the data comes back in the outcome.
  */
 export type Sink =
   | { kind: 'file'; path: string }
   | { kind: 'bytes' }
   | { kind: 'blob'; key: string }
+  | ObjectSink
   | { kind: 'none' };
 
 /** Interactive work (one image someone waits for) runs before batch work. */

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { basename, extname, join } from 'node:path';
-import { interactive, logLine, positiveInteger, withClusterOptions, type CommandContext } from '../usage.js';
+import { interactive, logLine, positiveInteger, withClusterOptions, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
-interface HistogramOptions {
+interface HistogramOptions extends StoreFlags {
   output?: string;
   bins: number;
   concurrency?: number;
@@ -14,9 +14,9 @@ interface HistogramOptions {
 }
 
 export function histogramCommand({ env, result }: CommandContext): Command {
-  return withClusterOptions(new Command('histogram'), env)
+  return withStoreOptions(withClusterOptions(new Command('histogram'), env))
     .description('per-channel histograms: <name>.json and a <name>.png bar chart for each image, and a chart in the terminal')
-    .argument('<images...>', 'image files, folders or quoted globs')
+    .argument('<images...>', 'image files, folders, quoted globs, or s3://bucket/prefix/')
     .option('-o, --output <dir>', 'folder for <name>.json and <name>.png (without it, only the terminal chart)')
     .option('--bins <n>', 'bins per channel, 1..256', positiveInteger, 256)
     .option('-c, --concurrency <n>', 'images in parallel (worker threads; default: cores)', positiveInteger)
@@ -29,10 +29,11 @@ export function histogramCommand({ env, result }: CommandContext): Command {
         import('../../histogram/terminal-chart.js'), import('../progress.js'), import('../summary.js'),
       ]);
       const pipeline = validatePipeline({ steps: [{ op: 'histogram', bins: options.bins }] });
+      const { s3Settings } = await import('../../sources/s3/s3-settings.js');
       let stopProgress = () => {};
       const job = await runFiles({
         inputs: images, pipeline, sequential: options.sequential, threads: options.concurrency,
-        redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, priority: 'interactive',
+        redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, priority: 'interactive', s3: s3Settings(env, options.s3Endpoint),
         onStart: (started) => {
           if (interactive(env, options.json) && started.items.length > 1) stopProgress = showProgress(started);
         },

@@ -2,11 +2,11 @@ import { Command } from 'commander';
 import { extname } from 'node:path';
 import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withPresetsOption, withTilingOptions,
-  type CommandContext, type TilingFlags,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption, withStoreOptions,
+  withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 
-interface ProcessOptions extends TilingFlags {
+interface ProcessOptions extends TilingFlags, StoreFlags {
   pipeline: string;
   output?: string;
   json?: boolean;
@@ -18,35 +18,51 @@ interface ProcessOptions extends TilingFlags {
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff' };
 
 export function processCommand({ env, result }: CommandContext): Command {
-  return withPresetsOption(withTilingOptions(withClusterOptions(new Command('process'), env)), env)
+  return withPresetsOption(withScratchOption(withStoreOptions(withTilingOptions(withClusterOptions(new Command('process'), env)))), env)
     .description('process one image')
-    .argument('<image>', 'input image')
+    .argument('<image>', 'input image: a file, or s3://bucket/key')
     .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
-    .option('-o, --output <file>', 'output file; its extension sets the format when the pipeline does not (data pipelines print JSON without it)')
+    .option('-o, --output <file>', 'output file or s3://bucket/key; its extension sets the format when the pipeline does not (data pipelines print JSON without it)')
     .option('--json', 'print the result and step timings as JSON')
     .action(async (image: string, options: ProcessOptions) => {
       const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline, options.presets), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
-      const [{ createEngine }, { Runner }, { fromErrorInfo }, { formatBytes }, { writeFileAtomic }] = await Promise.all([
+      const [{ createEngine }, { Runner }, { fromErrorInfo }, { formatBytes }, { writeFileAtomic }, objects] = await Promise.all([
         import('../../engine/create-engine.js'), import('../../runner/runner.js'), import('../../errors.js'), import('../../limits.js'), import('../../io/atomic-write.js'),
+        import('../../sources/s3/object-url.js'),
       ]);
+      const objectOf = (url: string, what: string) => {
+        const { bucket, prefix } = objects.parseObjectUrl(url, what);
+        if (prefix === '' || prefix.endsWith('/')) throw usageError(`${what} ${url}: name one object, s3://bucket/key`);
+        return { kind: 'object' as const, bucket, key: prefix };
+      };
+      const source = objects.isObjectUrl(image) ? objectOf(image, 'input') : { kind: 'file' as const, path: image };
+      const outputSink = options.output && objects.isObjectUrl(options.output) ? objectOf(options.output, 'output') : options.output ? { kind: 'file' as const, path: options.output } : undefined;
+      const usesStore = source.kind === 'object' || outputSink?.kind === 'object';
+      const s3 = usesStore ? (await import('../../sources/s3/s3-settings.js')).s3Settings(env, options.s3Endpoint) : undefined;
+      const store = s3 && new (await import('../../sources/s3/s3-client.js')).S3Client(s3);
       const tiling = tilingChoice(options);
       const { checkTileable } = await import('../../tiling/choose.js');
       checkTileable(pipeline, tiling);
       // One image: the calling thread is quicker than starting a pool (tiles of a large one get a pool); on a cluster it goes ahead of batches.
-      const engine = await createEngine({ sequential: true, tilesOnPool: true, redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine });
+      const { scratchPrefix } = await import('../../jobs/run-files.js');
+      const scratch = store && options.redis ? { store, where: scratchPrefix({ s3Scratch: options.s3Scratch, outDir: options.output, inputs: [image] }) } : undefined;
+      const engine = await createEngine({ sequential: true, tilesOnPool: true, redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, s3, scratch });
       const progress = interactive(env, options.json) ? (await import('../progress.js')).showTileProgress() : undefined;
-      const outcome = await new Runner({ engine, tiling }).run({
-        source: { kind: 'file', path: image }, pipeline, priority: 'interactive', onTile: progress?.onTile,
-        sink: options.output && !pipeline.yieldsData ? { kind: 'file', path: options.output } : { kind: 'none' },
+      const outcome = await new Runner({ engine, tiling, store }).run({
+        source, pipeline, priority: 'interactive', onTile: progress?.onTile,
+        sink: outputSink && !pipeline.yieldsData ? outputSink : { kind: 'none' },
       }).finally(async () => {
         progress?.stop();
         await engine.close();
+        store?.close();
       });
       if (!outcome.ok) throw fromErrorInfo(outcome.error);
       if (options.json || outcome.data !== undefined) {
         const { ok: _ok, body: _body, ...shown } = outcome;
-        if (outcome.data !== undefined && options.output) writeFileAtomic(options.output, `${JSON.stringify(outcome.data, null, 2)}\n`);
+        const json = `${JSON.stringify(outcome.data, null, 2)}\n`;
+        if (outcome.data !== undefined && outputSink?.kind === 'file') writeFileAtomic(outputSink.path, json);
+        if (outcome.data !== undefined && outputSink?.kind === 'object') await store!.put(outputSink, Buffer.from(json), { contentType: 'application/json' });
         process.stdout.write(`${JSON.stringify(options.json ? shown : outcome.data, null, 2)}\n`);
         return;
       }
@@ -54,7 +70,7 @@ export function processCommand({ env, result }: CommandContext): Command {
       const { stats } = outcome;
       const steps = stats.steps.map((s) => `${s.op} ${s.ms.toFixed(1)} ms`).concat(`encode ${stats.encodeMs.toFixed(1)} ms`);
       const tiles = stats.tiles ? ` as ${stats.tiles.count} tiles of ${stats.tiles.size} px (halo ${stats.tiles.halo} px) on ${Object.keys(stats.tiles.workers).join(', ')}` : '';
-      console.log(`wrote ${out.path} (${out.width}×${out.height} ${out.format}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
+      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
       result.code = 0;
     });
 }

@@ -1,10 +1,10 @@
 import { Command } from 'commander';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withTilingOptions,
-  type CommandContext, type TilingFlags,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withScratchOption,
+  withStoreOptions, withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 
-interface RunOptions extends TilingFlags {
+interface RunOptions extends TilingFlags, StoreFlags {
   output: string;
   pipeline: string;
   glob?: string;
@@ -19,15 +19,16 @@ interface RunOptions extends TilingFlags {
   presets?: string;
   cacheDir?: string;
   cacheRedis?: string;
+  cacheS3?: string;
   cacheMb?: number;
   cache: boolean;
 }
 
 export function runCommand({ env, result }: CommandContext): Command {
-  return withPresetsOption(withTilingOptions(withClusterOptions(new Command('run'), env)), env)
-    .description('process files, folders and globs through a pipeline into an output folder')
-    .argument('<inputs...>', 'image files, folders (searched recursively) or quoted globs')
-    .requiredOption('-o, --output <dir>', 'output folder; outputs mirror the inputs’ relative paths')
+  return withPresetsOption(withScratchOption(withStoreOptions(withTilingOptions(withClusterOptions(new Command('run'), env)))), env)
+    .description('process files, folders, globs and buckets through a pipeline into an output folder or bucket')
+    .argument('<inputs...>', 'image files, folders (searched recursively), quoted globs, or s3://bucket/prefix/')
+    .requiredOption('-o, --output <dir>', 'output folder or s3://bucket/prefix/; outputs mirror the inputs’ relative paths (or keys)')
     .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
     .option('--glob <pattern>', 'only files matching this pattern inside folders, e.g. "*.jpg"')
     .option('-c, --concurrency <n>', 'images in parallel (worker threads; default: cores)', positiveInteger)
@@ -38,6 +39,7 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--max-pixels <n>', 'refuse inputs with more pixels than this (default 50 000 000)', positiveInteger)
     .option('--cache-dir <dir>', 'keep results in this folder and serve repeated work from it (shared with imgfleet serve)')
     .option('--cache-redis <url>', 'keep results in this Redis instead (shared with the cluster\'s servers)')
+    .option('--cache-s3 <url>', 'keep results in a bucket instead, s3://bucket/prefix/ (shared by a whole fleet; expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'compute every image, even with a cache named')
     .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage (or a cluster that cannot be reached).')
@@ -46,13 +48,15 @@ export function runCommand({ env, result }: CommandContext): Command {
         import('../../jobs/run-files.js'), import('../../io/atomic-write.js'), import('../progress.js'), import('../summary.js'),
       ]);
       const pipeline = await loadPipeline(options.pipeline, options.presets);
+      const { s3Settings } = await import('../../sources/s3/s3-settings.js');
       let stopProgress = () => {};
       const job = await runFiles({
         inputs, outDir: options.output, pipeline, glob: options.glob,
         sequential: options.sequential, threads: options.concurrency, timeoutMs: options.timeout * 1000,
         redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, tiling: tilingChoice(options),
-        cache: options.cache && (options.cacheDir || options.cacheRedis)
-          ? { dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb, prefix: env.prefix }
+        s3: s3Settings(env, options.s3Endpoint), s3Scratch: options.s3Scratch,
+        cache: options.cache && (options.cacheDir || options.cacheRedis || options.cacheS3)
+          ? { dir: options.cacheDir, redis: options.cacheRedis, s3: options.cacheS3, megabytes: options.cacheMb, prefix: env.prefix }
           : undefined,
         limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
         onStart: (started) => {

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, readPresets, type CommandContext } from '../usage.js';
+import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, readPresets, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
-interface ServeCommandOptions {
+interface ServeCommandOptions extends StoreFlags {
   host: string;
   port: number;
   redis?: string;
@@ -28,6 +28,8 @@ interface ServeCommandOptions {
   cache: boolean;
   cacheDir?: string;
   cacheRedis?: string;
+  cacheS3?: string;
+  sourceS3?: string;
   cacheMb?: number;
   maxAge: number;
   sourceDir?: string;
@@ -42,7 +44,7 @@ interface ServeCommandOptions {
 }
 
 export function serveCommand({ env }: CommandContext): Command {
-  return new Command('serve')
+  return withStoreOptions(new Command('serve'))
     .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
@@ -68,6 +70,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--log', 'log each request (JSON lines)')
     .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder')
     .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
+    .option('--source-s3 <url>', 'image URLs read their sources from this bucket prefix instead, s3://bucket/prefix/ (the key is appended)')
     .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
     .option('--allow-private-origins [subnets]', 'let the origin be on a loopback, private or link-local address (any, or those listed: 10.0.0.0/8,…)')
     .option('--source-timeout <seconds>', 'give up on the origin after this long', positiveNumber, 10)
@@ -75,6 +78,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--max-age <seconds>', 'Cache-Control max-age of image URL responses', nonNegativeInteger, 86_400)
     .option('--cache-dir <dir>', 'local mode: the result cache folder (default: imgfleet-cache in the temp dir)')
     .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
+    .option('--cache-s3 <url>', 'the result cache in a bucket prefix, s3://bucket/prefix/, shared by a fleet (expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
     .option('--presets <file>', 'a JSON file of named pipelines, used as preset:NAME in requests and image URLs (env IMGFLEET_PRESETS)', env.presets)
@@ -85,8 +89,8 @@ export function serveCommand({ env }: CommandContext): Command {
       const stopStarting = exitOnSignalWhileStarting(logLine);
       // Everything the server writes (uploads, results, the cache) is for this user alone.
       process.umask(0o077);
-      const [{ startServer }, { readTokenFile }, presets] = await Promise.all([
-        import('../../server/server.js'), import('../token-file.js'), readPresets(options.presets),
+      const [{ startServer }, { readTokenFile }, { s3Settings }, presets] = await Promise.all([
+        import('../../server/server.js'), import('../token-file.js'), import('../../sources/s3/s3-settings.js'), readPresets(options.presets),
       ]);
       const token = options.tokenFile ? await readTokenFile(options.tokenFile) : options.token;
       const list = (text: string | undefined) => text?.split(',').map((item) => item.trim()).filter(Boolean);
@@ -103,8 +107,8 @@ export function serveCommand({ env }: CommandContext): Command {
           allowedHosts: list(options.allowedHosts), allowedOrigins: list(options.allowedOrigins), requestTimeoutMs: options.requestTimeout * 1000,
         },
         log: options.log,
-        cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, megabytes: options.cacheMb },
-        sourceDir: options.sourceDir,
+        cache: { disabled: !options.cache, dir: options.cacheDir, redis: options.cacheRedis, s3: options.cacheS3, megabytes: options.cacheMb },
+        sourceDir: options.sourceDir, sourceS3: options.sourceS3, s3: s3Settings(env, options.s3Endpoint),
         sourceUrl: options.sourceUrl ? {
           baseUrl: options.sourceUrl, allowHosts: options.sourceAllow?.split(',').map((h) => h.trim()).filter(Boolean),
           allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,

@@ -1,14 +1,15 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { collect, logLine, positiveInteger, positiveNumber, probability, usageError, type CommandContext } from '../usage.js';
+import { collect, logLine, positiveInteger, positiveNumber, probability, usageError, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
-interface WorkerOptions {
+interface WorkerOptions extends StoreFlags {
   redis?: string;
   concurrency?: number;
   name?: string;
   timeout: number;
   drain: number;
   sharedFsRoot?: string[];
+  s3Root?: string[];
   assetsDir?: string;
   maxMegapixels?: number;
   rejectRate: number;
@@ -17,7 +18,7 @@ interface WorkerOptions {
 }
 
 export function workerCommand({ env }: CommandContext): Command {
-  return new Command('worker')
+  return withStoreOptions(new Command('worker'))
     .description('join a cluster: take jobs from Redis and run them on this machine’s cores until SIGTERM or Ctrl-C')
     .option('--redis <url>', 'the cluster’s Redis, e.g. redis://10.0.0.5:6379 (env IMGFLEET_REDIS)', env.redis)
     .option('-c, --concurrency <n>', 'images in parallel (default: cores)', positiveInteger)
@@ -25,6 +26,7 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--timeout <seconds>', 'give up on one image after this long (it is retried)', positiveNumber, 120)
     .option('--drain <seconds>', 'on SIGTERM, how long running jobs may take to finish (env IMGFLEET_DRAIN_MS)', positiveNumber, env.drainMs / 1000)
     .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collect)
+    .option('--s3-root <url>', 'a bucket prefix whose objects jobs may read and write, s3://bucket/prefix/ (for submitters using s3:// inputs or outputs); repeatable', collect)
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
     .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels (jobs may ask for less, never more)', positiveNumber)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
@@ -34,13 +36,17 @@ export function workerCommand({ env }: CommandContext): Command {
     .action(async (options: WorkerOptions) => {
       if (!options.redis) throw usageError('--redis <url> (or IMGFLEET_REDIS) is required');
       const stopStarting = exitOnSignalWhileStarting(logLine);
-      const [{ startClusterWorker }, { clusterSettings }, { assetsIn }, { redactUrl }] = await Promise.all([
+      const [{ startClusterWorker }, { clusterSettings }, { assetsIn }, { redactUrl }, { parseObjectUrl }, { s3Settings }] = await Promise.all([
         import('../../engine/redis/cluster-worker.js'), import('../../engine/redis/cluster-settings.js'), import('../../io/assets.js'), import('../../engine/redis/redis-link.js'),
+        import('../../sources/s3/object-url.js'), import('../../sources/s3/s3-settings.js'),
       ]);
+      const s3Roots = options.s3Root?.map((url) => parseObjectUrl(url, '--s3-root'));
+      const s3 = s3Roots ? s3Settings(env, options.s3Endpoint) : undefined;
+      if (s3 && (!s3.accessKeyId || !s3.secretAccessKey)) throw usageError('--s3-root needs the store\'s credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY');
       const drainMs = options.drain * 1000;
       const worker = await startClusterWorker({
         settings: clusterSettings(options.redis, env), concurrency: options.concurrency, name: options.name,
-        timeoutMs: options.timeout * 1000, drainMs, roots: options.sharedFsRoot, assets: assetsIn(options.assetsDir),
+        timeoutMs: options.timeout * 1000, drainMs, roots: options.sharedFsRoot, assets: assetsIn(options.assetsDir), s3, s3Roots,
         limits: options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : undefined,
         log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });

@@ -8,6 +8,9 @@ import { localIo } from '../../task/task-io.js';
 import { failed, type Outcome, type Priority, type Task } from '../../task/task.js';
 import { defaultThreads, tuneSharpForParallelImages } from '../tuning.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
+import type { S3Settings } from '../../sources/s3/s3-settings.js';
+import { S3Client } from '../../sources/s3/s3-client.js';
+import { withObjects } from '../../task/object-io.js';
 import type { PoolMessage, PoolThreadSettings } from './worker.js';
 
 export interface LocalEngineOptions {
@@ -24,6 +27,8 @@ export interface LocalEngineOptions {
   assets?: AssetPolicy;
   /** Limits every task runs under; a task may tighten them. */
   limits?: Partial<Limits>;
+  /** The object store that tasks' object sources and sinks live in. */
+  s3?: S3Settings;
 }
 
 interface Waiting {
@@ -66,7 +71,7 @@ export class LocalEngine implements Engine {
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
     this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
-    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags };
+    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
     this.pool = new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,
       // Threads start with the first task that needs one.
@@ -76,7 +81,8 @@ export class LocalEngine implements Engine {
       workerData,
     });
     tuneSharpForParallelImages();
-    this.here = { worker: `${hostname()}/main`, io: localIo(), limits: options.limits, assets: new AssetLoader(workerData.assets) };
+    const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
+    this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(workerData.assets) };
   }
 
   run(task: Task, options: RunOptions = {}): Promise<Outcome> {

@@ -4,7 +4,10 @@ import { ImgfleetError } from '../../errors.js';
 import { AssetLoader, type AssetPolicy } from '../../io/assets.js';
 import type { Limits } from '../../limits.js';
 import { executeTask, type Place } from '../../task/execute.js';
+import { withObjects } from '../../task/object-io.js';
 import { localIo } from '../../task/task-io.js';
+import { S3Client } from '../../sources/s3/s3-client.js';
+import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import type { Outcome, Task } from '../../task/task.js';
 import { tuneSharpForParallelImages } from '../tuning.js';
 
@@ -14,6 +17,8 @@ export interface PoolThreadSettings {
   limits?: Partial<Limits>;
   /** Shared with the engine: a task's flag, once set, stops it at its next step. */
   cancelFlags: Int32Array;
+  /** The object store tasks may read and write, when a batch uses one. */
+  s3?: S3Settings;
 }
 
 /** One task as the engine hands it to a thread: its deadline, and which flag cancels it. */
@@ -31,7 +36,7 @@ tuneSharpForParallelImages();
 const settings = workerData as PoolThreadSettings;
 const place: Place = {
   worker: `${hostname()}/thread-${threadId}`,
-  io: localIo(),
+  io: withObjects(localIo(), { store: settings.s3 && new S3Client(settings.s3) }),
   limits: settings.limits,
   assets: new AssetLoader(settings.assets),
 };

@@ -9,6 +9,8 @@ import { DEFAULT_LIMITS } from '../../limits.js';
 import { readFileLimited } from '../../task/task-io.js';
 import { failed, type Outcome, type Task } from '../../task/task.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
+import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
+import type { S3Client } from '../../sources/s3/s3-client.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
 import { decodeFailure, JOB_NAME, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
@@ -27,6 +29,11 @@ export interface ClusterEngineOptions {
   /** Where changes of the link to Redis are reported, one line each. */
   log?: LinkLog;
   /**
+   * A prefix in the object store where the pixels of tiles travel instead of Redis (the
+   * workers' --s3-root must cover it); objects there live only while their tile runs.
+   */
+  scratch?: { store: S3Client; where: ObjectPrefix };
+  /**
    * Fail at once, in one line, when Redis cannot be reached (commands that run and end);
    * otherwise start anyway and keep retrying (servers). @defaultValue true
    */
@@ -34,6 +41,8 @@ export interface ClusterEngineOptions {
 }
 
 const GROUP_IMAGES = 8;
+/** Images whose jobs carry only references (objects, shared paths) share a job in larger groups: the job's cost is most of theirs. */
+const GROUP_REFERENCES = 32;
 const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
@@ -48,6 +57,8 @@ interface Pending {
   groupKey: string;
   /** Blob keys to delete once the task is settled. */
   keys: string[];
+  /** Scratch objects to delete once the task is settled. */
+  objects: ObjectRef[];
   bytes: number;
   resolve: (outcome: Outcome) => void;
 }
@@ -63,6 +74,11 @@ export class ClusterEngine implements Engine {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
+  private readonly pipelines = new WeakMap<Task['pipeline'], string>();
+  /** When QueueEvents last brought news: while it does, no job's state needs looking at. */
+  private lastEventAt = performance.now();
+  /** Jobs made in this turn of the event loop, added together in one round trip (BullMQ addBulk). */
+  private adding: { data: ClusterJobData; priority: number; added: (job: Job<ClusterJobData, ClusterJobResult> | Error) => void }[] = [];
 
   private constructor(
     private readonly options: ClusterEngineOptions,
@@ -70,11 +86,13 @@ export class ClusterEngine implements Engine {
     private readonly redis: Redis,
     /** Fails fast while Redis is away, so status answers at once. */
     private readonly probe: Redis,
+    /** Blobs in and out: their commands go out together (auto-pipelining), fewer writes for this process and for Redis. */
+    private readonly blobLink: Redis,
     readonly queue: Queue<ClusterJobData, ClusterJobResult>,
     private readonly events: QueueEvents,
   ) {
     this.window = options.window ?? 32;
-    this.blobs = new BlobStore(redis, options.settings.prefix);
+    this.blobs = new BlobStore(blobLink, options.settings.prefix);
   }
 
   static async open(options: ClusterEngineOptions): Promise<ClusterEngine> {
@@ -91,7 +109,10 @@ export class ClusterEngine implements Engine {
     // Every job in flight waits on the queue; the default limit of 10 listeners is for leaks, not for this.
     queue.setMaxListeners(0);
     if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
-    return new ClusterEngine(options, link, redis, probe, queue, events);
+    const engine = new ClusterEngine(options, link, redis, probe, link.connection({ enableAutoPipelining: true }), queue, events);
+    const heard = () => { engine.lastEventAt = performance.now(); };
+    for (const name of ['completed', 'failed', 'active', 'waiting'] as const) events.on(name, heard);
+    return engine;
   }
 
   run(task: Task, options: RunOptions = {}): Promise<Outcome> {
@@ -104,7 +125,8 @@ export class ClusterEngine implements Engine {
         if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
         this.pending.push(entry);
         this.pendingBytes += entry.bytes;
-        if (this.pending.length >= GROUP_IMAGES || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
+        const limit = this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES;
+        if (this.pending.length >= limit || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
         else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
       }, (error: unknown) => resolveOutcome(failed(toErrorInfo(error), 'cluster')));
     });
@@ -134,16 +156,32 @@ export class ClusterEngine implements Engine {
 
   /** Reads the input (unless paths are shared), uploads it, and names where the result goes. */
   private async prepare(task: Task): Promise<Pending> {
-    const id = randomUUID();
+    let named: string | undefined;
+    /** Names this task's blobs and scratch objects (references need none). */
+    const id = () => (named ??= randomUUID());
     const keys: string[] = [];
+    const objects: ObjectRef[] = [];
     const limits = { ...DEFAULT_LIMITS, ...task.limits };
     let bytes = 0;
-    /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob. */
+    const { scratch } = this.options;
+    // A tile's pixels go through the object store when there is one.
+    const scratchObject = (role: string): Extract<ClusterItem['sink'], { kind: 'object' }> | undefined => {
+      if (!scratch || !task.tile) return undefined;
+      const ref = { bucket: scratch.where.bucket, key: `${scratch.where.prefix}${id()}/${role}` };
+      objects.push(ref);
+      return { kind: 'object', ...ref };
+    };
+    /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob (or a scratch object). */
     const reference = async (from: Task['source'], role: string): Promise<ClusterItem['source']> => {
-      if (from.kind === 'blob') return from;
+      if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
-      const key = this.blobs.key(id, role);
+      const object = scratchObject(role);
+      if (object) {
+        await scratch!.store.put(object, data);
+        return object;
+      }
+      const key = this.blobs.key(id(), role);
       keys.push(key);
       await this.blobs.put(key, data);
       bytes += data.byteLength;
@@ -154,17 +192,25 @@ export class ClusterEngine implements Engine {
       async ([name, asset], i) => [name, await reference(asset, `asset-${i}`)] as const,
     )));
     let sink: ClusterItem['sink'];
-    if (task.sink.kind === 'none' || task.sink.kind === 'blob') sink = task.sink;
+    if (task.sink.kind === 'none' || task.sink.kind === 'blob' || task.sink.kind === 'object') sink = task.sink;
     else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
+    else if (task.sink.kind === 'bytes' && scratch && task.tile) sink = scratchObject('out')!;
     else {
-      const key = this.blobs.key(id, 'out');
+      const key = this.blobs.key(id(), 'out');
       keys.push(key);
       sink = { kind: 'blob', key };
     }
     const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
     // Each tile is a job of its own, so the tiles of one image spread over every worker.
-    const groupKey = task.tile ? id : JSON.stringify([task.pipeline, task.limits, task.priority]);
-    return { task, item, groupKey, keys, bytes, resolve: () => {} };
+    const groupKey = task.tile ? id() : `${this.pipelineId(task.pipeline)} ${JSON.stringify(task.limits ?? null)} ${task.priority}`;
+    return { task, item, groupKey, keys, objects, bytes, resolve: () => {} };
+  }
+
+  /** A number per pipeline object: the images of a batch share theirs, so it is not written out for each. */
+  private pipelineId(pipeline: Task['pipeline']): string {
+    let known = this.pipelines.get(pipeline);
+    if (known === undefined) this.pipelines.set(pipeline, (known = JSON.stringify(pipeline)));
+    return known;
   }
 
   private flush(): void {
@@ -180,6 +226,8 @@ export class ClusterEngine implements Engine {
     // Blobs go before the outcomes are handed back: a settled image frees a window slot, and the
     // next image's upload must never coexist with this one's bytes.
     await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
+    const { scratch } = this.options;
+    if (scratch) await Promise.all(group.flatMap((p) => p.objects).map((ref) => scratch.store.delete(ref).catch(() => {})));
     group.forEach((p, i) => p.resolve(outcomes[i]));
   }
 
@@ -187,7 +235,7 @@ export class ClusterEngine implements Engine {
     const { task } = group[0];
     try {
       const data: ClusterJobData = { items: group.map((p) => p.item), pipeline: task.pipeline, limits: task.limits };
-      const job = await this.queue.add(JOB_NAME, data, this.jobOptions(PRIORITY[task.priority] ?? PRIORITY.batch));
+      const job = await this.add(data, PRIORITY[task.priority] ?? PRIORITY.batch);
       const ended = await this.untilFinished(job);
       if (!ended.ok) return group.map(() => failed(ended.error, 'cluster', ended.attempts));
       const { result } = ended;
@@ -205,8 +253,11 @@ export class ClusterEngine implements Engine {
     try {
       const { sink } = p.task;
       let body: Buffer | undefined;
+      if (item.output && p.item.sink.kind === 'object' && sink.kind === 'bytes' && this.options.scratch) {
+        body = (await this.options.scratch.store.get(p.item.sink, DEFAULT_LIMITS.maxFileBytes * 4)).body;
+      }
       if (item.output && p.item.sink.kind === 'blob' && (sink.kind === 'file' || sink.kind === 'bytes')) {
-        body = (await this.blobs.get(p.item.sink.key)) ?? undefined;
+        body = (await this.blobs.take(p.item.sink.key)) ?? undefined;
         if (!body) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
         if (sink.kind === 'file') writeFileAtomic(sink.path, body);
       }
@@ -214,6 +265,24 @@ export class ClusterEngine implements Engine {
       return { ok: true, output, body: sink.kind === 'bytes' ? body : undefined, data: item.data, stats: item.stats, worker, attempts };
     } catch (error) {
       return failed(toErrorInfo(error), worker, attempts);
+    }
+  }
+
+  /** Queues a job with the others made in the same turn of the event loop: one round trip for them all. */
+  private add(data: ClusterJobData, priority: number): Promise<Job<ClusterJobData, ClusterJobResult>> {
+    return new Promise((resolveJob, reject) => {
+      if (this.adding.length === 0) setImmediate(() => void this.addAll());
+      this.adding.push({ data, priority, added: (job) => (job instanceof Error ? reject(job) : resolveJob(job)) });
+    });
+  }
+
+  private async addAll(): Promise<void> {
+    const batch = this.adding.splice(0);
+    try {
+      const jobs = await this.queue.addBulk(batch.map(({ data, priority }) => ({ name: JOB_NAME, data, opts: this.jobOptions(priority) })));
+      batch.forEach((entry, i) => entry.added(jobs[i]));
+    } catch (error) {
+      for (const entry of batch) entry.added(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
@@ -230,8 +299,8 @@ export class ClusterEngine implements Engine {
 
   /**
    * Waits for a job to end: its result, or its failure as the worker reported it. The news
-   * normally comes through QueueEvents; a look at the job's state every few seconds covers an
-   * event missed while Redis was restarting.
+   * normally comes through QueueEvents; a look at the job's state covers an event missed while
+   * Redis was restarting, whenever the events have been quiet for a few seconds.
    */
   private async untilFinished<D, R>(job: Job<D, R>): Promise<{ ok: true; result: R } | { ok: false; error: ErrorInfo; attempts?: number }> {
     let over = false;
@@ -239,6 +308,7 @@ export class ClusterEngine implements Engine {
       while (!over) {
         await sleep(STATE_CHECK_MS, undefined, { ref: false });
         if (over) break;
+        if (performance.now() - this.lastEventAt < STATE_CHECK_MS) continue;
         const state = await job.getState().catch(() => undefined);
         if (state === 'completed') return (await Job.fromId<D, R>(this.queue, job.id!))!.returnvalue;
         if (state === 'failed') throw new Error('failed');
@@ -260,7 +330,7 @@ export class ClusterEngine implements Engine {
     await within(this.events.close());
     await within(this.queue.close());
     // BullMQ leaves connections it was given open; with Redis away, quitting would wait for ever.
-    await within(Promise.all([this.redis.quit(), this.probe.quit()]));
+    await within(Promise.all([this.redis.quit(), this.probe.quit(), this.blobLink.quit()]));
     this.link.disconnect();
   }
 }

@@ -5,6 +5,11 @@ import { ImgfleetError, isPermanent, toErrorInfo } from '../../errors.js';
 import { AssetLoader, NO_ASSETS, type AssetPolicy } from '../../io/assets.js';
 import { checkFileSize, DEFAULT_LIMITS, type Limits } from '../../limits.js';
 import { executeTask, type Place } from '../../task/execute.js';
+import type { Outcome, Task } from '../../task/task.js';
+import { S3Client } from '../../sources/s3/s3-client.js';
+import type { ObjectPrefix } from '../../sources/s3/object-url.js';
+import type { S3Settings } from '../../sources/s3/s3-settings.js';
+import { withObjects } from '../../task/object-io.js';
 import { localIo, type TaskIo } from '../../task/task-io.js';
 import { LocalEngine } from '../local/local-engine.js';
 import { defaultThreads } from '../tuning.js';
@@ -24,6 +29,10 @@ export interface ClusterWorkerOptions {
   timeoutMs?: number;
   /** Folders whose files jobs may name (--shared-fs); without them, jobs must bring their images as blobs. */
   roots?: string[];
+  /** The object store this worker reads and writes (--s3-endpoint and the AWS variables). */
+  s3?: S3Settings;
+  /** Buckets and prefixes whose objects jobs may name (--s3-root); without them, none. */
+  s3Roots?: ObjectPrefix[];
   /** Where watermark logos come from: a folder of this worker's, by name. @defaultValue none */
   assets?: AssetPolicy;
   /** This worker's limits: a job may ask for tighter ones, never looser. */
@@ -37,6 +46,11 @@ export interface ClusterWorkerOptions {
   /** Fault injection: stall a job for delayMs with this probability. */
   delayRate?: number;
   delayMs?: number;
+  /**
+   * Runs the processor on each image's bytes: by default a pool of `concurrency` threads. A
+   * fleet simulation passes its own (a fixed sleep), keeping every transfer and queue operation real.
+   */
+  processor?: (task: Task) => Promise<Outcome>;
 }
 
 export interface RunningWorker {
@@ -62,17 +76,18 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const threads = options.concurrency ?? defaultThreads();
   const name = options.name ?? `${hostname()}-${process.pid}`;
   const assets = options.assets ?? NO_ASSETS;
-  const pool = new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
+  const pool = options.processor ? undefined : new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
   const link = new RedisLink(settings.redisUrl, options.log);
   const redis = link.connection();
   const blobs = new BlobStore(redis, settings.prefix);
   const registry = new WorkerRegistry(redis, settings.prefix, name, threads, settings.heartbeatMs);
+  const store = options.s3 && options.s3Roots?.length ? new S3Client(options.s3) : undefined;
   const place: Place = {
     worker: name,
-    io: clusterIo(blobs, localIo({ roots: options.roots ?? [] })),
+    io: withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] }),
     limits: options.limits,
     assets: new AssetLoader(assets),
-    processElsewhere: (task, control) => pool.run(task, control),
+    processElsewhere: options.processor ?? ((task, control) => pool!.run(task, control)),
   };
 
   const processJob = async (job: Job<ClusterJobData, ClusterJobResult>, token?: string): Promise<ClusterJobResult> => {
@@ -135,7 +150,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       // If Redis is away, the running jobs cannot report back and closing cannot finish: stop waiting.
       if (!(await within(Math.min(1000, deadline - CLOSING_MS - performance.now()), closing))) await within(500, worker.close(true));
       await within(500, registry.stop());
-      await within(500, pool.close());
+      if (pool) await within(500, pool.close());
+      store?.close();
       // With Redis away, closing leaves BullMQ's own connections reconnecting: cut them.
       await within(500, worker.disconnect());
       link.disconnect();

@@ -11,11 +11,11 @@ import type { OutputInfo, Sink, Source, TileLayout } from '../../task/task.js';
 
 /** One image (or tile) of a job, by reference: never its bytes. */
 export interface ClusterItem {
-  source: Extract<Source, { kind: 'blob' | 'file' }>;
-  sink: Extract<Sink, { kind: 'blob' | 'file' | 'none' }>;
+  source: Extract<Source, { kind: 'blob' | 'file' | 'object' }>;
+  sink: Extract<Sink, { kind: 'blob' | 'file' | 'object' | 'none' }>;
   tile?: TileLayout;
   /** Logos sent with the work, by name (see Task.assets). */
-  assets?: Record<string, Extract<Source, { kind: 'blob' | 'file' }>>;
+  assets?: Record<string, Extract<Source, { kind: 'blob' | 'file' | 'object' }>>;
 }
 
 /** One BullMQ job: a few images with one pipeline (small images travel in groups, so the cost of a job is shared). */
@@ -50,13 +50,17 @@ export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
     const { source, sink } = item;
     const blobOk = (value: Record<string, unknown>) => typeof value.key === 'string' && value.key.startsWith(blobPrefix);
     const pathOk = (value: Record<string, unknown>) => typeof value.path === 'string' && value.path.length > 0 && !value.path.includes('\0');
-    const readable = (value: unknown) => isObject(value) && ((value.kind === 'blob' && blobOk(value)) || (value.kind === 'file' && pathOk(value)));
-    if (!readable(source)) throw bad(`items[${i}].source must be a blob of this cluster or a file path`);
+    // An object's bucket and key are checked against the worker's --s3-root where it is read or written.
+    const objectOk = (value: Record<string, unknown>) => typeof value.bucket === 'string' && typeof value.key === 'string'
+      && (value.etag === undefined || typeof value.etag === 'string') && (value.size === undefined || typeof value.size === 'number');
+    const readable = (value: unknown) => isObject(value)
+      && ((value.kind === 'blob' && blobOk(value)) || (value.kind === 'file' && pathOk(value)) || (value.kind === 'object' && objectOk(value)));
+    if (!readable(source)) throw bad(`items[${i}].source must be a blob of this cluster, a file path or an object`);
     if (item.assets !== undefined && (!isObject(item.assets) || !Object.values(item.assets).every(readable))) {
-      throw bad(`items[${i}].assets must name blobs of this cluster or file paths`);
+      throw bad(`items[${i}].assets must name blobs of this cluster, file paths or objects`);
     }
-    if (!((sink.kind === 'blob' && blobOk(sink)) || (sink.kind === 'file' && pathOk(sink)) || sink.kind === 'none')) {
-      throw bad(`items[${i}].sink must be a blob of this cluster, a file path or none`);
+    if (!((sink.kind === 'blob' && blobOk(sink)) || (sink.kind === 'file' && pathOk(sink)) || (sink.kind === 'object' && objectOk(sink)) || sink.kind === 'none')) {
+      throw bad(`items[${i}].sink must be a blob of this cluster, a file path, an object or none`);
     }
     if (item.tile !== undefined && !isObject(item.tile)) throw bad(`items[${i}].tile must be an object`);
     return item as unknown as ClusterItem;

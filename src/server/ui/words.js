@@ -27,6 +27,7 @@ export const PLAIN_ERRORS = {
   QUEUE_FULL: { title: 'The server is busy right now.', advice: 'Wait a moment and try again.' },
   BAD_ORIGIN: { title: 'The server could not fetch the source image.', advice: 'Try again later.' },
   REDIS_UNAVAILABLE: { title: 'The server cannot reach its workers right now.', advice: 'Wait a moment and try again; if it keeps happening, tell whoever runs it.' },
+  STORE_UNAVAILABLE: { title: 'The server cannot reach its image store right now.', advice: 'Wait a moment and try again; if it keeps happening, tell whoever runs it.' },
   INTERNAL: { title: 'Something went wrong on the server.', advice: 'Try again; if it keeps happening, tell whoever runs it.' },
 };
 

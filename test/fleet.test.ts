@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
+import { Queue, QueueEvents } from 'bullmq';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { FAST_CLUSTER_ENV, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
+import { BIN, cli, decode, maxDifference, photo, tempDir } from './helpers.js';
+import { assertObjectOutputs, recordingProxy, startS3, uploadJpegs } from './s3-helpers.js';
+
+interface FleetRun {
+  status: number | null;
+  stderr: string;
+  report: { summary: { done: number; failed: number }; items: { status: string; worker?: string; output?: string }[] };
+}
+
+/** `imgfleet run --redis` from bucket to bucket, as a user would, with its report. */
+function submitObjects(prefix: string, env: Record<string, string>, args: string[], reportDir: string, url = REDIS_URL): Promise<FleetRun> {
+  const report = join(reportDir, `report-${Date.now()}.json`);
+  const child = spawn(process.execPath, [BIN, 'run', ...args, '--redis', url, '--report', report],
+    { env: { ...process.env, ...FAST_CLUSTER_ENV, ...env, IMGFLEET_PREFIX: prefix, CI: 'true' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  child.stdout.resume();
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('exit', (status) => {
+      try {
+        resolve({ status, stderr, report: JSON.parse(readFileSync(report, 'utf8')) });
+      } catch (error) {
+        reject(new Error(`no report (exit ${status}): ${stderr}`, { cause: error }));
+      }
+    });
+  });
+}
+
+describe('a fleet on object storage', { timeout: 240_000 }, () => {
+  it('runs bucket to bucket on two workers, one killed with SIGKILL mid-batch; the submitter never reads an image', async (t) => {
+    const dir = tempDir(t);
+    const s3 = await startS3(t, ['fleet']);
+    // Jobs of keys carry up to 32 images: 200 make 7 jobs, and by 100 outputs each worker has finished one.
+    const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 200);
+    const prefix = testPrefix(t);
+    const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '40', '--s3-root', 's3://fleet/in/', '--s3-root', 's3://fleet/out/'];
+    const workers = await Promise.all(['s1', 's2'].map((name) => startWorker(prefix, name, slow, { env: s3.env })));
+    t.after(async () => { for (const w of workers) { w.child.kill('SIGKILL'); await w.exited; } });
+    // The submitter talks to the store through a proxy that notes every request it makes.
+    const proxy = await recordingProxy(t, s3.endpoint);
+    const running = submitObjects(prefix, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }, ['s3://fleet/in/', '-o', 's3://fleet/out/', '-p', 'resize:48:48:fit=fill,output:jpeg'], dir);
+    await waitFor(async () => {
+      let count = 0;
+      for await (const page of s3.client.list({ bucket: 'fleet', prefix: 'out/' })) count += page.length;
+      return count >= 100;
+    }, 60_000, '100 outputs');
+    workers[0].child.kill('SIGKILL');
+    const result = await running;
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [200, 0]);
+    await assertObjectOutputs(s3, 'fleet', 'out/', names, 48);
+    const byWorker = new Set(result.report.items.map((i) => i.worker));
+    assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
+    assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => /^GET \/fleet\/\?.*list-type=2/.test(r)), `the submitter only listed: ${proxy.requests.join(', ')}`);
+  });
+
+  it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {
+    const dir = tempDir(t);
+    const s3 = await startS3(t, ['tiles']);
+    const big = await sharp(photo('astronaut.png')).resize(900, 700, { fit: 'fill' }).png().toBuffer();
+    await s3.client.put({ bucket: 'tiles', key: 'in/big.png' }, big);
+    mkdirSync(join(dir, 'local'));
+    writeFileSync(join(dir, 'local', 'big.png'), big);
+    const pipeline = 'blur:2,sharpen,output:png';
+    const local = await cli(['run', join(dir, 'local'), '-o', join(dir, 'expected'), '-p', pipeline, '--tile', '256']);
+    assert.equal(local.status, 0, local.stderr);
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 't1', ['-c', '2', '--s3-root', 's3://tiles/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const proxy = await recordingProxy(t, s3.endpoint);
+    const result = await submitObjects(prefix, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }, ['s3://tiles/in/', '-o', 's3://tiles/out/', '-p', pipeline, '--tile', '256'], dir);
+    assert.equal(result.status, 0, result.stderr);
+    const tilesIn = proxy.requests.filter((r) => /^PUT \/tiles\/imgfleet-scratch\/[0-9a-f-]+\/in$/.test(r));
+    assert.equal(tilesIn.length, 12, 'each of the 4×3 tiles went through the store');
+    const scratch: string[] = [];
+    for await (const page of s3.client.list({ bucket: 'tiles', prefix: 'imgfleet-scratch/' })) scratch.push(...page.map((o) => o.key));
+    assert.deepEqual(scratch, [], 'no tile left behind');
+    const made = await decode((await s3.client.get({ bucket: 'tiles', key: 'out/big.png' }, 1 << 24)).body);
+    assert.equal(maxDifference(made, await decode(join(dir, 'expected', 'big.png'))), 0);
+  });
+
+  it('a worker refuses a job naming an object outside its --s3-root, as an attacker would write it', async (t) => {
+    const s3 = await startS3(t, ['guarded']);
+    await s3.client.put({ bucket: 'guarded', key: 'secret/x.png' }, readFileSync(photo('coffee.png')));
+    await s3.client.put({ bucket: 'guarded', key: 'in/a.png' }, readFileSync(photo('coffee.png')));
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 'g1', ['-c', '1', '--s3-root', 's3://guarded/in/', '--s3-root', 's3://guarded/out/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    const events = new QueueEvents('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(async () => { await events.close(); await queue.close(); });
+    await events.waitUntilReady();
+    const run = async (source: object, sink: object) => {
+      const job = await queue.add('images', { items: [{ source: { kind: 'object', bucket: 'guarded', ...source }, sink: { kind: 'object', bucket: 'guarded', ...sink } }], pipeline: { steps: [{ op: 'negate' }] } }, { attempts: 1 });
+      return job.waitUntilFinished(events).then(() => 'done', (error: Error) => error.message);
+    };
+    for (const [source, sink] of [[{ key: 'secret/x.png' }, { key: 'out/x.png' }], [{ key: 'in/../secret/x.png' }, { key: 'out/y.png' }], [{ key: 'in/a.png' }, { key: 'secret/a.png' }]]) {
+      assert.match(await run(source, sink), /FORBIDDEN.*(outside the prefixes this worker may use|--s3-root)/);
+    }
+    assert.equal(await run({ key: 'in/a.png' }, { key: 'out/a.png' }), 'done');
+    const keys: string[] = [];
+    for await (const page of s3.client.list({ bucket: 'guarded', prefix: '' })) keys.push(...page.map((o) => o.key));
+    assert.deepEqual(keys.sort(), ['in/a.png', 'out/a.png', 'secret/x.png']);
+  });
+});
