@@ -149,6 +149,9 @@ export class Runner {
       known = (async () => {
         // An object is not read unless its pipeline could run as tiles: then its first bytes tell its size.
         if (request.source.kind === 'object' && !this.mayTile(request)) return { lane: UNREAD_LANE, inLibvips: false };
+        // The lane names a cached result, and where the work happens matters only to a local pool: a
+        // cluster's submitter without a cache or tiles need not open the source at all.
+        if (!this.results && this.engine.mode === 'cluster' && !this.mayTile(request)) return { lane: UNREAD_LANE, inLibvips: false };
         const head = await sourceHead(request.source, this.options.store);
         if (request.source.kind === 'object') {
           const tiles = await this.tileSizeFor(request, head, limits);
