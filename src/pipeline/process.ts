@@ -6,6 +6,7 @@ import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { planFastJpegResize, runFastJpegResize, type FastResizePlan } from './fast-jpeg-resize.js';
 import type { Frame } from '../image/frame.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
+import { histogram, histogramOfPng, type HistogramParams } from '../ops/histogram.js';
 import type { OpContext, Size } from '../ops/types.js';
 import type { OutputFormat, ValidPipeline } from './spec.js';
 
@@ -22,8 +23,11 @@ export interface StepTiming {
 
 export interface ProcessStats {
   input: { format: string; width: number; height: number; bytes: number };
-  /** Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG; none for a result from the cache. */
-  path: 'libvips' | 'jpeg-turbo' | 'cache';
+  /**
+   * Which codecs ran: libvips, or the libjpeg-turbo fast lane for JPEG → exact-size JPEG, or for a
+   * PNG's histogram its rows counted as they are inflated; none for a result from the cache.
+   */
+  path: 'libvips' | 'jpeg-turbo' | 'png-rows' | 'cache';
   /** Header read and limit checks. */
   probeMs: number;
   /** Wall time of each step; a step that only appends to the decoder or encoder shows little here. */
@@ -75,6 +79,8 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
 export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
+  const counted = pngHistogram(input, pipeline, limits, started);
+  if (counted) return counted;
   const fast = planFastJpegResize(input, pipeline);
   if (fast) {
     const result = tryFastLane(input, pipeline, fast, limits, started);
@@ -132,6 +138,22 @@ function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePla
   } catch {
     return undefined;
   }
+}
+
+/** A pipeline of one histogram step on a PNG: counted from the PNG's rows, without libvips. */
+function pngHistogram(input: Buffer, pipeline: ValidPipeline, limits: Limits, started: number): ProcessResult | undefined {
+  const [step] = pipeline.steps;
+  if (pipeline.steps.length !== 1 || step.op !== histogram) return undefined;
+  const data = histogramOfPng(input, step.params as unknown as HistogramParams, limits);
+  if (!data) return undefined;
+  const totalMs = performance.now() - started;
+  return {
+    kind: 'data', data,
+    stats: {
+      input: { format: 'png', width: data.width, height: data.height, bytes: input.length },
+      path: 'png-rows', probeMs: 0, steps: [{ op: 'histogram', ms: totalMs }], encodeMs: 0, totalMs,
+    },
+  };
 }
 
 /** Follows the planned geometry through the steps so an oversized output fails before decoding. */
