@@ -113,6 +113,32 @@ function channelsOf(got: HistogramData): number[][] {
   return 'gray' in got.channels ? [got.channels.gray] : [got.channels.red, got.channels.green, got.channels.blue];
 }
 
+describe('JPEG histograms', () => {
+  it('counts a JPEG turned by its EXIF orientation as its stored pixels, and gives the turned size', async () => {
+    // rocket.jpg with an APP1 block saying "rotate 90°" after its APP0: the same compressed pixels.
+    const jpeg = readFileSync(photo('rocket.jpg'));
+    const app0End = 4 + jpeg.readUInt16BE(4);
+    const tiff = Buffer.from([0x49, 0x49, 0x2a, 0, 8, 0, 0, 0, 1, 0, 0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0, 0, 0, 0, 0]);
+    const exif = Buffer.concat([Buffer.from('Exif\0\0', 'latin1'), tiff]);
+    const app1 = Buffer.concat([Buffer.from([0xff, 0xe1, 0, 0]), exif]);
+    app1.writeUInt16BE(exif.length + 2, 2);
+    const turned = Buffer.concat([jpeg.subarray(0, app0End), app1, jpeg.subarray(app0End)]);
+    assert.equal((await sharp(turned).metadata()).orientation, 6);
+    const got = await histogramOf(turned);
+    const expected = pillow.histograms['rocket.jpg'];
+    assert.deepEqual([got.width, got.height], [expected.size[1], expected.size[0]]);
+    assert.ok('red' in got.channels);
+    assert.deepEqual([got.channels.red, got.channels.green, got.channels.blue], [expected.red, expected.green, expected.blue]);
+  });
+
+  it('gives one gray channel for a grey JPEG, with the counts of its decoded levels', async () => {
+    const jpeg = await sharp(photo('camera.png')).toColourspace('b-w').jpeg({ quality: 85 }).toBuffer();
+    const { data, info } = await sharp(jpeg).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    assert.equal(info.channels, 1);
+    assert.deepEqual(channelsOf(await histogramOf(jpeg)), [countsOf([...data])]);
+  });
+});
+
 describe('PNG histograms, counted from the rows', () => {
   for (const [kind, expected] of Object.entries(pngKinds.histograms)) {
     it(`equals Pillow's convert('RGB').histogram() exactly for a PNG written by Pillow: ${kind} (${expected.mode})`, async () => {

@@ -1,3 +1,6 @@
+import sharp from 'sharp';
+import { decodeError } from '../image/decode.js';
+import { readJpegHeader } from '../image/jpeg-header.js';
 import { levelCounts } from '../image/level-counts.js';
 import { pngLevelCounts, readPngHeader } from '../image/png-levels.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
@@ -32,18 +35,44 @@ export const histogram: AnalysisOperation<HistogramParams, HistogramData> = {
   },
 };
 
+/** A histogram made straight from the file, and how. */
+export interface DirectHistogram {
+  data: HistogramData;
+  format: 'png' | 'jpeg';
+  /** `png-rows`: counted as the rows are inflated (see pngLevelCounts); `libvips`: its decode, counted in place. */
+  path: 'png-rows' | 'libvips';
+}
+
 /**
- * The histogram of a PNG counted straight from its rows, without the general decoder (see
- * pngLevelCounts); undefined for what is not a PNG, or one that decoder should read.
- * Limits are checked against the header first, as for any image.
+ * The histogram of a PNG or a JPEG without the general path's steps: a PNG is counted straight
+ * from its rows; a JPEG is decoded by libvips in one call, without a separate header read and
+ * without turning it by its EXIF orientation (which moves pixels, never changes their counts),
+ * and counted in the decoded buffer. Undefined for anything else (other formats, CMYK or 12-bit
+ * JPEGs, PNGs the row counter leaves to the general decoder). Limits are checked against the
+ * header first, as for any image.
  */
-export function histogramOfPng(input: Buffer, p: HistogramParams, limits: Limits): HistogramData | undefined {
-  const header = readPngHeader(input);
-  if (!header) return undefined;
+export async function histogramFromBytes(input: Buffer, p: HistogramParams, limits: Limits): Promise<DirectHistogram | undefined> {
+  const png = readPngHeader(input);
+  if (png) {
+    checkFileSize(input.length, limits);
+    checkInputPixels(png.width, png.height, limits);
+    const levels = pngLevelCounts(input);
+    return levels && { data: histogramData(levels.width, levels.height, levels.counts, p.bins), format: 'png', path: 'png-rows' };
+  }
+  const jpeg = readJpegHeader(input);
+  if (!jpeg || jpeg.precision !== 8 || (jpeg.components !== 1 && jpeg.components !== 3)) return undefined;
   checkFileSize(input.length, limits);
-  checkInputPixels(header.width, header.height, limits);
-  const levels = pngLevelCounts(input);
-  return levels && histogramData(levels.width, levels.height, levels.counts, p.bins);
+  checkInputPixels(jpeg.width, jpeg.height, limits);
+  try {
+    const image = sharp(input, { failOn: 'warning', sequentialRead: true, ignoreIcc: true, limitInputPixels: limits.maxInputPixels });
+    // libvips' raw output is sRGB unless told to keep grey.
+    const { data, info } = await (jpeg.components === 1 ? image.toColourspace('b-w') : image).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    const levels = levelCounts(data, info.channels).slice(0, info.channels >= 3 ? 3 : 1);
+    const turned = jpeg.orientation >= 5;
+    return { data: histogramData(turned ? info.height : info.width, turned ? info.width : info.height, levels, p.bins), format: 'jpeg', path: 'libvips' };
+  } catch (error) {
+    throw decodeError(error);
+  }
 }
 
 /** Per-level counts (one array of 256 for grey, three for colour) into `bins` equal-width bins per channel. */

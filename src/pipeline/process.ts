@@ -6,7 +6,7 @@ import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { planFastJpegResize, runFastJpegResize, type FastResizePlan } from './fast-jpeg-resize.js';
 import type { Frame } from '../image/frame.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
-import { histogram, histogramOfPng, type HistogramParams } from '../ops/histogram.js';
+import { histogram, histogramFromBytes, type HistogramParams } from '../ops/histogram.js';
 import type { OpContext, Size } from '../ops/types.js';
 import type { OutputFormat, ValidPipeline } from './spec.js';
 
@@ -79,7 +79,7 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
 export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
-  const counted = pngHistogram(input, pipeline, limits, started);
+  const counted = await directHistogram(input, pipeline, limits, started);
   if (counted) return counted;
   const fast = planFastJpegResize(input, pipeline);
   if (fast) {
@@ -140,18 +140,18 @@ function tryFastLane(input: Buffer, pipeline: ValidPipeline, plan: FastResizePla
   }
 }
 
-/** A pipeline of one histogram step on a PNG: counted from the PNG's rows, without libvips. */
-function pngHistogram(input: Buffer, pipeline: ValidPipeline, limits: Limits, started: number): ProcessResult | undefined {
+/** A pipeline of one histogram step on a PNG or a JPEG: counted straight from the file (see histogramFromBytes). */
+async function directHistogram(input: Buffer, pipeline: ValidPipeline, limits: Limits, started: number): Promise<ProcessResult | undefined> {
   const [step] = pipeline.steps;
   if (pipeline.steps.length !== 1 || step.op !== histogram) return undefined;
-  const data = histogramOfPng(input, step.params as unknown as HistogramParams, limits);
-  if (!data) return undefined;
+  const direct = await histogramFromBytes(input, step.params as unknown as HistogramParams, limits);
+  if (!direct) return undefined;
   const totalMs = performance.now() - started;
   return {
-    kind: 'data', data,
+    kind: 'data', data: direct.data,
     stats: {
-      input: { format: 'png', width: data.width, height: data.height, bytes: input.length },
-      path: 'png-rows', probeMs: 0, steps: [{ op: 'histogram', ms: totalMs }], encodeMs: 0, totalMs,
+      input: { format: direct.format, width: direct.data.width, height: direct.data.height, bytes: input.length },
+      path: direct.path, probeMs: 0, steps: [{ op: 'histogram', ms: totalMs }], encodeMs: 0, totalMs,
     },
   };
 }
