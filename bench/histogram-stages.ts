@@ -3,8 +3,9 @@
  *
  *   node dist/bench/histogram-stages.js [--requests 2000]
  *
- * 1. On this thread, per test image: the general path (libvips probe, decode, count), the PNG
- *    lane (inflate, unfilter and count), inflating alone, and the JSON of the answer.
+ * 1. On this thread, per test image: the general path (libvips probe, decode, count), the direct
+ *    one (a PNG's rows inflated, unfiltered and counted; a JPEG in one libvips call), inflating
+ *    alone, and the JSON of the answer; the same for two JPEGs.
  * 2. The pool hand-off: a 1×1 PNG's histogram through a one-thread LocalEngine (CPU of the
  *    whole process, both threads).
  * 3. Whole requests: `imgfleet serve`'s CPU per request under the load test, for each image and
@@ -23,9 +24,8 @@ import { tuneSharpForParallelImages } from '../src/engine/tuning.js';
 import { histogramFile } from '../src/histogram/histogram-file.js';
 import { open, probe } from '../src/image/decode.js';
 import { levelCounts } from '../src/image/level-counts.js';
-import { pngLevelCounts } from '../src/image/png-levels.js';
 import { resolveLimits } from '../src/limits.js';
-import { histogram, type HistogramData } from '../src/ops/histogram.js';
+import { histogram, histogramFromBytes, type HistogramData } from '../src/ops/histogram.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import type { LoadTestResult } from '../src/loadtest/run-loadtest.js';
 import { cpuOf } from './cluster.js';
@@ -51,6 +51,7 @@ async function cpuMs(n: number, fn: () => unknown): Promise<number> {
 
 function idatOf(png: Buffer): Buffer {
   const parts: Buffer[] = [];
+  if (png.readUInt32BE(0) !== 0x89504e47) return Buffer.alloc(0);
   for (let at = 8; at + 12 <= png.length; at += 12 + png.readUInt32BE(at)) {
     if (png.toString('latin1', at + 4, at + 8) === 'IDAT') parts.push(png.subarray(at + 8, at + 8 + png.readUInt32BE(at)));
   }
@@ -82,20 +83,22 @@ async function main(): Promise<void> {
   writeFileSync(join(work, 'tiny.png'), tiny);
   writeFileSync(join(work, 'padded.png'), padded);
 
+  const photo = join(ROOT, '..', 'shared', 'corpus', 'photos', 'rocket.jpg');
+  const camera = join(ROOT, '..', 'shared', 'corpus', 'photos', 'Garden.jpg');
   console.log('1. one thread, CPU ms per image');
-  console.log('image'.padEnd(46), 'libvips path', ' PNG lane', ' of which inflate', ' JSON');
-  for (const image of images) {
+  console.log('image'.padEnd(46), 'general path', '   direct', ' of which inflate', ' JSON');
+  for (const image of [...images, { name: 'JPEG 640×427 (rocket.jpg)', path: photo }, { name: 'JPEG 2560×1600 (Garden.jpg)', path: camera }]) {
     const bytes = readFileSync(image.path);
     const general = await cpuMs(100, async () => {
       const raw = await open(bytes, await probe(bytes, limits), limits).raw();
       return levelCounts(raw.data, raw.channels);
     });
-    const lane = await cpuMs(100, () => pngLevelCounts(bytes));
+    const direct = await cpuMs(100, () => histogramFromBytes(bytes, { bins: 256 }, limits));
     const idat = idatOf(bytes);
-    const inflate = await cpuMs(100, () => zlib.inflateSync(idat));
+    const inflate = idat.length > 0 ? (await cpuMs(100, () => zlib.inflateSync(idat))).toFixed(3) : '–';
     const data = await histogram.analyse(open(bytes, await probe(bytes, limits), limits), { bins: 256 }, { loadAsset: async () => Buffer.alloc(0) });
     const json = await cpuMs(1000, () => JSON.stringify(histogramFile('image.png', data as HistogramData)));
-    console.log(image.name.padEnd(46), general.toFixed(3).padStart(12), lane.toFixed(3).padStart(9), inflate.toFixed(3).padStart(17), json.toFixed(3).padStart(5));
+    console.log(image.name.padEnd(46), general.toFixed(3).padStart(12), direct.toFixed(3).padStart(9), inflate.padStart(17), json.toFixed(3).padStart(5));
   }
 
   const engine = new LocalEngine({ threads: 1 });

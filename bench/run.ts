@@ -9,6 +9,7 @@
  *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
  *                    [--url-clients 50 --url-requests 1000]   (W6: image URLs, cold and warm cache)
  *                    [--quick]   (fewer images and requests: to rerun a row, e.g. --only s-cover --quick)
+ *                    [--rewrite]   (runs nothing: writes results.md and the charts again from results.json)
  *
  * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
  * `matrix` for every row. With --only, the rows not run are kept from the previous results.
@@ -87,6 +88,7 @@ const { values: args } = parseArgs({
     'matrix-count': { type: 'string', default: '1000' },
     'matrix-large-count': { type: 'string', default: '100' },
     quick: { type: 'boolean', default: false },
+    rewrite: { type: 'boolean', default: false },
   },
 });
 const only = args.only?.split(',');
@@ -132,6 +134,7 @@ function imgfleetVariants(pipeline: string): Variant[] {
 }
 
 async function main(): Promise<void> {
+  if (args.rewrite) return writeResults(JSON.parse(readFileSync(join(BENCH, 'results', 'results.json'), 'utf8')));
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');
   console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);
@@ -270,10 +273,16 @@ async function main(): Promise<void> {
     } : {}),
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeResults(results);
+}
+
+/** results.md and the charts, from the results. */
+function writeResults(results: Parameters<typeof markdownTable>[0] & Parameters<typeof chartSvg>[0]): void {
+  const dir = join(BENCH, 'results');
   writeFileSync(join(dir, 'results.md'), markdownTable(results));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
-  if (results.matrix.length > 0) writeFileSync(join(dir, 'matrix.svg'), matrixSvg(results.matrix));
-  console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md} and chart.svg`);
+  if (results.matrix && results.matrix.length > 0) writeFileSync(join(dir, 'matrix.svg'), matrixSvg(results.matrix));
+  console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md}, chart.svg and matrix.svg`);
 }
 
 interface PreviousResults {

@@ -42,7 +42,7 @@ export const MATRIX_ROWS: MatrixRow[] = [
   { id: 's-png-cover', title: 'PNG → cover thumbnail 200×200 JPEG', input: 'small-png-pillow', pipeline: 'resize:200:200:fit=cover,output:jpeg:80' },
   { id: 's-png-webp', title: 'PNG → WebP', input: 'small-png-pillow', pipeline: 'output:webp:80' },
   { id: 's-png-thumb', title: 'PNG → thumbnail inside 256 px, WebP', input: 'small-png-sharp', pipeline: 'resize:256:256,output:webp:80' },
-  { id: 's-png-avif', title: 'PNG → AVIF', input: 'small-png-sharp', pipeline: 'output:avif:50', share: 0.3, differences: NO_AVIF },
+  { id: 's-png-avif', title: 'PNG → AVIF', input: 'small-png-sharp', pipeline: 'output:avif:50', share: 0.1, differences: NO_AVIF },
   { id: 's-grey-thumb', title: 'grey JPEG → thumbnail inside 256 px', input: 'small-grey-jpeg', pipeline: 'resize:256:256,output:jpeg:80' },
   { id: 's-grey-webp', title: 'grey PNG → WebP', input: 'small-grey-png', pipeline: 'output:webp:80' },
   { id: 'l-inside', title: 'thumbnail inside 512 px', input: 'large-jpeg', pipeline: 'resize:512:512,output:jpeg:80' },
@@ -50,5 +50,5 @@ export const MATRIX_ROWS: MatrixRow[] = [
   { id: 'l-sharpen', title: 'inside 256 px, sharpen, WebP', input: 'large-jpeg', pipeline: 'resize:256:256,sharpen,output:webp:80', differences: SHARPEN },
   { id: 'l-watermark', title: '400 wide, blur, text watermark, WebP', input: 'large-jpeg', pipeline: 'resize:400,blur:1.5,watermark:imgfleet,output:webp:80', differences: `${BLUR}; ${TEXT}` },
   { id: 'l-webp', title: '1600 wide, WebP (for the web)', input: 'large-jpeg', pipeline: 'resize:1600,output:webp:80' },
-  { id: 'l-avif', title: 'inside 1024 px, AVIF', input: 'large-jpeg', pipeline: 'resize:1024:1024,output:avif:50', share: 0.5, differences: NO_AVIF },
+  { id: 'l-avif', title: 'inside 1024 px, AVIF', input: 'large-jpeg', pipeline: 'resize:1024:1024,output:avif:50', share: 0.3, differences: NO_AVIF },
 ];

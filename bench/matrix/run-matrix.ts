@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
@@ -28,6 +29,8 @@ export interface MatrixCell {
   /** Against the float reference, over `psnrImages` outputs. */
   psnrDb?: number;
   psnrImages?: number;
+  /** The machine's 1-minute load average when the cell finished: what else was running. */
+  loadAverage?: number;
 }
 
 export interface MatrixOptions {
@@ -84,7 +87,7 @@ export async function runMatrix(options: MatrixOptions): Promise<MatrixCell[]> {
         }
         const cell: MatrixCell = {
           row: row.id, tool, images: names.length, wallS: m.wallS, imagesPerSecond: names.length / m.wallS,
-          cpuMsPerImage: (m.cpuS * 1000) / names.length, peakMiB: m.treePeakMiB,
+          cpuMsPerImage: (m.cpuS * 1000) / names.length, peakMiB: m.treePeakMiB, loadAverage: loadavg()[0],
         };
         const previous = rowCells.findIndex((c) => c.tool === tool);
         if (previous < 0) rowCells.push(cell);
