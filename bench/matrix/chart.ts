@@ -38,7 +38,7 @@ export function matrixSvg(rows: MatrixRowResult[]): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="DejaVu Sans, sans-serif" font-size="10">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="16" font-size="13" font-weight="bold">Images per second, as a share of each row's fastest tool (one run)</text>
-<text x="${width - 10}" y="35" text-anchor="end" font-weight="bold">imgfleet ÷ faster</text>
+<text x="${width - 10}" y="35" text-anchor="end" font-weight="bold">imgfleet / faster</text>
 ${legend}
 ${groups}
 </svg>
