@@ -2,9 +2,10 @@
  * Deterministic benchmark corpora cut from the shared photos: the same count always gives the
  * same files, byte for byte.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
 
@@ -22,10 +23,25 @@ export interface CorpusSpec {
   shapes: [number, number][];
   /** Decode the sources at most this many pixels on the long side first. */
   sourceSide: number;
+  /** Source files, relative to the photos folder. @defaultValue SOURCES */
+  sources?: string[];
+  /** JPEG quality range. @defaultValue [80, 95] */
+  quality?: [number, number];
 }
 
 export const flickrLike = (count: number): CorpusSpec => ({ name: `flickr-${count}`, count, shapes: FLICKR_SHAPES, sourceSide: 1400 });
 export const largePhotos = (count: number): CorpusSpec => ({ name: `large-${count}`, count, shapes: [[1600, 1200], [1600, 1067], [1200, 1600]], sourceSide: 2560 });
+
+/**
+ * Camera-sized photos, 3 to 12 MP, from the shared corpus' largest photos (1.3–4.9 MP, and the
+ * 14.7 MP one): those above the source's size are scaled up, so they are smoother than a camera's.
+ */
+export const cameraPhotos = (count: number): CorpusSpec => ({
+  name: `camera-${count}`, count, sourceSide: 5120, quality: [85, 95],
+  shapes: [[4000, 3000], [2048, 1536], [3264, 2448], [3000, 2000], [2448, 3264], [2592, 1944]],
+  sources: ['Aqua.jpg', 'Blinds.jpg', 'Dune.jpg', 'FreshFlower.jpg', 'Garden.jpg', 'GreenMeadow.jpg', 'LadyBird.jpg',
+    'RainDrops.jpg', 'Storm.jpg', 'TwoWings.jpg', 'Wood.jpg', 'YellowFlower.jpg', 'retina.jpg', '../large/volna-5120x2880.jpg'],
+});
 
 /** Creates (once) and returns the folder of a corpus. */
 export async function ensureCorpus(photosDir: string, root: string, spec: CorpusSpec): Promise<string> {
@@ -33,7 +49,8 @@ export async function ensureCorpus(photosDir: string, root: string, spec: Corpus
   if (existsSync(dir) && readdirSync(dir).filter((f) => f.endsWith('.jpg')).length === spec.count) return dir;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  const sources = await Promise.all(SOURCES.map((name) => decodeSource(join(photosDir, name), spec.sourceSide)));
+  const sources = await Promise.all((spec.sources ?? SOURCES).map((name) => decodeSource(join(photosDir, name), spec.sourceSide)));
+  const [minQuality, maxQuality] = spec.quality ?? [80, 95];
   let next = 0;
   const worker = async () => {
     while (next < spec.count) {
@@ -49,7 +66,7 @@ export async function ensureCorpus(photosDir: string, root: string, spec: Corpus
       const ch = Math.max(1, Math.floor(h * scale));
       const left = Math.floor(random() * (source.width - cw + 1));
       const top = Math.floor(random() * (source.height - ch + 1));
-      const quality = 80 + Math.floor(random() * 16);
+      const quality = minQuality + Math.floor(random() * (maxQuality - minQuality + 1));
       const bytes = await sharp(source.data, { raw: { width: source.width, height: source.height, channels: source.channels } })
         .extract({ left, top, width: cw, height: ch }).resize(w, h, { fit: 'fill' })
         .jpeg({ quality }).toBuffer();
@@ -102,5 +119,33 @@ export async function ensureHugeImage(source: string, root: string): Promise<str
   const part = join(root, 'huge-100mp.part.jpg');
   await sharp(source).resize(13_333, 7500, { fit: 'fill', kernel: 'cubic' }).jpeg({ quality: 90 }).toFile(part);
   await rename(part, file);
+  return dir;
+}
+
+/** How a derived corpus is written from a JPEG corpus: by Pillow or by sharp, in colour or grey. */
+export type Rewrite = 'png-pillow' | 'png-sharp' | 'grey-jpeg' | 'grey-png-pillow';
+
+/**
+ * A corpus of the same images as `source`, written again: PNGs with Pillow's defaults (zlib
+ * level 6, a filter chosen per row) or sharp's (level 6, no filter), or grey. Made once.
+ */
+export async function ensureRewritten(source: string, root: string, how: Rewrite): Promise<string> {
+  const dir = join(root, `${basename(source)}-${how}`);
+  const count = readdirSync(source).length;
+  if (existsSync(dir) && readdirSync(dir).length === count) return dir;
+  const part = `${dir}.part`;
+  await rm(dir, { recursive: true, force: true });
+  await rm(part, { recursive: true, force: true });
+  await mkdir(part, { recursive: true });
+  if (how === 'png-pillow' || how === 'grey-png-pillow') {
+    execFileSync('/usr/bin/python3', [new URL('../../bench/pil_corpus.py', import.meta.url).pathname, how, source, part]);
+  } else {
+    for (const name of readdirSync(source).sort()) {
+      const stem = basename(name, '.jpg');
+      if (how === 'png-sharp') await sharp(join(source, name)).png().toFile(join(part, `${stem}.png`));
+      else await sharp(join(source, name)).toColourspace('b-w').jpeg({ quality: 90 }).toFile(join(part, `${stem}.jpg`));
+    }
+  }
+  await rename(part, dir);
   return dir;
 }

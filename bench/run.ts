@@ -1,13 +1,19 @@
 /**
- * `npm run bench`: each workload on imgfleet (sequential and pool) and, in the same run, on the
- * baselines a user would otherwise pick. Writes bench/results/{results.json,results.md,chart.svg}.
+ * `npm run bench`: the matrix (everyday pipelines × kinds of input, on imgfleet, Pillow and
+ * plain sharp), then each workload on imgfleet (sequential and pool) and, in the same run, on
+ * the baselines a user would otherwise pick. Writes bench/results/{results.json,results.md,
+ * chart.svg,matrix.svg}.
  *
  *   npm run bench -- [--count 8091] [--large-count 300] [--w3-count 1000] [--repeat 1] [--only W1,W2]
+ *                    [--matrix-count 1000 --matrix-large-count 100]   (the matrix: small and large photos)
  *                    [--clients 100 --requests 100]   (W4-histogram: the HTTP load test)
  *                    [--url-clients 50 --url-requests 1000]   (W6: image URLs, cold and warm cache)
+ *                    [--quick]   (fewer images and requests: to rerun a row, e.g. --only s-cover --quick)
+ *                    [--rewrite]   (runs nothing: writes results.md and the charts again from results.json)
  *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
  *
- * With --only, the other workloads' rows are kept from the previous results.
+ * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
+ * `matrix` for every row. With --only, the rows not run are kept from the previous results.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { availableParallelism, cpus } from 'node:os';
@@ -16,10 +22,15 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { startBenchCluster } from './cluster.js';
-import { ensureCorpus, ensureHugeImage, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
+import { cameraPhotos, ensureCorpus, ensureHugeImage, ensureRewritten, ensureTinyCorpus, flickrLike, largePhotos } from './corpus.js';
 import sharp from 'sharp';
 import { chartSvg } from './chart.js';
-import { histogramLoad, OLD_BROKER_REPORTED, type LoadMeasurement } from './histogram-load.js';
+import { measure, type Measured } from './measure.js';
+import { histogramLoad, OLD_BROKER_REPORTED, testImages, type LoadMeasurement } from './histogram-load.js';
+import { matrixSvg } from './matrix/chart.js';
+import { MATRIX_ROWS, type MatrixInput } from './matrix/rows.js';
+import { runMatrix } from './matrix/run-matrix.js';
+import type { MatrixRowResult } from './matrix/table.js';
 import { w1Quality } from './quality.js';
 import { markdownTable } from './table.js';
 import { urlLoad, type UrlLoadMeasurement } from './url-load.js';
@@ -77,8 +88,14 @@ const { values: args } = parseArgs({
     'url-requests': { type: 'string', default: '1000' },
     'fleet-count': { type: 'string', default: '3000' },
     'fleet-sizes': { type: 'string', default: '1,2,4,8,16,32,64' },
+    'matrix-count': { type: 'string', default: '1000' },
+    'matrix-large-count': { type: 'string', default: '100' },
+    quick: { type: 'boolean', default: false },
+    rewrite: { type: 'boolean', default: false },
   },
 });
+const only = args.only?.split(',');
+const QUICK = { matrixCount: 200, matrixLargeCount: 20, psnr: { small: 6, large: 2 }, clients: 20, requests: 20 };
 
 const has = (command: string) => spawnSync('sh', ['-c', `command -v ${command}`]).status === 0;
 const pillow = spawnSync('/usr/bin/python3', ['-c', 'import PIL']).status === 0;
@@ -120,6 +137,7 @@ function imgfleetVariants(pipeline: string): Variant[] {
 }
 
 async function main(): Promise<void> {
+  if (args.rewrite) return writeResults(JSON.parse(readFileSync(join(BENCH, 'results', 'results.json'), 'utf8')));
   // ── The fleet workload (bench/fleet/): object storage, the coordinator's cost, the simulation.
   //    Asked for by name; it writes its own results (bench/results/fleet.*), apart from these.
   if (args.only?.split(',').includes('fleet')) {
@@ -133,7 +151,7 @@ async function main(): Promise<void> {
   const corpusRoot = join(BENCH, 'corpus');
   console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);
   // With --only, only the corpora of the chosen workloads are made.
-  const wanted = (...ids: string[]) => !args.only || ids.some((id) => args.only!.split(',').includes(id));
+  const wanted = (...ids: string[]) => !only || ids.some((id) => only.includes(id));
   const flickr = wanted('W1') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count)) : '';
   const large = wanted('W2') ? await ensureCorpus(PHOTOS, corpusRoot, largePhotos(Number(args['large-count']))) : '';
   const w3Input = wanted('W3') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(Math.min(count, Number(args['w3-count'])))) : '';
@@ -169,7 +187,19 @@ async function main(): Promise<void> {
       { name: `Pillow multiprocessing (${CORES} processes)`, available: pillow, command: pil('w3') },
     ] },
     { id: 'W5', title: 'one 100 MP JPEG (13333×7500): blur σ=10, then resize to 2000 px', pipeline: W5, input: huge, single: true, variants: tilingVariants(W5) },
-  ].filter((w) => !args.only || args.only.split(',').includes(w.id));
+  ].filter((w) => wanted(w.id));
+
+  const matrixRows = MATRIX_ROWS.filter((row) => wanted('matrix', row.id));
+  let matrix: MatrixRowResult[] = [];
+  if (matrixRows.length > 0) {
+    const started = new Date().toISOString();
+    const corpora = await matrixCorpora(corpusRoot, matrixRows.map((row) => row.input));
+    const cells = await runMatrix({
+      rows: matrixRows, corpora, work: join(WORK, 'matrix'), cores: CORES, repeat: Number(args.repeat),
+      psnrSamples: args.quick ? QUICK.psnr : { small: 24, large: 8 },
+    });
+    matrix = matrixRows.map((row) => ({ ...row, measuredAt: started, cells: cells.filter((c) => c.row === row.id) }));
+  }
 
   const measurements: Measurement[] = [];
   for (let round = 0; round < Number(args.repeat); round++) {
@@ -181,7 +211,7 @@ async function main(): Promise<void> {
         mkdirSync(output, { recursive: true });
         const cluster = variant.clusterWorkers ? await startBenchCluster(join(ROOT, 'bin', 'imgfleet.js'), variant.clusterWorkers, 1) : undefined;
         const clusterCpuBefore = cluster?.cpuSeconds() ?? 0;
-        const measured = JSON.parse(execFileSync('python3', [join(BENCH, 'measure.py'), '--', ...variant.command(workload.input, output, cluster?.url)], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+        const measured: Measured & { redisPeakMiB?: number; workerPeakRssMiB?: number[] } = measure(variant.command(workload.input, output, cluster?.url));
         if (cluster) {
           measured.cpuS += cluster.cpuSeconds() - clusterCpuBefore;
           measured.redisPeakMiB = await cluster.redisPeakMiB();
@@ -204,7 +234,7 @@ async function main(): Promise<void> {
   }
   rmSync(WORK, { recursive: true, force: true });
 
-  const quality = !args.only || args.only.includes('W1') ? await w1Quality(flickr, join(WORK, 'quality'), 100, [
+  const quality = wanted('W1') ? await w1Quality(flickr, join(WORK, 'quality'), 100, [
     { name: 'imgfleet (JPEG fast lane)', run: async (input, output) => { execFileSync(process.execPath, imgfleet(W1)(input, output).slice(1)); } },
     { name: 'sharp resize(fill), libvips', run: async (input, output) => {
       for (const f of readdirSync(input)) await sharp(join(input, f)).resize(512, 512, { fit: 'fill' }).jpeg({ quality: 75 }).toFile(join(output, f));
@@ -217,9 +247,8 @@ async function main(): Promise<void> {
   let load: LoadMeasurement[] = [];
   if (wanted('W4-histogram')) {
     mkdirSync(WORK, { recursive: true });
-    load = await histogramLoad(ROOT, WORK, Number(args.clients), Number(args.requests), CORES);
+    load = await histogramLoad(ROOT, await testImages(WORK), args.quick ? QUICK.clients : Number(args.clients), args.quick ? QUICK.requests : Number(args.requests), CORES);
     rmSync(WORK, { recursive: true, force: true });
-    for (const m of load) console.log(`W4-histogram  ${m.variant.padEnd(48)} ${m.requestsPerSecond.toFixed(1).padStart(7)} req/s  p99 ${m.latencyMs.p99} ms  ${m.errors} errors`);
   }
 
   let urls: UrlLoadMeasurement[] = [];
@@ -247,6 +276,7 @@ async function main(): Promise<void> {
     quality: quality.length > 0 ? quality : previous?.quality ?? [],
     load: load.length > 0 ? load : previous?.load ?? [],
     urls: urls.length > 0 ? urls : previous?.urls ?? [],
+    matrix: mergeMatrix(previous?.matrix ?? [], matrix),
     measuredAt: measuredAt(previous, [...ran, ...(load.length > 0 ? ['W4-histogram'] : []), ...(urls.length > 0 ? ['W6'] : [])], now),
     oldBroker: OLD_BROKER_REPORTED,
     ...(previous ? {
@@ -255,9 +285,16 @@ async function main(): Promise<void> {
     } : {}),
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeResults(results);
+}
+
+/** results.md and the charts, from the results. */
+function writeResults(results: Parameters<typeof markdownTable>[0] & Parameters<typeof chartSvg>[0]): void {
+  const dir = join(BENCH, 'results');
   writeFileSync(join(dir, 'results.md'), markdownTable(results));
   writeFileSync(join(dir, 'chart.svg'), chartSvg(results));
-  console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md} and chart.svg`);
+  if (results.matrix && results.matrix.length > 0) writeFileSync(join(dir, 'matrix.svg'), matrixSvg(results.matrix));
+  console.log(`\n${markdownTable(results)}\nwrote bench/results/results.{json,md}, chart.svg and matrix.svg`);
 }
 
 interface PreviousResults {
@@ -272,6 +309,30 @@ interface PreviousResults {
   quality: Awaited<ReturnType<typeof w1Quality>>;
   load?: LoadMeasurement[];
   urls?: UrlLoadMeasurement[];
+  matrix?: MatrixRowResult[];
+}
+
+/** The corpora the chosen matrix rows read: small photos as JPEG, as PNG written by Pillow and by sharp, grey; large photos. */
+async function matrixCorpora(corpusRoot: string, inputs: MatrixInput[]): Promise<Record<MatrixInput, string>> {
+  const count = Math.min(Number(args.count), args.quick ? QUICK.matrixCount : Number(args['matrix-count']));
+  const largeCount = args.quick ? QUICK.matrixLargeCount : Number(args['matrix-large-count']);
+  const needs = (...kinds: MatrixInput[]) => kinds.some((k) => inputs.includes(k));
+  const small = needs('small-jpeg', 'small-png-pillow', 'small-png-sharp', 'small-grey-jpeg', 'small-grey-png') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count)) : '';
+  return {
+    'small-jpeg': small,
+    'small-png-pillow': needs('small-png-pillow') ? await ensureRewritten(small, corpusRoot, 'png-pillow') : '',
+    'small-png-sharp': needs('small-png-sharp') ? await ensureRewritten(small, corpusRoot, 'png-sharp') : '',
+    'small-grey-jpeg': needs('small-grey-jpeg') ? await ensureRewritten(small, corpusRoot, 'grey-jpeg') : '',
+    'small-grey-png': needs('small-grey-png') ? await ensureRewritten(small, corpusRoot, 'grey-png-pillow') : '',
+    'large-jpeg': needs('large-jpeg') ? await ensureCorpus(PHOTOS, corpusRoot, cameraPhotos(largeCount)) : '',
+  };
+}
+
+/** The matrix rows of this run, in the matrix's order, with the other rows as the previous results had them. */
+function mergeMatrix(previous: MatrixRowResult[], now: MatrixRowResult[]): MatrixRowResult[] {
+  const byId = new Map([...previous, ...now].map((row) => [row.id, row]));
+  return MATRIX_ROWS.map((row) => byId.get(row.id)).filter((row): row is MatrixRowResult => row !== undefined)
+    .map((row) => ({ ...MATRIX_ROWS.find((r) => r.id === row.id)!, measuredAt: row.measuredAt, cells: row.cells }));
 }
 
 interface RunInfo {

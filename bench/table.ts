@@ -1,4 +1,5 @@
 import type { LoadMeasurement } from './histogram-load.js';
+import { matrixMarkdown, type MatrixRowResult } from './matrix/table.js';
 import type { Measurement } from './run.js';
 import type { UrlLoadMeasurement } from './url-load.js';
 
@@ -17,11 +18,17 @@ interface Results {
   quality: { variant: string; psnrDb: number; ssim: number }[];
   load?: LoadMeasurement[];
   urls?: UrlLoadMeasurement[];
+  matrix?: MatrixRowResult[];
   oldBroker?: { requests: number; wallS: number; requestsPerSecond: number };
 }
 
 export function markdownTable(results: Results): string {
+  const matrix = results.matrix && results.matrix.length > 0
+    ? ['### The matrix', '', matrixMarkdown(results.matrix, results.machine.cores).trimEnd(), '',
+      '![imgfleet, Pillow and sharp, row by row](matrix.svg)', '', '### The workloads', '']
+    : [];
   const lines = [
+    ...matrix,
     `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}`
       + (results.measuredAt && results.args?.only ? ` (${results.args.only} only; the other rows are from earlier runs: ${earlierRuns(results.measuredAt, results.date)}).`
         : results.previousDate && results.args?.only
@@ -49,17 +56,22 @@ export function markdownTable(results: Results): string {
         + `${m.peakRssMiB.toFixed(0)} | ${m.workerPeakRssMiB?.map((r) => r.toFixed(0)).join(', ') ?? ''} | ${m.redisPeakMiB?.toFixed(1) ?? ''} |`));
   }
   if (results.load && results.load.length > 0) {
-    const ours = results.load.find((m) => m.variant.startsWith('imgfleet serve (local'));
+    const first = results.load[0];
     const old = results.oldBroker;
-    lines.push('', `W4-histogram, the old broker's load test: ${ours?.clients ?? 100} concurrent clients, each sending ${ours ? ours.requests / ours.clients : 100} requests one after another `
-      + '(POST /v1/histogram of a 512×512 PNG of random pixels; the ZeroMQ broker\'s clients decode the PNG and send raw pixels, as the old one\'s did). '
-      + 'CPU counts every process of the row: server, workers, Redis and clients.', '',
-      '| W4-histogram variant | requests | errors | req/s | p50 (ms) | p95 (ms) | p99 (ms) | CPU ms / request | server peak RSS (MiB) | imgfleet local is |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...results.load.map((m) => `| ${m.variant} | ${m.requests} | ${m.errors} | ${m.requestsPerSecond.toFixed(1)} | ${m.latencyMs.p50} | ${m.latencyMs.p95} | ${m.latencyMs.p99} | `
+    lines.push('', `W4-histogram, the old broker's load test: ${first.clients} concurrent clients, each sending ${first.requests / first.clients} requests one after another `
+      + '(POST /v1/histogram of a 512×512 PNG of random pixels; the ZeroMQ broker\'s clients decode the PNG and send raw pixels, as the old one\'s did), '
+      + 'for each kind of test image. CPU counts every process of the row: server, workers, Redis and clients.', '',
+      '| image | W4-histogram variant | requests | errors | req/s | p50 (ms) | p95 (ms) | p99 (ms) | CPU ms / request | server peak RSS (MiB) | imgfleet local is |',
+      '|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+    for (const image of [...new Set(results.load.map((m) => m.image ?? 'RGB, saved by sharp'))]) {
+      const rows = results.load.filter((m) => (m.image ?? 'RGB, saved by sharp') === image);
+      const ours = rows.find((m) => m.variant.startsWith('imgfleet serve (local'));
+      lines.push(...rows.map((m) => `| ${image} | ${m.variant} | ${m.requests} | ${m.errors} | ${m.requestsPerSecond.toFixed(1)} | ${m.latencyMs.p50} | ${m.latencyMs.p95} | ${m.latencyMs.p99} | `
         + `${m.cpuMsPerRequest?.toFixed(2) ?? ''} | ${m.serverPeakRssMiB?.toFixed(0) ?? ''} | ${ours && m !== ours ? `${(ours.requestsPerSecond / m.requestsPerSecond).toFixed(2)}×` : '(reference)'} |`));
-    if (old) {
-      lines.push(`| the old broker's own figure (its run_100, as reported) | ${old.requests} | 0 | ${old.requestsPerSecond} | | | | | | ${ours ? `${(ours.requestsPerSecond / old.requestsPerSecond).toFixed(2)}×` : ''} |`);
+    }
+    const theirs = results.load.find((m) => m.variant.startsWith('imgfleet serve (local') && m.image?.includes('old broker'));
+    if (old && theirs) {
+      lines.push(`| grey, saved by Pillow (the old broker's own) | the old broker's own figure (its run_100, as reported) | ${old.requests} | 0 | ${old.requestsPerSecond} | | | | | | ${(theirs.requestsPerSecond / old.requestsPerSecond).toFixed(2)}× |`);
     }
   }
   if (results.urls && results.urls.length > 0) {

@@ -4,7 +4,8 @@ import pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
 readme = (root / 'README.md').read_text()
-table = (root / 'bench' / 'results' / 'results.md').read_text().strip()
+# Images in results.md sit beside it; from the README they are under bench/results/.
+table = (root / 'bench' / 'results' / 'results.md').read_text().strip().replace('](matrix.svg)', '](bench/results/matrix.svg)')
 start, end = '<!-- bench:start -->', '<!-- bench:end -->'
 a, b = readme.index(start) + len(start), readme.index(end)
 intro = ("Results of `npm run bench` on this project's 2-core machine (from `bench/results/`; ratios are "

@@ -1,10 +1,14 @@
 import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { readPngHeader } from '../image/png-levels.js';
 import { quickHeader } from '../image/quick-header.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from './spec.js';
 
-/** Which codecs and resampler make a result; lanes may differ in pixels, never in meaning. */
-export type Lane = 'libvips' | 'jpeg-turbo';
+/**
+ * Which codecs and resampler make a result; lanes may differ in pixels, never in meaning.
+ * `png-rows`: a PNG's histogram counted from its rows as they are inflated (src/image/png-levels.ts).
+ */
+export type Lane = 'libvips' | 'jpeg-turbo' | 'png-rows';
 
 /** Bytes from the start of an input that are enough to choose its lane. */
 export const LANE_HEAD_BYTES = 64 * 1024;
@@ -14,6 +18,7 @@ export const LANE_HEAD_BYTES = 64 * 1024;
  * its first LANE_HEAD_BYTES, or all of it). Results of different lanes are cached apart.
  */
 export function laneFor(head: Uint8Array, pipeline: ValidPipeline): Lane {
+  if (pipeline.steps.length === 1 && pipeline.steps[0].op.name === 'histogram' && readPngHeader(head)) return 'png-rows';
   return turboLanePlan(head, pipeline) ? 'jpeg-turbo' : 'libvips';
 }
 

@@ -11,6 +11,7 @@ import { threadsForImage } from '../image/vips-threads.js';
 import { turboLanePlan, type Lane } from './lane.js';
 import { planPasses } from './plan.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
+import { histogram, histogramFromBytes, type HistogramParams } from '../ops/histogram.js';
 import type { OpContext, Size } from '../ops/types.js';
 import type { OutputFormat, ValidPipeline } from './spec.js';
 
@@ -90,6 +91,8 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
 export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
+  const counted = await directHistogram(input, pipeline, limits, started);
+  if (counted) return counted;
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const turbo = turboLanePlan(input, pipeline);
   if (turbo) {
@@ -200,6 +203,22 @@ async function runJpegTurboLane(
 function lanePixels(image: RawImage) {
   const pixels = rawToSharp(image);
   return image.channels === 4 ? pixels.removeAlpha() : pixels;
+}
+
+/** A pipeline of one histogram step on a PNG or a JPEG: counted straight from the file (see histogramFromBytes). */
+async function directHistogram(input: Buffer, pipeline: ValidPipeline, limits: Limits, started: number): Promise<ProcessResult | undefined> {
+  const [step] = pipeline.steps;
+  if (pipeline.steps.length !== 1 || step.op !== histogram) return undefined;
+  const direct = await histogramFromBytes(input, step.params as unknown as HistogramParams, limits);
+  if (!direct) return undefined;
+  const totalMs = performance.now() - started;
+  return {
+    kind: 'data', data: direct.data,
+    stats: {
+      input: { format: direct.format, width: direct.data.width, height: direct.data.height, bytes: input.length },
+      path: direct.path, probeMs: 0, steps: [{ op: 'histogram', ms: totalMs }], encodeMs: 0, totalMs,
+    },
+  };
 }
 
 /** Follows the planned geometry through the steps so an oversized output fails before decoding. */
