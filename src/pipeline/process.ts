@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { ImgfleetError } from '../errors.js';
 import type { Sharp } from 'sharp';
-import { decodeError, open, probe, type ImageHeader } from '../image/decode.js';
+import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
+import { readHead } from '../io/read-head.js';
+import { readFileLimited } from '../io/read-file.js';
 import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
@@ -88,15 +90,20 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
   return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
 }
 
-export async function processImage(input: Buffer, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
+/**
+ * `input` is the image's bytes, or the path of a file that libvips reads itself (from its own
+ * threads, so a large file never passes through the calling thread).
+ */
+export async function processImage(input: ImageSource, pipeline: ValidPipeline, options: ProcessOptions = {}): Promise<ProcessResult> {
   const started = performance.now();
   const limits = resolveLimits(options.limits);
-  const counted = await directHistogram(input, pipeline, limits, started);
+  const counted = typeof input === 'string' ? undefined : await directHistogram(input, pipeline, limits, started);
   if (counted) return counted;
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
-  const turbo = turboLanePlan(input, pipeline);
+  const turbo = turboLanePlan(typeof input === 'string' ? readHead(input) : input, pipeline);
   if (turbo) {
-    const result = await runJpegTurboLane(input, pipeline, turbo, limits, ctx, started, options);
+    const bytes = typeof input === 'string' ? readFileLimited(input, limits.maxFileBytes) : input;
+    const result = await runJpegTurboLane(bytes, pipeline, turbo, limits, ctx, started, options);
     if (result) return result;
   }
 
@@ -105,7 +112,7 @@ export async function processImage(input: Buffer, pipeline: ValidPipeline, optio
   options.check?.(header);
   threadsForImage(header.width * header.height);
   const stats: ProcessStats = {
-    input: { format: header.format, width: header.width, height: header.height, bytes: input.length },
+    input: { format: header.format, width: header.width, height: header.height, bytes: sourceBytes(input) },
     path: 'libvips',
     probeMs: performance.now() - started,
     steps: [],

@@ -15,7 +15,7 @@ import { checkInputPixels, type Limits } from '../limits.js';
 import { laneFor, worksInLibvips } from '../pipeline/lane.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { sameInputAndOutput, tighterLimits } from '../task/execute.js';
-import { readFileLimited } from '../task/task-io.js';
+import { readFileLimited } from '../io/read-file.js';
 import { failed, type Outcome, type Task } from '../task/task.js';
 import { checkWork } from '../task/work-cost.js';
 import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.js';

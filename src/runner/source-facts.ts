@@ -4,7 +4,7 @@ import { readHead } from '../io/read-head.js';
 import sharp from 'sharp';
 import { ImgfleetError } from '../errors.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
-import { readFileLimited } from '../task/task-io.js';
+import { readFileLimited } from '../io/read-file.js';
 import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
 import type { Size } from '../ops/types.js';
 import { objectDigest } from '../sources/s3/object-url.js';

@@ -49,12 +49,14 @@ export async function executeTask(task: Task, place: Place, control: TaskControl
     }
     if (!pipeline.yieldsData && task.sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
     await place.io.checkSink(task.sink);
-    const input = await place.io.read(task.source, limits.maxFileBytes);
-    if (place.processElsewhere) return await elsewhere(task, input, limits, place, control);
+    if (place.processElsewhere) return await elsewhere(task, await place.io.read(task.source, limits.maxFileBytes), limits, place, control);
+    // Work all in libvips reads a file itself; everything else gets the bytes.
+    const path = task.work === 'libvips' && !task.tile ? await place.io.pathOf?.(task.source, limits.maxFileBytes) : undefined;
+    const input = path ?? await place.io.read(task.source, limits.maxFileBytes);
     const sent = task.assets ?? {};
     const loadAsset = (name: string) => (Object.hasOwn(sent, name) ? place.io.read(sent[name], limits.maxFileBytes) : place.assets.load(name));
     const processed = await withDeadline<ProcessResult | TilePixels>(control.deadline, () => (task.tile
-      ? runTile(input, task.tile, pipeline)
+      ? runTile(input as Buffer, task.tile, pipeline)
       : processImage(input, pipeline, { limits, loadAsset, signal: control.signal, check: (header) => checkWork(header, pipeline, limits, header.format) })));
     control.signal?.throwIfAborted();
     return await settle(task, processed, place, limits);

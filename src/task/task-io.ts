@@ -1,8 +1,9 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ImgfleetError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { readFileLimited } from '../io/read-file.js';
 import { checkFileSize, DEFAULT_LIMITS } from '../limits.js';
 import type { Sink, Source } from './task.js';
 
@@ -14,6 +15,12 @@ export interface TaskIo {
   write(sink: Sink, bytes: Uint8Array): Promise<void>;
   /** Refuses, before any work, a sink this place may not write. */
   checkSink(sink: Sink): Promise<void>;
+  /**
+   * The path of a file source that libvips may read itself, from its own threads (checked and
+   * within the size limit): for work that happens all in libvips, a large file then never passes
+   * through the thread that starts it. Undefined for other sources.
+   */
+  pathOf?(source: Source, maxBytes: number): Promise<string | undefined>;
 }
 
 export interface LocalIoOptions {
@@ -54,35 +61,22 @@ export function localIo(options: LocalIoOptions = {}): TaskIo {
     async checkSink(sink) {
       if (sink.kind === 'file') await allowed(sink.path, 'output');
     },
+    async pathOf(source, maxBytes) {
+      if (source.kind !== 'file') return undefined;
+      const path = await allowed(source.path, 'input');
+      let info;
+      try {
+        info = statSync(path);
+      } catch {
+        // Missing or unreadable: the read says which, in the words it always uses.
+        readFileLimited(path, maxBytes);
+        throw new ImgfleetError('BAD_USAGE', `input not readable: ${path}`);
+      }
+      if (info.isDirectory()) throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
+      checkFileSize(info.size, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
+      return path;
+    },
   };
-}
-
-/** Reads a whole file, checking its size before reading a byte of it. */
-export function readFileLimited(path: string, maxBytes: number = DEFAULT_LIMITS.maxFileBytes): Buffer {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new ImgfleetError('BAD_USAGE', `input not found: ${path}`);
-    if (code === 'EACCES') throw new ImgfleetError('BAD_USAGE', `input not readable (permission denied): ${path}`);
-    throw error;
-  }
-  try {
-    const info = fstatSync(fd);
-    if (info.isDirectory()) throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
-    checkFileSize(info.size, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
-    const data = Buffer.allocUnsafe(info.size);
-    let read = 0;
-    while (read < data.length) {
-      const n = readSync(fd, data, read, data.length - read, read);
-      if (n === 0) break;
-      read += n;
-    }
-    return read === data.length ? data : data.subarray(0, read);
-  } finally {
-    closeSync(fd);
-  }
 }
 
 function inside(root: string, path: string): boolean {

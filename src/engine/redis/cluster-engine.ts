@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { ImgfleetError, toErrorInfo, type ErrorInfo } from '../../errors.js';
 import { writeFileAtomic } from '../../io/atomic-write.js';
 import { DEFAULT_LIMITS } from '../../limits.js';
-import { readFileLimited } from '../../task/task-io.js';
+import { readFileLimited } from '../../io/read-file.js';
 import { failed, type Outcome, type Task } from '../../task/task.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
 import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
