@@ -76,6 +76,33 @@ describe('libjpeg-turbo lane', () => {
     }
   });
 
+  it('keeps a grey JPEG grey: one channel out, sharp\'s size and crop, the pixels of libvips\' resize', async () => {
+    const grey = await sharp(photo('coffee.png')).resize(500, 375, { fit: 'fill' }).toColourspace('b-w').jpeg({ quality: 92 }).toBuffer();
+    assert.equal((await sharp(grey).metadata()).channels, 1);
+    const cases: Array<[string, ResizeOptions]> = [
+      ['resize:256:256', { width: 256, height: 256, fit: 'inside' }],
+      ['resize:200:200:fit=cover', { width: 200, height: 200, fit: 'cover' }],
+      ['resize:300:100:fit=fill', { width: 300, height: 100, fit: 'fill' }],
+    ];
+    for (const [text, options] of cases) {
+      for (const format of ['jpeg', 'png'] as const) {
+        const result = await processImage(grey, pipeline(`${text},output:${format}`));
+        assert.equal(result.stats.path, 'jpeg-turbo', text);
+        assert.ok(result.kind === 'image' && result.channels === 1);
+        const meta = await sharp(result.data).metadata();
+        assert.deepEqual([meta.format, meta.channels], [format, 1], `${text} as ${format}`);
+        if (format === 'png') {
+          const expected = await sharp(grey).resize(options).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+          const got = await sharp(result.data).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+          const asImage = (r: typeof got): RawImage => ({ data: r.data, width: r.info.width, height: r.info.height, channels: r.info.channels });
+          assert.ok(psnr(asImage(got), asImage(expected)) > 35, `${text}: PSNR ${psnr(asImage(got), asImage(expected)).toFixed(1)} dB against sharp`);
+        }
+      }
+    }
+    // Padding a grey image with a colour is left to libvips, which decides what that makes.
+    assert.equal((await processImage(grey, pipeline('resize:300:300:fit=contain:background=ff0000,output:png'))).stats.path, 'libvips');
+  });
+
   it('laneFor predicts the lane processImage takes, from the first bytes alone', async () => {
     const small = await jpeg(500, 375);
     // Comment segments before the frame header push it past the bytes laneFor reads.

@@ -3,7 +3,8 @@
  * set-up costs as much as the work (see bench/README.md): libjpeg-turbo decodes straight into
  * the WebAssembly SIMD resampler's memory, the resize (every fit, Pillow's sample alignment)
  * and any steps that work on pixels run in this thread, and libjpeg-turbo encodes a JPEG
- * (libvips a PNG or WebP, from the pixels). Same meaning as the libvips path: the same sizes,
+ * (libvips a PNG or WebP, from the pixels). Grey JPEGs stay grey: one channel in and out, the
+ * resampler working on the grey value copied into each of its lanes. Same meaning as the libvips path: the same sizes,
  * crop, padding and colours; the pixels differ only by the resampler and the decoder's DCT.
  */
 import { colorOrThrow, type Rgba } from '../image/color.js';
@@ -11,7 +12,7 @@ import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodeJpegInto, jpegTurboAvailable } from '../image/jpeg-turbo.js';
 import type { KernelName } from '../image/resample/kernels.js';
-import { fitsResampler, resizeRgbx } from '../image/resample/resize-pixels.js';
+import { fitsResampler, greyFromRgbx, resizeRgbx } from '../image/resample/resize-pixels.js';
 import { resizeGeometry, type ResizeGeometry, type ResizeParams } from '../ops/resize.js';
 import type { ValidPipeline, ValidStep } from './spec.js';
 
@@ -35,13 +36,16 @@ export interface TurboLanePlan {
   /** The steps after it, all of which work on pixels. */
   rest: ValidStep[];
   format: LaneFormat;
+  /** A one-component (grey) JPEG: decoded, worked on and written as one channel. */
+  grey: boolean;
 }
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS, written as
- * JPEG, PNG or WebP; an optional resize first (any fit, any kernel but nearest, an opaque
- * padding colour, no shrink-on-load above SMALL_PIXELS), then only steps that work on pixels.
+ * 8-bit colour or grey JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS,
+ * written as JPEG, PNG or WebP; an optional resize first (any fit, any kernel but nearest, an
+ * opaque padding colour, and none on grey, no shrink-on-load above SMALL_PIXELS), then only
+ * steps that work on pixels.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
   if (pipeline.yieldsData) return undefined;
@@ -52,34 +56,37 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
   const rest = resizeFirst ? others : pipeline.steps;
   if (!rest.every((step) => step.op.kind === 'image' && step.op.stage === undefined)) return undefined;
   const source = readJpegHeader(head);
-  if (!source || source.components !== 3 || source.precision !== 8 || source.hasIcc || source.orientation !== 1) return undefined;
+  if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.hasIcc || source.orientation !== 1) return undefined;
   if (source.width * source.height > MAX_LANE_PIXELS) return undefined;
+  const grey = source.components === 1;
   let resize: TurboLanePlan['resize'];
   if (resizeFirst) {
     const p = first.params as unknown as ResizeParams;
     const background = colorOrThrow(p.background);
-    if (p.kernel === 'nearest' || (p.fit === 'contain' && background.alpha !== 1)) return undefined;
+    if (p.kernel === 'nearest' || (p.fit === 'contain' && (background.alpha !== 1 || grey))) return undefined;
     const geometry = resizeGeometry(source, p, true);
     if (geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) return undefined;
     if (!fitsResampler(source, geometry.resized, p.kernel)) return undefined;
     resize = { geometry, kernel: p.kernel, background };
   }
   if (!jpegTurboAvailable()) return undefined;
-  return { source, resize, rest, format: format as LaneFormat };
+  return { source, resize, rest, format: format as LaneFormat, grey };
 }
 
 /**
  * Decodes, and resizes when the plan starts with a resize: `use` gets RGBX pixels from the
- * resampler (its own memory, valid only during the call), or RGB straight from the decoder.
+ * resampler (its own memory, valid only during the call; grey ones turned back into one
+ * channel), or RGB or grey straight from the decoder.
  * Throws JpegTurboRefused when libjpeg-turbo cannot read the file.
  */
 export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): T {
-  const { source, resize } = plan;
+  const { source, resize, grey } = plan;
   if (!resize) {
-    const data = Buffer.allocUnsafe(source.width * source.height * 3);
-    decodeJpegInto(input, data, 'rgb', source.width, source.height);
-    return use({ data, width: source.width, height: source.height, channels: 3 });
+    const channels = grey ? 1 : 3;
+    const data = Buffer.allocUnsafe(source.width * source.height * channels);
+    decodeJpegInto(input, data, grey ? 'grey' : 'rgb', source.width, source.height);
+    return use({ data, width: source.width, height: source.height, channels });
   }
   return resizeRgbx(source, resize.geometry, resize.kernel, resize.background,
-    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height), use);
+    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height), grey ? (pixels) => use(greyFromRgbx(pixels)) : use);
 }

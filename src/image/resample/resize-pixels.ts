@@ -75,7 +75,8 @@ export function rgbFromRgbx(image: RawImage): RawImage {
   return { ...image, data, channels: 3 };
 }
 
-function greyFromRgbx(image: RawImage): RawImage {
+/** RGBX from the resampler, made from grey (R = G = B), as grey. */
+export function greyFromRgbx(image: RawImage): RawImage {
   const n = image.width * image.height;
   const data = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) data[i] = image.data[4 * i];
