@@ -21,7 +21,19 @@ export interface ImageHeader {
   hasIcc: boolean;
   /** Not 8-bit sRGB or grey (16-bit, CMYK, …): decoding converts it to 8-bit. */
   converts: boolean;
+  /** Frames of an animated GIF or WebP, as its header counts them; 1 for a still image. */
+  frames: number;
+  /** An animation's timing: each frame's delay in milliseconds, and the loop count (0: forever). */
+  animation?: Animation;
 }
+
+export interface Animation {
+  delay: number[];
+  loop: number;
+}
+
+/** Input formats whose several frames are an animation (a TIFF's pages are not). */
+const ANIMATED_FORMATS: readonly InputFormat[] = ['gif', 'webp'];
 
 /** Image bytes in memory, or the path of a file that libvips reads as it needs (large images). */
 export type ImageSource = Buffer | string;
@@ -39,7 +51,7 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
     const swapped = quick.orientation >= 5;
     return {
       format: quick.format, width: swapped ? quick.height : quick.width, height: swapped ? quick.width : quick.height,
-      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts,
+      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts, frames: 1,
     };
   }
   let metadata: Metadata;
@@ -59,6 +71,7 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
   const swapped = (metadata.orientation ?? 1) >= 5;
   const { depth, space } = metadata;
   const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
+  const frames = ANIMATED_FORMATS.includes(format) ? Math.max(1, metadata.pages ?? 1) : 1;
   return {
     format,
     width: swapped ? height : width,
@@ -67,7 +80,14 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
     hasAlpha: metadata.hasAlpha ?? false,
     hasIcc: Boolean(metadata.icc),
     converts: !(eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)),
+    frames,
+    ...(frames > 1 ? { animation: { delay: frameDelays(metadata.delay, frames), loop: metadata.loop ?? 0 } } : {}),
   };
+}
+
+/** One delay per frame: libvips gives one per frame, or none (then 100 ms, as browsers take a missing delay). */
+function frameDelays(delay: number[] | undefined, frames: number): number[] {
+  return Array.from({ length: frames }, (_, i) => delay?.[i] ?? 100);
 }
 
 function inputFormatOf(metadata: Metadata): InputFormat | undefined {

@@ -48,7 +48,8 @@ export interface TurboLanePlan {
  * steps that work on pixels.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
-  if (pipeline.yieldsData) return undefined;
+  // A byte budget searches over the quality with libvips' encoders.
+  if (pipeline.yieldsData || pipeline.output.maxBytes !== undefined) return undefined;
   const format = pipeline.output.format ?? 'jpeg';
   if (!(LANE_FORMATS as readonly string[]).includes(format)) return undefined;
   const [first, ...others] = pipeline.steps;
