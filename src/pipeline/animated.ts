@@ -14,12 +14,13 @@ import type { OpContext } from '../ops/types.js';
 import { encodeWithin } from './byte-budget.js';
 import { planPasses } from './plan.js';
 import { imageResult, type ProcessResult, type ProcessStats } from './process.js';
-import { ANIMATED_OUTPUTS, type ValidPipeline } from './spec.js';
+import { ANIMATED_OUTPUTS, AUTO_FORMAT, type ValidPipeline } from './spec.js';
 
 /** Whether `pipeline` keeps this input's animation: several frames, an output that animates, all frames asked for. */
 export function staysAnimated(header: Pick<ImageHeader, 'format' | 'frames'>, pipeline: ValidPipeline): boolean {
   if (header.frames <= 1 || pipeline.yieldsData || pipeline.output.frames === 'first') return false;
-  return ANIMATED_OUTPUTS.includes(outputFormatFor(pipeline.output, header.format));
+  const format = pipeline.output.format === AUTO_FORMAT ? undefined : pipeline.output.format;
+  return ANIMATED_OUTPUTS.includes(format ?? header.format);
 }
 
 /** Refuses, before decoding, too many frames or pixels, and steps that cannot run frame by frame. */
@@ -31,6 +32,11 @@ export function checkAnimation(header: ImageHeader, pipeline: ValidPipeline, lim
         `steps[${index}] (${step.op.name}): cannot run on an animation: ${step.op.notPerFrame}; add output:…:frames=first for the first frame only`);
     }
   });
+}
+
+/** Tiles cut one frame into parts: an animation that stays animated cannot run as tiles. */
+export function animationNotTileable(): ImgfleetError {
+  return new ImgfleetError('NOT_TILEABLE', 'cannot run on tiles: the input is an animation; add output:…:frames=first to work on its first frame as tiles');
 }
 
 export async function processAnimation(

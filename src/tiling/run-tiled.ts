@@ -1,4 +1,5 @@
 import { ImgfleetError, fromErrorInfo } from '../errors.js';
+import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import type { Frame, RawImage } from '../image/frame.js';
 import { writeAtomicWith } from '../io/atomic-write.js';
@@ -158,6 +159,7 @@ async function tiledFrame(
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
   const { plan } = planned;
   const header = await probe(input, limits);
+  if (staysAnimated(header, pipeline)) throw animationNotTileable();
   checkPlannedSizes(header, pipeline, limits);
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;

@@ -21,6 +21,7 @@ interface ServeCommandOptions extends StoreFlags {
   maxFiles: number;
   maxUploadMb: number;
   maxMegapixels: number;
+  maxFrames: number;
   resultsTtl: number;
   dataDir?: string;
   assetsDir?: string;
@@ -55,7 +56,8 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('-c, --threads <n>', 'local mode: worker threads (default: cores)', positiveInteger)
     .option('--max-files <n>', 'most images in one job', positiveInteger, 100)
     .option('--max-upload-mb <n>', 'largest image file, in MiB', positiveNumber, 100)
-    .option('--max-megapixels <n>', 'largest image, in megapixels (checked from the header before decoding)', positiveNumber, 50)
+    .option('--max-megapixels <n>', 'largest image, in megapixels, all frames of an animation counted (checked from the header before decoding)', positiveNumber, 50)
+    .option('--max-frames <n>', 'most frames of an animation that stays animated (checked from the header before decoding)', positiveInteger, 1000)
     .option('--results-ttl <minutes>', 'how long finished jobs are kept', positiveNumber, 60)
     .option('--max-inflight-mb <n>', 'request bodies in flight at once, in MiB; more wait (429)', positiveNumber, 512)
     .option('--max-work <seconds>', 'most work one image may cost, in seconds of one core, estimated before decoding (422 beyond)', positiveNumber, 10)
@@ -99,7 +101,7 @@ export function serveCommand({ env }: CommandContext): Command {
         host: options.host, port: options.port, redis: options.redis, token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
         limits: {
-          maxFileBytes: mib(options.maxUploadMb), maxInputPixels: Math.round(options.maxMegapixels * 1e6),
+          maxFileBytes: mib(options.maxUploadMb), maxInputPixels: Math.round(options.maxMegapixels * 1e6), maxFrames: options.maxFrames,
           maxWork: options.maxWork * 1e9, maxOutputBytes: mib(options.maxOutputMb),
         },
         guards: {

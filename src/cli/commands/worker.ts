@@ -12,6 +12,7 @@ interface WorkerOptions extends StoreFlags {
   s3Root?: string[];
   assetsDir?: string;
   maxMegapixels?: number;
+  maxFrames?: number;
   rejectRate: number;
   delayRate: number;
   delayMs: number;
@@ -28,7 +29,8 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collect)
     .option('--s3-root <url>', 'a bucket prefix whose objects jobs may read and write, s3://bucket/prefix/ (for submitters using s3:// inputs or outputs); repeatable', collect)
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
-    .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels (jobs may ask for less, never more)', positiveNumber)
+    .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels, all frames of an animation counted (jobs may ask for less, never more)', positiveNumber)
+    .option('--max-frames <n>', 'most frames of an animation this worker takes (default 1000; jobs may ask for less, never more)', positiveInteger)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
     .option('--delay-rate <p>', 'fault injection: stall a job with probability p', probability, 0)
     .option('--delay-ms <ms>', 'how long a stall lasts', positiveInteger, 1000)
@@ -47,7 +49,10 @@ export function workerCommand({ env }: CommandContext): Command {
       const worker = await startClusterWorker({
         settings: clusterSettings(options.redis, env), concurrency: options.concurrency, name: options.name,
         timeoutMs: options.timeout * 1000, drainMs, roots: options.sharedFsRoot, assets: assetsIn(options.assetsDir), s3, s3Roots,
-        limits: options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : undefined,
+        limits: options.maxMegapixels || options.maxFrames ? {
+          ...(options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : {}),
+          ...(options.maxFrames ? { maxFrames: options.maxFrames } : {}),
+        } : undefined,
         log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });
       stopStarting();
