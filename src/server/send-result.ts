@@ -20,6 +20,8 @@ export interface ResultRequest {
   assets?: ImageRequest['assets'];
   /** Image URLs are public: their responses do not name the worker. */
   anonymous?: boolean;
+  /** Request headers besides Accept that the result depends on (client hints). */
+  vary?: string[];
 }
 
 /**
@@ -35,7 +37,8 @@ export async function sendResult(ctx: ServerContext, request: FastifyRequest, re
   };
   const etag = `"${await ctx.runner.address(image)}"`;
   reply.header('ETag', etag);
-  if (isAuto(job.pipeline)) reply.header('Vary', 'Accept');
+  const vary = [...(isAuto(job.pipeline) ? ['Accept'] : []), ...(job.vary ?? [])];
+  if (vary.length > 0) reply.header('Vary', vary.join(', '));
   if (job.maxAgeSeconds !== undefined) reply.header('Cache-Control', `public, max-age=${job.maxAgeSeconds}`);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
 

@@ -42,6 +42,7 @@ interface ServeCommandOptions extends StoreFlags {
   adminWrite?: boolean;
   presets?: string;
   presetsOnly?: boolean;
+  clientHints?: boolean;
 }
 
 export function serveCommand({ env }: CommandContext): Command {
@@ -83,6 +84,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--cache-s3 <url>', 'the result cache in a bucket prefix, s3://bucket/prefix/, shared by a fleet (expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
+    .option('--client-hints', 'image URLs take the screen\'s pixel ratio (Sec-CH-DPR, DPR) and the image\'s width (Sec-CH-Width, Width) from request headers where the URL leaves them open, with Vary naming them')
     .option('--presets <file>', 'a JSON file of named pipelines, used as preset:NAME in requests and image URLs (env IMGFLEET_PRESETS)', env.presets)
     .option('--presets-only', 'image URLs may use presets only (/i/<sig>/preset:thumb/<source>)')
     .option('--admin-write', 'cluster mode: let the queue dashboard retry, remove and add jobs (read-only otherwise)')
@@ -116,7 +118,7 @@ export function serveCommand({ env }: CommandContext): Command {
           allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,
           timeoutMs: options.sourceTimeout * 1000,
         } : undefined,
-        signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
+        signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, clientHints: options.clientHints, maxAgeSeconds: options.maxAge,
         adminWrite: options.adminWrite, presets, presetsOnly: options.presetsOnly, environment: env, logLine,
       });
       stopStarting();
