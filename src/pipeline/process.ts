@@ -97,10 +97,11 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
     format = encoder.format;
     encoded = await encoder.image.toBuffer({ resolveWithObject: true });
   } else {
-    // Each quality tried encodes the same pixels: the pending work runs once.
-    const pixels = Frame.fromRaw(await frame.raw());
+    // Each quality tried runs a copy of the pending pipeline, which carries the input's ICC profile to the output as a plain encode does.
+    const pending = frame.toSharp();
     format = outputFormatFor(pipeline.output, header.format);
-    encoded = await encodeWithin((quality) => encoderFor(pixels, withQuality(pipeline, quality), header).image, format, maxBytes, pipeline.output.quality ?? 100);
+    encoded = await encodeWithin((quality) => withEncoder(pending.clone(), format, withQuality(pipeline, quality).output, { hasAlpha: header.hasAlpha, hasIcc: header.hasIcc }),
+      format, maxBytes, pipeline.output.quality ?? 100);
   }
   return imageResult(encoded, format, stats, t0, started);
 }
