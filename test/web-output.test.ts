@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { signedPath } from '../src/server/signing.js';
 import { LocalFolderStore } from '../src/sources/local-folder.js';
-import { decode, maxDifference, photo, runPipeline, tempDir } from './helpers.js';
+import { cli, decode, maxDifference, photo, runPipeline, tempDir } from './helpers.js';
 import { testServer, type TestServer } from './server-helpers.js';
 
 async function size(bytes: Buffer): Promise<[number, number]> {
@@ -153,6 +153,22 @@ describe('client hints on image URLs (--client-hints)', () => {
     assert.ok(width <= 120 && height <= 300);
     assert.equal(width, 120);
     assert.match(String(response.headers.vary), /Sec-CH-Width, Width/);
+  });
+
+  it('the registry carries it all to /v1/ops, OpenAPI and `imgfleet ops`: trim, position, dpr, frames, maxBytes', async () => {
+    const ops = (await plain.app.inject({ method: 'GET', url: '/v1/ops' })).json();
+    assert.deepEqual(ops.operations.trim.properties.threshold.maximum, 255);
+    assert.deepEqual(ops.operations.resize.properties.position.enum.slice(-2), ['attention', 'entropy']);
+    assert.equal(ops.operations.resize.properties.dpr.maximum, 4);
+    assert.deepEqual(ops.output.properties.frames.enum, ['all', 'first']);
+    assert.equal(ops.output.properties.maxBytes.type, 'integer');
+    const openapi = (await plain.app.inject({ method: 'GET', url: '/docs/json' })).json();
+    assert.ok('threshold' in openapi.components.schemas.Operations.properties.trim.properties);
+    assert.ok('position' in openapi.components.schemas.Operations.properties.resize.properties);
+    const listed = await cli(['ops']);
+    assert.equal(listed.status, 0, listed.stderr);
+    assert.match(listed.stdout, /^trim — Trim border/m);
+    assert.match(listed.stdout, /^ {4}maxBytes /m);
   });
 
   it('without --client-hints the headers change nothing and no Vary is sent for them', async () => {
