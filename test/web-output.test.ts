@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { signedPath } from '../src/server/signing.js';
 import { LocalFolderStore } from '../src/sources/local-folder.js';
+import { readAnimation } from './animation-container.js';
 import { cli, decode, maxDifference, photo, runPipeline, tempDir } from './helpers.js';
 import { testServer, type TestServer } from './server-helpers.js';
 
@@ -169,6 +170,20 @@ describe('client hints on image URLs (--client-hints)', () => {
     assert.equal(listed.status, 0, listed.stderr);
     assert.match(listed.stdout, /^trim — Trim border/m);
     assert.match(listed.stdout, /^ {4}maxBytes /m);
+  });
+
+  it('output:auto keeps an animation animated: WebP where AVIF would be one frame', async () => {
+    const frames = await Promise.all(['coffee.png', 'chelsea.png'].map((name) => sharp(photo(name)).resize(80, 60, { fit: 'fill' }).png().toBuffer()));
+    const gif = await sharp(frames, { join: { animated: true } }).gif({ delay: [120, 240] }).toBuffer();
+    const still = await sharp(frames[0]).gif().toBuffer();
+    const post = (payload: Buffer, pipeline: string) => plain.app.inject({
+      method: 'POST', url: `/v1/process?pipeline=${pipeline}`, payload, headers: { 'content-type': 'application/octet-stream', accept: 'image/avif,image/webp,*/*' },
+    });
+    const animated = await post(gif, 'resize:40,output:auto');
+    assert.equal(animated.headers['content-type'], 'image/webp');
+    assert.deepEqual(readAnimation(animated.rawPayload).delays, [120, 240]);
+    assert.equal((await post(still, 'resize:40,output:auto')).headers['content-type'], 'image/avif');
+    assert.equal((await post(gif, 'resize:40,output:auto:frames=first')).headers['content-type'], 'image/avif');
   });
 
   it('without --client-hints the headers change nothing and no Vary is sent for them', async () => {

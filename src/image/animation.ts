@@ -26,6 +26,17 @@ export async function decodeFrames(input: ImageSource, header: ImageHeader, limi
   }));
 }
 
+/**
+ * Whether an input's first bytes show an animation: a GIF with the looping extension
+ * (NETSCAPE2.0) that animated GIFs carry before their frames, or a WebP whose VP8X header sets
+ * its animation flag. For choosing a format before the header is read in full.
+ */
+export function looksAnimated(head: Uint8Array): boolean {
+  const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  if (bytes.toString('latin1', 0, 4) === 'GIF8') return bytes.includes('NETSCAPE2.0', 0, 'latin1');
+  return bytes.length > 20 && bytes.toString('latin1', 0, 4) === 'RIFF' && bytes.toString('latin1', 8, 16) === 'WEBPVP8X' && (bytes[20] & 0x02) !== 0;
+}
+
 /** The frames as one libvips image of stacked pages, for an encoder that writes them as an animation. */
 export function framesToSharp(frames: RawImage[]): Sharp {
   const [first] = frames;
