@@ -132,6 +132,10 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     assert.match(worker.stdout(), new RegExp(`worker ${name} joined ${REDIS_URL.replace(/[.]/g, '\\.')} with 1 threads`));
     const node = worker.pidOf('node');
     assert.ok(node && readFileSync(`/proc/${node}/maps`, 'utf8').includes('libjemalloc.so.2'), 'the worker allocates with jemalloc');
+    // The health check compose and Kubernetes run for a worker, inside its container.
+    const health = await c.exec(['imgfleet', 'health', '--worker', '--ready']);
+    assert.equal(health.status, 0, health.stderr);
+    assert.match(health.stdout, new RegExp(`^worker ${name} alive .* Redis connected\n$`));
 
     const first = await submitFromHost(t, prefix, input, join(dir, 'out1'), join(dir, 'report1.json'));
     assert.equal(first.status, 1, 'one of the two images is bad');
