@@ -21,6 +21,8 @@ export interface Environment {
   heartbeatMs: number;
   /** IMGFLEET_DRAIN_MS: how long a worker waits for running jobs when stopping. @defaultValue 60 000 */
   drainMs: number;
+  /** IMGFLEET_ALIVE_FILE: the file a worker rewrites while alive, for `imgfleet health --worker`. */
+  aliveFile?: string;
   /** IMGFLEET_PRESETS: a JSON file of named pipelines (see src/pipeline/presets.ts). */
   presets?: string;
   /** IMGFLEET_JPEG_TURBO=off: never use the optional libjpeg-turbo binding (every image takes the libvips lane). */
@@ -42,7 +44,7 @@ export interface S3Environment {
 
 export const ENVIRONMENT_VARIABLES = [
   'IMGFLEET_REDIS', 'IMGFLEET_PREFIX', 'IMGFLEET_TOKEN', 'IMGFLEET_KEY',
-  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
+  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_ALIVE_FILE', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL',
 ] as const;
 
@@ -57,6 +59,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTe
     stalledMs: milliseconds(env, 'IMGFLEET_STALLED_MS', Math.max(1000, lockMs / 2)),
     heartbeatMs: milliseconds(env, 'IMGFLEET_HEARTBEAT_MS', 2000),
     drainMs: milliseconds(env, 'IMGFLEET_DRAIN_MS', 60_000),
+    aliveFile: text(env.IMGFLEET_ALIVE_FILE),
     jpegTurbo: onOff(env, 'IMGFLEET_JPEG_TURBO', true),
     presets: text(env.IMGFLEET_PRESETS),
     interactive: stderrIsTerminal && !env.CI,

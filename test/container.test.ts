@@ -73,9 +73,8 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     assert.equal(version.stdout, `${VERSION}\n`);
     const id = await c.exec(['id', '-u']);
     assert.equal(id.stdout.trim(), '1000');
-    // What npm's lock file marks as needed only for development (dev, or dev and optional).
-    const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; devOptional?: boolean }> };
-    const devOnly = Object.entries(lock.packages).filter(([path, p]) => path.startsWith('node_modules/') && (p.dev || p.devOptional)).map(([path]) => path.slice('node_modules/'.length));
+    // Packages no production dependency reaches, through its dependencies and optional dependencies.
+    const devOnly = developmentOnlyPackages();
     assert.ok(devOnly.includes('typescript') && devOnly.includes('playwright-core'), devOnly.join(' '));
     const { dependencies } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as Record<string, Record<string, string>>;
     // One listing of both, ended by a mark, so that an answer cut short cannot pass for an empty one.
@@ -115,7 +114,7 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
 
     stop(serve);
     assert.equal(await serve.exited, 0, serve.stderr());
-    assert.match(serve.stdout(), /SIGTERM: finishing requests in flight…\nimgfleet server stopped/);
+    assert.match(serve.stdout(), /SIGTERM: finishing requests in flight \(again to exit now\)…\nimgfleet server stopped/);
   });
 
   it('a worker in the container joins this machine\'s Redis and completes jobs submitted from outside; SIGTERM drains it', async (t) => {
@@ -133,6 +132,10 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     assert.match(worker.stdout(), new RegExp(`worker ${name} joined ${REDIS_URL.replace(/[.]/g, '\\.')} with 1 threads`));
     const node = worker.pidOf('node');
     assert.ok(node && readFileSync(`/proc/${node}/maps`, 'utf8').includes('libjemalloc.so.2'), 'the worker allocates with jemalloc');
+    // The health check compose and Kubernetes run for a worker, inside its container.
+    const health = await c.exec(['imgfleet', 'health', '--worker', '--ready']);
+    assert.equal(health.status, 0, health.stderr);
+    assert.match(health.stdout, new RegExp(`^worker ${name} alive .* Redis connected\n$`));
 
     const first = await submitFromHost(t, prefix, input, join(dir, 'out1'), join(dir, 'report1.json'));
     assert.equal(first.status, 1, 'one of the two images is bad');
@@ -157,3 +160,32 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     assert.match(worker.stdout(), new RegExp(`worker ${name} left: 2 done, 1 failed, 0 refused`));
   });
 });
+
+type LockPackage = { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string> };
+
+function developmentOnlyPackages(): string[] {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockPackage> };
+  const resolve = (from: string, name: string): string | undefined => {
+    for (let dir = from; ; dir = dir.slice(0, Math.max(0, dir.lastIndexOf('/node_modules/')))) {
+      const candidate = `${dir ? `${dir}/` : ''}node_modules/${name}`;
+      if (lock.packages[candidate]) return candidate;
+      if (!dir) return undefined;
+    }
+  };
+  const reached = new Set<string>();
+  const visit = (path: string): void => {
+    const pkg = lock.packages[path];
+    if (!pkg) return;
+    for (const name of Object.keys({ ...pkg.dependencies, ...pkg.optionalDependencies })) {
+      const target = resolve(path, name);
+      if (target && !reached.has(target)) {
+        reached.add(target);
+        visit(target);
+      }
+    }
+  };
+  visit('');
+  return Object.keys(lock.packages)
+    .filter((path) => path.startsWith('node_modules/') && !path.includes('/node_modules/', 1) && !reached.has(path))
+    .map((path) => path.slice('node_modules/'.length));
+}

@@ -216,6 +216,14 @@ describe('deployment files: what they name exists in the project', () => {
     await assertImgfleetCommand(compose.services.api.healthcheck.test.slice(2), 'compose api healthcheck');
     assert.equal(compose.services.api.command[0], 'serve');
     assert.equal(compose.services.worker.command[0], 'worker');
+    // A worker's health: the file it rewrites while alive, named by the image's environment.
+    assert.deepEqual(compose.services.worker.healthcheck.test.slice(0, 4), ['CMD', 'imgfleet', 'health', '--worker']);
+    await assertImgfleetCommand(compose.services.worker.healthcheck.test.slice(2), 'compose worker healthcheck');
+    const [worker] = imgfleetContainers(docs).filter((c) => c.workload === 'imgfleet-worker');
+    assert.deepEqual(worker.container.livenessProbe.exec.command.slice(0, 3), ['imgfleet', 'health', '--worker']);
+    await assertImgfleetCommand(worker.container.livenessProbe.exec.command.slice(1), 'worker livenessProbe');
+    assert.match(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'), /^\s+IMGFLEET_ALIVE_FILE=\/tmp\//m, 'the image names the alive file, in /tmp (writable)');
+    assert.ok(variablesReadByCode().has('IMGFLEET_ALIVE_FILE'));
     assert.deepEqual(imgfleetContainers(docs).map((c) => `${c.workload}:${c.container.args[0]}`).sort(), ['imgfleet-api:serve', 'imgfleet-worker:worker']);
   });
 

@@ -63,13 +63,24 @@ function unreachable(error: unknown, timeoutMs: number): string {
   return err.cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
-export function healthCommand(_context: CommandContext): Command {
+export function healthCommand({ env }: CommandContext): Command {
   return new Command('health')
-    .description('ask a running `imgfleet serve` whether it is alive: exit 0 if it answers 2xx, 1 if not (for container health checks)')
+    .description('ask a running `imgfleet serve` (or, with --worker, an `imgfleet worker`) whether it is alive: exit 0 if so, 1 if not (for container health checks)')
     .option('--url <url>', 'the server; /healthz is asked unless the URL names a path', 'http://127.0.0.1:8080')
-    .option('--ready', 'ask /readyz instead: can it take work (cluster mode: Redis answers and a worker is live)')
+    .option('--ready', 'ask whether it can take work: a server\'s /readyz (cluster mode: Redis answers and a worker is live), a worker\'s Redis')
     .option('--timeout <seconds>', 'give up after this long', positiveNumber, 5)
-    .action(async (options: { url: string; ready?: boolean; timeout: number }) => {
+    .option('--worker', 'check a worker on this machine instead, from the file it rewrites while alive (its --alive-file)')
+    .option('--alive-file <path>', 'the worker\'s alive file (env IMGFLEET_ALIVE_FILE)', env.aliveFile)
+    .option('--max-age <seconds>', 'with --worker: the file must have been written within this long', positiveNumber, 30)
+    .action(async (options: { url: string; ready?: boolean; timeout: number; worker?: boolean; aliveFile?: string; maxAge: number }) => {
+      if (options.worker) {
+        if (!options.aliveFile) throw usageError('--worker needs the worker\'s --alive-file <path> (or IMGFLEET_ALIVE_FILE)');
+        const { checkAliveFile } = await import('../../engine/redis/alive-file.js');
+        const record = checkAliveFile(options.aliveFile, options.maxAge * 1000, Boolean(options.ready));
+        const ago = ((Date.now() - record.at) / 1000).toFixed(1);
+        console.log(`worker ${record.name} alive ${ago} s ago: ${record.active} running, ${record.done} done, ${record.failed} failed, Redis ${record.redis}`);
+        return;
+      }
       const answer = await checkHealth(healthUrl(options.url, options.ready), options.timeout * 1000);
       console.log(`${answer.url}: ${answer.status}${answer.said ? ` ${answer.said}` : ''} in ${answer.ms} ms`);
     });

@@ -16,6 +16,7 @@ interface WorkerOptions extends StoreFlags {
   rejectRate: number;
   delayRate: number;
   delayMs: number;
+  aliveFile?: string;
 }
 
 export function workerCommand({ env }: CommandContext): Command {
@@ -31,6 +32,7 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
     .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels, all frames of an animation counted (jobs may ask for less, never more)', positiveNumber)
     .option('--max-frames <n>', 'most frames of an animation this worker takes (default 1000; jobs may ask for less, never more)', positiveInteger)
+    .option('--alive-file <path>', 'rewrite this file every 5 s while alive, for `imgfleet health --worker` (env IMGFLEET_ALIVE_FILE)', env.aliveFile)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
     .option('--delay-rate <p>', 'fault injection: stall a job with probability p', probability, 0)
     .option('--delay-ms <ms>', 'how long a stall lasts', positiveInteger, 1000)
@@ -38,9 +40,9 @@ export function workerCommand({ env }: CommandContext): Command {
     .action(async (options: WorkerOptions) => {
       if (!options.redis) throw usageError('--redis <url> (or IMGFLEET_REDIS) is required');
       const stopStarting = exitOnSignalWhileStarting(logLine);
-      const [{ startClusterWorker }, { clusterSettings }, { assetsIn }, { redactUrl }, { parseObjectUrl }, { s3Settings }] = await Promise.all([
+      const [{ startClusterWorker }, { clusterSettings }, { assetsIn }, { redactUrl }, { parseObjectUrl }, { s3Settings }, { AliveFile }] = await Promise.all([
         import('../../engine/redis/cluster-worker.js'), import('../../engine/redis/cluster-settings.js'), import('../../io/assets.js'), import('../../engine/redis/redis-link.js'),
-        import('../../sources/s3/object-url.js'), import('../../sources/s3/s3-settings.js'),
+        import('../../sources/s3/object-url.js'), import('../../sources/s3/s3-settings.js'), import('../../engine/redis/alive-file.js'),
       ]);
       const s3Roots = options.s3Root?.map((url) => parseObjectUrl(url, '--s3-root'));
       const s3 = s3Roots ? s3Settings(env, options.s3Endpoint) : undefined;
@@ -56,12 +58,16 @@ export function workerCommand({ env }: CommandContext): Command {
         log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });
       stopStarting();
-      const { info } = worker.registry;
+      const { registry } = worker;
+      const { info } = registry;
+      const alive = options.aliveFile ? new AliveFile(options.aliveFile, () => ({ info, redisConnected: registry.redisConnected })) : undefined;
+      alive?.start();
       console.log(`worker ${worker.name} joined ${redactUrl(options.redis)} with ${info.concurrency} threads`);
       await untilStopped(async (signal) => {
         console.log(`${signal}: draining ${info.active} running image(s) (up to ${options.drain} s; again to exit now)…`);
         await worker.close();
       }, { limitMs: drainMs + 10_000, log: logLine });
+      alive?.stop();
       console.log(`worker ${worker.name} left: ${info.done} done, ${info.failed} failed, ${info.rejected} refused`);
     });
 }

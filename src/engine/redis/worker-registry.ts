@@ -17,6 +17,11 @@ export class WorkerRegistry {
     this.info = { name, host: hostname(), pid: process.pid, concurrency, done: 0, failed: 0, rejected: 0, active: 0, startedAt: now, lastSeen: now };
   }
 
+  /** Whether the connection to Redis is up now (commands wait, and heartbeats with them, while it is not). */
+  get redisConnected(): boolean {
+    return this.redis.status === 'ready';
+  }
+
   private get key(): string {
     return `${this.prefix}:worker:${this.info.name}`;
   }
