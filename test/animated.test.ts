@@ -8,7 +8,9 @@ import { parsePipelineText } from '../src/pipeline/load.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { processTiled } from '../src/tiling/run-tiled.js';
 import type { Limits } from '../src/limits.js';
+import { tighterLimits } from '../src/task/execute.js';
 import { readAnimation } from './animation-container.js';
+import { testServer } from './server-helpers.js';
 import { cli, CORPUS, photo, tempDir } from './helpers.js';
 
 const DELAYS = [100, 200, 300, 400];
@@ -162,5 +164,25 @@ describe('animated GIF and WebP', () => {
     const tiled = await cli(['process', input, '-p', 'blur:2', '-o', join(dir, 'tiled.gif'), '--tile', '64']);
     assert.notEqual(tiled.status, 0);
     assert.match(tiled.stderr, /cannot run on tiles: the input is an animation/);
+  });
+
+  it('--max-frames is on every command with limits; a server and a worker never take more than their own', async () => {
+    for (const command of ['process', 'run', 'serve', 'worker']) {
+      const help = await cli([command, '--help']);
+      assert.match(help.stdout, /--max-frames <n>/, command);
+    }
+    assert.equal(tighterLimits({ maxFrames: 10 }, { maxFrames: 100 }).maxFrames, 10);
+    assert.equal(tighterLimits(undefined, { maxFrames: 3 }).maxFrames, 3);
+    assert.equal(tighterLimits(undefined, undefined).maxFrames, 1000);
+    const server = await testServer('local', undefined, { limits: { maxFrames: 3 } });
+    try {
+      const response = await server.app.inject({ method: 'POST', url: '/v1/process?pipeline=resize:40', payload: gif, headers: { 'content-type': 'application/octet-stream' } });
+      assert.equal(response.statusCode, 422);
+      assert.match(response.json().error.message, /animation has 4 frames, over the limit of 3/);
+      const first = await server.app.inject({ method: 'POST', url: '/v1/process?pipeline=resize:40,output:frames=first', payload: gif, headers: { 'content-type': 'application/octet-stream' } });
+      assert.equal(first.statusCode, 200);
+    } finally {
+      await server.close();
+    }
   });
 });
