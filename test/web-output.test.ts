@@ -3,7 +3,10 @@ import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
+import { parsePipelineText } from '../src/pipeline/load.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
 import { signedPath } from '../src/server/signing.js';
+import { processTiled, processTiledFile } from '../src/tiling/run-tiled.js';
 import { LocalFolderStore } from '../src/sources/local-folder.js';
 import { readAnimation } from './animation-container.js';
 import { cli, decode, maxDifference, photo, runPipeline, tempDir } from './helpers.js';
@@ -56,6 +59,16 @@ describe('output maxBytes', () => {
     const result = await runPipeline('resize:200,output:jpeg:maxBytes=6000', jpeg);
     assert.equal(result.stats.path, 'libvips');
     assert.ok(result.kind === 'image' && result.data.length <= 6000);
+  });
+
+  it('an image run as tiles keeps to the budget too, in memory and to a file', async (t) => {
+    const p = validatePipeline(parsePipelineText('blur:1,output:jpeg:maxBytes=15000'));
+    const whole = await processTiled(photo('chelsea.png'), p, { tileSize: 128 });
+    assert.ok(whole.kind === 'image' && whole.data.length <= 15_000 && whole.stats.tiles!.count > 1);
+    const out = join(tempDir(t), 'tiled.jpg');
+    const file = await processTiledFile(photo('chelsea.png'), out, p, { tileSize: 128 });
+    assert.ok(readFileSync(out).length <= 15_000);
+    assert.equal(file.stats.quality, whole.stats.quality);
   });
 
   it('a budget that fits at once keeps the quality asked for', async () => {
