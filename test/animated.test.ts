@@ -156,7 +156,11 @@ describe('animated GIF and WebP', () => {
     const out = join(dir, 'out.webp');
     const ok = await cli(['process', input, '-p', 'resize:50', '-o', out]);
     assert.equal(ok.status, 0, ok.stderr);
+    assert.match(ok.stdout, /\(50×38 webp, 4 frames, /);
     assert.deepEqual(readAnimation(readFileSync(out)).delays, DELAYS);
+    const budget = await cli(['process', input, '-p', 'resize:50,output:maxBytes=6000', '-o', join(dir, 'budget.webp')]);
+    assert.equal(budget.status, 0, budget.stderr);
+    assert.match(budget.stdout, /4 frames, quality \d+, /);
     const refused = await cli(['process', input, '-p', 'resize:50', '-o', out, '--max-frames', '2']);
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /animation has 4 frames, over the limit of 2/);

@@ -78,7 +78,9 @@ export function processCommand({ env, result }: CommandContext): Command {
       const { stats } = outcome;
       const steps = stats.steps.map((s) => `${s.op} ${s.ms.toFixed(1)} ms`).concat(`encode ${stats.encodeMs.toFixed(1)} ms`);
       const tiles = stats.tiles ? ` as ${stats.tiles.count} tiles of ${stats.tiles.size} px (halo ${stats.tiles.halo} px) on ${Object.keys(stats.tiles.workers).join(', ')}` : '';
-      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
+      const frames = stats.frames ? `, ${stats.frames} frames` : '';
+      const quality = stats.quality !== undefined ? `, quality ${stats.quality}` : '';
+      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}${frames}${quality}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
       result.code = 0;
     });
 }
