@@ -1,0 +1,78 @@
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { ImgfleetError } from '../errors.js';
+import { decodeError, sourceBytes, type ImageSource } from '../image/decode.js';
+import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
+import { exifFacts } from './exif-facts.js';
+import { iccName } from './icc-name.js';
+import { placeholders, THUMBHASH_SIZE, type Placeholders } from './placeholders.js';
+
+/** What `imgfleet info`, `POST /v1/info` and `/i/<sig>/info/<source>` say of an image. */
+export interface ImageInfo extends Placeholders {
+  /** libvips' name of the format; `avif` and `heif` told apart. */
+  format: string;
+  /** Size as shown, after the EXIF orientation is applied. */
+  width: number;
+  height: number;
+  /** Frames of an animation, pages of a multi-page TIFF; 1 for a still image. */
+  frames: number;
+  alpha: boolean;
+  /** EXIF orientation, 1 (as stored) to 8. */
+  orientation: number;
+  /** The embedded ICC profile's description. */
+  icc?: string;
+  /** When the photo was taken, from EXIF, as the camera wrote it (local time). */
+  date?: string;
+  camera?: { make?: string; model?: string };
+  bytes: number;
+}
+
+/**
+ * Reads an image's header, checks it against the limits, and makes its placeholders from a
+ * thumbnail of at most 100 px a side: libvips shrinks a JPEG, WebP or SVG while decoding it,
+ * so a large photo is never decoded at full size for this.
+ */
+export async function imageInfo(input: ImageSource, limits: Limits): Promise<ImageInfo> {
+  const bytes = sourceBytes(input);
+  checkFileSize(bytes, limits);
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
+  checkInputPixels(width, height, limits);
+  const orientation = metadata.orientation ?? 1;
+  const turned = orientation >= 5;
+  let thumb: { data: Buffer; info: OutputInfo };
+  try {
+    thumb = await sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels })
+      .resize(THUMBHASH_SIZE, THUMBHASH_SIZE, { fit: 'inside', withoutEnlargement: true })
+      .toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  } catch (error) {
+    throw decodeError(error);
+  }
+  const exif = exifFacts(metadata.exif);
+  const icc = iccName(metadata.icc);
+  const camera = exif.make || exif.model ? { make: exif.make, model: exif.model } : undefined;
+  return {
+    format: formatName(metadata),
+    width: turned ? height : width,
+    height: turned ? width : height,
+    frames: metadata.pages ?? 1,
+    alpha: metadata.hasAlpha ?? false,
+    orientation,
+    ...(icc ? { icc } : {}),
+    ...(exif.date ? { date: exif.date } : {}),
+    ...(camera ? { camera } : {}),
+    bytes,
+    ...await placeholders({ data: thumb.data, width: thumb.info.width, height: thumb.info.height }),
+  };
+}
+
+function formatName(metadata: Metadata): string {
+  if (metadata.format === 'heif') return metadata.compression === 'av1' ? 'avif' : 'heif';
+  return metadata.format ?? 'unknown';
+}
