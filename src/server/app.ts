@@ -31,6 +31,7 @@ import { processRoutes } from './routes/process.js';
 import { errorCodeRoutes } from './routes/error-codes.js';
 import { pipelineCheckRoutes } from './routes/pipeline-check.js';
 import { previewRoutes } from './routes/previews.js';
+import { infoRoutes } from './routes/info.js';
 import { registryRoutes } from './routes/registry.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -69,7 +70,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
   const routeSlots = (what: string) => new Admission(options.maxPending, what, options.maxPendingPerClient);
   const pending: Record<ImageRoute, Admission> = {
-    process: routeSlots('images being processed'), histogram: routeSlots('histograms'), imageUrl: routeSlots('image URL requests'), previews: routeSlots('previews'),
+    process: routeSlots('images being processed'), histogram: routeSlots('histograms'), info: routeSlots('image information requests'), imageUrl: routeSlots('image URL requests'), previews: routeSlots('previews'),
   };
   const inProgress = () => Object.values(pending).reduce((sum, admission) => sum + admission.inUse, 0);
   const metrics = new ServerMetrics({
@@ -119,6 +120,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     }
     await processRoutes(scope, ctx);
     await histogramRoutes(scope, ctx);
+    await infoRoutes(scope, ctx);
   });
   await app.register(async (scope) => {
     await healthRoutes(scope, ctx);

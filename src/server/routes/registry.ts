@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { COMPACT_SYNTAX_HELP, operationSchemas, outputSchema } from '../../ops/describe.js';
 import { OUTPUT_FORMATS } from '../../pipeline/spec.js';
+import { supportedFormats } from '../../image/formats.js';
 import { formatCompact } from '../../pipeline/compact.js';
 import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
@@ -29,8 +30,9 @@ export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): 
   }));
 
   app.get('/v1/info', {
-    schema: { summary: 'Engine mode and the limits uploads must respect', tags: ['service'] },
+    schema: { summary: 'Engine mode, the limits uploads must respect, and the formats this build reads and writes (POST an image here for its information)', tags: ['service'] },
   }, async () => ({
+    formats: supportedFormats(),
     mode: ctx.runner.engine.mode,
     engine: ctx.runner.engine.mode,
     limits: ctx.options.limits,

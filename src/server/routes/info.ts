@@ -1,0 +1,52 @@
+import type { FastifyInstance } from 'fastify';
+import { imageInfo, type ImageInfo } from '../../info/image-info.js';
+import type { ImageSource } from '../../image/decode.js';
+import type { ServerContext } from '../context.js';
+import type { ReadBody } from '../request-body.js';
+import { readImageUpload } from '../uploads.js';
+import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
+
+/** The JSON of an image's information, for OpenAPI. */
+export const IMAGE_INFO_SCHEMA = {
+  type: 'object',
+  properties: {
+    file: { type: 'string' },
+    format: { type: 'string', description: 'jpeg, png, webp, avif, heif, gif, tiff, svg, …' },
+    width: { type: 'integer', description: 'as shown, after the EXIF orientation' },
+    height: { type: 'integer' },
+    frames: { type: 'integer', description: 'frames of an animation, pages of a multi-page image; 1 for a still' },
+    alpha: { type: 'boolean' },
+    orientation: { type: 'integer', minimum: 1, maximum: 8 },
+    icc: { type: 'string', description: 'the embedded ICC profile\'s description' },
+    date: { type: 'string', description: 'EXIF date taken, local time as the camera wrote it: 2008-04-20T19:12:06' },
+    camera: { type: 'object', properties: { make: { type: 'string' }, model: { type: 'string' } } },
+    bytes: { type: 'integer' },
+    dominant: { type: 'string', description: '#rrggbb' },
+    thumbhash: { type: 'string', description: 'ThumbHash, base64' },
+    blurhash: { type: 'string' },
+    placeholderDataUrl: { type: 'string', description: 'the ThumbHash drawn as a small PNG data URL' },
+  },
+} as const;
+
+/** `POST /v1/info`: one uploaded image's information and placeholders. */
+export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
+  app.post<{ Querystring: { name?: string } }>('/v1/info', {
+    ...imageRouteHooks(ctx, 'info', true),
+    schema: {
+      summary: 'Information and placeholders of one image',
+      description: 'One image (multipart field `file`, or the raw body) → its size, format, frames, alpha, orientation, ICC profile name, EXIF date and camera, dominant colour, ThumbHash and BlurHash. '
+        + 'The placeholders come from a thumbnail of at most 100 px made while decoding. (`GET /v1/info` describes the server instead.)',
+      tags: ['images'],
+      consumes: ['multipart/form-data', 'application/octet-stream', 'image/*'],
+      querystring: { type: 'object', properties: { name: { type: 'string', description: 'file name of a raw-body upload' } } },
+      response: { 200: IMAGE_INFO_SCHEMA, ...ERROR_RESPONSES },
+    },
+  }, async (request) => {
+    const upload = await readImageUpload(request, { limits: ctx.options.limits, spillDir: ctx.spillDir, spillAbove: ctx.options.spillBytes });
+    return { file: upload.name, ...await imageInfo(imageSource(upload.source), ctx.options.limits) } satisfies ImageInfo & { file: string };
+  });
+}
+
+function imageSource(body: ReadBody): ImageSource {
+  return body.kind === 'file' ? body.path : Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
+}
