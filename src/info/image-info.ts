@@ -29,7 +29,9 @@ export interface ImageInfo extends Placeholders {
 /**
  * Reads an image's header, checks it against the limits, and makes its placeholders from a
  * thumbnail of at most 100 px a side: libvips shrinks a JPEG, WebP or SVG while decoding it,
- * so a large photo is never decoded at full size for this.
+ * so a large photo is never decoded at full size for this. Unlike the pipeline, which keeps
+ * pixels as stored, the thumbnail goes through the embedded ICC profile to sRGB: a placeholder
+ * is drawn beside the image as a browser shows it.
  */
 export async function imageInfo(input: ImageSource, limits: Limits): Promise<ImageInfo> {
   const bytes = sourceBytes(input);
