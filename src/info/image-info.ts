@@ -1,6 +1,6 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ImgfleetError } from '../errors.js';
-import { decodeError, sourceBytes, type ImageSource } from '../image/decode.js';
+import { decodeError, detachedSvg, sourceBytes, SVG_DENSITY, type ImageSource, type ReadOptions } from '../image/decode.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { exifFacts } from './exif-facts.js';
 import { iccName } from './icc-name.js';
@@ -10,7 +10,7 @@ import { placeholders, THUMBHASH_SIZE, type Placeholders } from './placeholders.
 export interface ImageInfo extends Placeholders {
   /** libvips' name of the format; `avif` and `heif` told apart. */
   format: string;
-  /** Size as shown, after the EXIF orientation is applied. */
+  /** Size as shown, after the EXIF orientation is applied; an SVG's at the density asked for (72: as declared). */
   width: number;
   height: number;
   /** Frames of an animation, pages of a multi-page TIFF; 1 for a still image. */
@@ -33,23 +33,25 @@ export interface ImageInfo extends Placeholders {
  * pixels as stored, the thumbnail goes through the embedded ICC profile to sRGB: a placeholder
  * is drawn beside the image as a browser shows it.
  */
-export async function imageInfo(input: ImageSource, limits: Limits): Promise<ImageInfo> {
-  const bytes = sourceBytes(input);
+export async function imageInfo(given: ImageSource, limits: Limits, read: ReadOptions = {}): Promise<ImageInfo> {
+  const bytes = sourceBytes(given);
   checkFileSize(bytes, limits);
+  const density = read.density ?? SVG_DENSITY;
   let metadata: Metadata;
   try {
-    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    metadata = await sharp(given, { limitInputPixels: false, density }).metadata();
   } catch (error) {
     throw decodeError(error);
   }
   const { width, height } = metadata;
   if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
   checkInputPixels(width, height, limits);
+  const input = metadata.format === 'svg' ? detachedSvg(given) : given;
   const orientation = metadata.orientation ?? 1;
   const turned = orientation >= 5;
   let thumb: { data: Buffer; info: OutputInfo };
   try {
-    thumb = await sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels })
+    thumb = await sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels, density })
       .resize(THUMBHASH_SIZE, THUMBHASH_SIZE, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

@@ -107,7 +107,7 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
     if (result) return result;
   }
 
-  const header = await probe(input, limits);
+  const header = await probe(input, limits, pipeline.input);
   checkPlannedSizes(header, pipeline, limits);
   options.check?.(header);
   threadsForImage(header.width * header.height);

@@ -18,6 +18,19 @@ export const OUTPUT_PARAMS: ParamSpec = {
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality', 'effort'] as const;
 
+/** How the input is read, declared like an operation's parameters; each applies to the formats it names. */
+export const INPUT_PARAMS: ParamSpec = {
+  density: {
+    type: 'number', min: 1, max: 2400, label: 'Density',
+    description: 'dots per inch an SVG is drawn at: 72 draws it at the size it declares, 144 at twice that (the pixel limit counts the drawn size); other formats ignore it',
+  },
+};
+export const INPUT_POSITIONAL = ['density'] as const;
+
+export interface InputSpec {
+  density?: number;
+}
+
 /** The highest effort each encoder takes, where it is below the parameter's own maximum. */
 export const MAX_EFFORT: Partial<Record<OutputFormat, number>> = { webp: 6 };
 
@@ -35,6 +48,7 @@ export interface StepSpec {
 
 /** A pipeline as users write it, in JSON or the compact syntax. */
 export interface PipelineSpec {
+  input?: InputSpec;
   steps: StepSpec[];
   output?: OutputSpec;
 }
@@ -47,6 +61,7 @@ export interface ValidStep {
 
 /** A pipeline that passed validation: safe to run, and `spec` is its normalised JSON. */
 export interface ValidPipeline {
+  input?: InputSpec;
   steps: ValidStep[];
   output: OutputSpec;
   spec: PipelineSpec;

@@ -1,10 +1,11 @@
 import { Command } from 'commander';
 import type { ImageInfo } from '../../info/image-info.js';
-import { positiveInteger, type CommandContext } from '../usage.js';
+import { positiveInteger, positiveNumber, type CommandContext } from '../usage.js';
 
 interface InfoOptions {
   json?: boolean;
   maxPixels?: number;
+  density?: number;
 }
 
 export function infoCommand({ result }: CommandContext): Command {
@@ -13,6 +14,7 @@ export function infoCommand({ result }: CommandContext): Command {
     .argument('<images...>', 'image files, folders or quoted globs')
     .option('--json', 'print a JSON list, one object per image (failures with an error)')
     .option('--max-pixels <n>', 'refuse images whose header claims more pixels (default 50,000,000)', positiveInteger)
+    .option('--density <dpi>', 'dots per inch to draw SVGs at (default 72: the size they declare)', positiveNumber)
     .action(async (images: string[], options: InfoOptions) => {
       const [{ collectInputs }, { imageInfo }, { resolveLimits }, { ImgfleetError }] = await Promise.all([
         import('../../io/collect-inputs.js'), import('../../info/image-info.js'), import('../../limits.js'), import('../../errors.js'),
@@ -23,7 +25,7 @@ export function infoCommand({ result }: CommandContext): Command {
       let failed = 0;
       for (const file of files) {
         try {
-          const info = await imageInfo(file.path, limits);
+          const info = await imageInfo(file.path, limits, { density: options.density });
           if (options.json) listed.push({ file: file.relative, ...info });
           else console.log(infoText(file.relative, info));
         } catch (error) {

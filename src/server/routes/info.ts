@@ -30,7 +30,7 @@ export const IMAGE_INFO_SCHEMA = {
 
 /** `POST /v1/info`: one uploaded image's information and placeholders. */
 export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
-  app.post<{ Querystring: { name?: string } }>('/v1/info', {
+  app.post<{ Querystring: { name?: string; density?: number } }>('/v1/info', {
     ...imageRouteHooks(ctx, 'info', true),
     schema: {
       summary: 'Information and placeholders of one image',
@@ -38,12 +38,18 @@ export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Prom
         + 'The placeholders come from a thumbnail of at most 100 px made while decoding. (`GET /v1/info` describes the server instead.)',
       tags: ['images'],
       consumes: ['multipart/form-data', 'application/octet-stream', 'image/*'],
-      querystring: { type: 'object', properties: { name: { type: 'string', description: 'file name of a raw-body upload' } } },
+      querystring: {
+        type: 'object',
+        properties: {
+          name: { type: 'string', description: 'file name of a raw-body upload' },
+          density: { type: 'number', minimum: 1, maximum: 2400, description: 'dots per inch to draw an SVG at (default 72: the size it declares)' },
+        },
+      },
       response: { 200: IMAGE_INFO_SCHEMA, ...ERROR_RESPONSES },
     },
   }, async (request) => {
     const upload = await readImageUpload(request, { limits: ctx.options.limits, spillDir: ctx.spillDir, spillAbove: ctx.options.spillBytes });
-    return { file: upload.name, ...await imageInfo(imageSource(upload.source), ctx.options.limits) } satisfies ImageInfo & { file: string };
+    return { file: upload.name, ...await imageInfo(imageSource(upload.source), ctx.options.limits, { density: request.query.density }) } satisfies ImageInfo & { file: string };
   });
 }
 
