@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ClusterEngine } from '../engine/redis/cluster-engine.js';
 import { assetsIn } from '../io/assets.js';
 import { privateDir } from '../io/private-dir.js';
-import { operationSchemas, outputSchema } from '../ops/describe.js';
+import { inputSchema, operationSchemas, outputSchema } from '../ops/describe.js';
 import { Runner } from '../runner/runner.js';
 import { registerDashboard } from './admin.js';
 import { Admission } from './admission.js';
@@ -105,7 +105,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
       info: { title: 'imgfleet', version, description: 'Image pipelines over HTTP: one image at a time, or batch jobs with live progress.' },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-        schemas: { Operations: { type: 'object', properties: operationSchemas() }, Output: outputSchema() },
+        schemas: { Operations: { type: 'object', properties: operationSchemas() }, Input: inputSchema(), Output: outputSchema() },
       },
       security: options.token ? [{ bearer: [] }] : [],
     },
