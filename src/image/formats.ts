@@ -10,11 +10,17 @@ const LIBVIPS_NAME: Record<string, keyof typeof sharp.format> = { avif: 'heif' }
  * was built without (sharp's bundled libvips has no JPEG XL, for one).
  */
 export function supportedFormats(): { read: string[]; write: string[] } {
-  const libvips = (name: string) => sharp.format[LIBVIPS_NAME[name] ?? (name as keyof typeof sharp.format)];
-  return {
+  supported ??= {
     read: INPUT_FORMATS.filter((name) => libvips(name)?.input.buffer === true),
     write: OUTPUT_FORMATS.filter((name) => libvips(name)?.output.buffer === true),
   };
+  return { read: [...supported.read], write: [...supported.write] };
+}
+
+let supported: { read: string[]; write: string[] } | undefined;
+
+function libvips(name: string): (typeof sharp.format)[keyof typeof sharp.format] | undefined {
+  return sharp.format[LIBVIPS_NAME[name] ?? (name as keyof typeof sharp.format)];
 }
 
 /** The formats, as `imgfleet ops` prints them. */

@@ -1,7 +1,8 @@
 import type { Operation } from '../ops/types.js';
 import type { ParamSpec } from '../ops/params.js';
 
-export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
+/** Every format imgfleet can write; `jxl` only where libvips was built with it (see src/image/formats.ts). */
+export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif', 'jxl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `auto` is chosen per request from its Accept header (see negotiate.ts), before anything runs. */
@@ -10,10 +11,10 @@ export const AUTO_FORMAT = 'auto';
 /** The output settings, declared like an operation's parameters. */
 export const OUTPUT_PARAMS: ParamSpec = {
   format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], label: 'Format', description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
-  quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80)' },
+  quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80, jxl 75)' },
   effort: {
     type: 'integer', min: 0, max: 9, label: 'Effort',
-    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3); jpeg, tiff and gif ignore it',
+    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3), jxl 1–9 (default 4); jpeg, tiff and gif ignore it',
   },
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality', 'effort'] as const;

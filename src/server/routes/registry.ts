@@ -1,6 +1,5 @@
 import type { FastifyInstance } from 'fastify';
 import { COMPACT_SYNTAX_HELP, inputSchema, operationSchemas, outputSchema } from '../../ops/describe.js';
-import { OUTPUT_FORMATS } from '../../pipeline/spec.js';
 import { supportedFormats } from '../../image/formats.js';
 import { formatCompact } from '../../pipeline/compact.js';
 import type { ServerContext } from '../context.js';
@@ -9,7 +8,7 @@ import { requestPipeline } from '../pipeline-param.js';
 export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/v1/ops', {
     schema: { summary: 'Every operation with the JSON Schema of its parameters, and the output options', tags: ['pipeline'] },
-  }, async () => ({ operations: operationSchemas(), input: inputSchema(), output: outputSchema(), formats: OUTPUT_FORMATS, readable: supportedFormats().read, syntax: COMPACT_SYNTAX_HELP }));
+  }, async () => ({ operations: operationSchemas(), input: inputSchema(), output: outputSchema(), formats: supportedFormats().write, readable: supportedFormats().read, syntax: COMPACT_SYNTAX_HELP }));
 
   app.get<{ Querystring: { pipeline?: string } }>('/v1/pipeline', {
     schema: {
