@@ -4,6 +4,7 @@ import { ImgfleetError } from '../errors.js';
 import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { boundedByDeadline, isKilled } from './deadline.js';
+import { supportedFormats } from './formats.js';
 import { Frame, type Channels } from './frame.js';
 import { quickHeader } from './quick-header.js';
 
@@ -65,7 +66,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
   const format = inputFormatOf(metadata);
   if (!format) {
     throw new ImgfleetError('UNSUPPORTED_FORMAT',
-      `unsupported image format ${metadata.format ?? 'unknown'} (accepted: ${INPUT_FORMATS.join(', ')})`);
+      `unsupported image format ${metadata.format ?? 'unknown'} (accepted: ${supportedFormats().read.join(', ')})`);
   }
   const { width, height } = metadata;
   if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
