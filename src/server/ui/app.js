@@ -259,7 +259,7 @@ async function start() {
   const { info } = state;
   $('mode').textContent = info.mode === 'cluster' ? 'Cluster' : 'Runs on this server';
   $('dashboard-link').hidden = info.mode !== 'cluster';
-  $('limits').textContent = `Up to ${info.maxFiles} photos at once, ${formatBytes(info.limits.maxFileBytes)} and ${Math.round(info.limits.maxInputPixels / 1e6)} megapixels each. ${(info.formats?.read ?? ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif']).map((f) => f.toUpperCase()).join(', ')}.`;
+  $('limits').textContent = `Up to ${info.maxFiles} photos at once, ${formatBytes(info.limits.maxFileBytes)} and ${Math.round(info.limits.maxInputPixels / 1e6)} megapixels each. ${(info.formats?.read ?? Object.keys(FORMAT_NAMES)).map((f) => FORMAT_NAMES[f] ?? f.toUpperCase()).join(', ')}.`;
   if (info.mode === 'cluster') void pollWorkers();
   void loadPresets();
 
