@@ -1,6 +1,7 @@
 import sharp, { type Metadata, type OutputInfo } from 'sharp';
 import { ImgfleetError } from '../errors.js';
 import { decodeError, detachedSvg, sourceBytes, SVG_DENSITY, type ImageSource, type ReadOptions } from '../image/decode.js';
+import { boundedByDeadline } from '../image/deadline.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { exifFacts } from './exif-facts.js';
 import { iccName } from './icc-name.js';
@@ -51,7 +52,7 @@ export async function imageInfo(given: ImageSource, limits: Limits, read: ReadOp
   const turned = orientation >= 5;
   let thumb: { data: Buffer; info: OutputInfo };
   try {
-    thumb = await sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels, density })
+    thumb = await boundedByDeadline(sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels, density }))
       .resize(THUMBHASH_SIZE, THUMBHASH_SIZE, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

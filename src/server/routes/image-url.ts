@@ -4,6 +4,7 @@ import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult } from '../send-result.js';
 import { UNSIGNED, verify } from '../signing.js';
+import { withDeadline } from '../../image/deadline.js';
 import { imageInfo } from '../../info/image-info.js';
 import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
@@ -32,7 +33,8 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
     if (pipelineText === INFO_PATH) {
       // Facts of the source, not a derived image: no pipeline, so presets-only does not apply.
-      const info = await imageInfo(await (await sources.open(source)).bytes(), ctx.options.limits);
+      const bytes = await (await sources.open(source)).bytes();
+      const info = await withDeadline(Date.now() + ctx.options.requestTimeoutMs, () => imageInfo(bytes, ctx.options.limits));
       return reply.type('application/json; charset=utf-8').header('Cache-Control', `public, max-age=${ctx.options.maxAgeSeconds}`)
         .send(JSON.stringify({ file: source, ...info }));
     }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { withDeadline } from '../../image/deadline.js';
 import { imageInfo, type ImageInfo } from '../../info/image-info.js';
 import type { ImageSource } from '../../image/decode.js';
 import type { ServerContext } from '../context.js';
@@ -49,7 +50,8 @@ export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Prom
     },
   }, async (request) => {
     const upload = await readImageUpload(request, { limits: ctx.options.limits, spillDir: ctx.spillDir, spillAbove: ctx.options.spillBytes });
-    return { file: upload.name, ...await imageInfo(imageSource(upload.source), ctx.options.limits, { density: request.query.density }) } satisfies ImageInfo & { file: string };
+    const info = await withDeadline(Date.now() + ctx.options.requestTimeoutMs, () => imageInfo(imageSource(upload.source), ctx.options.limits, { density: request.query.density }));
+    return { file: upload.name, ...info } satisfies ImageInfo & { file: string };
   });
 }
 
