@@ -11,11 +11,14 @@ import { decode as decodeBlurhash } from 'blurhash';
 import sharp from 'sharp';
 import { thumbHashToAverageRGBA, thumbHashToRGBA } from 'thumbhash';
 import { imageInfo } from '../src/info/image-info.js';
+import { parseCompact } from '../src/pipeline/compact.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
 import { DEFAULT_LIMITS } from '../src/limits.js';
 import { signedPath } from '../src/server/signing.js';
 import { LocalFolderStore } from '../src/sources/local-folder.js';
-import { cli, photo, pngClaiming, synthetic, tempDir, toPng } from './helpers.js';
-import { multipart, testServer, type TestServer } from './server-helpers.js';
+import { cli, photo, pngClaiming, runPipeline, synthetic, tempDir, toPng } from './helpers.js';
+import { multipart, startCluster, testServer, type Cluster, type Mode, type TestServer } from './server-helpers.js';
+import { DiskCache } from '../src/cache/disk-cache.js';
 
 /** Pillow's mean of each RGB channel, in sRGB (through the embedded ICC profile, as a browser shows it). */
 function pillowMean(file: string): number[] {
@@ -108,6 +111,15 @@ frames[0].save(sys.argv[1], save_all=True, append_images=frames[1:], duration=80
   });
 });
 
+describe('the info operation', () => {
+  it('is a pipeline of its own: alone it yields the information; with other steps it is refused', async () => {
+    const result = await runPipeline('info', photo('rocket.jpg'));
+    assert.equal(result.kind, 'data');
+    assert.equal(result.kind === 'data' && (result.data as { icc?: string }).icc, 'Adobe RGB (1998)');
+    assert.throws(() => validatePipeline(parseCompact('resize:100,info')), { code: 'BAD_PIPELINE', message: /steps\[1\]: info reads the image file itself, so it must be the only step/ });
+  });
+});
+
 describe('imgfleet info', () => {
   it('prints the facts, or JSON; a bad file is one line and exit 1', async (t) => {
     const dir = tempDir(t);
@@ -129,52 +141,69 @@ describe('imgfleet info', () => {
   });
 });
 
-describe('POST /v1/info and /i/<sig>/info/<source>', () => {
-  const KEY = 'info-key-0123456789abcdef0123456789';
-  let server: TestServer;
-  const cleanups: (() => void)[] = [];
-  before(async () => {
-    const dir = tempDir({ after: (fn) => cleanups.push(fn) });
-    mkdirSync(join(dir, 'photos'));
-    copyFileSync(photo('Storm.jpg'), join(dir, 'photos', 'Storm.jpg'));
-    server = await testServer('local', undefined, { sources: new LocalFolderStore(dir, 10 << 20), signingKeys: [KEY], maxAgeSeconds: 600 });
-  });
-  after(async () => {
-    await server?.close();
-    for (const fn of cleanups) fn();
-  });
+for (const mode of ['local', 'cluster'] as Mode[]) {
+  describe(`POST /v1/info and /i/<sig>/info/<source> (${mode} engine)`, () => {
+    const KEY = 'info-key-0123456789abcdef0123456789';
+    let cluster: Cluster | undefined;
+    let server: TestServer;
+    let cache: DiskCache;
+    const cleanups: (() => void)[] = [];
+    before(async () => {
+      if (mode === 'cluster') cluster = await startCluster();
+      const dir = tempDir({ after: (fn) => cleanups.push(fn) });
+      mkdirSync(join(dir, 'photos'));
+      copyFileSync(photo('Storm.jpg'), join(dir, 'photos', 'Storm.jpg'));
+      cache = await DiskCache.open(join(dir, 'cache'), 16 << 20);
+      server = await testServer(mode, cluster, {
+        sources: new LocalFolderStore(dir, 10 << 20), signingKeys: [KEY], maxAgeSeconds: 600, cache,
+        presets: new Map([['thumb', { steps: [{ op: 'resize', width: 64 }] }]]), presetsOnly: true,
+      });
+    });
+    after(async () => {
+      await server?.close();
+      await cache?.close();
+      for (const fn of cleanups) fn();
+      await cluster?.stop();
+    });
 
-  it('answers an uploaded image\'s information, raw or multipart; a bad body is a 4xx naming the problem', async () => {
-    const raw = await server.app.inject({ method: 'POST', url: '/v1/info?name=rocket.jpg', headers: { 'content-type': 'image/jpeg' }, payload: readFileSync(photo('rocket.jpg')) });
-    assert.equal(raw.statusCode, 200, raw.body);
-    assert.equal(raw.json().icc, 'Adobe RGB (1998)');
-    assert.equal(raw.json().file, 'rocket.jpg');
-    const form = await multipart({ file: { name: 'Storm.jpg', bytes: readFileSync(photo('Storm.jpg')) } });
-    const sent = await server.app.inject({ method: 'POST', url: '/v1/info', ...form });
-    assert.equal(sent.statusCode, 200, sent.body);
-    assert.deepEqual(sent.json().camera, { make: 'Canon', model: 'Canon EOS 400D DIGITAL' });
-    assert.match(sent.json().placeholderDataUrl, /^data:image\/png;base64,/);
-    const bad = await server.app.inject({ method: 'POST', url: '/v1/info', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from('plain text') });
-    assert.equal(bad.statusCode, 415);
-    assert.equal(bad.json().error.code, 'NOT_AN_IMAGE');
-  });
+    it('answers an uploaded image\'s information, raw or multipart, from a worker; a bad body is a 4xx naming the problem', async () => {
+      const raw = await server.app.inject({ method: 'POST', url: '/v1/info?name=rocket.jpg', headers: { 'content-type': 'image/jpeg' }, payload: readFileSync(photo('rocket.jpg')) });
+      assert.equal(raw.statusCode, 200, raw.body);
+      assert.equal(raw.json().icc, 'Adobe RGB (1998)');
+      assert.equal(raw.json().file, 'rocket.jpg');
+      if (mode === 'cluster') assert.equal(raw.headers['x-imgfleet-worker'], 'api-worker');
+      const form = await multipart({ file: { name: 'Storm.jpg', bytes: readFileSync(photo('Storm.jpg')) } });
+      const sent = await server.app.inject({ method: 'POST', url: '/v1/info', ...form });
+      assert.equal(sent.statusCode, 200, sent.body);
+      assert.deepEqual(sent.json().camera, { make: 'Canon', model: 'Canon EOS 400D DIGITAL' });
+      assert.match(sent.json().placeholderDataUrl, /^data:image\/png;base64,/);
+      const bad = await server.app.inject({ method: 'POST', url: '/v1/info', headers: { 'content-type': 'application/octet-stream' }, payload: Buffer.from('plain text') });
+      assert.equal(bad.statusCode, 415);
+      assert.equal(bad.json().error.code, 'NOT_AN_IMAGE');
+    });
 
-  it('a signed info URL answers the source\'s information; a bad signature is 403', async () => {
-    const url = signedPath('/info/photos/Storm.jpg', [KEY]);
-    const response = await server.app.inject({ method: 'GET', url });
-    assert.equal(response.statusCode, 200, response.body);
-    assert.match(String(response.headers['content-type']), /application\/json/);
-    assert.equal(response.headers['cache-control'], 'public, max-age=600');
-    assert.equal(response.json().date, '2008-04-20T19:12:06');
-    const forged = await server.app.inject({ method: 'GET', url: url.replace('/info/', '/info//') });
-    assert.equal(forged.statusCode, 403);
-  });
+    it('a signed info URL answers the source\'s information, from the cache the second time, even on a presets-only server; a bad signature is 403', async () => {
+      const url = signedPath('/info/photos/Storm.jpg', [KEY]);
+      const response = await server.app.inject({ method: 'GET', url });
+      assert.equal(response.statusCode, 200, response.body);
+      assert.match(String(response.headers['content-type']), /application\/json/);
+      assert.equal(response.headers['cache-control'], 'public, max-age=600');
+      assert.equal(response.json().date, '2008-04-20T19:12:06');
+      const again = await server.app.inject({ method: 'GET', url });
+      assert.equal(again.headers['x-imgfleet-cache'], 'hit');
+      assert.deepEqual(again.json(), response.json());
+      const notPreset = await server.app.inject({ method: 'GET', url: signedPath('/resize:64/photos/Storm.jpg', [KEY]) });
+      assert.equal(notPreset.statusCode, 403, 'other pipelines stay refused');
+      const forged = await server.app.inject({ method: 'GET', url: url.replace('/info/', '/info//') });
+      assert.equal(forged.statusCode, 403);
+    });
 
-  it('GET /v1/info lists the formats this build reads and writes', async () => {
-    const { formats } = (await server.app.inject({ method: 'GET', url: '/v1/info' })).json() as { formats: { read: string[]; write: string[] } };
-    for (const format of ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif']) {
-      assert.ok(formats.read.includes(format) && formats.write.includes(format), format);
-    }
-    assert.equal(formats.read.includes('jxl'), sharp.format.jxl.input.buffer);
+    it('GET /v1/info lists the formats this build reads and writes', async () => {
+      const { formats } = (await server.app.inject({ method: 'GET', url: '/v1/info' })).json() as { formats: { read: string[]; write: string[] } };
+      for (const format of ['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif']) {
+        assert.ok(formats.read.includes(format) && formats.write.includes(format), format);
+      }
+      assert.equal(formats.read.includes('jxl'), sharp.format.jxl.input.buffer);
+    });
   });
-});
+}

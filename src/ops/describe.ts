@@ -40,7 +40,8 @@ export const COMPACT_SYNTAX_HELP = `Pipeline syntax
 /** The text of `imgfleet ops`: every operation with its parameters, defaults and ranges. */
 export function operationsText(): string {
   const blocks = OPERATIONS.map((op) => {
-    const lines = [`${op.name} — ${op.label}${op.kind === 'analysis' ? ' (analysis: yields data, must be last)' : ''}`, `  ${op.summary}`];
+    const role = op.kind !== 'analysis' ? '' : op.fromSource ? ' (analysis: reads the file, the only step)' : ' (analysis: yields data, must be last)';
+    const lines = [`${op.name} — ${op.label}${role}`, `  ${op.summary}`];
     lines.push(...paramLines(op.params, op.positional ?? []));
     return lines.join('\n');
   });

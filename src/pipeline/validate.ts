@@ -46,7 +46,9 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
       problems.push(`${where}.${broken[0]}: ${broken[1]}`);
       return;
     }
-    if (op.kind === 'analysis' && index !== rawSteps.length - 1) {
+    if (op.kind === 'analysis' && op.fromSource && rawSteps.length !== 1) {
+      problems.push(`${where}: ${op.name} reads the image file itself, so it must be the only step`);
+    } else if (op.kind === 'analysis' && index !== rawSteps.length - 1) {
       problems.push(`${where}: ${op.name} yields data, not an image, so it must be the last step`);
     }
     steps.push({ op, params });

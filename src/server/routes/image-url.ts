@@ -4,8 +4,6 @@ import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult } from '../send-result.js';
 import { UNSIGNED, verify } from '../signing.js';
-import { withDeadline } from '../../image/deadline.js';
-import { imageInfo } from '../../info/image-info.js';
 import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
 /** The pipeline part of an image URL that asks for the source's information instead of an image. */
@@ -22,7 +20,7 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
       summary: 'An image by URL: /i/<signature>/<pipeline>/<source>',
       description: 'The pipeline in the compact syntax (`output:auto` picks AVIF or WebP from the Accept header, with Vary: Accept), the source a key in the server\'s source store. '
         + 'The signature is the base64url HMAC-SHA256 of `/<pipeline>/<source>` with a key of IMGFLEET_KEY (`imgfleet sign` makes one); `_` when the server allows unsigned URLs. '
-        + '`/i/<signature>/info/<source>` answers the source\'s information and placeholders as JSON (as POST /v1/info), signed like any image URL. '
+        + '`/i/<signature>/info/<source>` answers the source\'s information and placeholders as JSON (as POST /v1/info), signed like any image URL, even on a presets-only server. '
         + 'ETag is the content address of the result (If-None-Match → 304); Cache-Control carries the server\'s max-age.',
       tags: ['images'],
       response: { 200: { description: 'the image (JSON for /info/)', type: 'string', format: 'binary' }, 304: { description: 'not modified (If-None-Match)', type: 'null' }, ...ERROR_RESPONSES },
@@ -31,14 +29,8 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     const { pipelineText, source } = checkedParts(request, ctx);
     const sources = ctx.options.sources;
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
-    if (pipelineText === INFO_PATH) {
-      // Facts of the source, not a derived image: no pipeline, so presets-only does not apply.
-      const bytes = await (await sources.open(source)).bytes();
-      const info = await withDeadline(Date.now() + ctx.options.requestTimeoutMs, () => imageInfo(bytes, ctx.options.limits));
-      return reply.type('application/json; charset=utf-8').header('Cache-Control', `public, max-age=${ctx.options.maxAgeSeconds}`)
-        .send(JSON.stringify({ file: source, ...info }));
-    }
-    const pipeline = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly });
+    // The source's information is facts, not a derived image: presets-only does not govern it.
+    const pipeline = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly && pipelineText !== INFO_PATH });
     // `*` matches whatever the URL names: answered without fetching its source.
     if (request.headers['if-none-match']?.trim() === '*') return reply.status(304).send();
     return sendResult(ctx, request, reply, {

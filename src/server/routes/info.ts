@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { withDeadline } from '../../image/deadline.js';
-import { imageInfo, type ImageInfo } from '../../info/image-info.js';
-import type { ImageSource } from '../../image/decode.js';
+import { fromErrorInfo } from '../../errors.js';
+import type { ImageInfo } from '../../info/image-info.js';
+import { validatePipeline } from '../../pipeline/validate.js';
 import type { ServerContext } from '../context.js';
-import type { ReadBody } from '../request-body.js';
+import { workerLabel } from '../image-headers.js';
+import { workSignal } from '../request-guard.js';
 import { readImageUpload } from '../uploads.js';
 import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
@@ -29,7 +30,7 @@ export const IMAGE_INFO_SCHEMA = {
   },
 } as const;
 
-/** `POST /v1/info`: one uploaded image's information and placeholders. */
+/** `POST /v1/info`: one uploaded image's information and placeholders (the `info` operation). */
 export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.post<{ Querystring: { name?: string; density?: number } }>('/v1/info', {
     ...imageRouteHooks(ctx, 'info', true),
@@ -48,13 +49,14 @@ export async function infoRoutes(app: FastifyInstance, ctx: ServerContext): Prom
       },
       response: { 200: IMAGE_INFO_SCHEMA, ...ERROR_RESPONSES },
     },
-  }, async (request) => {
+  }, async (request, reply) => {
     const upload = await readImageUpload(request, { limits: ctx.options.limits, spillDir: ctx.spillDir, spillAbove: ctx.options.spillBytes });
-    const info = await withDeadline(Date.now() + ctx.options.requestTimeoutMs, () => imageInfo(imageSource(upload.source), ctx.options.limits, { density: request.query.density }));
-    return { file: upload.name, ...info } satisfies ImageInfo & { file: string };
+    const { density } = request.query;
+    const pipeline = validatePipeline({ ...(density !== undefined ? { input: { density } } : {}), steps: [{ op: 'info' }] }, ctx.options.limits);
+    // Like any image: on a pool thread or a cluster's worker, through the result cache.
+    const outcome = await ctx.runner.run({ source: upload.source, pipeline, sink: { kind: 'none' }, priority: 'interactive', signal: workSignal(request) });
+    if (!outcome.ok) throw fromErrorInfo(outcome.error);
+    reply.header('X-Imgfleet-Worker', workerLabel(outcome.worker));
+    return { file: upload.name, ...(outcome.data as ImageInfo) };
   });
-}
-
-function imageSource(body: ReadBody): ImageSource {
-  return body.kind === 'file' ? body.path : Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
 }
