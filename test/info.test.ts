@@ -75,10 +75,20 @@ describe('image information', () => {
     }
   });
 
-  it('EXIF date and camera, and ICC profile names, as exiftool reads them', async () => {
+  it('EXIF date and camera, and ICC profile names, as exiftool and Pillow read them', async () => {
     const storm = await imageInfo(photo('Storm.jpg'), DEFAULT_LIMITS);
     assert.equal(storm.date, '2008-04-20T19:12:06');
     assert.deepEqual(storm.camera, { make: 'Canon', model: 'Canon EOS 400D DIGITAL' });
+    for (const name of ['Storm.jpg', 'Wood.jpg', 'Dune.jpg']) {
+      const said = JSON.parse(execFileSync('/usr/bin/python3', ['-c', `
+import sys, json
+from PIL import Image
+exif = Image.open(sys.argv[1]).getexif()
+taken = exif.get_ifd(0x8769).get(36867)
+print(json.dumps({"date": taken.replace(":", "-", 2).replace(" ", "T"), "make": exif.get(271).strip(), "model": exif.get(272).strip()}))`, photo(name)], { encoding: 'utf8' })) as { date: string; make: string; model: string };
+      const info = await imageInfo(photo(name), DEFAULT_LIMITS);
+      assert.deepEqual({ date: info.date, make: info.camera?.make, model: info.camera?.model }, said, name);
+    }
     assert.deepEqual([storm.width, storm.height, storm.format], [1920, 1280, 'jpeg']);
     assert.equal(storm.icc, undefined);
     const rocket = await imageInfo(photo('rocket.jpg'), DEFAULT_LIMITS);
