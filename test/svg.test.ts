@@ -14,6 +14,8 @@ import { DEFAULT_LIMITS } from '../src/limits.js';
 import { formatCompact, parseCompact } from '../src/pipeline/compact.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
+import { signedPath } from '../src/server/signing.js';
+import { LocalFolderStore } from '../src/sources/local-folder.js';
 import { runPipeline, tempDir } from './helpers.js';
 import { testServer } from './server-helpers.js';
 
@@ -101,6 +103,23 @@ describe('SVG input', () => {
       const { formats } = (await server.app.inject({ method: 'GET', url: '/v1/info' })).json() as { formats: { read: string[]; write: string[] } };
       assert.ok(formats.read.includes('svg'));
       assert.ok(!formats.write.includes('svg'));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('image URLs draw an SVG source at the density they name, each density its own result', async (t) => {
+    const dir = tempDir(t);
+    writeFileSync(join(dir, 'halves.svg'), HALVES);
+    const key = 'svg-key-0123456789abcdef0123456789ab';
+    const server = await testServer('local', undefined, { sources: new LocalFolderStore(dir, 1 << 20), signingKeys: [key] });
+    try {
+      const plain = await server.app.inject({ method: 'GET', url: signedPath('/output:png/halves.svg', [key]) });
+      const dense = await server.app.inject({ method: 'GET', url: signedPath('/input:216,output:png/halves.svg', [key]) });
+      assert.equal(dense.statusCode, 200, dense.body);
+      assert.deepEqual([plain.headers['x-image-width'], dense.headers['x-image-width'], dense.headers['x-image-height']], ['100', '300', '150']);
+      assert.notEqual(plain.headers.etag, dense.headers.etag);
+      assert.deepEqual(await pixelAt(dense.rawPayload, 299, 149), [0, 0, 255, 255]);
     } finally {
       await server.close();
     }
