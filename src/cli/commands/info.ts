@@ -50,6 +50,7 @@ export function infoCommand({ env, result }: CommandContext): Command {
         }
       }
       if (options.json) process.stdout.write(`${JSON.stringify(listed, null, 2)}\n`);
+      else for (const skipped of job.skipped) console.error(`skipped ${skipped.path}: ${skipped.reason}`);
       result.code = job.summary().failed > 0 ? 1 : 0;
     });
 }
