@@ -157,7 +157,7 @@ async function tiledFrame(
   const planned = options.plan ? { ok: true as const, plan: options.plan } : planTiling(pipeline);
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
   const { plan } = planned;
-  const header = await probe(input, limits);
+  const header = await probe(input, limits, pipeline.input);
   checkPlannedSizes(header, pipeline, limits);
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;
