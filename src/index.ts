@@ -3,9 +3,11 @@ export { processImage, type ProcessOptions, type ProcessResult, type ProcessStat
 export { validatePipeline } from './pipeline/validate.js';
 export { parseCompact, formatCompact } from './pipeline/compact.js';
 export { readPipelineArgument, parsePipelineText } from './pipeline/load.js';
-export type { PipelineSpec, StepSpec, OutputSpec, OutputFormat, ValidPipeline } from './pipeline/spec.js';
+export type { PipelineSpec, StepSpec, InputSpec, OutputSpec, OutputFormat, ValidPipeline } from './pipeline/spec.js';
 export { OPERATIONS, findOperation, type Operation } from './ops/index.js';
-export { operationSchemas, outputSchema } from './ops/describe.js';
+export { inputSchema, operationSchemas, outputSchema } from './ops/describe.js';
+export { imageInfo, type ImageInfo } from './info/image-info.js';
+export { supportedFormats } from './image/formats.js';
 export type { HistogramData } from './ops/histogram.js';
 export { histogramFile, type HistogramFile } from './histogram/histogram-file.js';
 export { LocalEngine, type LocalEngineOptions } from './engine/local/local-engine.js';

@@ -81,7 +81,7 @@ describe('the API behind the page', () => {
     assert.deepEqual((await check({ pipeline: 'blur:-1,sharpen:amount=99,output:format=bmp' })).problems, [
       { code: 'BAD_PIPELINE', step: 0, field: 'sigma', message: 'expected a number from 0.3 to 100, got -1' },
       { code: 'BAD_PIPELINE', step: 1, field: 'amount', message: 'expected a number from 0 to 20, got 99' },
-      { code: 'BAD_PIPELINE', field: 'output.format', message: 'expected one of jpeg, png, webp, avif, tiff, gif, auto, got "bmp"' },
+      { code: 'BAD_PIPELINE', field: 'output.format', message: 'expected one of jpeg, png, webp, avif, tiff, gif, jxl, auto, got "bmp"' },
     ]);
     const unreadable = await check({ pipeline: 'resize:1:2:3' });
     assert.deepEqual(unreadable.problems, [{ code: 'BAD_PIPELINE', step: 0, message: 'too many unnamed values at "3"; name it, like key=3' }]);

@@ -32,7 +32,7 @@ describe('pipeline validation', () => {
     badPipeline({ steps: [{ op: 'watermark' }] }, /steps\[0\]\.text: give either text or image/);
     badPipeline({ steps: [{ op: 'edges', method: 'canny', low: 300, high: 200 }] }, /steps\[0\]\.low: must not exceed high \(200\), got 300/);
     badPipeline({ steps: [{ op: 'histogram' }, { op: 'blur' }] }, /steps\[0\]: histogram yields data.*last step/);
-    badPipeline({ steps: [], output: { format: 'bmp' } }, /output\.format: expected one of jpeg, png, webp, avif, tiff, gif, auto, got "bmp"/);
+    badPipeline({ steps: [], output: { format: 'bmp' } }, /output\.format: expected one of jpeg, png, webp, avif, tiff, gif, jxl, auto, got "bmp"/);
     badPipeline({ steps: [], output: { quality: 0 } }, /output\.quality: expected an integer from 1 to 100, got 0/);
     badPipeline({ steps: [], output: { format: 'webp', effort: 7 } }, /output\.effort: expected an integer from 0 to 6 for webp, got 7/);
     badPipeline({ steps: [], output: { format: 'avif', effort: 10 } }, /output\.effort: expected an integer from 0 to 9, got 10/);

@@ -118,7 +118,8 @@ describe('the runner and the engines', () => {
     mkdirSync(join(input, 'sub'), { recursive: true });
     copyFileSync(photo('rocket.jpg'), join(input, 'rocket.jpg'));
     copyFileSync(photo('coffee.png'), join(input, 'sub', 'coffee.png'));
-    writeFileSync(join(input, 'drawing.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
+    writeFileSync(join(input, 'drawing.svg'), '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="48"><rect width="64" height="48" fill="#c03"/></svg>');
+    writeFileSync(join(input, 'layers.psd'), '8BPS');
     writeFileSync(join(input, 'notes.txt'), 'hello');
     const report = join(dir, 'report.json');
     const lines: string[] = [];
@@ -134,11 +135,14 @@ describe('the runner and the engines', () => {
       console.error = error;
     }
     assert.equal(code, 0, lines.join('\n'));
-    assert.match(lines.join('\n'), /processed 2\/2 images in [\d.]+ s \([\d.]+ img\/s\), 0 failed, 2 skipped \(not images\)/);
-    assert.match(lines.join('\n'), /skipped .*drawing\.svg: not an image type imgfleet reads \(\.svg\)/);
+    // An SVG is an image: drawn, and written as PNG since no format was asked for.
+    assert.match(lines.join('\n'), /processed 3\/3 images in [\d.]+ s \([\d.]+ img\/s\), 0 failed, 2 skipped \(not images\)/);
+    assert.match(lines.join('\n'), /skipped .*layers\.psd: not an image type imgfleet reads \(\.psd\)/);
+    const drawn = await sharp(join(dir, 'out', 'drawing.png')).raw().toBuffer({ resolveWithObject: true });
+    assert.deepEqual([drawn.info.width, drawn.info.height, ...drawn.data.subarray(0, 3)], [32, 24, 0xcc, 0x00, 0x33]);
     const written = JSON.parse(readFileSync(report, 'utf8')) as Report;
     assert.equal(written.summary.skipped, 2);
-    assert.deepEqual(written.skipped.map((s) => s.reason).sort(), ['not an image type imgfleet reads (.svg)', 'not an image type imgfleet reads (.txt)']);
+    assert.deepEqual(written.skipped.map((s) => s.reason).sort(), ['not an image type imgfleet reads (.psd)', 'not an image type imgfleet reads (.txt)']);
   });
 
   it('the CLI is a function: exit statuses without a process', async (t) => {

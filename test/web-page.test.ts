@@ -431,6 +431,62 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     await page.locator('#charts svg').nth(1).waitFor();
   });
 
+  it('info panel: the chosen photo\'s facts, and its ThumbHash placeholder beside it in the photo\'s colours; a preset picker when the server has presets', async (t) => {
+    const engine = new LocalEngine({ threads: 1 });
+    const app = await buildServer({ engine, presets: new Map([['thumb', { steps: [{ op: 'resize', width: 64, height: 64 }] }]]) });
+    const address = await app.listen({ host: '127.0.0.1', port: 0 });
+    t.after(async () => { await app.close(); await engine.close(); });
+    const context = await browser.newContext({ viewport: DESKTOP });
+    t.after(() => context.close());
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
+    await page.goto(address);
+    await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
+    assert.equal(await page.locator('#info-card').isHidden(), true, 'no panel before a photo is chosen');
+
+    await page.setInputFiles('#files', [photo('Storm.jpg'), photo('rocket.jpg')]);
+    const facts = page.locator('#info-facts');
+    await facts.getByText('Canon EOS 400D DIGITAL').waitFor();
+    const text = await facts.textContent() ?? '';
+    assert.match(text, /Size1920×1280/);
+    assert.match(text, /Taken2008-04-20 19:12:06/);
+    // The placeholder drawn by the browser from the server's data URL: its mean colour is the
+    // photo's, as Pillow measures it (Storm.jpg has no ICC profile: sRGB as stored).
+    const drawn = await page.evaluate(async () => {
+      const image = document.getElementById('info-placeholder') as HTMLImageElement;
+      await image.decode();
+      const canvas = document.createElement('canvas');
+      canvas.width = image.naturalWidth;
+      canvas.height = image.naturalHeight;
+      const context2d = canvas.getContext('2d')!;
+      context2d.drawImage(image, 0, 0);
+      const { data } = context2d.getImageData(0, 0, canvas.width, canvas.height);
+      const sums = [0, 0, 0];
+      for (let i = 0; i < data.length; i += 4) for (let c = 0; c < 3; c++) sums[c] += data[i + c];
+      return { mean: sums.map((sum) => sum / (data.length / 4)), width: image.naturalWidth, height: image.naturalHeight };
+    });
+    const { execFileSync } = await import('node:child_process');
+    const pillow = JSON.parse(execFileSync('/usr/bin/python3', ['-c', 'import sys, json\nfrom PIL import Image, ImageStat\nprint(json.dumps(ImageStat.Stat(Image.open(sys.argv[1]).convert("RGB")).mean))', photo('Storm.jpg')], { encoding: 'utf8' })) as number[];
+    assert.ok(drawn.mean.every((v, c) => Math.abs(v - pillow[c]) <= 12), `placeholder mean ${drawn.mean} vs Pillow ${pillow}`);
+    assert.ok(Math.abs(drawn.width / drawn.height - 1920 / 1280) < 0.25, `placeholder ${drawn.width}×${drawn.height}`);
+    const [placeholderBox, imageBox] = [await page.locator('#info-placeholder').boundingBox(), await page.locator('#info-image').boundingBox()];
+    assert.ok(placeholderBox && imageBox && Math.abs(placeholderBox.y - imageBox.y) < 2 && placeholderBox.x > imageBox.x, 'side by side');
+
+    await page.locator('#sample').selectOption({ label: 'rocket.jpg' });
+    await facts.getByText('Adobe RGB (1998)').waitFor();
+    assert.doesNotMatch(await facts.textContent() ?? '', /Camera/);
+    await expectAccessible(page, 'info panel', 24, '#info-card');
+
+    const picker = page.getByLabel('Server presets');
+    await picker.selectOption({ label: 'thumb' });
+    await page.locator('#steps > li').first().waitFor();
+    assert.equal(await page.locator('#steps > li').count(), 1);
+    assert.match(await page.locator('#compact').inputValue(), /^resize:width=64:height=64/);
+    assert.deepEqual(errors, []);
+  });
+
   it('shows the live workers of a cluster, with their load', async (t) => {
     const cluster = await startCluster();
     t.after(() => cluster.stop());

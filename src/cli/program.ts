@@ -4,6 +4,7 @@ import { readEnvironment, type Environment } from '../config.js';
 import { ImgfleetError } from '../errors.js';
 import { healthCommand } from './commands/health.js';
 import { histogramCommand } from './commands/histogram.js';
+import { infoCommand } from './commands/info.js';
 import { loadtestCommand } from './commands/loadtest.js';
 import { opsCommand } from './commands/ops.js';
 import { processCommand } from './commands/process.js';
@@ -23,7 +24,7 @@ export function buildProgram(context: CommandContext): Command {
     .version(version)
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
-  const commands = [runCommand, processCommand, histogramCommand, opsCommand, workerCommand, workersCommand, serveCommand, healthCommand, signCommand, loadtestCommand];
+  const commands = [runCommand, processCommand, histogramCommand, infoCommand, opsCommand, workerCommand, workersCommand, serveCommand, healthCommand, signCommand, loadtestCommand];
   for (const command of commands) program.addCommand(command(context).exitOverride());
   return program;
 }

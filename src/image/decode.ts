@@ -1,13 +1,14 @@
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import sharp, { type Metadata, type Sharp } from 'sharp';
 import { ImgfleetError } from '../errors.js';
 import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { boundedByDeadline, isKilled } from './deadline.js';
+import { supportedFormats } from './formats.js';
 import { Frame, type Channels } from './frame.js';
 import { quickHeader } from './quick-header.js';
 
-export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
+export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif', 'svg', 'jxl'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
 export interface ImageHeader {
@@ -21,6 +22,8 @@ export interface ImageHeader {
   hasIcc: boolean;
   /** Not 8-bit sRGB or grey (16-bit, CMYK, …): decoding converts it to 8-bit. */
   converts: boolean;
+  /** The dots per inch an SVG is drawn at; its width and height are the drawn size. */
+  density?: number;
   /** Frames of an animated GIF or WebP, as its header counts them; 1 for a still image. */
   frames: number;
   /** An animation's timing: each frame's delay in milliseconds, and the loop count (0: forever). */
@@ -35,6 +38,14 @@ export interface Animation {
 /** Input formats whose several frames are an animation (a TIFF's pages are not). */
 const ANIMATED_FORMATS: readonly InputFormat[] = ['gif', 'webp'];
 
+/** How to read an input: `density` for an SVG (see INPUT_PARAMS). */
+export interface ReadOptions {
+  density?: number;
+}
+
+/** The density at which an SVG's declared size is its size in pixels, as CSS has it. */
+export const SVG_DENSITY = 72;
+
 /** Image bytes in memory, or the path of a file that libvips reads as it needs (large images). */
 export type ImageSource = Buffer | string;
 
@@ -42,8 +53,12 @@ export function sourceBytes(input: ImageSource): number {
   return typeof input === 'string' ? statSync(input).size : input.length;
 }
 
-/** Reads only the header, and refuses what is empty, not an image, unsupported or too large. */
-export async function probe(input: ImageSource, limits: Limits): Promise<ImageHeader> {
+/**
+ * Reads only the header, and refuses what is empty, not an image, unsupported or too large.
+ * An SVG's size is the size it declares (width and height, or its viewBox) at `density`: the
+ * pixel limit is checked against it before anything is drawn.
+ */
+export async function probe(input: ImageSource, limits: Limits, read: ReadOptions = {}): Promise<ImageHeader> {
   checkFileSize(sourceBytes(input), limits);
   const quick = quickHeader(typeof input === 'string' ? readHead(input) : input);
   if (quick) {
@@ -56,14 +71,14 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
   }
   let metadata: Metadata;
   try {
-    metadata = await sharp(input, { limitInputPixels: false }).metadata();
+    metadata = await sharp(input, { limitInputPixels: false, density: read.density ?? SVG_DENSITY }).metadata();
   } catch (error) {
     throw decodeError(error);
   }
   const format = inputFormatOf(metadata);
   if (!format) {
     throw new ImgfleetError('UNSUPPORTED_FORMAT',
-      `unsupported image format ${metadata.format ?? 'unknown'} (accepted: ${INPUT_FORMATS.join(', ')})`);
+      `unsupported image format ${metadata.format ?? 'unknown'} (accepted: ${supportedFormats().read.join(', ')})`);
   }
   const { width, height } = metadata;
   if (!width || !height) throw new ImgfleetError('CORRUPT_IMAGE', 'corrupt image: the header gives no size');
@@ -71,6 +86,9 @@ export async function probe(input: ImageSource, limits: Limits): Promise<ImageHe
   const swapped = (metadata.orientation ?? 1) >= 5;
   const { depth, space } = metadata;
   const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
+  if (format === 'svg') {
+    return { format, width, height, channels: 4, hasAlpha: true, hasIcc: false, converts: false, frames: 1, density: read.density ?? SVG_DENSITY };
+  }
   const frames = ANIMATED_FORMATS.includes(format) ? Math.max(1, metadata.pages ?? 1) : 1;
   return {
     format,
@@ -100,7 +118,8 @@ function inputFormatOf(metadata: Metadata): InputFormat | undefined {
  * is not 8-bit sRGB or grey (16-bit, CMYK, …) converted to it, so every operation sees 8-bit.
  */
 export function open(input: ImageSource, header: ImageHeader, limits: Limits): Frame {
-  const image: Sharp = boundedByDeadline(sharp(input, {
+  const image: Sharp = boundedByDeadline(sharp(header.format === 'svg' ? detachedSvg(input) : input, {
+    density: header.density,
     autoOrient: true,
     // Pixels are used as stored, as Pillow does; the profile travels to the output instead.
     ignoreIcc: true,
@@ -112,6 +131,15 @@ export function open(input: ImageSource, header: ImageHeader, limits: Limits): F
   const channels = ((grey ? 1 : 3) + (header.hasAlpha ? 1 : 0)) as Channels;
   if (!header.converts) return Frame.open(image, { width: header.width, height: header.height }, channels);
   return Frame.converted(image.toColourspace(grey ? 'b-w' : 'srgb'), channels);
+}
+
+/**
+ * An SVG's bytes, never its path: librsvg resolves an SVG's references to other files against
+ * the file's own location, and bytes have none, so an SVG can draw only what it holds itself
+ * (nothing from the network is ever fetched either way).
+ */
+export function detachedSvg(input: ImageSource): Buffer {
+  return typeof input === 'string' ? readFileSync(input) : input;
 }
 
 /** Turns a libvips decode failure into a clear, permanent error. */

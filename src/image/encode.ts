@@ -1,18 +1,24 @@
 import type { Sharp } from 'sharp';
 import { fixedFormat } from '../pipeline/negotiate.js';
-import type { OutputFormat, OutputSpec } from '../pipeline/spec.js';
+import { OUTPUT_FORMATS, type OutputFormat, type OutputSpec } from '../pipeline/spec.js';
 import type { Animation, InputFormat } from './decode.js';
 
 export const EXTENSIONS: Record<OutputFormat, string> = {
-  jpeg: '.jpg', png: '.png', webp: '.webp', avif: '.avif', tiff: '.tif', gif: '.gif',
+  jpeg: '.jpg', png: '.png', webp: '.webp', avif: '.avif', tiff: '.tif', gif: '.gif', jxl: '.jxl',
 };
 
 export const CONTENT_TYPES: Record<OutputFormat, string> = {
-  jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff', gif: 'image/gif',
+  jpeg: 'image/jpeg', png: 'image/png', webp: 'image/webp', avif: 'image/avif', tiff: 'image/tiff', gif: 'image/gif', jxl: 'image/jxl',
 };
 
+/** The extension of a result when the pipeline names no format: the input's (`ext`), `.png` for an SVG (see outputFormatFor). */
+export function keptExtension(ext: string): string {
+  return ext.toLowerCase() === '.svg' ? EXTENSIONS.png : ext;
+}
+
+/** The pipeline's format, else the input's, else PNG for an input no encoder here writes (SVG). */
 export function outputFormatFor(output: OutputSpec, input: InputFormat): OutputFormat {
-  return fixedFormat(output) ?? input;
+  return fixedFormat(output) ?? ((OUTPUT_FORMATS as readonly string[]).includes(input) ? input as OutputFormat : 'png');
 }
 
 /**
@@ -35,7 +41,7 @@ export function withEncoder(
 }
 
 /** Formats whose encoder takes a quality, so that a byte budget can be met by lowering it. */
-export const LOSSY_FORMATS: readonly OutputFormat[] = ['jpeg', 'webp', 'avif', 'tiff'];
+export const LOSSY_FORMATS: readonly OutputFormat[] = ['jpeg', 'webp', 'avif', 'tiff', 'jxl'];
 
 function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<OutputSpec, 'quality' | 'effort'>, hadAlpha: boolean, animation?: Animation): Sharp {
   const timing = animation ? { delay: animation.delay, loop: animation.loop } : {};
@@ -53,5 +59,7 @@ function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<O
       return quality === undefined ? image.tiff({ compression: 'lzw' }) : image.tiff({ compression: 'jpeg', quality });
     case 'gif':
       return image.gif(timing);
+    case 'jxl':
+      return image.jxl({ quality: quality ?? 75, effort: Math.max(1, effort ?? 4) });
   }
 }

@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { ImgfleetError } from '../errors.js';
-import { EXTENSIONS } from '../image/encode.js';
+import { EXTENSIONS, keptExtension } from '../image/encode.js';
 import type { OutputFormat } from '../pipeline/spec.js';
 
-export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif'];
+export const IMAGE_EXTENSIONS = ['jpg', 'jpeg', 'png', 'webp', 'avif', 'tif', 'tiff', 'gif', 'svg'];
 
 export interface InputFile {
   /** Absolute path. */
@@ -96,7 +96,7 @@ export function planOutputs(inputs: InputFile[], outDir: string, format: OutputF
   const inputPaths = new Set(inputs.map((i) => i.path));
   const claimed = new Map<string, string>();
   return inputs.map((input) => {
-    const ext = format ? EXTENSIONS[format] : extname(input.relative);
+    const ext = format ? EXTENSIONS[format] : keptExtension(extname(input.relative));
     const rel = join(dirname(input.relative), basename(input.relative, extname(input.relative)) + ext);
     const output = resolve(outDir, rel);
     if (inputPaths.has(output)) {

@@ -1,7 +1,7 @@
 import { basename, extname } from 'node:path';
 import picomatch from 'picomatch';
 import { ImgfleetError } from '../errors.js';
-import { EXTENSIONS } from '../image/encode.js';
+import { EXTENSIONS, keptExtension } from '../image/encode.js';
 import type { OutputFormat } from '../pipeline/spec.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { objectUrl, parseObjectUrl, plainKey, type ObjectPrefix } from '../sources/s3/object-url.js';
@@ -67,7 +67,7 @@ export function planObjectOutputs(inputs: { relative: string; input: string }[],
     // Relative keys are plain names joined by /: the extension is the only part that changes.
     const dot = input.relative.lastIndexOf('.');
     const stem = dot > input.relative.lastIndexOf('/') + 1 ? input.relative.slice(0, dot) : input.relative;
-    const sink: ObjectSink = { kind: 'object', bucket: out.bucket, key: `${base}${stem}${newExtension ?? input.relative.slice(stem.length)}` };
+    const sink: ObjectSink = { kind: 'object', bucket: out.bucket, key: `${base}${stem}${newExtension ?? keptExtension(input.relative.slice(stem.length))}` };
     const url = objectUrl(sink);
     if (inputUrls.has(url)) throw new ImgfleetError('BAD_USAGE', `refusing to overwrite input ${url}: choose another output prefix`);
     const other = claimed.get(url);

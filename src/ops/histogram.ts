@@ -4,7 +4,8 @@ import { readJpegHeader } from '../image/jpeg-header.js';
 import { levelCounts } from '../image/level-counts.js';
 import { pngLevelCounts, readPngHeader } from '../image/png-levels.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
-import type { AnalysisOperation } from './types.js';
+import type { Frame } from '../image/frame.js';
+import type { AnalysisOperation, OpContext } from './types.js';
 
 export interface HistogramParams {
   bins: number;
@@ -20,8 +21,8 @@ export interface HistogramData {
   channels: HistogramChannels;
 }
 
-export const histogram: AnalysisOperation<HistogramParams, HistogramData> = {
-  kind: 'analysis',
+export const histogram = {
+  kind: 'analysis' as const,
   name: 'histogram',
   label: 'Histogram',
   summary: 'Counts of each 8-bit level per channel (alpha not counted); ends the pipeline with data',
@@ -29,12 +30,12 @@ export const histogram: AnalysisOperation<HistogramParams, HistogramData> = {
   params: {
     bins: { type: 'integer', min: 1, max: 256, default: 256, label: 'Bins', description: 'number of equal-width bins over 0..255' },
   },
-  async analyse(frame, p) {
+  async analyse(frame: Frame, p: HistogramParams, _ctx: OpContext) {
     const { data, width, height, channels } = await frame.raw();
     const levels = levelCounts(data, channels).slice(0, channels >= 3 ? 3 : 1);
     return histogramData(width, height, levels, p.bins);
   },
-};
+} satisfies AnalysisOperation<HistogramParams, HistogramData>;
 
 /** A histogram made straight from the file, and how. */
 export interface DirectHistogram {

@@ -8,6 +8,7 @@ import { edges } from './edges.js';
 import { flip } from './flip.js';
 import { grayscale } from './grayscale.js';
 import { histogram } from './histogram.js';
+import { info } from './info.js';
 import { negate } from './negate.js';
 import { pad } from './pad.js';
 import { resize } from './resize.js';
@@ -23,7 +24,7 @@ import { watermark } from './watermark.js';
 export const OPERATIONS: readonly Operation[] = [
   resize, crop, trim, rotate, flip, pad,
   grayscale, threshold, blur, sharpen, edges, sepia, negate, brightness, contrast, saturate, clahe,
-  watermark, histogram,
+  watermark, histogram, info,
 ];
 
 const BY_NAME = new Map(OPERATIONS.map((op) => [op.name, op]));

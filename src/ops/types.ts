@@ -1,4 +1,6 @@
+import type { ImageSource, ReadOptions } from '../image/decode.js';
 import type { Frame, Size } from '../image/frame.js';
+import type { Limits } from '../limits.js';
 import type { NativeStage } from '../image/native-stage.js';
 import type { ParamSpec } from './params.js';
 
@@ -60,10 +62,15 @@ export type TileRule<P = any> =
   | { kind: 'placed' }
   | { kind: 'whole'; reason: string };
 
-/** An operation that yields data about the image instead of a new image; it ends a pipeline. */
+/**
+ * An operation that yields data about the image instead of a new image; it ends a pipeline.
+ * It reads either the decoded pixels the steps before it leave (`analyse`), or the source
+ * itself (`fromSource`: its header, EXIF and ICC profile too), and then it is the only step.
+ */
 export interface AnalysisOperation<P = any, R = unknown> extends OperationBase<P> {
   kind: 'analysis';
-  analyse(frame: Frame, params: P, ctx: OpContext): Promise<R>;
+  analyse?(frame: Frame, params: P, ctx: OpContext): Promise<R>;
+  fromSource?(input: ImageSource, params: P, limits: Limits, read: ReadOptions): Promise<R>;
 }
 
 export type Operation = ImageOperation | AnalysisOperation;

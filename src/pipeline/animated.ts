@@ -19,8 +19,8 @@ import { ANIMATED_OUTPUTS, AUTO_FORMAT, type ValidPipeline } from './spec.js';
 /** Whether `pipeline` keeps this input's animation: several frames, an output that animates, all frames asked for. */
 export function staysAnimated(header: Pick<ImageHeader, 'format' | 'frames'>, pipeline: ValidPipeline): boolean {
   if (header.frames <= 1 || pipeline.yieldsData || pipeline.output.frames === 'first') return false;
-  const format = pipeline.output.format === AUTO_FORMAT ? undefined : pipeline.output.format;
-  return ANIMATED_OUTPUTS.includes(format ?? header.format);
+  const format: string = (pipeline.output.format === AUTO_FORMAT ? undefined : pipeline.output.format) ?? header.format;
+  return (ANIMATED_OUTPUTS as readonly string[]).includes(format);
 }
 
 /** Refuses, before decoding, too many frames or pixels, and steps that cannot run frame by frame. */

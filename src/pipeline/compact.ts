@@ -5,14 +5,15 @@
  *
  * Steps are separated by `,`; a step is the operation's name followed by `:`-separated
  * arguments, each `name=value` or, in the operation's positional order, just the value.
- * `output:<format>:<quality>:<effort>` (or `output:format=…:quality=…:effort=…`) sets the output;
+ * `output:<format>:<quality>:<effort>` (or `output:format=…:quality=…:effort=…`) sets the output,
+ * `input:<density>` (or `input:density=…`) how the input is read;
  * `preset:NAME` stands for a named pipeline's steps (see presets.ts). Values are
  * percent-decoded, so `%2C`, `%3A`, `%3D` and `%25` write `,` `:` `=` and `%` inside a text.
  */
 import { pipelineError } from '../errors.js';
 import { findOperation } from '../ops/index.js';
 import { coerceText, type Param, type ParamSpec } from '../ops/params.js';
-import { OUTPUT_PARAMS, OUTPUT_POSITIONAL, type PipelineSpec, type StepSpec } from './spec.js';
+import { INPUT_PARAMS, INPUT_POSITIONAL, OUTPUT_PARAMS, OUTPUT_POSITIONAL, type PipelineSpec, type StepSpec } from './spec.js';
 
 export function parseCompact(text: string): PipelineSpec {
   const spec: PipelineSpec = { steps: [] };
@@ -23,6 +24,10 @@ export function parseCompact(text: string): PipelineSpec {
     const where = `step ${index + 1} (${name})`;
     if (name === 'output') {
       spec.output = readArgs(args, OUTPUT_PARAMS, OUTPUT_POSITIONAL, where) as PipelineSpec['output'];
+      return;
+    }
+    if (name === 'input') {
+      spec.input = readArgs(args, INPUT_PARAMS, INPUT_POSITIONAL, where) as PipelineSpec['input'];
       return;
     }
     if (name === 'preset') {
@@ -90,6 +95,8 @@ export function formatCompact(spec: PipelineSpec, options: { omitDefaults?: bool
     const kept = Object.entries(params).filter(([k, v]) => v !== undefined && !(defaults && defaults[k]?.default === v));
     return [op, ...kept.map(([k, v]) => `${k}=${encode(v)}`)].join(':');
   });
+  const inArgs = Object.entries(spec.input ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encode(v)}`);
+  if (inArgs.length > 0) parts.unshift(['input', ...inArgs].join(':'));
   const output = spec.output ?? {};
   const outArgs = Object.entries(output).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${encode(v)}`);
   if (outArgs.length > 0) parts.push(['output', ...outArgs].join(':'));

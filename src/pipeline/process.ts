@@ -136,11 +136,20 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
     if (result) return result;
   }
 
-  const header = await probe(input, limits);
+  const header = await probe(input, limits, pipeline.input);
+  checkPlannedSizes(header, pipeline, limits);
   const animated = staysAnimated(header, pipeline);
   if (animated) checkAnimation(header, pipeline, limits);
-  checkPlannedSizes(header, pipeline, limits);
   options.check?.({ format: header.format, width: header.width, height: header.height, frames: animated ? header.frames : 1 });
+  const [first] = pipeline.steps;
+  if (first?.op.kind === 'analysis' && first.op.fromSource) {
+    const data = await first.op.fromSource(input, first.params, limits, pipeline.input ?? {});
+    const totalMs = performance.now() - started;
+    return {
+      kind: 'data', data,
+      stats: { input: { format: header.format, width: header.width, height: header.height, bytes: sourceBytes(input) }, path: 'libvips', probeMs: 0, steps: [{ op: first.op.name, ms: totalMs }], encodeMs: 0, totalMs },
+    };
+  }
   threadsForImage(header.width * header.height);
   const stats: ProcessStats = {
     input: { format: header.format, width: header.width, height: header.height, bytes: sourceBytes(input) },
@@ -161,6 +170,7 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
         options.signal?.throwIfAborted();
         const t0 = performance.now();
         if (step.op.kind === 'analysis') {
+          if (!step.op.analyse) throw new ImgfleetError('BAD_PIPELINE', `${step.op.name} must be the only step`);
           const data = await step.op.analyse(frame, step.params, ctx);
           stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: index });
           stats.totalMs = performance.now() - started;

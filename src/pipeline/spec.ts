@@ -1,7 +1,8 @@
 import type { Operation } from '../ops/types.js';
 import type { ParamSpec } from '../ops/params.js';
 
-export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif'] as const;
+/** Every format imgfleet can write; `jxl` only where libvips was built with it (see src/image/formats.ts). */
+export const OUTPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif', 'jxl'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
 
 /** `auto` is chosen per request from its Accept header (see negotiate.ts), before anything runs. */
@@ -10,10 +11,10 @@ export const AUTO_FORMAT = 'auto';
 /** The output settings, declared like an operation's parameters. */
 export const OUTPUT_PARAMS: ParamSpec = {
   format: { type: 'enum', values: [...OUTPUT_FORMATS, AUTO_FORMAT], label: 'Format', description: 'output format (default: the input’s); auto: AVIF or WebP when the HTTP request accepts it, else the input’s' },
-  quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80)' },
+  quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80, jxl 75)' },
   effort: {
     type: 'integer', min: 0, max: 9, label: 'Effort',
-    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3); jpeg, tiff and gif ignore it',
+    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3), jxl 1–9 (default 4); jpeg, tiff and gif ignore it',
   },
   frames: {
     type: 'enum', values: ['all', 'first'], label: 'Frames',
@@ -21,10 +22,23 @@ export const OUTPUT_PARAMS: ParamSpec = {
   },
   maxBytes: {
     type: 'integer', min: 100, max: 1_000_000_000, label: 'Most bytes',
-    description: 'the highest quality (jpeg, webp, avif, tiff) whose result fits in this many bytes, found by a binary search over quality; the quality chosen shows in the stats; an error when even quality 1 does not fit',
+    description: 'the highest quality (jpeg, webp, avif, tiff, jxl) whose result fits in this many bytes, found by a binary search over quality; the quality chosen shows in the stats; an error when even quality 1 does not fit',
   },
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality', 'effort'] as const;
+
+/** How the input is read, declared like an operation's parameters; each applies to the formats it names. */
+export const INPUT_PARAMS: ParamSpec = {
+  density: {
+    type: 'number', min: 1, max: 2400, label: 'Density',
+    description: 'dots per inch an SVG is drawn at: 72 draws it at the size it declares, 144 at twice that (the pixel limit counts the drawn size); other formats ignore it',
+  },
+};
+export const INPUT_POSITIONAL = ['density'] as const;
+
+export interface InputSpec {
+  density?: number;
+}
 
 /** The highest effort each encoder takes, where it is below the parameter's own maximum. */
 export const MAX_EFFORT: Partial<Record<OutputFormat, number>> = { webp: 6 };
@@ -48,6 +62,7 @@ export interface StepSpec {
 
 /** A pipeline as users write it, in JSON or the compact syntax. */
 export interface PipelineSpec {
+  input?: InputSpec;
   steps: StepSpec[];
   output?: OutputSpec;
 }
@@ -60,6 +75,7 @@ export interface ValidStep {
 
 /** A pipeline that passed validation: safe to run, and `spec` is its normalised JSON. */
 export interface ValidPipeline {
+  input?: InputSpec;
   steps: ValidStep[];
   output: OutputSpec;
   spec: PipelineSpec;

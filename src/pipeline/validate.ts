@@ -1,8 +1,9 @@
 import { pipelineError } from '../errors.js';
+import { supportedFormats } from '../image/formats.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { findOperation, OPERATIONS } from '../ops/index.js';
 import { checkValue, showValue, type ParamSpec } from '../ops/params.js';
-import { MAX_EFFORT, OUTPUT_PARAMS, type OutputSpec, type PipelineSpec, type StepSpec, type ValidPipeline, type ValidStep } from './spec.js';
+import { INPUT_PARAMS, MAX_EFFORT, OUTPUT_PARAMS, type InputSpec, type OutputSpec, type PipelineSpec, type StepSpec, type ValidPipeline, type ValidStep } from './spec.js';
 
 /**
  * Checks a whole pipeline before any pixel is decoded and fills in defaults. Every problem is
@@ -13,7 +14,7 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
   const problems: string[] = [];
   if (!isObject(input)) throw pipelineError(`pipeline: expected an object like {"steps": [...]}, got ${showValue(input)}`);
   for (const key of Object.keys(input)) {
-    if (key !== 'steps' && key !== 'output') problems.push(`${key}: unknown field (a pipeline has steps and output)`);
+    if (key !== 'steps' && key !== 'output' && key !== 'input') problems.push(`${key}: unknown field (a pipeline has input, steps and output)`);
   }
   const rawSteps = input.steps ?? [];
   if (!Array.isArray(rawSteps)) throw pipelineError(`steps: expected a list of steps, got ${showValue(rawSteps)}`);
@@ -45,7 +46,9 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
       problems.push(`${where}.${broken[0]}: ${broken[1]}`);
       return;
     }
-    if (op.kind === 'analysis' && index !== rawSteps.length - 1) {
+    if (op.kind === 'analysis' && op.fromSource && rawSteps.length !== 1) {
+      problems.push(`${where}: ${op.name} reads the image file itself, so it must be the only step`);
+    } else if (op.kind === 'analysis' && index !== rawSteps.length - 1) {
       problems.push(`${where}: ${op.name} yields data, not an image, so it must be the last step`);
     }
     steps.push({ op, params });
@@ -61,13 +64,24 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
     if (most !== undefined && validOutput.effort !== undefined && validOutput.effort > most) {
       problems.push(`output.effort: expected an integer from 0 to ${most} for ${validOutput.format}, got ${validOutput.effort}`);
     }
+    const writes = supportedFormats().write;
+    if (validOutput.format !== undefined && validOutput.format !== 'auto' && !writes.includes(validOutput.format)) {
+      problems.push(`output.format: the libvips of this build does not write ${validOutput.format} (it writes ${writes.join(', ')})`);
+    }
+  }
+
+  let validInput: InputSpec = {};
+  if (input.input !== undefined) {
+    if (!isObject(input.input)) problems.push(`input: expected an object like {"density": 144}, got ${showValue(input.input)}`);
+    else validInput = (checkParams(INPUT_PARAMS, input.input, 'input', 'input', problems) ?? {}) as InputSpec;
   }
 
   if (problems.length > 0) throw pipelineError(problems.join('; '));
   const spec: PipelineSpec = { steps: steps.map((s) => ({ op: s.op.name, ...s.params }) as StepSpec) };
+  if (Object.keys(validInput).length > 0) spec.input = validInput;
   if (Object.keys(validOutput).length > 0) spec.output = validOutput;
   const last = steps[steps.length - 1];
-  return { steps, output: validOutput, spec, yieldsData: last?.op.kind === 'analysis' };
+  return { ...(spec.input ? { input: validInput } : {}), steps, output: validOutput, spec, yieldsData: last?.op.kind === 'analysis' };
 }
 
 function checkParams(

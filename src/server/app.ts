@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { ClusterEngine } from '../engine/redis/cluster-engine.js';
 import { assetsIn } from '../io/assets.js';
 import { privateDir } from '../io/private-dir.js';
-import { operationSchemas, outputSchema } from '../ops/describe.js';
+import { inputSchema, operationSchemas, outputSchema } from '../ops/describe.js';
 import { Runner } from '../runner/runner.js';
 import { registerDashboard } from './admin.js';
 import { Admission } from './admission.js';
@@ -31,6 +31,7 @@ import { processRoutes } from './routes/process.js';
 import { errorCodeRoutes } from './routes/error-codes.js';
 import { pipelineCheckRoutes } from './routes/pipeline-check.js';
 import { previewRoutes } from './routes/previews.js';
+import { infoRoutes } from './routes/info.js';
 import { registryRoutes } from './routes/registry.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -69,7 +70,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
 
   const routeSlots = (what: string) => new Admission(options.maxPending, what, options.maxPendingPerClient);
   const pending: Record<ImageRoute, Admission> = {
-    process: routeSlots('images being processed'), histogram: routeSlots('histograms'), imageUrl: routeSlots('image URL requests'), previews: routeSlots('previews'),
+    process: routeSlots('images being processed'), histogram: routeSlots('histograms'), info: routeSlots('image information requests'), imageUrl: routeSlots('image URL requests'), previews: routeSlots('previews'),
   };
   const inProgress = () => Object.values(pending).reduce((sum, admission) => sum + admission.inUse, 0);
   const metrics = new ServerMetrics({
@@ -104,7 +105,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
       info: { title: 'imgfleet', version, description: 'Image pipelines over HTTP: one image at a time, or batch jobs with live progress.' },
       components: {
         securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
-        schemas: { Operations: { type: 'object', properties: operationSchemas() }, Output: outputSchema() },
+        schemas: { Operations: { type: 'object', properties: operationSchemas() }, Input: inputSchema(), Output: outputSchema() },
       },
       security: options.token ? [{ bearer: [] }] : [],
     },
@@ -119,6 +120,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     }
     await processRoutes(scope, ctx);
     await histogramRoutes(scope, ctx);
+    await infoRoutes(scope, ctx);
   });
   await app.register(async (scope) => {
     await healthRoutes(scope, ctx);

@@ -7,7 +7,7 @@ import type { ServerMetrics } from './metrics.js';
 import type { ResolvedServerOptions } from './options.js';
 
 /** Image routes, each with slots of its own: a flood of one kind never locks out the others. */
-export type ImageRoute = 'process' | 'histogram' | 'imageUrl' | 'previews';
+export type ImageRoute = 'process' | 'histogram' | 'info' | 'imageUrl' | 'previews';
 
 /** What the routes share: the runner (cache → tiles → engine), the jobs, the metrics and the limits. */
 export interface ServerContext {

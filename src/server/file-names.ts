@@ -1,6 +1,6 @@
 import { extname } from 'node:path';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif']);
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif', '.svg']);
 
 /**
  * An uploaded file's name made safe to use as a file name: no folders, no traversal, no

@@ -42,6 +42,8 @@ const STEP_COST: Record<string, StepCost> = {
   sepia: (input) => area(input) * 40,
   saturate: (input) => area(input) * 60,
   histogram: (input) => area(input) * 10,
+  // A decode shrunk to 100 px: a JPEG or WebP shrinks as it loads, a PNG is read whole.
+  info: (input) => area(input) * 10,
   // libvips' Gaussian: a mask of about 6σ taps, run across and down.
   blur: (input, _output, p) => area(input) * (10 + 1.5 * num(p.sigma, 2)),
   // The same blur on lightness, with a colour-space round trip.

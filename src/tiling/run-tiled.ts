@@ -165,7 +165,7 @@ async function tiledFrame(
   const planned = options.plan ? { ok: true as const, plan: options.plan } : planTiling(pipeline);
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
   const { plan } = planned;
-  const header = await probe(input, limits);
+  const header = await probe(input, limits, pipeline.input);
   if (staysAnimated(header, pipeline)) throw animationNotTileable();
   checkPlannedSizes(header, pipeline, limits);
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };

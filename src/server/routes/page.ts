@@ -17,6 +17,8 @@ const FILES: Record<string, string> = {
   'run.js': SCRIPT,
   'viewer.js': SCRIPT,
   'chart.js': SCRIPT,
+  'info.js': SCRIPT,
+  'presets.js': SCRIPT,
   'style.css': 'text/css; charset=utf-8',
   'icon.svg': 'image/svg+xml',
 };

@@ -7,7 +7,7 @@ import { histogramFile, type HistogramFile } from '../../histogram/histogram-fil
 import { probe } from '../../image/decode.js';
 import { CONTENT_TYPES } from '../../image/encode.js';
 import type { HistogramData } from '../../ops/histogram.js';
-import type { PipelineSpec } from '../../pipeline/spec.js';
+import type { OutputFormat, PipelineSpec } from '../../pipeline/spec.js';
 import { validatePipeline } from '../../pipeline/validate.js';
 import type { ItemState } from '../../jobs/batch-job.js';
 import type { ServerContext } from '../context.js';
@@ -15,7 +15,8 @@ import type { ServerJob } from '../job-store.js';
 import { ERROR_RESPONSES, imageRouteHooks } from './shared.js';
 
 /** Formats every current browser shows in an <img>; the others get a PNG preview. */
-const BROWSER_FORMATS = new Set(['jpeg', 'png', 'webp', 'gif', 'avif']);
+// Never SVG: sent as is, its scripts would run on this server's origin.
+const BROWSER_FORMATS = new Set<string>(['jpeg', 'png', 'webp', 'gif', 'avif']);
 const SIDES = ['input', 'output'] as const;
 type Side = (typeof SIDES)[number];
 
@@ -46,7 +47,7 @@ export async function previewRoutes(app: FastifyInstance, ctx: ServerContext): P
     const { format } = await probe(path, ctx.options.limits);
     reply.header('X-Content-Type-Options', 'nosniff').header('Cache-Control', 'private, max-age=3600');
     if (BROWSER_FORMATS.has(format)) {
-      return reply.type(CONTENT_TYPES[format]).header('X-Imgfleet-Preview', 'original').send(createReadStream(path));
+      return reply.type(CONTENT_TYPES[format as OutputFormat]).header('X-Imgfleet-Preview', 'original').send(createReadStream(path));
     }
     const png = join(job.dir, 'previews', `${index}-${side}.png`);
     if (!existsSync(png)) await run(ctx, path, { steps: [], output: { format: 'png' } }, png, job.id);

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
-import { COMPACT_SYNTAX_HELP, operationSchemas, outputSchema } from '../../ops/describe.js';
-import { OUTPUT_FORMATS } from '../../pipeline/spec.js';
+import { COMPACT_SYNTAX_HELP, inputSchema, operationSchemas, outputSchema } from '../../ops/describe.js';
+import { supportedFormats } from '../../image/formats.js';
 import { formatCompact } from '../../pipeline/compact.js';
 import type { ServerContext } from '../context.js';
 import { requestPipeline } from '../pipeline-param.js';
@@ -8,7 +8,7 @@ import { requestPipeline } from '../pipeline-param.js';
 export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): Promise<void> {
   app.get('/v1/ops', {
     schema: { summary: 'Every operation with the JSON Schema of its parameters, and the output options', tags: ['pipeline'] },
-  }, async () => ({ operations: operationSchemas(), output: outputSchema(), formats: OUTPUT_FORMATS, syntax: COMPACT_SYNTAX_HELP }));
+  }, async () => ({ operations: operationSchemas(), input: inputSchema(), output: outputSchema(), formats: supportedFormats().write, readable: supportedFormats().read, syntax: COMPACT_SYNTAX_HELP }));
 
   app.get<{ Querystring: { pipeline?: string } }>('/v1/pipeline', {
     schema: {
@@ -29,8 +29,9 @@ export async function registryRoutes(app: FastifyInstance, ctx: ServerContext): 
   }));
 
   app.get('/v1/info', {
-    schema: { summary: 'Engine mode and the limits uploads must respect', tags: ['service'] },
+    schema: { summary: 'Engine mode, the limits uploads must respect, and the formats this build reads and writes (POST an image here for its information)', tags: ['service'] },
   }, async () => ({
+    formats: supportedFormats(),
     mode: ctx.runner.engine.mode,
     engine: ctx.runner.engine.mode,
     limits: ctx.options.limits,

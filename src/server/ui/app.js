@@ -3,6 +3,8 @@
 // No framework and no build step: these modules are served as they are.
 
 import { $, api, element, focusOn, state, whenUnauthorized } from './dom.js';
+import { showInfo } from './info.js';
+import { loadPresets } from './presets.js';
 import { renderSamples, schedulePreview } from './preview.js';
 import { cancelRun, restoreLastRun, runJob, updateRunButton } from './run.js';
 import { addStep, applyCompact, EXAMPLES, onPipelineChecked, pageUrl, pipelineChanged, rememberedPipeline, syncOutputControls } from './steps.js';
@@ -88,6 +90,7 @@ function renderPhotos() {
   $('chosen-total').textContent = `${state.photos.length} ${state.photos.length === 1 ? 'photo' : 'photos'}, ${formatBytes(total)}`;
   updateRunButton();
   renderSamples();
+  showInfo();
 }
 
 function release(photo) {
@@ -256,8 +259,9 @@ async function start() {
   const { info } = state;
   $('mode').textContent = info.mode === 'cluster' ? 'Cluster' : 'Runs on this server';
   $('dashboard-link').hidden = info.mode !== 'cluster';
-  $('limits').textContent = `Up to ${info.maxFiles} photos at once, ${formatBytes(info.limits.maxFileBytes)} and ${Math.round(info.limits.maxInputPixels / 1e6)} megapixels each. JPEG, PNG, WebP, AVIF, TIFF or GIF.`;
+  $('limits').textContent = `Up to ${info.maxFiles} photos at once, ${formatBytes(info.limits.maxFileBytes)} and ${Math.round(info.limits.maxInputPixels / 1e6)} megapixels each. ${(info.formats?.read ?? Object.keys(FORMAT_NAMES)).map((f) => FORMAT_NAMES[f] ?? f.toUpperCase()).join(', ')}.`;
   if (info.mode === 'cluster') void pollWorkers();
+  void loadPresets();
 
   const remembered = rememberedPipeline();
   state.tile = remembered.tile;
