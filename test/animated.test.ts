@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import { processImage } from '../src/pipeline/process.js';
+import { parseCompact } from '../src/pipeline/compact.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { processTiled } from '../src/tiling/run-tiled.js';
 import type { Limits } from '../src/limits.js';
 import { tighterLimits } from '../src/task/execute.js';
+import { ClusterEngine } from '../src/engine/redis/cluster-engine.js';
+import { clusterSettings } from '../src/engine/redis/cluster-settings.js';
 import { readAnimation } from './animation-container.js';
+import { REDIS_URL, startWorker, testPrefix } from './cluster-helpers.js';
 import { testServer } from './server-helpers.js';
 import { cli, CORPUS, photo, tempDir } from './helpers.js';
 
@@ -188,5 +192,28 @@ describe('animated GIF and WebP', () => {
     } finally {
       await server.close();
     }
+  });
+
+  it('on a cluster: a worker keeps the animation, and refuses more frames than its --max-frames', async (t) => {
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 'frames-worker', ['-c', '1', '--max-frames', '3']);
+    t.after(async () => {
+      worker.child.kill('SIGKILL');
+      await worker.exited;
+    });
+    const engine = await ClusterEngine.open({ settings: clusterSettings(REDIS_URL, { prefix }) });
+    t.after(() => engine.close());
+    const run = (pipeline: string, bytes: Buffer) => engine.run({ source: { kind: 'bytes', bytes }, pipeline: parseCompact(pipeline), sink: { kind: 'bytes' }, priority: 'interactive' });
+    const three = await sharp(await Promise.all(['coffee.png', 'chelsea.png', 'rocket.jpg'].map((name) =>
+      sharp(photo(name)).resize(60, 40, { fit: 'fill' }).png().toBuffer())), { join: { animated: true } }).gif({ delay: [50, 60, 70], loop: 2 }).toBuffer();
+    const kept = await run('resize:30,output:webp', three);
+    assert.ok(kept.ok, JSON.stringify(kept));
+    assert.deepEqual(readAnimation(kept.body!), { format: 'webp', width: 30, height: 20, frames: 3, delays: [50, 60, 70], loop: 2 });
+    const refused = await run('resize:30', gif);
+    assert.ok(!refused.ok);
+    assert.match(refused.error.message, /animation has 4 frames, over the limit of 3/);
+    const first = await run('resize:30,output:frames=first', gif);
+    assert.ok(first.ok);
+    assert.equal(readAnimation(first.body!).frames, 1);
   });
 });
