@@ -131,7 +131,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     prefix: settings.prefix,
     // A job is a few images; two at a time keep the pool busy without hoarding work.
     concurrency: 2,
-    maxStalledCount: 3,
+    maxStalledCount: settings.maxStalled,
     lockDuration: settings.lockMs,
     stalledInterval: settings.stalledMs,
   });
