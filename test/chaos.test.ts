@@ -172,6 +172,7 @@ describe('chaos', { timeout: 300_000 }, () => {
         await sleep(1000);
         redis = startRedis(args);
       })();
+      faults.catch(() => {}); // awaited below, after the batch
 
       const result = await running;
       const killed = await kills;
