@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { readFileSync } from 'node:fs';
+import { readEnvironment } from '../src/config.js';
 import { clusterSettings } from '../src/engine/redis/cluster-settings.js';
 import { startClusterWorker } from '../src/engine/redis/cluster-worker.js';
 import type { ClusterJobData } from '../src/engine/redis/job-data.js';
@@ -65,5 +66,14 @@ describe('a worker that lost its job', { timeout: 60_000 }, () => {
     await waitFor(async () => worker.registry.info.active === 0, 10_000, 'the second job to end here');
     assert.equal(await redis.exists(`${prefix}:blob:lost:out`), 0, 'no result written by a worker that lost its job');
     assert.equal(await lost.getState(), 'active', 'the job stays with the worker that holds it now');
+  });
+});
+
+describe('how many times a job may lose its worker', () => {
+  it('is IMGFLEET_MAX_STALLED (default 3), a whole number, refused in one line otherwise', () => {
+    assert.equal(clusterSettings(REDIS_URL, readEnvironment({})).maxStalled, 3);
+    assert.equal(clusterSettings(REDIS_URL, readEnvironment({ IMGFLEET_MAX_STALLED: '12' })).maxStalled, 12);
+    assert.throws(() => readEnvironment({ IMGFLEET_MAX_STALLED: '0' }), /^ImgfleetError: IMGFLEET_MAX_STALLED: expected a whole number of at least 1, got "0"$/);
+    assert.throws(() => readEnvironment({ IMGFLEET_MAX_STALLED: 'many' }), /IMGFLEET_MAX_STALLED: expected a whole number/);
   });
 });
