@@ -11,6 +11,7 @@
  *                    [--quick]   (fewer images and requests: to rerun a row, e.g. --only s-cover --quick)
  *                    [--rewrite]   (runs nothing: writes results.md and the charts again from results.json)
  *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
+ *   npm run bench -- --only soak [--duration 10m] [--soak-clients 8]   (bench/soak/: serve under mixed traffic, memory each second)
  *
  * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
  * `matrix` for every row. With --only, the rows not run are kept from the previous results.
@@ -89,6 +90,8 @@ const { values: args } = parseArgs({
     'fleet-count': { type: 'string', default: '3000' },
     'fleet-sizes': { type: 'string', default: '1,2,4,8,16,32,64' },
     'matrix-count': { type: 'string', default: '1000' },
+    duration: { type: 'string', default: '10m' },
+    'soak-clients': { type: 'string', default: '8' },
     'matrix-large-count': { type: 'string', default: '100' },
     quick: { type: 'boolean', default: false },
     rewrite: { type: 'boolean', default: false },
@@ -147,6 +150,15 @@ async function main(): Promise<void> {
     if (args.only === 'fleet') return;
   }
   // ── end of the fleet workload
+  // ── The soak (bench/soak/): asked for by name, writes bench/results/soak.*; a failed soak fails the command.
+  if (args.only?.split(',').includes('soak')) {
+    const { runSoakWorkload } = await import('./soak/main.js');
+    const passed = await runSoakWorkload(ROOT, PHOTOS, {
+      durationS: seconds(args.duration!), clients: Number(args['soak-clients']), command: `npm run bench -- ${process.argv.slice(2).join(' ')}`,
+    });
+    if (!passed) process.exitCode = 1;
+    if (args.only === 'soak') return;
+  }
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');
   console.log(`preparing corpora (${count} Flickr-like JPEGs, ${args['large-count']} large photos)…`);
@@ -286,6 +298,13 @@ async function main(): Promise<void> {
   };
   writeFileSync(join(dir, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
   writeResults(results);
+}
+
+/** A duration as `600`, `600s` or `10m`, in seconds. */
+function seconds(text: string): number {
+  const match = /^(\d+(?:\.\d+)?)(s|m)?$/.exec(text.trim());
+  if (!match) throw new Error(`--duration: expected seconds (600, 600s) or minutes (10m), got "${text}"`);
+  return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }
 
 /** results.md and the charts, from the results. */

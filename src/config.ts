@@ -17,6 +17,8 @@ export interface Environment {
   lockMs: number;
   /** IMGFLEET_STALLED_MS: how often jobs of dead workers are looked for. @defaultValue half the lock time, at least 1 000 */
   stalledMs: number;
+  /** IMGFLEET_MAX_STALLED: how many times a job may lose its worker (to a crash, a kill, a cut) before it fails. @defaultValue 3 */
+  maxStalled: number;
   /** IMGFLEET_HEARTBEAT_MS: how often a worker says it is alive. @defaultValue 2 000 */
   heartbeatMs: number;
   /** IMGFLEET_DRAIN_MS: how long a worker waits for running jobs when stopping. @defaultValue 60 000 */
@@ -44,7 +46,7 @@ export interface S3Environment {
 
 export const ENVIRONMENT_VARIABLES = [
   'IMGFLEET_REDIS', 'IMGFLEET_PREFIX', 'IMGFLEET_TOKEN', 'IMGFLEET_KEY',
-  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_ALIVE_FILE', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
+  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_MAX_STALLED', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_ALIVE_FILE', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL',
 ] as const;
 
@@ -57,6 +59,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTe
     signingKeys: (env.IMGFLEET_KEY ?? '').split(',').map((k) => k.trim()).filter(Boolean),
     lockMs,
     stalledMs: milliseconds(env, 'IMGFLEET_STALLED_MS', Math.max(1000, lockMs / 2)),
+    maxStalled: count(env, 'IMGFLEET_MAX_STALLED', 3),
     heartbeatMs: milliseconds(env, 'IMGFLEET_HEARTBEAT_MS', 2000),
     drainMs: milliseconds(env, 'IMGFLEET_DRAIN_MS', 60_000),
     aliveFile: text(env.IMGFLEET_ALIVE_FILE),
@@ -103,5 +106,13 @@ function milliseconds(env: NodeJS.ProcessEnv, name: string, fallback: number): n
   if (value === undefined) return fallback;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new ImgfleetError('BAD_USAGE', `${name}: expected a whole number of milliseconds, got "${value}"`);
+  return n;
+}
+
+function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = text(env[name]);
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new ImgfleetError('BAD_USAGE', `${name}: expected a whole number of at least 1, got "${value}"`);
   return n;
 }

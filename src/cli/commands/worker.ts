@@ -13,6 +13,7 @@ interface WorkerOptions extends StoreFlags {
   assetsDir?: string;
   maxMegapixels?: number;
   maxFrames?: number;
+  maxOutputMegapixels?: number;
   rejectRate: number;
   delayRate: number;
   delayMs: number;
@@ -33,6 +34,7 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels, all frames of an animation counted (jobs may ask for less, never more)', positiveNumber)
     .option('--max-frames <n>', 'most frames of an animation this worker takes (default 1000; jobs may ask for less, never more)', positiveInteger)
     .option('--alive-file <path>', 'rewrite this file every 5 s while alive, for `imgfleet health --worker` (env IMGFLEET_ALIVE_FILE)', env.aliveFile)
+    .option('--max-output-megapixels <n>', 'largest image this worker makes, in megapixels (default 100; with --max-megapixels it bounds the worker\'s memory)', positiveNumber)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
     .option('--delay-rate <p>', 'fault injection: stall a job with probability p', probability, 0)
     .option('--delay-ms <ms>', 'how long a stall lasts', positiveInteger, 1000)
@@ -51,10 +53,11 @@ export function workerCommand({ env }: CommandContext): Command {
       const worker = await startClusterWorker({
         settings: clusterSettings(options.redis, env), concurrency: options.concurrency, name: options.name,
         timeoutMs: options.timeout * 1000, drainMs, roots: options.sharedFsRoot, assets: assetsIn(options.assetsDir), s3, s3Roots,
-        limits: options.maxMegapixels || options.maxFrames ? {
+        limits: {
           ...(options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : {}),
+          ...(options.maxOutputMegapixels ? { maxOutputPixels: Math.round(options.maxOutputMegapixels * 1e6) } : {}),
           ...(options.maxFrames ? { maxFrames: options.maxFrames } : {}),
-        } : undefined,
+        },
         log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });
       stopStarting();

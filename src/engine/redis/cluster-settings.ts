@@ -10,6 +10,8 @@ export interface ClusterSettings {
   lockMs: number;
   /** How often jobs of dead workers are looked for. @defaultValue 15 000 */
   stalledMs: number;
+  /** How many times a job may lose its worker before it fails (a job that kills every worker it reaches stops there). @defaultValue 3 */
+  maxStalled: number;
   /** How often a worker says it is alive; it drops off the list after three missed. @defaultValue 2 000 */
   heartbeatMs: number;
 }
@@ -19,5 +21,5 @@ export const QUEUE_NAME = 'images';
 /** Settings for the cluster on `redisUrl`, with the environment's prefix and timings (or the defaults). */
 export function clusterSettings(redisUrl: string, environment: Partial<Environment> = DEFAULT_ENVIRONMENT): ClusterSettings {
   const env = { ...DEFAULT_ENVIRONMENT, ...environment };
-  return { redisUrl, prefix: env.prefix, lockMs: env.lockMs, stalledMs: env.stalledMs, heartbeatMs: env.heartbeatMs };
+  return { redisUrl, prefix: env.prefix, lockMs: env.lockMs, stalledMs: env.stalledMs, maxStalled: env.maxStalled, heartbeatMs: env.heartbeatMs };
 }

@@ -13,7 +13,7 @@ import { withObjects } from '../../task/object-io.js';
 import { localIo, type TaskIo } from '../../task/task-io.js';
 import { LocalEngine } from '../local/local-engine.js';
 import { defaultThreads } from '../tuning.js';
-import { BlobStore } from './blob-store.js';
+import { BlobStore, type JobHold } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
 import { encodeFailure, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
@@ -82,9 +82,10 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const blobs = new BlobStore(redis, settings.prefix);
   const registry = new WorkerRegistry(redis, settings.prefix, name, threads, settings.heartbeatMs);
   const store = options.s3 && options.s3Roots?.length ? new S3Client(options.s3) : undefined;
+  const io = withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] });
   const place: Place = {
     worker: name,
-    io: withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] }),
+    io,
     limits: options.limits,
     assets: new AssetLoader(assets),
     processElsewhere: options.processor ?? ((task, control) => pool!.run(task, control)),
@@ -107,7 +108,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     registry.info.active += items.length;
     try {
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
-      const outcomes = await Promise.all(items.map((item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, place)));
+      const held = token ? { ...place, io: whileHeld(io, blobs, { lockKey: `${worker.toKey(job.id!)}:lock`, token }) } : place;
+      const outcomes = await Promise.all(items.map((item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, held)));
       const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
       if (transient && !transient.ok) throw new Error(encodeFailure(transient.error));
       const results = outcomes.map((o): ClusterItemResult => (o.ok ? { ok: true, output: o.output, data: o.data, stats: o.stats } : { ok: false, error: o.error }));
@@ -129,7 +131,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     prefix: settings.prefix,
     // A job is a few images; two at a time keep the pool busy without hoarding work.
     concurrency: 2,
-    maxStalledCount: 3,
+    maxStalledCount: settings.maxStalled,
     lockDuration: settings.lockMs,
     stalledInterval: settings.stalledMs,
   });
@@ -161,6 +163,28 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
 
 /** What stopping takes after the running jobs: closing the queue, the registry, the pool. */
 const CLOSING_MS = 2500;
+
+/**
+ * Writes results only while this worker still holds the job. A worker cut off from Redis for
+ * longer than the lock time has lost its job to another worker: a result it wrote late would
+ * land after the submitter had taken the other worker's, and stay behind in Redis (or overwrite
+ * a file already handed on). Blobs are checked and written in one step; other sinks are checked
+ * just before.
+ */
+function whileHeld(io: TaskIo, blobs: BlobStore, hold: JobHold): TaskIo {
+  const lost = () => new ImgfleetError('INTERNAL', 'this worker lost its hold on the job (its lock ran out); another worker runs it');
+  return {
+    ...io,
+    async write(sink, bytes) {
+      if (sink.kind === 'blob') {
+        if (!(await blobs.putWhileHeld(sink.key, bytes, hold))) throw lost();
+        return;
+      }
+      if (!(await blobs.holds(hold))) throw lost();
+      await io.write(sink, bytes);
+    },
+  };
+}
 
 /** Blobs in Redis, and files through `files` (inside the worker's roots). */
 function clusterIo(blobs: BlobStore, files: TaskIo): TaskIo {
