@@ -2,12 +2,17 @@ import { ImgfleetError } from './errors.js';
 
 /** Safety limits, all checked before any pixel is decoded. */
 export interface Limits {
-  /** Largest input, in pixels (width × height of the header). @defaultValue 50 MP, as imgproxy */
+  /**
+   * Largest input, in pixels (width × height of the header, times the frames decoded when an
+   * animation stays animated). @defaultValue 50 MP, as imgproxy
+   */
   maxInputPixels: number;
   /** Largest output, in pixels, estimated from the pipeline before decoding. @defaultValue 100 MP */
   maxOutputPixels: number;
   /** Largest output width or height. @defaultValue 32767 */
   maxOutputDimension: number;
+  /** Most frames of an animated input that stays animated. @defaultValue 1000 */
+  maxFrames: number;
   /** Most steps in one pipeline. @defaultValue 32 */
   maxSteps: number;
   /** Largest input file. @defaultValue 100 MiB */
@@ -25,6 +30,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxInputPixels: 50_000_000,
   maxOutputPixels: 100_000_000,
   maxOutputDimension: 32_767,
+  maxFrames: 1000,
   maxSteps: 32,
   maxFileBytes: 100 * 1024 * 1024,
   maxWork: Number.POSITIVE_INFINITY,
@@ -48,6 +54,19 @@ export function checkInputPixels(width: number, height: number, limits: Limits):
   if (pixels > limits.maxInputPixels) {
     throw new ImgfleetError('TOO_MANY_PIXELS',
       `image header claims ${width}×${height} = ${formatPixels(pixels)}, over the limit of ${formatPixels(limits.maxInputPixels)}`);
+  }
+}
+
+/** An animation's frames, all decoded: at most maxFrames of them, and all their pixels within maxInputPixels. */
+export function checkFrames(width: number, height: number, frames: number, limits: Limits): void {
+  if (frames > limits.maxFrames) {
+    throw new ImgfleetError('TOO_MANY_PIXELS',
+      `animation has ${frames} frames, over the limit of ${limits.maxFrames}; output:…:frames=first takes the first frame only`);
+  }
+  const pixels = width * height * frames;
+  if (pixels > limits.maxInputPixels) {
+    throw new ImgfleetError('TOO_MANY_PIXELS',
+      `animation header claims ${frames} frames of ${width}×${height} = ${formatPixels(pixels)}, over the limit of ${formatPixels(limits.maxInputPixels)}; output:…:frames=first takes the first frame only`);
   }
 }
 

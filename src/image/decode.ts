@@ -24,7 +24,19 @@ export interface ImageHeader {
   converts: boolean;
   /** The dots per inch an SVG is drawn at; its width and height are the drawn size. */
   density?: number;
+  /** Frames of an animated GIF or WebP, as its header counts them; 1 for a still image. */
+  frames: number;
+  /** An animation's timing: each frame's delay in milliseconds, and the loop count (0: forever). */
+  animation?: Animation;
 }
+
+export interface Animation {
+  delay: number[];
+  loop: number;
+}
+
+/** Input formats whose several frames are an animation (a TIFF's pages are not). */
+const ANIMATED_FORMATS: readonly InputFormat[] = ['gif', 'webp'];
 
 /** How to read an input: `density` for an SVG (see INPUT_PARAMS). */
 export interface ReadOptions {
@@ -54,7 +66,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
     const swapped = quick.orientation >= 5;
     return {
       format: quick.format, width: swapped ? quick.height : quick.width, height: swapped ? quick.width : quick.height,
-      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts,
+      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts, frames: 1,
     };
   }
   let metadata: Metadata;
@@ -75,8 +87,9 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
   const { depth, space } = metadata;
   const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
   if (format === 'svg') {
-    return { format, width, height, channels: 4, hasAlpha: true, hasIcc: false, converts: false, density: read.density ?? SVG_DENSITY };
+    return { format, width, height, channels: 4, hasAlpha: true, hasIcc: false, converts: false, frames: 1, density: read.density ?? SVG_DENSITY };
   }
+  const frames = ANIMATED_FORMATS.includes(format) ? Math.max(1, metadata.pages ?? 1) : 1;
   return {
     format,
     width: swapped ? height : width,
@@ -85,7 +98,14 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
     hasAlpha: metadata.hasAlpha ?? false,
     hasIcc: Boolean(metadata.icc),
     converts: !(eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)),
+    frames,
+    ...(frames > 1 ? { animation: { delay: frameDelays(metadata.delay, frames), loop: metadata.loop ?? 0 } } : {}),
   };
+}
+
+/** One delay per frame: libvips gives one per frame, or none (then 100 ms, as browsers take a missing delay). */
+function frameDelays(delay: number[] | undefined, frames: number): number[] {
+  return Array.from({ length: frames }, (_, i) => delay?.[i] ?? 100);
 }
 
 function inputFormatOf(metadata: Metadata): InputFormat | undefined {

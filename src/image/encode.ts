@@ -1,7 +1,7 @@
 import type { Sharp } from 'sharp';
 import { fixedFormat } from '../pipeline/negotiate.js';
 import { OUTPUT_FORMATS, type OutputFormat, type OutputSpec } from '../pipeline/spec.js';
-import type { InputFormat } from './decode.js';
+import type { Animation, InputFormat } from './decode.js';
 
 export const EXTENSIONS: Record<OutputFormat, string> = {
   jpeg: '.jpg', png: '.png', webp: '.webp', avif: '.avif', tiff: '.tif', gif: '.gif', jxl: '.jxl',
@@ -34,11 +34,17 @@ export const DEFAULT_EFFORT = { avif: 0, webp: 2, png: 3 } as const;
  * to the output for viewers to apply. JPEG skips Huffman optimisation and progressive scans: they cost more
  * time than anything else in a small-image pipeline and change no pixel.
  */
-export function withEncoder(image: Sharp, format: OutputFormat, output: Pick<OutputSpec, 'quality' | 'effort'>, input: { hasAlpha: boolean; hasIcc: boolean }): Sharp {
-  return encoder(input.hasIcc && format !== 'gif' ? image.keepIccProfile() : image, format, output, input.hasAlpha);
+export function withEncoder(
+  image: Sharp, format: OutputFormat, output: Pick<OutputSpec, 'quality' | 'effort'>, input: { hasAlpha: boolean; hasIcc: boolean }, animation?: Animation,
+): Sharp {
+  return encoder(input.hasIcc && format !== 'gif' ? image.keepIccProfile() : image, format, output, input.hasAlpha, animation);
 }
 
-function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<OutputSpec, 'quality' | 'effort'>, hadAlpha: boolean): Sharp {
+/** Formats whose encoder takes a quality, so that a byte budget can be met by lowering it. */
+export const LOSSY_FORMATS: readonly OutputFormat[] = ['jpeg', 'webp', 'avif', 'tiff', 'jxl'];
+
+function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<OutputSpec, 'quality' | 'effort'>, hadAlpha: boolean, animation?: Animation): Sharp {
+  const timing = animation ? { delay: animation.delay, loop: animation.loop } : {};
   switch (format) {
     case 'jpeg':
       return (hadAlpha ? image.flatten({ background: '#ffffff' }) : image)
@@ -46,13 +52,13 @@ function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<O
     case 'png':
       return image.png({ compressionLevel: effort ?? DEFAULT_EFFORT.png, adaptiveFiltering: true });
     case 'webp':
-      return image.webp({ quality: quality ?? 80, effort: effort ?? DEFAULT_EFFORT.webp });
+      return image.webp({ quality: quality ?? 80, effort: effort ?? DEFAULT_EFFORT.webp, ...timing });
     case 'avif':
       return image.avif({ quality: quality ?? 50, effort: effort ?? DEFAULT_EFFORT.avif });
     case 'tiff':
       return quality === undefined ? image.tiff({ compression: 'lzw' }) : image.tiff({ compression: 'jpeg', quality });
     case 'gif':
-      return image.gif();
+      return image.gif(timing);
     case 'jxl':
       return image.jxl({ quality: quality ?? 75, effort: Math.max(1, effort ?? 4) });
   }

@@ -17,11 +17,12 @@ import { saturate } from './saturate.js';
 import { sepia } from './sepia.js';
 import { sharpen } from './sharpen.js';
 import { threshold } from './threshold.js';
+import { trim } from './trim.js';
 import type { Operation } from './types.js';
 import { watermark } from './watermark.js';
 
 export const OPERATIONS: readonly Operation[] = [
-  resize, crop, rotate, flip, pad,
+  resize, crop, trim, rotate, flip, pad,
   grayscale, threshold, blur, sharpen, edges, sepia, negate, brightness, contrast, saturate, clahe,
   watermark, histogram, info,
 ];

@@ -12,7 +12,14 @@ export interface ResizeParams {
   kernel: 'nearest' | 'linear' | 'cubic' | 'mitchell' | 'lanczos2' | 'lanczos3';
   enlarge: boolean;
   background: string;
+  position: Position;
+  /** Device pixel ratio: the width and height are multiplied by it. */
+  dpr: number;
 }
+
+/** Where fit=cover cuts: a side or corner, the middle, or a region libvips finds. */
+export const POSITIONS = ['center', 'north', 'northeast', 'east', 'southeast', 'south', 'southwest', 'west', 'northwest', 'attention', 'entropy'] as const;
+export type Position = (typeof POSITIONS)[number];
 
 export const resize: ImageOperation<ResizeParams> = {
   kind: 'image',
@@ -33,8 +40,20 @@ export const resize: ImageOperation<ResizeParams> = {
     },
     enlarge: { type: 'boolean', default: true, label: 'Allow enlarging', description: 'when off, an image smaller than the target keeps its size' },
     background: { type: 'color', default: '#000000', label: 'Padding colour', description: 'colour of the bars that fit=contain adds' },
+    position: {
+      type: 'enum', values: POSITIONS, default: 'center', label: 'Crop position',
+      description: 'which part fit=cover keeps: the center, a side or corner (north, northeast, …), attention (the region most likely to draw the eye: skin, saturated colour, bright detail) or entropy (the busiest region)',
+    },
+    dpr: {
+      type: 'number', min: 1, max: 4, default: 1, label: 'Pixel ratio',
+      description: 'device pixel ratio: width and height are multiplied by it, so a 200 px request at dpr=2 gives 400 px for a high-density screen',
+    },
   },
-  check: (p) => (p.width === undefined && p.height === undefined ? ['width', 'give width, height or both'] : undefined),
+  check: (p) => {
+    if (p.width === undefined && p.height === undefined) return ['width', 'give width, height or both'];
+    if (p.position !== 'center' && p.fit !== 'cover') return ['position', `only fit=cover crops, so position=${p.position} needs fit=cover (got fit=${p.fit})`];
+    return undefined;
+  },
   outputSize: (input, p) => resizeGeometry(input, p).output,
   stage: 'resize',
   tiling: () => ({ kind: 'geometry' }),
@@ -43,16 +62,19 @@ export const resize: ImageOperation<ResizeParams> = {
     // Pillow (bench/README.md): enlargements of decoded colour or grey pixels take the resampler.
     const size = frame.knownSize();
     const background = colorOrThrow(p.background);
-    if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1)) {
+    const { width, height } = targetSize(p);
+    // The resampler cuts a cover's middle only: other positions are libvips'.
+    if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1) && p.position === 'center') {
       const geometry = resizeGeometry(size, p);
       if ((geometry.resized.width > size.width || geometry.resized.height > size.height) && fitsResampler(size, geometry.resized, p.kernel)) {
         return Frame.fromRaw(resizeColourOrGrey(await frame.raw(), geometry, p.kernel, background));
       }
     }
     return frame.pipe(this.stage!, (image) => image.resize({
-      width: p.width,
-      height: p.height,
+      width,
+      height,
       fit: p.fit,
+      ...(p.fit === 'cover' && p.position !== 'center' ? { position: p.position } : {}),
       kernel: p.kernel,
       withoutEnlargement: !p.enlarge,
       // Only padding uses it; sharp parses a colour given to it with a library of its own, a
@@ -85,9 +107,21 @@ interface Rect {
   height: number;
 }
 
-type GeometryParams = Pick<ResizeParams, 'width' | 'height' | 'fit' | 'enlarge'>;
+type GeometryParams = Pick<ResizeParams, 'width' | 'height' | 'fit' | 'enlarge'> & Partial<Pick<ResizeParams, 'dpr'>>;
 
-export function resizeGeometry(input: Size, p: GeometryParams, jpeg = false): ResizeGeometry {
+/** The width and height asked for, in device pixels (times dpr, rounded). */
+export function targetSize(p: GeometryParams): Pick<ResizeParams, 'width' | 'height'> {
+  const dpr = p.dpr ?? 1;
+  const scale = (side: number | undefined) => (side === undefined ? undefined : Math.max(1, Math.round(side * dpr)));
+  return { width: scale(p.width), height: scale(p.height) };
+}
+
+/**
+ * The crop of a cover as sharp computes it for the center; other positions are computed by
+ * libvips (the crop's size is the same, only its place differs).
+ */
+export function resizeGeometry(input: Size, asked: GeometryParams, jpeg = false): ResizeGeometry {
+  const p = { ...asked, ...targetSize(asked) };
   let source = input;
   let shrinkOnLoad = 1;
   if (jpeg) {

@@ -22,6 +22,11 @@ interface OperationBase<P> {
   positional?: readonly string[];
   /** Rules between fields; returns [field, message] when broken. */
   check?(params: P): [field: string, message: string] | undefined;
+  /**
+   * Why the operation cannot run on each frame of an animation on its own (the frames must
+   * keep one size, for one); such an operation refuses animated input with this reason.
+   */
+  notPerFrame?: string;
 }
 
 export interface ImageOperation<P = any> extends OperationBase<P> {

@@ -48,7 +48,8 @@ export interface TurboLanePlan {
  * steps that work on pixels.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
-  if (pipeline.yieldsData) return undefined;
+  // A byte budget searches over the quality with libvips' encoders.
+  if (pipeline.yieldsData || pipeline.output.maxBytes !== undefined) return undefined;
   const format = pipeline.output.format ?? 'jpeg';
   if (!(LANE_FORMATS as readonly string[]).includes(format)) return undefined;
   const [first, ...others] = pipeline.steps;
@@ -64,6 +65,8 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
     const p = first.params as unknown as ResizeParams;
     const background = colorOrThrow(p.background);
     if (p.kernel === 'nearest' || (p.fit === 'contain' && (background.alpha !== 1 || grey))) return undefined;
+    // The resampler cuts a cover's middle; other crop positions are libvips'.
+    if (p.fit === 'cover' && p.position !== 'center') return undefined;
     const geometry = resizeGeometry(source, p, true);
     if (geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) return undefined;
     if (!fitsResampler(source, geometry.resized, p.kernel)) return undefined;

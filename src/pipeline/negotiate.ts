@@ -4,19 +4,20 @@ import { AUTO_FORMAT, type OutputFormat, type OutputSpec, type ValidPipeline } f
 /**
  * `output:auto` for one request: AVIF when its Accept header lists image/avif, else WebP when it
  * lists image/webp, else the input's own format. Wildcards (image/*, *\/*) do not count: every
- * browser sends them, including those that cannot decode AVIF.
+ * browser sends them, including those that cannot decode AVIF. An animated input skips AVIF,
+ * which libvips writes as one frame, so that it stays animated.
  */
-export function negotiateFormat(accept: string | undefined): 'avif' | 'webp' | undefined {
+export function negotiateFormat(accept: string | undefined, input: { animated?: boolean } = {}): 'avif' | 'webp' | undefined {
   const accepted = acceptedTypes(accept ?? '');
-  if (accepted.has('image/avif')) return 'avif';
+  if (accepted.has('image/avif') && !input.animated) return 'avif';
   if (accepted.has('image/webp')) return 'webp';
   return undefined;
 }
 
 /** The pipeline with `auto` replaced by the negotiated format (or by none: the input's). */
-export function resolveAutoFormat(pipeline: ValidPipeline, accept: string | undefined): ValidPipeline {
+export function resolveAutoFormat(pipeline: ValidPipeline, accept: string | undefined, input: { animated?: boolean } = {}): ValidPipeline {
   if (pipeline.output.format !== AUTO_FORMAT) return pipeline;
-  const format = negotiateFormat(accept);
+  const format = negotiateFormat(accept, { animated: input.animated && pipeline.output.frames !== 'first' });
   const { format: _auto, ...rest } = pipeline.output;
   const output: OutputSpec = format ? { ...rest, format } : rest;
   const spec = { ...pipeline.spec };

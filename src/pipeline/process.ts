@@ -12,6 +12,8 @@ import { decodeAndResize, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { turboLanePlan, type Lane } from './lane.js';
 import { planPasses } from './plan.js';
+import { checkAnimation, processAnimation, staysAnimated } from './animated.js';
+import { encodeWithin, type Encoded } from './byte-budget.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
 import { histogram, histogramFromBytes, type HistogramParams } from '../ops/histogram.js';
 import type { OpContext, Size } from '../ops/types.js';
@@ -24,7 +26,7 @@ export interface ProcessOptions {
   /** Stops the work between steps once aborted (its reason is thrown). */
   signal?: AbortSignal;
   /** Called with the header's facts before any pixel is decoded; throws to refuse the image. */
-  check?(header: { format: string; width: number; height: number }): void;
+  check?(header: { format: string; width: number; height: number; frames?: number }): void;
 }
 
 export interface StepTiming {
@@ -51,6 +53,10 @@ export interface ProcessStats {
   totalMs: number;
   /** Present when the image ran as tiles. */
   tiles?: TilingStats;
+  /** Frames of an animation that stayed animated, each through every step. */
+  frames?: number;
+  /** The quality that output.maxBytes chose. */
+  quality?: number;
 }
 
 export interface TilingStats {
@@ -83,9 +89,32 @@ export function encoderFor(frame: Frame, pipeline: ValidPipeline, header: ImageH
 /** Encodes the last frame into the result, timing the encoder and the whole run. */
 export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header: ImageHeader, stats: ProcessStats, started: number): Promise<ProcessResult> {
   const t0 = performance.now();
-  const { image, format } = encoderFor(frame, pipeline, header);
-  const { data, info } = await image.toBuffer({ resolveWithObject: true });
-  stats.encodeMs = performance.now() - t0;
+  const { maxBytes } = pipeline.output;
+  let encoded: Encoded;
+  let format: OutputFormat;
+  if (maxBytes === undefined) {
+    const encoder = encoderFor(frame, pipeline, header);
+    format = encoder.format;
+    encoded = await encoder.image.toBuffer({ resolveWithObject: true });
+  } else {
+    // Each quality tried runs a copy of the pending pipeline, which carries the input's ICC profile to the output as a plain encode does.
+    const pending = frame.toSharp();
+    format = outputFormatFor(pipeline.output, header.format);
+    encoded = await encodeWithin((quality) => withEncoder(pending.clone(), format, withQuality(pipeline, quality).output, { hasAlpha: header.hasAlpha, hasIcc: header.hasIcc }),
+      format, maxBytes, pipeline.output.quality ?? 100);
+  }
+  return imageResult(encoded, format, stats, t0, started);
+}
+
+/** The pipeline with its output's quality set (or left as it is). */
+export function withQuality(pipeline: ValidPipeline, quality: number | undefined): ValidPipeline {
+  return quality === undefined ? pipeline : { ...pipeline, output: { ...pipeline.output, quality } };
+}
+
+export function imageResult(encoded: Encoded, format: OutputFormat, stats: ProcessStats, encodeStarted: number, started: number): ProcessResult {
+  const { data, info, quality } = encoded;
+  if (quality !== undefined) stats.quality = quality;
+  stats.encodeMs = performance.now() - encodeStarted;
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format, width: info.width, height: info.height, channels: info.channels, stats };
 }
@@ -109,7 +138,9 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
 
   const header = await probe(input, limits, pipeline.input);
   checkPlannedSizes(header, pipeline, limits);
-  options.check?.(header);
+  const animated = staysAnimated(header, pipeline);
+  if (animated) checkAnimation(header, pipeline, limits);
+  options.check?.({ format: header.format, width: header.width, height: header.height, frames: animated ? header.frames : 1 });
   const [first] = pipeline.steps;
   if (first?.op.kind === 'analysis' && first.op.fromSource) {
     const data = await first.op.fromSource(input, first.params, limits, pipeline.input ?? {});
@@ -130,6 +161,7 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
   };
 
   try {
+    if (animated) return await processAnimation(input, header, pipeline, limits, ctx, stats, started, options.signal);
     let frame: Frame = open(input, header, limits);
     const passes = planPasses(pipeline);
     for (const [index, pass] of passes.entries()) {

@@ -16,6 +16,14 @@ export const OUTPUT_PARAMS: ParamSpec = {
     type: 'integer', min: 0, max: 9, label: 'Effort',
     description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3), jxl 1–9 (default 4); jpeg, tiff and gif ignore it',
   },
+  frames: {
+    type: 'enum', values: ['all', 'first'], label: 'Frames',
+    description: 'of an animated GIF or WebP: all (default) keeps it animated when the output is gif or webp, every frame through the steps with its delay and the loop count; first takes the first frame only (other formats always do)',
+  },
+  maxBytes: {
+    type: 'integer', min: 100, max: 1_000_000_000, label: 'Most bytes',
+    description: 'the highest quality (jpeg, webp, avif, tiff, jxl) whose result fits in this many bytes, found by a binary search over quality; the quality chosen shows in the stats; an error when even quality 1 does not fit',
+  },
 };
 export const OUTPUT_POSITIONAL = ['format', 'quality', 'effort'] as const;
 
@@ -39,7 +47,12 @@ export interface OutputSpec {
   format?: OutputFormat | typeof AUTO_FORMAT;
   quality?: number;
   effort?: number;
+  frames?: 'all' | 'first';
+  maxBytes?: number;
 }
+
+/** Output formats that can hold an animation. */
+export const ANIMATED_OUTPUTS: readonly OutputFormat[] = ['gif', 'webp'];
 
 /** One step as users write it: the operation's name and its parameters. */
 export interface StepSpec {

@@ -12,6 +12,7 @@ import { ImgfleetError, toErrorInfo } from '../errors.js';
 import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { checkInputPixels, type Limits } from '../limits.js';
+import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { laneFor, worksInLibvips } from '../pipeline/lane.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { sameInputAndOutput, tighterLimits } from '../task/execute.js';
@@ -22,7 +23,7 @@ import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.
 import { planTiling, type TilePlan, type TilePlanResult } from '../tiling/plan.js';
 import { processTiledFile } from '../tiling/run-tiled.js';
 import type { ImageRequest } from './request.js';
-import { headerSize, sourceDigest, sourceHead } from './source-facts.js';
+import { headerSize, sourceDigest, sourceHead, type HeaderSize } from './source-facts.js';
 import type { EntryMeta } from '../cache/entry.js';
 import { S3Cache } from '../cache/s3-cache.js';
 import { CONTENT_TYPES } from '../image/encode.js';
@@ -196,6 +197,10 @@ export class Runner {
     const planned = this.planned(request.pipeline);
     if (!planned.ok) return {};
     const size = await headerSize(request.source, head);
+    if (size && isAnimation(size, request.pipeline)) {
+      if (choice.tileSize !== undefined) throw animationNotTileable();
+      return {};
+    }
     const tileSize = choice.tileSize ?? (size ? tileSizeFor(size, planned.plan, choice) : undefined);
     if (tileSize === undefined) return {};
     if (size) {
@@ -354,4 +359,9 @@ function withSignal(engine: Engine, signal: AbortSignal | undefined): Engine {
     status: () => engine.status(),
     close: () => engine.close(),
   };
+}
+
+/** Whether the header is of an animation that `pipeline` keeps animated: it runs whole, never as tiles. */
+function isAnimation(size: HeaderSize, pipeline: ImageRequest['pipeline']): boolean {
+  return size.format !== undefined && (size.format === 'gif' || size.format === 'webp') && staysAnimated({ format: size.format, frames: size.frames ?? 1 }, pipeline);
 }

@@ -50,7 +50,7 @@ export async function sourceHead(source: ImageRequest['source'], store?: S3Clien
  * JPEG's or PNG's first bytes are parsed here; anything else asks libvips. Undefined when it
  * cannot be read (the run itself then reports why).
  */
-export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<Size | undefined> {
+export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<HeaderSize | undefined> {
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
   const jpeg = readJpegHeader(bytes);
   if (jpeg) return { width: jpeg.width, height: jpeg.height };
@@ -61,14 +61,20 @@ export async function headerSize(source: ImageRequest['source'], head: Uint8Arra
   if (source.kind === 'object') return undefined;
   try {
     const input = source.kind === 'file' ? source.path : source.kind === 'bytes' ? Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength) : await source.source.bytes();
-    const { width, height } = await sharp(input, { limitInputPixels: false }).metadata();
-    return width && height ? { width, height } : undefined;
+    const { width, height, format, pages } = await sharp(input, { limitInputPixels: false }).metadata();
+    return width && height ? { width, height, format, frames: pages ?? 1 } : undefined;
   } catch {
     return undefined;
   }
 }
 
 const PNG_SIGNATURE = 0x89504e47;
+
+/** A header's size; for formats libvips reads, its format and frames (pages) too. */
+export interface HeaderSize extends Size {
+  format?: string;
+  frames?: number;
+}
 
 function needStore(store: S3Client | undefined): S3Client {
   if (!store) throw new ImgfleetError('INTERNAL', 'an object source needs the runner to have the object store');

@@ -78,6 +78,8 @@ export interface ServerOptions {
   allowUnsigned?: boolean;
   /** Cache-Control max-age of image URL responses, in seconds. @defaultValue 86 400 */
   maxAgeSeconds?: number;
+  /** Image URLs take the pixel ratio and width from client hints (src/server/client-hints.ts). @defaultValue false */
+  clientHints?: boolean;
   /** Fastify's logger (pino). @defaultValue false */
   logger?: boolean | { level: string };
 }
@@ -126,6 +128,7 @@ export function resolveServerOptions(options: ServerOptions): ResolvedServerOpti
     signingKeys: options.signingKeys ?? [],
     allowUnsigned: options.allowUnsigned ?? false,
     maxAgeSeconds: options.maxAgeSeconds ?? 86_400,
+    clientHints: options.clientHints ?? false,
     adminWrite: options.adminWrite ?? false,
     presets: options.presets ?? NO_PRESETS,
     presetsOnly: options.presetsOnly ?? false,

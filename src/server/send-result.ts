@@ -1,5 +1,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fromErrorInfo } from '../errors.js';
+import { looksAnimated } from '../image/animation.js';
+import { readHead } from '../io/read-head.js';
 import { isAuto, resolveAutoFormat } from '../pipeline/negotiate.js';
 import type { ProcessStats } from '../pipeline/process.js';
 import type { OutputFormat, ValidPipeline } from '../pipeline/spec.js';
@@ -20,6 +22,8 @@ export interface ResultRequest {
   assets?: ImageRequest['assets'];
   /** Image URLs are public: their responses do not name the worker. */
   anonymous?: boolean;
+  /** Request headers besides Accept that the result depends on (client hints). */
+  vary?: string[];
 }
 
 /**
@@ -28,14 +32,16 @@ export interface ResultRequest {
  * result from the runner (the cache, or computed once), and headers saying which.
  */
 export async function sendResult(ctx: ServerContext, request: FastifyRequest, reply: FastifyReply, job: ResultRequest): Promise<FastifyReply> {
-  const pipeline = resolveAutoFormat(job.pipeline, request.headers.accept);
+  const animated = isAuto(job.pipeline) && looksAnimated(await headOf(job.source));
+  const pipeline = resolveAutoFormat(job.pipeline, request.headers.accept, { animated });
   const started = performance.now();
   const image: ImageRequest = {
     source: job.source, pipeline, sink: { kind: 'bytes' }, priority: 'interactive', signal: workSignal(request), ...(job.assets ? { assets: job.assets } : {}),
   };
   const etag = `"${await ctx.runner.address(image)}"`;
   reply.header('ETag', etag);
-  if (isAuto(job.pipeline)) reply.header('Vary', 'Accept');
+  const vary = [...(isAuto(job.pipeline) ? ['Accept'] : []), ...(job.vary ?? [])];
+  if (vary.length > 0) reply.header('Vary', vary.join(', '));
   if (job.maxAgeSeconds !== undefined) reply.header('Cache-Control', `public, max-age=${job.maxAgeSeconds}`);
   if (etagMatches(request.headers['if-none-match'], etag)) return reply.status(304).send();
 
@@ -49,6 +55,14 @@ export async function sendResult(ctx: ServerContext, request: FastifyRequest, re
   // Until it is sent, the result takes its place in the in-flight budget beside request bodies.
   if (outcome.body) bodyAccount(request)?.hold(outcome.body.length);
   return imageHeaders(reply, job.name, output.format as OutputFormat, output).send(outcome.body);
+}
+
+/** The first bytes of a request's source, where the server has them at hand (nothing for other sources). */
+async function headOf(source: ImageRequest['source']): Promise<Uint8Array> {
+  if (source.kind === 'store') return source.source.head();
+  if (source.kind === 'bytes') return source.bytes.subarray(0, 4096);
+  if (source.kind === 'file') return readHead(source.path, 4096);
+  return new Uint8Array(0);
 }
 
 /** If-None-Match: `*`, or a list of tags, weak (`W/"…"`) or strong, compared weakly as RFC 9110 asks. */

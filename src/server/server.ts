@@ -39,6 +39,8 @@ export interface ServeOptions {
   signingKeys?: string[];
   allowUnsigned?: boolean;
   maxAgeSeconds?: number;
+  /** Image URLs honour Sec-CH-DPR / DPR and Sec-CH-Width / Width request headers. */
+  clientHints?: boolean;
   /** Let the queue dashboard change jobs. */
   adminWrite?: boolean;
   /** Named pipelines (preset:NAME), and whether image URLs may use nothing else. */
@@ -89,7 +91,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     engine, token: options.token, limits: options.limits, maxFiles: options.maxFiles, resultTtlMs: options.resultTtlMs,
     dataDir: options.dataDir, assetsDir: options.assetsDir, cache, sources, adminWrite: options.adminWrite,
     presets: options.presets, presetsOnly: options.presetsOnly,
-    signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds,
+    signingKeys: options.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAgeSeconds, clientHints: options.clientHints,
     logger: options.log ? { level: 'info' } : false, listenHost: options.host, ...options.guards,
   }).catch(async (error: unknown) => {
     await engine.close();

@@ -57,7 +57,7 @@ export async function executeTask(task: Task, place: Place, control: TaskControl
     const loadAsset = (name: string) => (Object.hasOwn(sent, name) ? place.io.read(sent[name], limits.maxFileBytes) : place.assets.load(name));
     const processed = await withDeadline<ProcessResult | TilePixels>(control.deadline, () => (task.tile
       ? runTile(input as Buffer, task.tile, pipeline)
-      : processImage(input, pipeline, { limits, loadAsset, signal: control.signal, check: (header) => checkWork(header, pipeline, limits, header.format) })));
+      : processImage(input, pipeline, { limits, loadAsset, signal: control.signal, check: (header) => checkWork(header, pipeline, limits, header.format, header.frames) })));
     control.signal?.throwIfAborted();
     return await settle(task, processed, place, limits);
   } catch (error) {

@@ -88,7 +88,8 @@ export function estimateWork(input: Size, pipeline: ValidPipeline, format: strin
   });
   if (!pipeline.yieldsData) {
     const encoder = pipeline.output.format ?? format ?? 'png';
-    const encode = area(size) * (ENCODE_NS[encoder] ?? ENCODE_NS.png);
+    // A byte budget may encode up to eight times (src/pipeline/byte-budget.ts).
+    const encode = area(size) * (ENCODE_NS[encoder] ?? ENCODE_NS.png) * (pipeline.output.maxBytes === undefined ? 1 : 8);
     total += encode;
     if (encode > largest.cost) largest = { where: `encoding ${encoder}`, cost: encode };
   }
@@ -96,12 +97,15 @@ export function estimateWork(input: Size, pipeline: ValidPipeline, format: strin
 }
 
 /** Refuses, before decoding, an image whose estimated work is over `limits.maxWork` (TOO_MUCH_WORK, 422). */
-export function checkWork(input: Size, pipeline: ValidPipeline, limits: Pick<Limits, 'maxWork'>, format: string | undefined): void {
+export function checkWork(input: Size, pipeline: ValidPipeline, limits: Pick<Limits, 'maxWork'>, format: string | undefined, frames = 1): void {
   if (!Number.isFinite(limits.maxWork)) return;
-  const { total, largest } = estimateWork(input, pipeline, format);
+  // Every frame of an animation goes through every step.
+  const estimate = estimateWork(input, pipeline, format);
+  const total = estimate.total * frames;
+  const largest = { ...estimate.largest, cost: estimate.largest.cost * frames };
   if (total <= limits.maxWork) return;
   throw new ImgfleetError('TOO_MUCH_WORK',
-    `too much work for one image: about ${seconds(total)} of processing estimated for ${input.width}×${input.height} px `
+    `too much work for one image: about ${seconds(total)} of processing estimated for ${input.width}×${input.height} px${frames > 1 ? ` × ${frames} frames` : ''} `
     + `(${largest.where}: ${seconds(largest.cost)}), over the limit of ${seconds(limits.maxWork)}; use a smaller image or lighter settings`);
 }
 

@@ -1,7 +1,8 @@
 import { ImgfleetError, fromErrorInfo } from '../errors.js';
+import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import type { Frame, RawImage } from '../image/frame.js';
-import { writeAtomicWith } from '../io/atomic-write.js';
+import { writeAtomicWith, writeFileAtomic } from '../io/atomic-write.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { OpContext } from '../ops/types.js';
 import { checkPlannedSizes, encodeResult, encoderFor, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
@@ -121,6 +122,13 @@ export async function processTiledFile(inputPath: string, outputPath: string, pi
     const { frame, header, stats, close } = await tiledFrame(inputPath, pipeline, options, started, 'file');
     cleanup = close;
     const t0 = performance.now();
+    if (pipeline.output.maxBytes !== undefined) {
+      // A byte budget tries qualities in memory; only the one that fits is written.
+      const result = await encodeResult(frame, pipeline, header, stats, started);
+      if (result.kind !== 'image') throw new ImgfleetError('INTERNAL', 'a tiled image yielded data');
+      writeFileAtomic(outputPath, result.data);
+      return { width: result.width, height: result.height, channels: result.channels, format: result.format, bytes: result.data.length, stats };
+    }
     const { image, format } = encoderFor(frame, pipeline, header);
     const info = await writeAtomicWith(outputPath, (temp) => image.toFile(temp));
     stats.encodeMs = performance.now() - t0;
@@ -158,6 +166,7 @@ async function tiledFrame(
   if (!planned.ok) throw new ImgfleetError('NOT_TILEABLE', `cannot run on tiles: ${planned.reason}`);
   const { plan } = planned;
   const header = await probe(input, limits, pipeline.input);
+  if (staysAnimated(header, pipeline)) throw animationNotTileable();
   checkPlannedSizes(header, pipeline, limits);
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const tileSize = options.tileSize ?? DEFAULT_TILE_SIZE;

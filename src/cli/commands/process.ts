@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import { extname } from 'node:path';
 import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption, withStoreOptions,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption, withStoreOptions,
   withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 
@@ -13,6 +13,8 @@ interface ProcessOptions extends TilingFlags, StoreFlags {
   redis?: string;
   sharedFs?: boolean;
   presets?: string;
+  maxPixels?: number;
+  maxFrames?: number;
 }
 
 const FORMAT_BY_EXTENSION: Record<string, OutputFormat> = { '.jpg': 'jpeg', '.jpeg': 'jpeg', '.tif': 'tiff' };
@@ -24,6 +26,8 @@ export function processCommand({ env, result }: CommandContext): Command {
     .requiredOption('-p, --pipeline <pipeline>', PIPELINE_HELP)
     .option('-o, --output <file>', 'output file or s3://bucket/key; its extension sets the format when the pipeline does not (data pipelines print JSON without it)')
     .option('--json', 'print the result and step timings as JSON')
+    .option('--max-pixels <n>', 'refuse an input with more pixels than this, all frames of an animation counted (default 50 000 000)', positiveInteger)
+    .option('--max-frames <n>', 'refuse an animation with more frames than this (default 1000)', positiveInteger)
     .action(async (image: string, options: ProcessOptions) => {
       const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline, options.presets), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
@@ -49,7 +53,11 @@ export function processCommand({ env, result }: CommandContext): Command {
       const scratch = store && options.redis ? { store, where: scratchPrefix({ s3Scratch: options.s3Scratch, outDir: options.output, inputs: [image] }) } : undefined;
       const engine = await createEngine({ sequential: true, tilesOnPool: true, redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, s3, scratch });
       const progress = interactive(env, options.json) ? (await import('../progress.js')).showTileProgress() : undefined;
-      const outcome = await new Runner({ engine, tiling, store }).run({
+      const limits = {
+        ...(options.maxPixels ? { maxInputPixels: options.maxPixels } : {}),
+        ...(options.maxFrames ? { maxFrames: options.maxFrames } : {}),
+      };
+      const outcome = await new Runner({ engine, tiling, store, limits }).run({
         source, pipeline, priority: 'interactive', onTile: progress?.onTile,
         sink: outputSink && !pipeline.yieldsData ? outputSink : { kind: 'none' },
       }).finally(async () => {
@@ -70,7 +78,9 @@ export function processCommand({ env, result }: CommandContext): Command {
       const { stats } = outcome;
       const steps = stats.steps.map((s) => `${s.op} ${s.ms.toFixed(1)} ms`).concat(`encode ${stats.encodeMs.toFixed(1)} ms`);
       const tiles = stats.tiles ? ` as ${stats.tiles.count} tiles of ${stats.tiles.size} px (halo ${stats.tiles.halo} px) on ${Object.keys(stats.tiles.workers).join(', ')}` : '';
-      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
+      const frames = stats.frames ? `, ${stats.frames} frames` : '';
+      const quality = stats.quality !== undefined ? `, quality ${stats.quality}` : '';
+      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}${frames}${quality}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
       result.code = 0;
     });
 }

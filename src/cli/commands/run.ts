@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import type { Limits } from '../../limits.js';
 import {
   interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withScratchOption,
   withStoreOptions, withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
@@ -14,6 +15,7 @@ interface RunOptions extends TilingFlags, StoreFlags {
   report?: string;
   json?: boolean;
   maxPixels?: number;
+  maxFrames?: number;
   redis?: string;
   sharedFs?: boolean;
   presets?: string;
@@ -36,7 +38,8 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--timeout <seconds>', 'give up on one image after this long', positiveNumber, 120)
     .option('--report <file>', 'write a JSON report: per file status, error, output, bytes, step timings')
     .option('--json', 'print the report as JSON on stdout instead of the summary')
-    .option('--max-pixels <n>', 'refuse inputs with more pixels than this (default 50 000 000)', positiveInteger)
+    .option('--max-pixels <n>', 'refuse inputs with more pixels than this, all frames of an animation counted (default 50 000 000)', positiveInteger)
+    .option('--max-frames <n>', 'refuse animations with more frames than this (default 1000)', positiveInteger)
     .option('--cache-dir <dir>', 'keep results in this folder and serve repeated work from it (shared with imgfleet serve)')
     .option('--cache-redis <url>', 'keep results in this Redis instead (shared with the cluster\'s servers)')
     .option('--cache-s3 <url>', 'keep results in a bucket instead, s3://bucket/prefix/ (shared by a whole fleet; expired by the bucket\'s lifecycle rules)')
@@ -58,7 +61,7 @@ export function runCommand({ env, result }: CommandContext): Command {
         cache: options.cache && (options.cacheDir || options.cacheRedis || options.cacheS3)
           ? { dir: options.cacheDir, redis: options.cacheRedis, s3: options.cacheS3, megabytes: options.cacheMb, prefix: env.prefix }
           : undefined,
-        limits: options.maxPixels ? { maxInputPixels: options.maxPixels } : undefined,
+        limits: inputLimits(options),
         onStart: (started) => {
           if (interactive(env, options.json)) stopProgress = showProgress(started);
         },
@@ -74,4 +77,13 @@ export function runCommand({ env, result }: CommandContext): Command {
       }
       result.code = report.summary.failed > 0 ? 1 : 0;
     });
+}
+
+/** The input limits the flags ask for, or none. */
+function inputLimits(options: Pick<RunOptions, 'maxPixels' | 'maxFrames'>): Partial<Limits> | undefined {
+  const limits: Partial<Limits> = {
+    ...(options.maxPixels ? { maxInputPixels: options.maxPixels } : {}),
+    ...(options.maxFrames ? { maxFrames: options.maxFrames } : {}),
+  };
+  return Object.keys(limits).length > 0 ? limits : undefined;
 }

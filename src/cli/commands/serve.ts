@@ -21,6 +21,7 @@ interface ServeCommandOptions extends StoreFlags {
   maxFiles: number;
   maxUploadMb: number;
   maxMegapixels: number;
+  maxFrames: number;
   resultsTtl: number;
   dataDir?: string;
   assetsDir?: string;
@@ -41,6 +42,7 @@ interface ServeCommandOptions extends StoreFlags {
   adminWrite?: boolean;
   presets?: string;
   presetsOnly?: boolean;
+  clientHints?: boolean;
 }
 
 export function serveCommand({ env }: CommandContext): Command {
@@ -55,7 +57,8 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('-c, --threads <n>', 'local mode: worker threads (default: cores)', positiveInteger)
     .option('--max-files <n>', 'most images in one job', positiveInteger, 100)
     .option('--max-upload-mb <n>', 'largest image file, in MiB', positiveNumber, 100)
-    .option('--max-megapixels <n>', 'largest image, in megapixels (checked from the header before decoding)', positiveNumber, 50)
+    .option('--max-megapixels <n>', 'largest image, in megapixels, all frames of an animation counted (checked from the header before decoding)', positiveNumber, 50)
+    .option('--max-frames <n>', 'most frames of an animation that stays animated (checked from the header before decoding)', positiveInteger, 1000)
     .option('--results-ttl <minutes>', 'how long finished jobs are kept', positiveNumber, 60)
     .option('--max-inflight-mb <n>', 'request bodies in flight at once, in MiB; more wait (429)', positiveNumber, 512)
     .option('--max-work <seconds>', 'most work one image may cost, in seconds of one core, estimated before decoding (422 beyond)', positiveNumber, 10)
@@ -81,6 +84,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--cache-s3 <url>', 'the result cache in a bucket prefix, s3://bucket/prefix/, shared by a fleet (expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)
     .option('--no-cache', 'keep no results: compute every request')
+    .option('--client-hints', 'image URLs take the screen\'s pixel ratio (Sec-CH-DPR, DPR) and the image\'s width (Sec-CH-Width, Width) from request headers where the URL leaves them open, with Vary naming them')
     .option('--presets <file>', 'a JSON file of named pipelines, used as preset:NAME in requests and image URLs (env IMGFLEET_PRESETS)', env.presets)
     .option('--presets-only', 'image URLs may use presets only (/i/<sig>/preset:thumb/<source>)')
     .option('--admin-write', 'cluster mode: let the queue dashboard retry, remove and add jobs (read-only otherwise)')
@@ -99,7 +103,7 @@ export function serveCommand({ env }: CommandContext): Command {
         host: options.host, port: options.port, redis: options.redis, token, allowNoAuth: !options.auth,
         threads: options.threads, maxFiles: options.maxFiles, resultTtlMs: options.resultsTtl * 60_000, dataDir: options.dataDir, assetsDir: options.assetsDir,
         limits: {
-          maxFileBytes: mib(options.maxUploadMb), maxInputPixels: Math.round(options.maxMegapixels * 1e6),
+          maxFileBytes: mib(options.maxUploadMb), maxInputPixels: Math.round(options.maxMegapixels * 1e6), maxFrames: options.maxFrames,
           maxWork: options.maxWork * 1e9, maxOutputBytes: mib(options.maxOutputMb),
         },
         guards: {
@@ -114,7 +118,7 @@ export function serveCommand({ env }: CommandContext): Command {
           allowPrivate: typeof options.allowPrivateOrigins === 'string' ? options.allowPrivateOrigins.split(',').map((a) => a.trim()) : options.allowPrivateOrigins,
           timeoutMs: options.sourceTimeout * 1000,
         } : undefined,
-        signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, maxAgeSeconds: options.maxAge,
+        signingKeys: env.signingKeys, allowUnsigned: options.allowUnsigned, clientHints: options.clientHints, maxAgeSeconds: options.maxAge,
         adminWrite: options.adminWrite, presets, presetsOnly: options.presetsOnly, environment: env, logLine,
       });
       stopStarting();

@@ -12,6 +12,7 @@ interface WorkerOptions extends StoreFlags {
   s3Root?: string[];
   assetsDir?: string;
   maxMegapixels?: number;
+  maxFrames?: number;
   maxOutputMegapixels?: number;
   rejectRate: number;
   delayRate: number;
@@ -30,7 +31,8 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collect)
     .option('--s3-root <url>', 'a bucket prefix whose objects jobs may read and write, s3://bucket/prefix/ (for submitters using s3:// inputs or outputs); repeatable', collect)
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
-    .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels (jobs may ask for less, never more)', positiveNumber)
+    .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels, all frames of an animation counted (jobs may ask for less, never more)', positiveNumber)
+    .option('--max-frames <n>', 'most frames of an animation this worker takes (default 1000; jobs may ask for less, never more)', positiveInteger)
     .option('--alive-file <path>', 'rewrite this file every 5 s while alive, for `imgfleet health --worker` (env IMGFLEET_ALIVE_FILE)', env.aliveFile)
     .option('--max-output-megapixels <n>', 'largest image this worker makes, in megapixels (default 100; with --max-megapixels it bounds the worker\'s memory)', positiveNumber)
     .option('--reject-rate <p>', 'fault injection: refuse a job with probability p (it goes to another worker)', probability, 0)
@@ -54,6 +56,7 @@ export function workerCommand({ env }: CommandContext): Command {
         limits: {
           ...(options.maxMegapixels ? { maxInputPixels: Math.round(options.maxMegapixels * 1e6) } : {}),
           ...(options.maxOutputMegapixels ? { maxOutputPixels: Math.round(options.maxOutputMegapixels * 1e6) } : {}),
+          ...(options.maxFrames ? { maxFrames: options.maxFrames } : {}),
         },
         log: logLine, rejectRate: options.rejectRate, delayRate: options.delayRate, delayMs: options.delayMs,
       });

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ImgfleetError } from '../../errors.js';
 import type { ServerContext } from '../context.js';
+import { ACCEPTED_HINTS, applyClientHints } from '../client-hints.js';
 import { requestPipeline } from '../pipeline-param.js';
 import { sendResult } from '../send-result.js';
 import { UNSIGNED, verify } from '../signing.js';
@@ -20,6 +21,7 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
       summary: 'An image by URL: /i/<signature>/<pipeline>/<source>',
       description: 'The pipeline in the compact syntax (`output:auto` picks AVIF or WebP from the Accept header, with Vary: Accept), the source a key in the server\'s source store. '
         + 'The signature is the base64url HMAC-SHA256 of `/<pipeline>/<source>` with a key of IMGFLEET_KEY (`imgfleet sign` makes one); `_` when the server allows unsigned URLs. '
+        + 'With --client-hints, Sec-CH-DPR / DPR set the dpr of resize steps that leave it at 1, and Sec-CH-Width / Width the width of resize steps that give none; Vary names the hints that apply. '
         + '`/i/<signature>/info/<source>` answers the source\'s information and placeholders as JSON (as POST /v1/info), signed like any image URL, even on a presets-only server. '
         + 'ETag is the content address of the result (If-None-Match → 304); Cache-Control carries the server\'s max-age.',
       tags: ['images'],
@@ -30,11 +32,13 @@ export async function imageUrlRoutes(app: FastifyInstance, ctx: ServerContext): 
     const sources = ctx.options.sources;
     if (!sources) throw new ImgfleetError('NOT_FOUND', 'this server has no image source (start it with --source-dir or --source-url)');
     // The source's information is facts, not a derived image: presets-only does not govern it.
-    const pipeline = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly && pipelineText !== INFO_PATH });
+    const asked = requestPipeline(pipelineText, ctx.options, { presetsOnly: ctx.options.presetsOnly && pipelineText !== INFO_PATH });
+    const { pipeline, vary } = ctx.options.clientHints ? applyClientHints(asked, request.headers, ctx.options.limits) : { pipeline: asked, vary: [] };
+    if (ctx.options.clientHints) reply.header('Accept-CH', ACCEPTED_HINTS);
     // `*` matches whatever the URL names: answered without fetching its source.
     if (request.headers['if-none-match']?.trim() === '*') return reply.status(304).send();
     return sendResult(ctx, request, reply, {
-      source: { kind: 'store', source: await sources.open(source) }, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds, anonymous: true,
+      source: { kind: 'store', source: await sources.open(source) }, pipeline, name: source.split('/').pop()!, maxAgeSeconds: ctx.options.maxAgeSeconds, anonymous: true, vary,
     });
   });
 }
