@@ -74,7 +74,10 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
     const dir = tempDir(t);
     const prefix = testPrefix(t, url);
     const s3Args = ['--s3-root', 's3://hosts/in/', '--s3-root', 's3://hosts/out/'];
-    const workers = await Promise.all(['w1', 'w2'].map((name) => startWorker(prefix, name, ['-c', '1', ...s3Args], { url, command: ['ip', 'netns', 'exec', `imgf${id}${name}`], env: s3.env })));
+    // Each job lasts a second, so that one worker (which holds two jobs at most) cannot finish a
+    // batch before the other has taken a job: both namespaces must do work.
+    const slow = ['--delay-rate', '1', '--delay-ms', '1000'];
+    const workers = await Promise.all(['w1', 'w2'].map((name) => startWorker(prefix, name, ['-c', '1', ...slow, ...s3Args], { url, command: ['ip', 'netns', 'exec', `imgf${id}${name}`], env: s3.env })));
     t.after(async () => { for (const w of workers) { w.child.kill('SIGKILL'); await w.exited; } });
     const input = await smallJpegs(dir, 60);
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg', url);
@@ -85,10 +88,11 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
     assert.ok(byWorker.has('w1') && byWorker.has('w2'), `both namespaces worked: ${[...byWorker]}`);
 
     // Bucket to bucket: the workers read and write the store across the bridge, the jobs carry keys.
-    const names = await uploadJpegs(s3, dir, 'hosts', 'in/', 40);
+    // Jobs that carry keys take 32 images each: 100 images make four jobs.
+    const names = await uploadJpegs(s3, dir, 'hosts', 'in/', 100);
     const objects = await submit(prefix, 's3://hosts/in/', 's3://hosts/out/', 'resize:64:64:fit=fill,output:jpeg', url, [], s3.env);
     assert.equal(objects.status, 0, objects.stderr);
-    assert.equal(objects.report.summary.done, 40);
+    assert.equal(objects.report.summary.done, 100);
     await assertObjectOutputs(s3, 'hosts', 'out/', names, 64);
     const objectWorkers = new Set(objects.report.items.map((i) => i.worker));
     assert.ok(objectWorkers.has('w1') && objectWorkers.has('w2'), `both namespaces worked: ${[...objectWorkers]}`);
