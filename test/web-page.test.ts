@@ -1,34 +1,28 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { unzipSync } from 'fflate';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import sharp from 'sharp';
-import { LocalEngine } from '../src/engine/local/local-engine.js';
-import { buildServer } from '../src/server/app.js';
+import { launchBrowser, noBrowser, openPage, startPageServer } from './browser-helpers.js';
 import { CORPUS, photo, ROOT, tempDir } from './helpers.js';
 import { startCluster, testServer } from './server-helpers.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const DESKTOP = { width: 1280, height: 800 };
 const PHONE = { width: 390, height: 844 };
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? join(ROOT, 'docs', 'images') : join(ROOT, 'out');
 
-describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no browser at ${CHROMIUM} (apt-get install chromium)` }, () => {
+describe('the web page in a real browser', { skip: noBrowser }, () => {
   let browser: Browser;
   let url: string;
   let close: () => Promise<void>;
 
   before(async () => {
-    const engine = new LocalEngine({ threads: 2 });
-    const app = await buildServer({ engine });
-    url = await app.listen({ host: '127.0.0.1', port: 0 });
-    close = async () => { await app.close(); await engine.close(); };
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    ({ url, close } = await startPageServer());
+    browser = await launchBrowser();
     mkdirSync(SHOTS, { recursive: true });
   });
 
@@ -39,33 +33,15 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
 
   /** A fresh page; page errors fail the test at its end. */
   async function open(t: { after: (fn: () => Promise<void>) => void }, options: Parameters<Browser['newContext']>[0] = { viewport: DESKTOP }): Promise<{ page: Page; context: BrowserContext }> {
-    const context = await browser.newContext({ acceptDownloads: true, ...options });
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    // The page must work under the server's Content-Security-Policy: a refused script, style or image is a failure.
-    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
-    t.after(async () => {
-      await context.close();
-      assert.deepEqual(errors, [], 'errors in the page');
-    });
-    await page.goto(url);
+    const { page, context } = await openPage(browser, t, url, { acceptDownloads: true, ...options });
     await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
     return { page, context };
   }
 
   it('with a token: asks for it, trades it for a session cookie scripts cannot read, and works', async (t) => {
-    const engine = new LocalEngine({ threads: 1 });
-    const app = await buildServer({ engine, token: 'the-page-token' });
-    const guarded = await app.listen({ host: '127.0.0.1', port: 0 });
-    t.after(async () => { await app.close(); await engine.close(); });
-    const context = await browser.newContext({ viewport: DESKTOP });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
-    await page.goto(guarded);
+    const guarded = await startPageServer({ token: 'the-page-token' }, 1);
+    t.after(guarded.close);
+    const { page, context } = await openPage(browser, t, guarded.url, { viewport: DESKTOP });
     await page.getByLabel('This server needs a token').fill('the-page-token');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
@@ -74,7 +50,6 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     assert.deepEqual([session.httpOnly, session.secure, session.sameSite], [true, true, 'Strict']);
     assert.ok(!session.value.includes('the-page-token'));
     assert.equal(await page.evaluate(() => document.cookie.includes('imgfleet')), false, 'scripts never see it');
-    assert.deepEqual(errors, []);
   });
 
   it('desktop: upload with progress, steps with a live preview, results in view with their savings, a 1:1 compare of real pixels; axe-core finds nothing in any state', async (t) => {
@@ -432,17 +407,9 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
   });
 
   it('info panel: the chosen photo\'s facts, and its ThumbHash placeholder beside it in the photo\'s colours; a preset picker when the server has presets', async (t) => {
-    const engine = new LocalEngine({ threads: 1 });
-    const app = await buildServer({ engine, presets: new Map([['thumb', { steps: [{ op: 'resize', width: 64, height: 64 }] }]]) });
-    const address = await app.listen({ host: '127.0.0.1', port: 0 });
-    t.after(async () => { await app.close(); await engine.close(); });
-    const context = await browser.newContext({ viewport: DESKTOP });
-    t.after(() => context.close());
-    const page = await context.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (error) => errors.push(error.message));
-    page.on('console', (message) => { if (/Content.Security.Policy/i.test(message.text())) errors.push(message.text()); });
-    await page.goto(address);
+    const withPresets = await startPageServer({ presets: new Map([['thumb', { steps: [{ op: 'resize', width: 64, height: 64 }] }]]) }, 1);
+    t.after(withPresets.close);
+    const { page } = await openPage(browser, t, withPresets.url, { viewport: DESKTOP });
     await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
     assert.equal(await page.locator('#info-card').isHidden(), true, 'no panel before a photo is chosen');
 
@@ -484,7 +451,6 @@ describe('the web page in a real browser', { skip: !existsSync(CHROMIUM) && `no 
     await page.locator('#steps > li').first().waitFor();
     assert.equal(await page.locator('#steps > li').count(), 1);
     assert.match(await page.locator('#compact').inputValue(), /^resize:width=64:height=64/);
-    assert.deepEqual(errors, []);
   });
 
   it('shows the live workers of a cluster, with their load', async (t) => {
