@@ -51,11 +51,6 @@ export class BlobStore {
     return this.redis.getBuffer(key);
   }
 
-  /** Reads a blob and deletes it in one command. */
-  take(key: string): Promise<Buffer | null> {
-    return this.redis.getdelBuffer(key);
-  }
-
   async delete(...keys: string[]): Promise<void> {
     if (keys.length > 0) await this.redis.del(...keys);
   }

@@ -257,7 +257,9 @@ export class ClusterEngine implements Engine {
         body = (await this.options.scratch.store.get(p.item.sink, DEFAULT_LIMITS.maxFileBytes * 4)).body;
       }
       if (item.output && p.item.sink.kind === 'blob' && (sink.kind === 'file' || sink.kind === 'bytes')) {
-        body = (await this.blobs.take(p.item.sink.key)) ?? undefined;
+        // A read, not GETDEL: a command whose answer a Redis restart cut off is sent again on
+        // reconnection, and a second GETDEL would find nothing. dispatch() deletes the blobs after.
+        body = (await this.blobs.get(p.item.sink.key)) ?? undefined;
         if (!body) throw new ImgfleetError('INTERNAL', 'the result expired from Redis before it was read');
         if (sink.kind === 'file') writeFileAtomic(sink.path, body);
       }
