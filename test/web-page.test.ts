@@ -362,10 +362,14 @@ describe('the web page in a real browser', { skip: noBrowser }, () => {
   });
 
   it('Cancel stops a job: the server deletes it and the photos not yet begun are not run', async (t) => {
-    const { page } = await open(t);
+    // One thread and a wide blur, so that most photos are still waiting when Cancel lands, however fast the machine.
+    const slow = await startPageServer({}, 1);
+    t.after(slow.close);
+    const { page } = await openPage(browser, t, slow.url, { viewport: DESKTOP });
+    await page.locator('#op-picker option').first().waitFor({ state: 'attached' });
     const photos = ['Aqua.jpg', 'Blinds.jpg', 'Dune.jpg', 'FreshFlower.jpg', 'Garden.jpg', 'GreenMeadow.jpg', 'LadyBird.jpg', 'RainDrops.jpg', 'Storm.jpg', 'TwoWings.jpg', 'Wood.jpg', 'YellowFlower.jpg'];
     await page.setInputFiles('#files', photos.map(photo));
-    await page.getByLabel('Steps as text').fill('blur:30,sharpen');
+    await page.getByLabel('Steps as text').fill('blur:80,sharpen');
     await page.getByLabel('Steps as text').press('Enter');
     await page.getByText('Ready: 2 steps.').waitFor();
     const [created] = await Promise.all([page.waitForResponse((r) => r.url().endsWith('/v1/jobs') && r.request().method() === 'POST'), page.getByRole('button', { name: 'Run on 12 photos' }).click()]);
@@ -373,7 +377,7 @@ describe('the web page in a real browser', { skip: noBrowser }, () => {
     await page.locator('.result[data-status="running"]').first().waitFor();
     await page.getByRole('button', { name: 'Cancel' }).click();
     await expectSummary(page, /^Stopped\. \d+ of 12 photos had finished; the server deleted this run's files\.$/);
-    assert.equal((await fetch(`${url}/v1/jobs/${id}`)).status, 404, 'the job is gone from the server');
+    assert.equal((await fetch(`${slow.url}/v1/jobs/${id}`)).status, 404, 'the job is gone from the server');
     const notRun = await page.locator('.result[data-status="stopped"]').count();
     assert.ok(notRun >= 6, `${notRun} photos were not run`);
     assert.equal(await focusedName(page), 'Run on 12 photos');
