@@ -56,11 +56,12 @@ export function sourceBytes(input: ImageSource): number {
 /**
  * Reads only the header, and refuses what is empty, not an image, unsupported or too large.
  * An SVG's size is the size it declares (width and height, or its viewBox) at `density`: the
- * pixel limit is checked against it before anything is drawn.
+ * pixel limit is checked against it before anything is drawn. `head`: a file's first bytes
+ * (readHead), when the caller has read them already.
  */
-export async function probe(input: ImageSource, limits: Limits, read: ReadOptions = {}): Promise<ImageHeader> {
+export async function probe(input: ImageSource, limits: Limits, read: ReadOptions = {}, head?: Buffer): Promise<ImageHeader> {
   checkFileSize(sourceBytes(input), limits);
-  const quick = quickHeader(typeof input === 'string' ? readHead(input) : input);
+  const quick = quickHeader(typeof input === 'string' ? head ?? readHead(input) : input);
   if (quick) {
     checkInputPixels(quick.width, quick.height, limits);
     const swapped = quick.orientation >= 5;

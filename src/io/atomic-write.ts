@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { threadId } from 'node:worker_threads';
 
 /**
  * Writes a file so that readers see either nothing or the whole file: the bytes go to a
@@ -36,8 +37,12 @@ export async function writeAtomicWith<T>(path: string, write: (temp: string) => 
   }
 }
 
+/** Random once per process (hosts sharing a folder may reuse a pid), then counted: a random draw per file cost more than the write. */
+const TEMP_PREFIX = `${process.pid}-${randomBytes(4).toString('hex')}`;
+let tempCount = 0;
+
 function tempPathFor(path: string): string {
-  return `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  return `${path}.tmp-${TEMP_PREFIX}-${threadId}-${++tempCount}`;
 }
 
 /**

@@ -129,14 +129,15 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
   const counted = typeof input === 'string' ? undefined : await directHistogram(input, pipeline, limits, started);
   if (counted) return counted;
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
-  const turbo = turboLanePlan(typeof input === 'string' ? readHead(input) : input, pipeline);
+  const head = typeof input === 'string' ? readHead(input) : undefined;
+  const turbo = turboLanePlan(head ?? (input as Buffer), pipeline);
   if (turbo) {
     const bytes = typeof input === 'string' ? readFileLimited(input, limits.maxFileBytes) : input;
     const result = await runJpegTurboLane(bytes, pipeline, turbo, limits, ctx, started, options);
     if (result) return result;
   }
 
-  const header = await probe(input, limits, pipeline.input);
+  const header = await probe(input, limits, pipeline.input, head);
   checkPlannedSizes(header, pipeline, limits);
   const animated = staysAnimated(header, pipeline);
   if (animated) checkAnimation(header, pipeline, limits);

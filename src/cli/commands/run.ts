@@ -47,8 +47,10 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--no-cache', 'compute every image, even with a cache named')
     .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage (or a cluster that cannot be reached).')
     .action(async (inputs: string[], options: RunOptions) => {
-      const [{ runFiles }, { writeFileAtomic }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
-        import('../../jobs/run-files.js'), import('../../io/atomic-write.js'), import('../progress.js'), import('../summary.js'),
+      // The progress bar is loaded only for a terminal: a script's run starts sooner without it.
+      const withBar = interactive(env, options.json);
+      const [{ runFiles }, { writeFileAtomic }, progress, { failureLines, summaryLine }] = await Promise.all([
+        import('../../jobs/run-files.js'), import('../../io/atomic-write.js'), withBar ? import('../progress.js') : undefined, import('../summary.js'),
       ]);
       const pipeline = await loadPipeline(options.pipeline, options.presets);
       const { s3Settings } = await import('../../sources/s3/s3-settings.js');
@@ -63,7 +65,7 @@ export function runCommand({ env, result }: CommandContext): Command {
           : undefined,
         limits: inputLimits(options),
         onStart: (started) => {
-          if (interactive(env, options.json)) stopProgress = showProgress(started);
+          if (progress) stopProgress = progress.showProgress(started);
         },
       }).finally(() => stopProgress());
 
