@@ -12,6 +12,7 @@
  *                    [--rewrite]   (runs nothing: writes results.md and the charts again from results.json)
  *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
  *   npm run bench -- --only soak [--duration 10m] [--soak-clients 8]   (bench/soak/: serve under mixed traffic, memory each second)
+ *   npm run bench -- --only cold-start [--quick]   (bench/cold-start.ts: --version, and process of one photo against a plain sharp script)
  *
  * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
  * `matrix` for every row. With --only, the rows not run are kept from the previous results.
@@ -158,6 +159,12 @@ async function main(): Promise<void> {
     });
     if (!passed) process.exitCode = 1;
     if (args.only === 'soak') return;
+  }
+  // ── Cold start (bench/cold-start.ts): asked for by name, writes bench/results/cold-start.*.
+  if (args.only?.split(',').includes('cold-start')) {
+    const { runColdStartWorkload } = await import('./cold-start.js');
+    await runColdStartWorkload(ROOT, PHOTOS, { rounds: args.quick ? 5 : 21, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
+    if (args.only === 'cold-start') return;
   }
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');
