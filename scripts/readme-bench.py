@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Copies bench/results/results.md into README.md between the bench markers."""
+"""Copies bench/results/results.md (and cold-start.md, when there is one) into README.md between the bench markers."""
 import pathlib
 
 root = pathlib.Path(__file__).resolve().parent.parent
@@ -10,4 +10,6 @@ start, end = '<!-- bench:start -->', '<!-- bench:end -->'
 a, b = readme.index(start) + len(start), readme.index(end)
 intro = ("Results of `npm run bench` on this project's 2-core machine (from `bench/results/`; ratios are "
          "within this one run, since the machine is shared and noisy):\n\n")
-(root / 'README.md').write_text(readme[:a] + '\n' + intro + table + '\n\n![images per second](bench/results/chart.svg)\n' + readme[b:])
+cold_start = root / 'bench' / 'results' / 'cold-start.md'
+cold = ('\n### Cold start\n\n' + cold_start.read_text().strip() + '\n') if cold_start.exists() else ''
+(root / 'README.md').write_text(readme[:a] + '\n' + intro + table + '\n\n![images per second](bench/results/chart.svg)\n' + cold + readme[b:])
