@@ -3,8 +3,8 @@
  * set-up costs as much as the work (see bench/README.md): libjpeg-turbo decodes straight into
  * the WebAssembly SIMD resampler's memory, the resize (every fit, Pillow's sample alignment)
  * and any steps that work on pixels run in this thread, and libjpeg-turbo encodes a JPEG
- * (libvips a PNG or WebP, from the pixels). Grey JPEGs stay grey: one channel in and out, the
- * resampler working on the grey value copied into each of its lanes. Same meaning as the libvips path: the same sizes,
+ * (libvips a PNG or WebP, from the pixels). Grey JPEGs stay grey: one channel decoded,
+ * resampled and written. Same meaning as the libvips path: the same sizes,
  * crop, padding and colours; the pixels differ only by the resampler and the decoder's DCT.
  */
 import { colorOrThrow, type Rgba } from '../image/color.js';
@@ -12,7 +12,7 @@ import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodeJpegInto, jpegTurboAvailable } from '../image/jpeg-turbo.js';
 import type { KernelName } from '../image/resample/kernels.js';
-import { fitsResampler, greyFromRgbx, resizeRgbx } from '../image/resample/resize-pixels.js';
+import { fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
 import { resizeGeometry, type ResizeGeometry, type ResizeParams } from '../ops/resize.js';
 import type { ValidPipeline, ValidStep } from './spec.js';
 
@@ -77,9 +77,9 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
 }
 
 /**
- * Decodes, and resizes when the plan starts with a resize: `use` gets RGBX pixels from the
- * resampler (its own memory, valid only during the call; grey ones turned back into one
- * channel), or RGB or grey straight from the decoder.
+ * Decodes, and resizes when the plan starts with a resize: `use` gets RGBX or grey pixels from
+ * the resampler (its own memory, valid only during the call), or RGB or grey straight from the
+ * decoder.
  * Throws JpegTurboRefused when libjpeg-turbo cannot read the file.
  */
 export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): T {
@@ -90,6 +90,6 @@ export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (ima
     decodeJpegInto(input, data, grey ? 'grey' : 'rgb', source.width, source.height);
     return use({ data, width: source.width, height: source.height, channels });
   }
-  return resizeRgbx(source, resize.geometry, resize.kernel, resize.background,
-    (pixels) => decodeJpegInto(input, pixels, 'rgbx', source.width, source.height), grey ? (pixels) => use(greyFromRgbx(pixels)) : use);
+  return resizeInResampler(source, resize.geometry, resize.kernel, resize.background, grey ? 1 : 4,
+    (pixels) => decodeJpegInto(input, pixels, grey ? 'grey' : 'rgbx', source.width, source.height), use);
 }

@@ -216,18 +216,19 @@ async function runJpegTurboLane(
   const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
     image.width, image.height, pipeline.output.quality ?? 80);
   // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there,
-  // steps on pixels take RGB out of it, and only a PNG or WebP takes a plain copy.
+  // steps on pixels take RGB (or a copy of grey) out of it, and a PNG or WebP takes a plain copy.
   let data: Buffer | undefined;
   let image: RawImage;
   try {
     image = decodeAndResize(input, plan, (pixels) => {
       if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
-      if (plan.rest.length > 0) return rgbFromRgbx(pixels);
+      const kept = () => (plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels);
+      if (plan.rest.length > 0) return pixels.channels === 4 ? rgbFromRgbx(pixels) : kept();
       if (plan.format === 'jpeg') {
         data = jpeg(pixels);
         return { ...pixels, data: Buffer.alloc(0) };
       }
-      return plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels;
+      return kept();
     });
   } catch (error) {
     if (error instanceof JpegTurboRefused) return undefined;
