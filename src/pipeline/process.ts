@@ -8,9 +8,11 @@ import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
-import { decodeAndResize, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { decodeAndResize } from './jpeg-turbo-lane.js';
+import { decodePngAndResize } from './png-lane.js';
+import { PngRefused } from '../image/png-pixels.js';
 import { threadsForImage } from '../image/vips-threads.js';
-import { turboLanePlan, type Lane } from './lane.js';
+import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
 import { checkAnimation, processAnimation, staysAnimated } from './animated.js';
 import { encodeWithin, type Encoded } from './byte-budget.js';
@@ -129,10 +131,10 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
   const counted = typeof input === 'string' ? undefined : await directHistogram(input, pipeline, limits, started);
   if (counted) return counted;
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
-  const turbo = turboLanePlan(typeof input === 'string' ? readHead(input) : input, pipeline);
-  if (turbo) {
+  const lanePlan = pixelLanePlan(typeof input === 'string' ? readHead(input) : input, pipeline);
+  if (lanePlan) {
     const bytes = typeof input === 'string' ? readFileLimited(input, limits.maxFileBytes) : input;
-    const result = await runJpegTurboLane(bytes, pipeline, turbo, limits, ctx, started, options);
+    const result = await runPixelLane(bytes, pipeline, lanePlan, limits, ctx, started, options);
     if (result) return result;
   }
 
@@ -191,20 +193,21 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
 }
 
 /**
- * The libjpeg-turbo lane (jpeg-turbo-lane.ts), under the same limits. When libjpeg-turbo
- * refuses the file, libvips tries it (and explains it better when it is broken); any other
- * failure is a failure.
+ * The libjpeg-turbo lane (jpeg-turbo-lane.ts) or the PNG lane (png-lane.ts), under the same
+ * limits. When the lane's decoder refuses the file, libvips tries it (and explains it better
+ * when it is broken); any other failure is a failure.
  */
-async function runJpegTurboLane(
-  input: Buffer, pipeline: ValidPipeline, plan: TurboLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
+async function runPixelLane(
+  input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
+  const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : 'png';
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
-  options.check?.({ format: 'jpeg', width: plan.source.width, height: plan.source.height });
+  options.check?.({ format, width: plan.source.width, height: plan.source.height });
   const stats: ProcessStats = {
-    input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
-    path: 'jpeg-turbo', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
+    input: { format, width: plan.source.width, height: plan.source.height, bytes: input.length },
+    path: plan.lane, probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
   };
   let mark = performance.now();
   const lap = () => {
@@ -220,7 +223,7 @@ async function runJpegTurboLane(
   let data: Buffer | undefined;
   let image: RawImage;
   try {
-    image = decodeAndResize(input, plan, (pixels) => {
+    const withPixels = (pixels: RawImage): RawImage => {
       if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
       const kept = () => (plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels);
       if (plan.rest.length > 0) return pixels.channels === 4 ? rgbFromRgbx(pixels) : kept();
@@ -229,9 +232,10 @@ async function runJpegTurboLane(
         return { ...pixels, data: Buffer.alloc(0) };
       }
       return kept();
-    });
+    };
+    image = plan.lane === 'jpeg-turbo' ? decodeAndResize(input, plan, withPixels) : decodePngAndResize(input, plan, withPixels);
   } catch (error) {
-    if (error instanceof JpegTurboRefused) return undefined;
+    if (error instanceof JpegTurboRefused || error instanceof PngRefused) return undefined;
     throw error;
   }
   if (plan.rest.length > 0) {
