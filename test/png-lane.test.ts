@@ -100,6 +100,7 @@ describe('PNG lane', () => {
       ['interlaced', encodePng({ width: 40, height: 30, bitDepth: 8, colourType: 2, samples: rgb(40, 30), interlaced: true }), 'resize:20,output:png'],
       ['RGBA', await sharp(plain).ensureAlpha(0.5).png().toBuffer(), 'resize:60,output:png'],
       ['palette', await sharp(plain).png({ palette: true }).toBuffer(), 'resize:60,output:png'],
+      ['over 1 MP', await photoPng(1200, 900), 'resize:60,output:png'],
       ['no resize', plain, 'output:webp'],
       ['AVIF', plain, 'resize:60,output:avif'],
     ];

@@ -21,7 +21,7 @@ import type { ValidPipeline } from './spec.js';
  * decodes a quarter or less of the pixels; above it, a resize that libvips shrinks on load
  * stays there.
  */
-export const MAX_LANE_PIXELS = 1_500_000;
+const MAX_LANE_PIXELS = 1_500_000;
 const SMALL_PIXELS = 400_000;
 
 export interface TurboLanePlan extends LaneSteps {
