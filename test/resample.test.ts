@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
-import { resampleRgbx } from '../src/image/resample/wasm-resampler.js';
+import { resample } from '../src/image/resample/wasm-resampler.js';
 import { decode, photo, runPipeline, synthetic } from './helpers.js';
 
 /** Keys' cubic, a = −0.5, written from the formula. */
@@ -62,7 +62,7 @@ describe('SIMD resampler', () => {
   for (const [from, to] of [[[60, 45], [64, 64]], [[80, 60], [33, 47]], [[40, 40], [40, 40]]] as const) {
     it(`matches the float formula within ±1.5 for ${from.join('×')} → ${to.join('×')}`, async () => {
       const src = await rgbx(photo('coffee.png'), from[0], from[1]);
-      const got = resampleRgbx(src, to[0], to[1], 'cubic');
+      const got = resample(src, to[0], to[1], 'cubic');
       const expected = reference(src, to[0], to[1]);
       let worst = 0;
       for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got.data[i] - expected[i]));
@@ -70,10 +70,27 @@ describe('SIMD resampler', () => {
     });
   }
 
+  it('resamples grey on one channel to exactly the values of the same grey in four', async () => {
+    const { data, info } = await sharp(photo('coffee.png')).resize(97, 61, { fit: 'fill' }).greyscale().raw().toBuffer({ resolveWithObject: true });
+    const grey: RawImage = { data, width: info.width, height: info.height, channels: 1 };
+    const four: RawImage = { ...grey, channels: 4, data: Buffer.alloc(data.length * 4) };
+    for (let i = 0; i < data.length; i++) four.data.fill(data[i], i * 4, i * 4 + 3);
+    // Shrinks and enlargements by several factors give windows of 2 to 20 taps, so every remainder of the 8-tap groups.
+    for (const [w, h] of [[97, 61], [200, 130], [48, 30], [31, 20], [13, 9], [64, 7]]) {
+      for (const kernel of ['linear', 'cubic', 'lanczos3'] as const) {
+        const one = resample(grey, w, h, kernel);
+        const expected = resample(four, w, h, kernel);
+        assert.equal(one.channels, 1);
+        assert.equal(one.data.length, w * h);
+        for (let i = 0; i < w * h; i++) assert.equal(one.data[i], expected.data[i * 4], `${w}×${h} ${kernel} at ${i}`);
+      }
+    }
+  });
+
   it('keeps a flat image exactly flat with every kernel', () => {
     const flat = synthetic(50, 30, 4, (_x, _y, c) => [200, 17, 99, 255][c]);
     for (const kernel of ['linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const) {
-      const out = resampleRgbx(flat, 77, 41, kernel);
+      const out = resample(flat, 77, 41, kernel);
       for (let i = 0; i < out.data.length; i++) assert.equal(out.data[i], [200, 17, 99, 255][i % 4], kernel);
     }
   });

@@ -8,7 +8,7 @@ export interface PngLevels {
   counts: Uint32Array[];
 }
 
-interface PngHeader {
+export interface PngHeader {
   width: number;
   height: number;
   bitDepth: number;
@@ -102,25 +102,31 @@ export function pngLevelCounts(bytes: Uint8Array): PngLevels | undefined {
   return counts && { width: header.width, height: header.height, counts };
 }
 
-interface RowCounter {
+export interface PngRowsModule {
   memory: WebAssembly.Memory;
   heap_base(): number;
   unfilter_count(rows: number, height: number, rowBytes: number, bpp: number, counts: number, mask: number, countBytes: number, zeroRow: number): number;
+  unfilter_pack(rows: number, height: number, rowBytes: number, bpp: number, zeroRow: number, out: number, rgbx: number): number;
 }
 
 /** Images up to this many bytes of rows reuse one module per thread; larger ones get a module of their own, freed after. */
 const KEPT_MEMORY = 64 * 1024 * 1024;
 let rowModule: WebAssembly.Module | undefined;
-let kept: RowCounter | undefined;
+let kept: PngRowsModule | undefined;
+
+/** The row module (src/image/png-rows.c): this thread's own, or for more than KEPT_MEMORY bytes of rows a new one, freed after. */
+export function pngRowsModule(rowsBytes: number): PngRowsModule {
+  rowModule ??= new WebAssembly.Module(readFileSync(new URL('../../../assets/wasm/png-rows.wasm', import.meta.url)));
+  const instantiate = () => new WebAssembly.Instance(rowModule!, {}).exports as unknown as PngRowsModule;
+  return rowsBytes > KEPT_MEMORY ? instantiate() : (kept ??= instantiate());
+}
 
 /**
  * The row unfilterer (src/image/png-rows.c) with room laid out for the counts (zeroed), a row
  * of zeros (the row above the first), and the rows, each region padded for 8-byte vector loads.
  */
-function rowCounter(countBytes: number, rowBytes: number, rowsBytes: number): { exports: RowCounter; at: { counts: number; zeroRow: number; rows: number } } {
-  rowModule ??= new WebAssembly.Module(readFileSync(new URL('../../../assets/wasm/png-rows.wasm', import.meta.url)));
-  const instantiate = () => new WebAssembly.Instance(rowModule!, {}).exports as unknown as RowCounter;
-  const exports = rowsBytes > KEPT_MEMORY ? instantiate() : (kept ??= instantiate());
+function rowCounter(countBytes: number, rowBytes: number, rowsBytes: number): { exports: PngRowsModule; at: { counts: number; zeroRow: number; rows: number } } {
+  const exports = pngRowsModule(rowsBytes);
   const align = (n: number) => (n + 15) & ~15;
   const counts = align(exports.heap_base());
   const zeroRow = align(counts + countBytes);
@@ -132,16 +138,19 @@ function rowCounter(countBytes: number, rowBytes: number, rowsBytes: number): { 
   return { exports, at: { counts, zeroRow, rows } };
 }
 
-interface Chunks {
+export interface Chunks {
   idat: Buffer;
   palette?: Uint8Array;
+  /** The types of the ancillary chunks, in order. */
+  ancillary: string[];
 }
 
 /** The image data and palette, with every critical chunk's CRC checked; undefined for anything unusual. */
-function readChunks(bytes: Uint8Array): Chunks | undefined {
+export function readChunks(bytes: Uint8Array): Chunks | undefined {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const idat: Uint8Array[] = [];
   let palette: Uint8Array | undefined;
+  const ancillary: string[] = [];
   let pos = 8;
   while (pos + 12 <= bytes.length) {
     const length = view.getUint32(pos);
@@ -153,19 +162,20 @@ function readChunks(bytes: Uint8Array): Chunks | undefined {
     if (critical && zlib.crc32(bytes.subarray(pos + 4, pos + 8 + length)) !== view.getUint32(pos + 8 + length)) return undefined;
     if (type === 'IEND') {
       if (idat.length === 0) return undefined;
-      return { idat: idat.length === 1 ? Buffer.from(idat[0].buffer, idat[0].byteOffset, idat[0].byteLength) : Buffer.concat(idat), palette };
+      return { idat: idat.length === 1 ? Buffer.from(idat[0].buffer, idat[0].byteOffset, idat[0].byteLength) : Buffer.concat(idat), palette, ancillary };
     }
     if (type === 'IDAT') idat.push(data);
     else if (type === 'PLTE') palette = data;
     // libvips turns an image by its EXIF orientation, and the reported size with it.
     else if (type === 'eXIf') return undefined;
     else if (critical && type !== 'IHDR') return undefined;
+    else if (!critical) ancillary.push(type);
     pos = end;
   }
   return undefined;
 }
 
-function chunkType(bytes: Uint8Array, at: number): string {
+export function chunkType(bytes: Uint8Array, at: number): string {
   return String.fromCharCode(bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]);
 }
 

@@ -1,6 +1,7 @@
-// Undoes PNG row filters in place and counts byte values, in WebAssembly (SIMD across the
-// channels of 3- and 4-byte pixels). Built by scripts/build-wasm.sh into assets/wasm/png-rows.wasm;
-// driven by png-levels.ts, which inflates the rows into this module's memory first.
+// Undoes PNG row filters in place, in WebAssembly (SIMD across the channels of 3- and 4-byte
+// pixels), and counts byte values (png-levels.ts) or packs the rows for the resampler
+// (png-pixels.ts). Built by scripts/build-wasm.sh into assets/wasm/png-rows.wasm; the callers
+// inflate the rows into this module's memory first.
 //
 // rows: `height` rows of 1 filter byte + `row_bytes` bytes; `bpp`: bytes per complete pixel
 // (at least 1). counts: 256 uint32 per byte position within a pixel; only positions whose bit
@@ -118,6 +119,40 @@ int unfilter_count(uint8_t *rows, int height, int row_bytes, int bpp, uint32_t *
     uint8_t *row = rows + (long)y * (row_bytes + 1);
     if (unfilter(row + 1, prev, row_bytes, bpp, row[0]) != 0) return y + 1;
     count(row + 1, count_bytes, bpp, counts, mask);
+    prev = row + 1;
+  }
+  return 0;
+}
+
+// Unfilters the rows as unfilter_count does, and packs them without their filter bytes into
+// `out`: with `rgbx`, 3-byte pixels become 4 (the fourth 255), as the resampler takes them;
+// otherwise rows are copied as they are. Reads up to 4 bytes past the last row (the caller pads).
+// Returns 0, or the 1-based number of the first row with an unknown filter type.
+__attribute__((export_name("unfilter_pack")))
+int unfilter_pack(uint8_t *rows, int height, int row_bytes, int bpp, uint8_t *zero_row, uint8_t *out, int rgbx) {
+  const uint8_t *prev = zero_row;
+  const v128_t opaque = wasm_i8x16_splat((int8_t)255);
+  for (int y = 0; y < height; y++) {
+    uint8_t *row = rows + (long)y * (row_bytes + 1);
+    if (unfilter(row + 1, prev, row_bytes, bpp, row[0]) != 0) return y + 1;
+    const uint8_t *s = row + 1;
+    if (rgbx) {
+      uint8_t *d = out + (long)y * (row_bytes / 3) * 4;
+      int i = 0, o = 0;
+      for (; i + 12 <= row_bytes; i += 12, o += 16) {
+        v128_t v = wasm_v128_load(s + i);
+        wasm_v128_store(d + o, wasm_i8x16_shuffle(v, opaque, 0, 1, 2, 16, 3, 4, 5, 16, 6, 7, 8, 16, 9, 10, 11, 16));
+      }
+      for (; i < row_bytes; i += 3, o += 4) {
+        d[o] = s[i];
+        d[o + 1] = s[i + 1];
+        d[o + 2] = s[i + 2];
+        d[o + 3] = 255;
+      }
+    } else {
+      uint8_t *d = out + (long)y * row_bytes;
+      for (int i = 0; i < row_bytes; i++) d[i] = s[i];
+    }
     prev = row + 1;
   }
   return 0;

@@ -1,4 +1,5 @@
 import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { planPngLane, type PngLanePlan } from './png-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
 import { quickHeader } from '../image/quick-header.js';
 import type { Size } from '../ops/types.js';
@@ -7,8 +8,9 @@ import type { ValidPipeline } from './spec.js';
 /**
  * Which codecs and resampler make a result; lanes may differ in pixels, never in meaning.
  * `png-rows`: a PNG's histogram counted from its rows as they are inflated (src/image/png-levels.ts).
+ * `png-zlib`: a plain PNG inflated by Node's zlib into the resampler (src/pipeline/png-lane.ts).
  */
-export type Lane = 'libvips' | 'jpeg-turbo' | 'png-rows';
+export type Lane = 'libvips' | 'jpeg-turbo' | 'png-rows' | 'png-zlib';
 
 /** Bytes from the start of an input that are enough to choose its lane. */
 export const LANE_HEAD_BYTES = 64 * 1024;
@@ -19,13 +21,16 @@ export const LANE_HEAD_BYTES = 64 * 1024;
  */
 export function laneFor(head: Uint8Array, pipeline: ValidPipeline): Lane {
   if (pipeline.steps.length === 1 && pipeline.steps[0].op.name === 'histogram' && readPngHeader(head)) return 'png-rows';
-  return turboLanePlan(head, pipeline) ? 'jpeg-turbo' : 'libvips';
+  return pixelLanePlan(head, pipeline)?.lane ?? 'libvips';
 }
 
+/** A plan of a lane that decodes into the resampler: the libjpeg-turbo lane or the PNG lane. */
+export type PixelLanePlan = TurboLanePlan | PngLanePlan;
+
 /** The processor's choice, from the same first bytes laneFor reads, so that the two always agree. */
-export function turboLanePlan(input: Uint8Array, pipeline: ValidPipeline): TurboLanePlan | undefined {
-  const head = input.subarray(0, LANE_HEAD_BYTES);
-  return planJpegTurboLane(Buffer.from(head.buffer, head.byteOffset, head.byteLength), pipeline);
+export function pixelLanePlan(input: Uint8Array, pipeline: ValidPipeline): PixelLanePlan | undefined {
+  const head = Buffer.from(input.buffer, input.byteOffset, Math.min(input.byteLength, LANE_HEAD_BYTES));
+  return planJpegTurboLane(head, pipeline) ?? planPngLane(head, pipeline);
 }
 
 /**

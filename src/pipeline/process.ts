@@ -8,9 +8,11 @@ import { outputFormatFor, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
-import { decodeAndResize, type TurboLanePlan } from './jpeg-turbo-lane.js';
+import { decodeAndResize } from './jpeg-turbo-lane.js';
+import { decodePngAndResize } from './png-lane.js';
+import { PngRefused } from '../image/png-pixels.js';
 import { threadsForImage } from '../image/vips-threads.js';
-import { turboLanePlan, type Lane } from './lane.js';
+import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
 import { checkAnimation, processAnimation, staysAnimated } from './animated.js';
 import { encodeWithin, type Encoded } from './byte-budget.js';
@@ -130,10 +132,10 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
   if (counted) return counted;
   const ctx: OpContext = { loadAsset: options.loadAsset ?? readAssetFile };
   const head = typeof input === 'string' ? readHead(input) : undefined;
-  const turbo = turboLanePlan(head ?? (input as Buffer), pipeline);
-  if (turbo) {
+  const lanePlan = pixelLanePlan(head ?? (input as Buffer), pipeline);
+  if (lanePlan) {
     const bytes = typeof input === 'string' ? readFileLimited(input, limits.maxFileBytes) : input;
-    const result = await runJpegTurboLane(bytes, pipeline, turbo, limits, ctx, started, options);
+    const result = await runPixelLane(bytes, pipeline, lanePlan, limits, ctx, started, options);
     if (result) return result;
   }
 
@@ -192,20 +194,21 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
 }
 
 /**
- * The libjpeg-turbo lane (jpeg-turbo-lane.ts), under the same limits. When libjpeg-turbo
- * refuses the file, libvips tries it (and explains it better when it is broken); any other
- * failure is a failure.
+ * The libjpeg-turbo lane (jpeg-turbo-lane.ts) or the PNG lane (png-lane.ts), under the same
+ * limits. When the lane's decoder refuses the file, libvips tries it (and explains it better
+ * when it is broken); any other failure is a failure.
  */
-async function runJpegTurboLane(
-  input: Buffer, pipeline: ValidPipeline, plan: TurboLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
+async function runPixelLane(
+  input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
+  const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : 'png';
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
-  options.check?.({ format: 'jpeg', width: plan.source.width, height: plan.source.height });
+  options.check?.({ format, width: plan.source.width, height: plan.source.height });
   const stats: ProcessStats = {
-    input: { format: 'jpeg', width: plan.source.width, height: plan.source.height, bytes: input.length },
-    path: 'jpeg-turbo', probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
+    input: { format, width: plan.source.width, height: plan.source.height, bytes: input.length },
+    path: plan.lane, probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
   };
   let mark = performance.now();
   const lap = () => {
@@ -217,21 +220,23 @@ async function runJpegTurboLane(
   const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
     image.width, image.height, pipeline.output.quality ?? 80);
   // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there,
-  // steps on pixels take RGB out of it, and only a PNG or WebP takes a plain copy.
+  // steps on pixels take RGB (or a copy of grey) out of it, and a PNG or WebP takes a plain copy.
   let data: Buffer | undefined;
   let image: RawImage;
   try {
-    image = decodeAndResize(input, plan, (pixels) => {
+    const withPixels = (pixels: RawImage): RawImage => {
       if (plan.resize) stats.steps.push({ op: 'resize', ms: lap() });
-      if (plan.rest.length > 0) return rgbFromRgbx(pixels);
+      const kept = () => (plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels);
+      if (plan.rest.length > 0) return pixels.channels === 4 ? rgbFromRgbx(pixels) : kept();
       if (plan.format === 'jpeg') {
         data = jpeg(pixels);
         return { ...pixels, data: Buffer.alloc(0) };
       }
-      return plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels;
-    });
+      return kept();
+    };
+    image = plan.lane === 'jpeg-turbo' ? decodeAndResize(input, plan, withPixels) : decodePngAndResize(input, plan, withPixels);
   } catch (error) {
-    if (error instanceof JpegTurboRefused) return undefined;
+    if (error instanceof JpegTurboRefused || error instanceof PngRefused) return undefined;
     throw error;
   }
   if (plan.rest.length > 0) {

@@ -1,4 +1,5 @@
-// Separable fixed-point resampler for 4-channel (RGBX/RGBA) 8-bit images, in WebAssembly SIMD.
+// Separable fixed-point resampler for 8-bit images of 4 channels (RGBX/RGBA) or 1 (grey), in
+// WebAssembly SIMD.
 // Built by scripts/build-wasm.sh into assets/wasm/resample.wasm; weights come from
 // wasm-resampler.ts. Weights are 14-bit fixed point, packed in pairs (low 16 bits: tap 2p,
 // high 16 bits: tap 2p+1) so that one i32x4.dot_i16x8_s does two taps. Every output sample
@@ -59,6 +60,34 @@ void hpass(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
         a >>= PREC;
         d[x * 4 + c] = a < 0 ? 0 : a > 255 ? 255 : a;
       }
+    }
+  }
+}
+
+// Horizontal pass on one channel (grey): the same tables, src h rows of sw bytes, dst h rows of
+// dw. Eight taps per dot product; the last group of pairs is masked, and the up to 7 bytes read
+// past a window (or past the last row) land in the padding the caller leaves after each buffer.
+__attribute__((export_name("hpass1")))
+void hpass1(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
+            const int32_t *start, const int32_t *w, int npairs) {
+  const int quads = npairs >> 2, rest = npairs & 3;
+  const v128_t mask = wasm_i32x4_make(rest > 0 ? -1 : 0, rest > 1 ? -1 : 0, rest > 2 ? -1 : 0, 0);
+  for (int y = 0; y < h; y++) {
+    const uint8_t *s = src + (long)y * sw;
+    uint8_t *d = dst + (long)y * dw;
+    for (int x = 0; x < dw; x++) {
+      const uint8_t *p = s + start[x];
+      const int32_t *wp = w + x * npairs;
+      v128_t a = wasm_i32x4_splat(0);
+      int q = 0;
+      for (; q < quads; q++)
+        a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_load(wp + 4 * q)));
+      if (rest)
+        a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_and(wasm_v128_load(wp + 4 * q), mask)));
+      a = wasm_i32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
+      a = wasm_i32x4_add(a, wasm_i32x4_shuffle(a, a, 1, 0, 3, 2));
+      int32_t v = (wasm_i32x4_extract_lane(a, 0) + ROUND) >> PREC;
+      d[x] = v < 0 ? 0 : v > 255 ? 255 : v;
     }
   }
 }

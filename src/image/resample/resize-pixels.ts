@@ -1,7 +1,7 @@
 import type { Rgba } from '../color.js';
 import type { RawImage } from '../frame.js';
 import { KERNELS, type KernelName } from './kernels.js';
-import { resampleInPlace } from './wasm-resampler.js';
+import { resampleInPlace, type ResamplerChannels } from './wasm-resampler.js';
 
 /** Where a resize puts the pixels (see resizeGeometry in src/ops/resize.ts). */
 export interface PixelGeometry {
@@ -12,18 +12,19 @@ export interface PixelGeometry {
 }
 
 /**
- * Resizes with the SIMD resampler: the source's RGBX pixels are written by `fill` straight into
- * the resampler's memory, only the crop window (cover) is computed, and the result is laid on
- * a canvas of the background (contain). `use` gets RGBX pixels (the fourth byte is padding),
- * which may be the resampler's own memory, valid only during the call: by default, a copy.
+ * Resizes with the SIMD resampler: the source's RGBX pixels (or grey ones, with `channels` 1)
+ * are written by `fill` straight into the resampler's memory, only the crop window (cover) is
+ * computed, and the result is laid on a canvas of the background (contain; grey takes its red).
+ * `use` gets RGBX pixels (the fourth byte is padding) or grey ones, which may be the
+ * resampler's own memory, valid only during the call: by default, a copy.
  */
-export function resizeRgbx<T = RawImage>(
-  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba,
-  fill: (rgbx: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
+export function resizeInResampler<T = RawImage>(
+  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba, channels: ResamplerChannels,
+  fill: (pixels: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
 ): T {
   const part = geometry.crop ?? { left: 0, top: 0, ...geometry.resized };
-  return resampleInPlace(source.width, source.height, geometry.resized, part, kernel, fill,
-    (pixels) => use({ data: geometry.embed ? embed(pixels, geometry, background) : pixels, ...geometry.output, channels: 4 }));
+  return resampleInPlace(source.width, source.height, geometry.resized, part, kernel, channels, fill,
+    (pixels) => use({ data: geometry.embed ? embed(pixels, channels, geometry, background) : pixels, ...geometry.output, channels }));
 }
 
 function copyOf(image: RawImage): RawImage {
@@ -32,17 +33,18 @@ function copyOf(image: RawImage): RawImage {
 
 /** The same for decoded RGB or grey pixels, giving back the same layout. */
 export function resizeColourOrGrey(image: RawImage, geometry: PixelGeometry, kernel: KernelName, background: Rgba): RawImage {
-  if (image.channels !== 1 && image.channels !== 3) throw new Error('resizeColourOrGrey takes RGB or grey pixels');
   const { data, channels } = image;
-  const rgbx = resizeRgbx(image, geometry, kernel, background, (into) => {
-    for (let i = 0, p = 0, o = 0; p < data.length; i++, p += channels, o += 4) {
+  if (channels === 1) return resizeInResampler(image, geometry, kernel, background, 1, (into) => into.set(data));
+  if (channels !== 3) throw new Error('resizeColourOrGrey takes RGB or grey pixels');
+  const rgbx = resizeInResampler(image, geometry, kernel, background, 4, (into) => {
+    for (let p = 0, o = 0; p < data.length; p += 3, o += 4) {
       into[o] = data[p];
-      into[o + 1] = data[p + (channels === 3 ? 1 : 0)];
-      into[o + 2] = data[p + (channels === 3 ? 2 : 0)];
+      into[o + 1] = data[p + 1];
+      into[o + 2] = data[p + 2];
       into[o + 3] = 255;
     }
   });
-  return channels === 3 ? rgbFromRgbx(rgbx) : greyFromRgbx(rgbx);
+  return rgbFromRgbx(rgbx);
 }
 
 /** Whether the resampler can make `to` from `from`: its fixed window of taps must fit inside the source. */
@@ -52,13 +54,13 @@ export function fitsResampler(from: { width: number; height: number }, to: { wid
 }
 
 /** The resized pixels laid on a canvas of the background colour (fit=contain). */
-function embed(pixels: Buffer, geometry: PixelGeometry, background: Rgba): Buffer {
+function embed(pixels: Buffer, channels: ResamplerChannels, geometry: PixelGeometry, background: Rgba): Buffer {
   const { output } = geometry;
   const at = geometry.embed!;
-  const canvas = Buffer.allocUnsafe(output.width * output.height * 4);
-  canvas.fill(Buffer.from([background.r, background.g, background.b, 255]));
-  const row = at.width * 4;
-  for (let y = 0; y < at.height; y++) pixels.copy(canvas, ((at.top + y) * output.width + at.left) * 4, y * row, (y + 1) * row);
+  const canvas = Buffer.allocUnsafe(output.width * output.height * channels);
+  canvas.fill(Buffer.from([background.r, background.g, background.b, 255].slice(0, channels)));
+  const row = at.width * channels;
+  for (let y = 0; y < at.height; y++) pixels.copy(canvas, ((at.top + y) * output.width + at.left) * channels, y * row, (y + 1) * row);
   return canvas;
 }
 
@@ -73,12 +75,4 @@ export function rgbFromRgbx(image: RawImage): RawImage {
     data[o + 2] = image.data[p + 2];
   }
   return { ...image, data, channels: 3 };
-}
-
-/** RGBX from the resampler, made from grey (R = G = B), as grey. */
-export function greyFromRgbx(image: RawImage): RawImage {
-  const n = image.width * image.height;
-  const data = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i++) data[i] = image.data[4 * i];
-  return { ...image, data, channels: 1 };
 }

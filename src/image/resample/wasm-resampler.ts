@@ -9,6 +9,7 @@ interface Exports {
   memory: WebAssembly.Memory;
   heap_base(): number;
   hpass(src: number, sw: number, h: number, dst: number, dw: number, start: number, weights: number, npairs: number): void;
+  hpass1(src: number, sw: number, h: number, dst: number, dw: number, start: number, weights: number, npairs: number): void;
   vpass(src: number, rowBytes: number, dst: number, dh: number, start: number, weights: number, npairs: number): void;
 }
 
@@ -90,14 +91,15 @@ function axisWindow(table: AxisTable, first: number, count: number): AxisTable {
 }
 
 /**
- * Resizes 4-channel 8-bit pixels (RGBX or RGBA, not premultiplied) to width × height with a
- * separable kernel: a horizontal pass, then a vertical one, 8-bit in between.
+ * Resizes 8-bit pixels of 4 channels (RGBX or RGBA, not premultiplied) or of one (grey) to
+ * width × height with a separable kernel: a horizontal pass, then a vertical one, 8-bit in between.
  */
-export function resampleRgbx(source: RawImage, width: number, height: number, kernel: KernelName): RawImage {
-  if (source.channels !== 4) throw new Error('resampleRgbx needs 4 channels');
-  const data = resampleInPlace(source.width, source.height, { width, height }, undefined, kernel,
+export function resample(source: RawImage, width: number, height: number, kernel: KernelName): RawImage {
+  const { channels } = source;
+  if (channels !== 4 && channels !== 1) throw new Error('resample needs 4 channels or 1');
+  const data = resampleInPlace(source.width, source.height, { width, height }, undefined, kernel, channels,
     (input) => input.set(source.data), (output) => Buffer.from(output));
-  return { data, width, height, channels: 4 };
+  return { data, width, height, channels };
 }
 
 /** A rectangle of the scaled image. */
@@ -108,6 +110,9 @@ export interface Window {
   height: number;
 }
 
+/** Grey (one channel) or RGBX/RGBA (four): the layouts the resampler works on. */
+export type ResamplerChannels = 1 | 4;
+
 /**
  * The same, without copies: `fill` writes the source pixels straight into the resampler's
  * memory and `use` reads the result from it. Both views are valid only during the call. With a
@@ -115,14 +120,14 @@ export interface Window {
  */
 export function resampleInPlace<T>(
   sourceWidth: number, sourceHeight: number, scaled: { width: number; height: number }, window: Window | undefined,
-  kernel: KernelName, fill: (input: Buffer) => void, use: (output: Buffer) => T,
+  kernel: KernelName, channels: ResamplerChannels, fill: (input: Buffer) => void, use: (output: Buffer) => T,
 ): T {
   const part = window ?? { left: 0, top: 0, ...scaled };
   const { width, height } = part;
   const x = axisWindow(axisTable(sourceWidth, scaled.width, kernel), part.left, width);
   const y = axisWindow(axisTable(sourceHeight, scaled.height, kernel), part.top, height);
   const w = wasm();
-  const sizes = [sourceWidth * sourceHeight * 4, width * sourceHeight * 4, width * height * 4,
+  const sizes = [sourceWidth * sourceHeight * channels, width * sourceHeight * channels, width * height * channels,
     x.start.byteLength, x.weights.byteLength, y.start.byteLength, y.weights.byteLength];
   // A bump layout from the heap base for this call only; memory grows to the largest image seen.
   const at: number[] = [];
@@ -139,7 +144,7 @@ export function resampleInPlace<T>(
   heap.set(bytes(y.start), at[5]);
   heap.set(bytes(y.weights), at[6]);
   fill(Buffer.from(w.memory.buffer, at[0], sizes[0]));
-  w.hpass(at[0], sourceWidth, sourceHeight, at[1], width, at[3], at[4], x.npairs);
-  w.vpass(at[1], width * 4, at[2], height, at[5], at[6], y.npairs);
+  (channels === 1 ? w.hpass1 : w.hpass)(at[0], sourceWidth, sourceHeight, at[1], width, at[3], at[4], x.npairs);
+  w.vpass(at[1], width * channels, at[2], height, at[5], at[6], y.npairs);
   return use(Buffer.from(w.memory.buffer, at[2], sizes[2]));
 }

@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp, { type ResizeOptions } from 'sharp';
+import type { RawImage } from '../src/image/frame.js';
+import { decodePngInto, PngRefused } from '../src/image/png-pixels.js';
+import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
+import { parsePipelineText } from '../src/pipeline/load.js';
+import { processImage } from '../src/pipeline/process.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
+import { decode, photo } from './helpers.js';
+import { encodePng, pngChunk } from './png-writer.js';
+
+const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
+
+function psnr(a: RawImage, b: RawImage): number {
+  assert.deepEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels]);
+  let squared = 0;
+  for (let i = 0; i < a.data.length; i++) squared += (a.data[i] - b.data[i]) ** 2;
+  return 10 * Math.log10((255 * 255) / (squared / a.data.length));
+}
+
+/** The PNG with `chunk` put right after its IHDR. */
+function withChunk(png: Buffer, chunk: Buffer): Buffer {
+  return Buffer.concat([png.subarray(0, 33), chunk, png.subarray(33)]);
+}
+
+/** A photo as an 8-bit PNG, written as Pillow writes one (every row filtered) or plain sharp does. */
+const photoPng = (width: number, height: number, grey = false, filtered = true) => {
+  const image = sharp(photo('coffee.png')).resize(width, height, { fit: 'fill' });
+  return (grey ? image.toColourspace('b-w') : image).png({ adaptiveFiltering: filtered, compressionLevel: 6 }).toBuffer();
+};
+
+describe('PNG lane', () => {
+  it('decodes every row filter to exactly the samples written, RGB as RGBX and grey as grey', () => {
+    const width = 37;
+    const height = 23;
+    for (const colourType of [2, 0] as const) {
+      const perPixel = colourType === 2 ? 3 : 1;
+      const samples = Array.from({ length: width * height * perPixel }, (_, i) => (i * 7919 + (i >> 5) * 31) % 256);
+      const png = encodePng({ width, height, bitDepth: 8, colourType, samples, filters: [0, 1, 2, 3, 4, 4, 3, 1] });
+      const channels = colourType === 2 ? 4 : 1;
+      const into = Buffer.alloc(width * height * channels);
+      decodePngInto(png, into, channels);
+      for (let p = 0; p < width * height; p++) {
+        for (let c = 0; c < perPixel; c++) assert.equal(into[p * channels + c], samples[p * perPixel + c], `pixel ${p} sample ${c}`);
+        if (channels === 4) assert.equal(into[p * 4 + 3], 255);
+      }
+    }
+  });
+
+  it('resizes plain PNGs with sharp\'s sizes and crop, and pixels close to libvips\' resize', async () => {
+    const cases: Array<[string, ResizeOptions]> = [
+      ['resize:200:200:fit=cover', { width: 200, height: 200, fit: 'cover' }],
+      ['resize:256:256', { width: 256, height: 256, fit: 'inside' }],
+      ['resize:300:120:fit=fill:kernel=cubic', { width: 300, height: 120, fit: 'fill', kernel: 'cubic' }],
+      ['resize:300:300:fit=contain:background=00ff00', { width: 300, height: 300, fit: 'contain', background: '#00ff00' }],
+      ['resize:width=333', { width: 333 }],
+    ];
+    for (const [name, input] of [['RGB', await photoPng(500, 375)], ['RGB, unfiltered', await photoPng(375, 500, false, false)], ['grey', await photoPng(500, 333, true)]] as const) {
+      for (const [text, options] of cases) {
+        if (name === 'grey' && text.includes('contain')) continue;
+        const result = await processImage(input, pipeline(`${text},output:png`));
+        assert.equal(result.stats.path, 'png-zlib', `${name} ${text}`);
+        assert.ok(result.kind === 'image');
+        const got = await decode(result.data);
+        // sharp writes a resized grey PNG as RGB unless told; imgfleet keeps it grey in every lane.
+        const resized = sharp(input).resize(options);
+        const expected = await decode(await (name === 'grey' ? resized.toColourspace('b-w') : resized).png().toBuffer());
+        assert.equal(result.channels, name === 'grey' ? 1 : 3);
+        const quality = psnr(got, expected);
+        assert.ok(quality > 35, `${name} ${text}: PSNR ${quality.toFixed(1)} dB against sharp`);
+      }
+    }
+  });
+
+  it('writes JPEG and WebP from the resampler, of the size and channels libvips would', async () => {
+    for (const grey of [false, true]) {
+      const input = await photoPng(500, 375, grey);
+      for (const format of ['jpeg', 'webp'] as const) {
+        const result = await processImage(input, pipeline(`resize:200:200:fit=cover,output:${format}:80`));
+        assert.equal(result.stats.path, 'png-zlib');
+        const meta = await sharp(result.kind === 'image' ? result.data : Buffer.alloc(0)).metadata();
+        assert.deepEqual([meta.format, meta.width, meta.height], [format, 200, 200]);
+        // WebP has no grey: libvips writes grey as colour, from either lane.
+        if (format === 'jpeg') assert.equal(meta.channels, grey ? 1 : 3);
+      }
+    }
+  });
+
+  it('leaves to libvips every PNG whose pixels mean more than their samples, and pipelines without a resize', async () => {
+    const plain = await photoPng(120, 90);
+    const rgb = (w: number, h: number) => Array.from({ length: w * h * 3 }, (_, i) => i % 251);
+    const cases: Array<[string, Buffer, string]> = [
+      ['plain', plain, 'resize:60,output:png'],
+      ['gAMA', withChunk(plain, pngChunk('gAMA', Buffer.from([0, 0, 0xb1, 0x8f]))), 'resize:60,output:png'],
+      ['sRGB', withChunk(plain, pngChunk('sRGB', Buffer.from([0]))), 'resize:60,output:png'],
+      ['tRNS', withChunk(plain, pngChunk('tRNS', Buffer.from([0, 1, 0, 2, 0, 3]))), 'resize:60,output:png'],
+      ['ICC profile', await sharp(plain).withIccProfile('p3').png().toBuffer(), 'resize:60,output:png'],
+      ['16-bit', encodePng({ width: 40, height: 30, bitDepth: 16, colourType: 2, samples: rgb(40, 30).map((v) => v * 257) }), 'resize:20,output:png'],
+      ['interlaced', encodePng({ width: 40, height: 30, bitDepth: 8, colourType: 2, samples: rgb(40, 30), interlaced: true }), 'resize:20,output:png'],
+      ['RGBA', await sharp(plain).ensureAlpha(0.5).png().toBuffer(), 'resize:60,output:png'],
+      ['palette', await sharp(plain).png({ palette: true }).toBuffer(), 'resize:60,output:png'],
+      ['over 1 MP', await photoPng(1200, 900), 'resize:60,output:png'],
+      ['no resize', plain, 'output:webp'],
+      ['AVIF', plain, 'resize:60,output:avif'],
+    ];
+    for (const [name, input, text] of cases) {
+      const p = pipeline(text);
+      const result = await processImage(input, p);
+      assert.equal(laneFor(input.subarray(0, LANE_HEAD_BYTES), p), result.stats.path, name);
+      assert.equal(result.stats.path, name === 'plain' ? 'png-zlib' : 'libvips', name);
+    }
+  });
+
+  it('refuses a cut or corrupted PNG itself, and libvips then says in one line what is wrong', async () => {
+    const input = await photoPng(500, 375);
+    const cut = input.subarray(0, Math.floor(input.length / 2));
+    assert.throws(() => decodePngInto(cut, Buffer.alloc(500 * 375 * 4), 4), PngRefused);
+    const error = await processImage(cut, pipeline('resize:200:200:fit=cover,output:jpeg')).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+    assert.equal(error?.code, 'CORRUPT_IMAGE');
+    assert.ok(!error.message.includes('\n'), error.message);
+
+    // A byte of the image data changed: the checksum no longer matches.
+    const flipped = Buffer.from(input);
+    flipped[input.length - 100] ^= 0xff;
+    assert.throws(() => decodePngInto(flipped, Buffer.alloc(500 * 375 * 4), 4), PngRefused);
+  });
+});
