@@ -120,6 +120,19 @@ describe('PNG lane', () => {
     assert.equal(error?.code, 'CORRUPT_IMAGE');
     assert.ok(!error.message.includes('\n'), error.message);
 
+    // One byte changed anywhere: an image (from either lane) or a coded, one-line refusal, never a crash.
+    const small = await photoPng(90, 70);
+    let seed = 7;
+    const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    for (let i = 0; i < 200; i++) {
+      const changed = Buffer.from(small);
+      changed[Math.floor(random() * changed.length)] = Math.floor(random() * 256);
+      await processImage(changed, pipeline('resize:40:40:fit=cover,output:jpeg')).then(
+        (result) => assert.ok(result.kind === 'image' && result.width === 40),
+        (e: { code?: string; message: string }) => assert.ok(e.code && !e.message.includes('\n'), `${e.code}: ${e.message}`),
+      );
+    }
+
     // A byte of the image data changed: the checksum no longer matches.
     const flipped = Buffer.from(input);
     flipped[input.length - 100] ^= 0xff;
