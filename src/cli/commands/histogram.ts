@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { basename, extname, join } from 'node:path';
 import { interactive, logLine, positiveInteger, withClusterOptions, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
+import { tuneForOneShot } from '../one-shot.js';
 
 interface HistogramOptions extends StoreFlags {
   output?: string;
@@ -24,6 +25,7 @@ export function histogramCommand({ env, result }: CommandContext): Command {
     .option('--no-chart', 'no chart in the terminal')
     .option('--json', 'print the histograms as a JSON list on stdout')
     .action(async (images: string[], options: HistogramOptions) => {
+      if (!options.redis) tuneForOneShot();
       const [{ runFiles }, { validatePipeline }, files, { terminalChart }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
         import('../../jobs/run-files.js'), import('../../pipeline/validate.js'), import('../../histogram/histogram-file.js'),
         import('../../histogram/terminal-chart.js'), import('../progress.js'), import('../summary.js'),

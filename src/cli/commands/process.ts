@@ -5,6 +5,7 @@ import {
   interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption, withStoreOptions,
   withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
+import { tuneForOneShot } from '../one-shot.js';
 
 interface ProcessOptions extends TilingFlags, StoreFlags {
   pipeline: string;
@@ -29,6 +30,7 @@ export function processCommand({ env, result }: CommandContext): Command {
     .option('--max-pixels <n>', 'refuse an input with more pixels than this, all frames of an animation counted (default 50 000 000)', positiveInteger)
     .option('--max-frames <n>', 'refuse an animation with more frames than this (default 1000)', positiveInteger)
     .action(async (image: string, options: ProcessOptions) => {
+      if (!options.redis) tuneForOneShot();
       const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline, options.presets), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
       const [{ createEngine }, { Runner }, { fromErrorInfo }, { formatBytes }, { writeFileAtomic }, objects] = await Promise.all([

@@ -4,6 +4,7 @@ import {
   interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withScratchOption,
   withStoreOptions, withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
+import { tuneForOneShot } from '../one-shot.js';
 
 interface RunOptions extends TilingFlags, StoreFlags {
   output: string;
@@ -47,6 +48,7 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--no-cache', 'compute every image, even with a cache named')
     .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage (or a cluster that cannot be reached).')
     .action(async (inputs: string[], options: RunOptions) => {
+      if (!options.redis) tuneForOneShot();
       // The progress bar is loaded only for a terminal: a script's run starts sooner without it.
       const withBar = interactive(env, options.json);
       const [{ runFiles }, { writeFileAtomic }, progress, { failureLines, summaryLine }] = await Promise.all([
