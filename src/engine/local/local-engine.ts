@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import { Piscina } from 'piscina';
+import type { Piscina } from 'piscina';
 import { ImgfleetError, toErrorInfo } from '../../errors.js';
 import { AssetLoader, type AssetPolicy } from '../../io/assets.js';
 import type { Limits } from '../../limits.js';
@@ -51,7 +51,9 @@ const STOP_GRACE_MS = 10_000;
 export class LocalEngine implements Engine {
   readonly mode = 'local';
   private readonly threads: number;
-  private readonly pool: Piscina;
+  /** Loaded and made with the first task that needs a thread: work that is all in libvips never needs one. */
+  private pool?: Promise<Piscina>;
+  private readonly workerData: PoolThreadSettings;
   private readonly timeoutMs: number;
   private readonly maxQueue: number;
   private readonly waiting: Record<Priority, Waiting[]> = { interactive: [], batch: [] };
@@ -72,14 +74,7 @@ export class LocalEngine implements Engine {
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
     this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
     const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
-    this.pool = new Piscina({
-      filename: new URL('./worker-entry.cjs', import.meta.url).href,
-      // Threads start with the first task that needs one.
-      minThreads: 0,
-      maxThreads: this.threads,
-      idleTimeout: 30_000,
-      workerData,
-    });
+    this.workerData = workerData;
     tuneSharpForParallelImages();
     const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
     this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(workerData.assets) };
@@ -130,7 +125,19 @@ export class LocalEngine implements Engine {
     this.waiting.interactive = [];
     this.waiting.batch = [];
     this.poolTasksWaiting = 0;
-    await this.pool.destroy();
+    if (this.pool) await (await this.pool).destroy();
+  }
+
+  private poolThreads(): Promise<Piscina> {
+    this.pool ??= import('piscina').then(({ Piscina }) => new Piscina({
+      filename: new URL('./worker-entry.cjs', import.meta.url).href,
+      // Threads start with the first task that needs one.
+      minThreads: 0,
+      maxThreads: this.threads,
+      idleTimeout: 30_000,
+      workerData: this.workerData,
+    }));
+    return this.pool;
   }
 
   private waitingCount(): number {
@@ -205,7 +212,7 @@ export class LocalEngine implements Engine {
     try {
       const transferList = task.source.kind === 'bytes' ? movable(task.source.bytes) : undefined;
       const message: PoolMessage = { task, deadline: Date.now() + this.timeoutMs, cancelFlag: flag };
-      const outcome: Outcome = await this.pool.run(message, { signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS), transferList });
+      const outcome: Outcome = await (await this.poolThreads()).run(message, { signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS), transferList });
       if (outcome.ok && outcome.body) outcome.body = asBuffer(outcome.body);
       if (!outcome.ok && outcome.error.code === 'TIMEOUT') return failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, outcome.worker);
       return outcome;
