@@ -141,7 +141,7 @@ describe('cluster mode: scheduling, registry and memory', () => {
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
     clearInterval(sampling);
     assert.equal(result.report.summary.done, 120);
-    assert.ok(most > 0 && most <= 64, `at most ${most} blobs (window 32: inputs plus results)`);
+    assert.ok(most > 0 && most <= 128, `at most ${most} blobs (window 64: inputs plus results)`);
     assert.deepEqual(await redis.keys(`${prefix}:blob:*`), []);
   });
 

@@ -17,7 +17,7 @@ const SIDE = 2000;
 /** The formula's constants, as the README gives them. */
 const JOBS_AT_ONCE = 2;
 const GROUP_BYTES = 8 * MiB;
-const IMAGES_PER_JOB = 8;
+const IMAGES_PER_JOB = 16;
 const THREADS = 2;
 const THREAD_BYTES = 25 * MiB;
 const BYTES_PER_PIXEL = 32;

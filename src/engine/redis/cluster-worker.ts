@@ -79,7 +79,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const pool = options.processor ? undefined : new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
   const link = new RedisLink(settings.redisUrl, options.log);
   const redis = link.connection();
-  const blobs = new BlobStore(redis, settings.prefix);
+  // Blobs on a connection of their own that sends the commands of one turn together: a job's inputs are read in one round trip.
+  const blobs = new BlobStore(link.connection({ enableAutoPipelining: true }), settings.prefix);
   const registry = new WorkerRegistry(redis, settings.prefix, name, threads, settings.heartbeatMs);
   const store = options.s3 && options.s3Roots?.length ? new S3Client(options.s3) : undefined;
   const io = withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] });
@@ -108,8 +109,11 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
     registry.info.active += items.length;
     try {
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
-      const held = token ? { ...place, io: whileHeld(io, blobs, { lockKey: `${worker.toKey(job.id!)}:lock`, token }) } : place;
+      const hold = token ? { lockKey: `${worker.toKey(job.id!)}:lock`, token } : undefined;
+      const staged: string[] = [];
+      const held = hold ? { ...place, io: whileHeld(io, blobs, hold, staged) } : place;
       const outcomes = await Promise.all(items.map((item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, held)));
+      if (hold && staged.length > 0 && !(await blobs.moveWhileHeld(staged, hold))) throw new Error(encodeFailure(toErrorInfo(lostHold())));
       const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
       if (transient && !transient.ok) throw new Error(encodeFailure(transient.error));
       const results = outcomes.map((o): ClusterItemResult => (o.ok ? { ok: true, output: o.output, data: o.data, stats: o.stats } : { ok: false, error: o.error }));
@@ -168,22 +172,27 @@ const CLOSING_MS = 2500;
  * Writes results only while this worker still holds the job. A worker cut off from Redis for
  * longer than the lock time has lost its job to another worker: a result it wrote late would
  * land after the submitter had taken the other worker's, and stay behind in Redis (or overwrite
- * a file already handed on). Blobs are checked and written in one step; other sinks are checked
- * just before.
+ * a file already handed on). Blobs are written staged, named in `staged`, and put in place
+ * together at the end of the job only if the hold is still there; other sinks are checked just
+ * before.
  */
-function whileHeld(io: TaskIo, blobs: BlobStore, hold: JobHold): TaskIo {
-  const lost = () => new ImgfleetError('INTERNAL', 'this worker lost its hold on the job (its lock ran out); another worker runs it');
+function whileHeld(io: TaskIo, blobs: BlobStore, hold: JobHold, staged: string[]): TaskIo {
   return {
     ...io,
     async write(sink, bytes) {
       if (sink.kind === 'blob') {
-        if (!(await blobs.putWhileHeld(sink.key, bytes, hold))) throw lost();
+        await blobs.putStaged(sink.key, bytes);
+        staged.push(sink.key);
         return;
       }
-      if (!(await blobs.holds(hold))) throw lost();
+      if (!(await blobs.holds(hold))) throw lostHold();
       await io.write(sink, bytes);
     },
   };
+}
+
+function lostHold(): ImgfleetError {
+  return new ImgfleetError('INTERNAL', 'this worker lost its hold on the job (its lock ran out); another worker runs it');
 }
 
 /** Blobs in Redis, and files through `files` (inside the worker's roots). */
