@@ -1,13 +1,14 @@
 import { setFlagsFromString } from 'node:v8';
 
 /**
- * For a command that runs once and exits (run, process, histogram, info): V8 stops optimising
- * JavaScript with TurboFan, in this thread and the pool's. The work is in libvips, libjpeg-turbo
- * and WebAssembly; the JavaScript around it is glue that TurboFan compiles on helper threads for
- * more CPU than it ever saves in a batch (measured in bench/README.md: 12 % less CPU for 1,000
- * small thumbnails, the same for 8,091). Servers and workers, which run for days, keep it, and so
- * does a cluster's submitter, whose own work is that JavaScript (the queue, the Redis protocol).
+ * For a command that runs once and exits (run, process, histogram, info): V8 waits eight times
+ * longer (its interrupt budget) before it optimises a function with TurboFan, in this thread and
+ * the pool's. The work is in libvips, libjpeg-turbo and WebAssembly; most JavaScript around it is
+ * glue that TurboFan would compile on helper threads for more CPU than it saves in a batch,
+ * while the loops over pixels (greyscale, text, counts) still run long enough to be optimised.
+ * Measured in bench/README.md; turning TurboFan off altogether doubled the cost of those loops.
+ * Servers, workers and a cluster's submitter, which run long, keep V8's default.
  */
 export function tuneForOneShot(): void {
-  setFlagsFromString('--no-opt');
+  setFlagsFromString('--interrupt-budget=1048576');
 }
