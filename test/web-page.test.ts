@@ -442,6 +442,8 @@ describe('the web page in a real browser', { skip: noBrowser }, () => {
     const pillow = JSON.parse(execFileSync('/usr/bin/python3', ['-c', 'import sys, json\nfrom PIL import Image, ImageStat\nprint(json.dumps(ImageStat.Stat(Image.open(sys.argv[1]).convert("RGB")).mean))', photo('Storm.jpg')], { encoding: 'utf8' })) as number[];
     assert.ok(drawn.mean.every((v, c) => Math.abs(v - pillow[c]) <= 12), `placeholder mean ${drawn.mean} vs Pillow ${pillow}`);
     assert.ok(Math.abs(drawn.width / drawn.height - 1920 / 1280) < 0.25, `placeholder ${drawn.width}×${drawn.height}`);
+    // Laid out side by side once the photo itself has loaded (until then its box has no height).
+    await page.locator('#info-image').evaluate((image: HTMLImageElement) => image.decode());
     const [placeholderBox, imageBox] = [await page.locator('#info-placeholder').boundingBox(), await page.locator('#info-image').boundingBox()];
     assert.ok(placeholderBox && imageBox && Math.abs(placeholderBox.y - imageBox.y) < 2 && placeholderBox.x > imageBox.x, 'side by side');
 
