@@ -1,0 +1,50 @@
+/**
+ * A worker's result blobs are written under staging names and put in place together, only while
+ * the worker still holds its job: checked here against a real Redis, key by key.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Redis } from 'ioredis';
+import { BlobStore } from '../src/engine/redis/blob-store.js';
+import { REDIS_URL, testPrefix } from './cluster-helpers.js';
+
+describe('result blobs put in place while the job is held', () => {
+  async function setUp(t: Parameters<typeof testPrefix>[0]) {
+    const prefix = testPrefix(t);
+    const redis = new Redis(REDIS_URL);
+    t.after(async () => redis.disconnect());
+    const blobs = new BlobStore(redis, prefix);
+    const lockKey = `${prefix}:job-1:lock`;
+    await redis.set(lockKey, 'token-a');
+    const keys = [blobs.key('j1', 'out'), blobs.key('j2', 'out')];
+    for (const [i, key] of keys.entries()) await blobs.putStaged(key, Buffer.from([i, 1, 2, 3]));
+    return { redis, blobs, lockKey, keys };
+  }
+
+  it('moves every staged blob to its name, keeps its expiry, and a second call (a resent script) is still a success', async (t) => {
+    const { redis, blobs, lockKey, keys } = await setUp(t);
+    assert.equal(await blobs.moveWhileHeld(keys, { lockKey, token: 'token-a' }), true);
+    for (const [i, key] of keys.entries()) {
+      assert.deepEqual(await redis.getBuffer(key), Buffer.from([i, 1, 2, 3]));
+      assert.equal(await redis.exists(blobs.stagedKey(key)), 0);
+      assert.ok((await redis.pttl(key)) > 0, 'the blob still expires');
+    }
+    assert.equal(await blobs.moveWhileHeld(keys, { lockKey, token: 'token-a' }), true);
+  });
+
+  it('puts nothing in place and deletes the staged blobs when the lock holds another token', async (t) => {
+    const { redis, blobs, lockKey, keys } = await setUp(t);
+    await redis.set(lockKey, 'token-b');
+    assert.equal(await blobs.moveWhileHeld(keys, { lockKey, token: 'token-a' }), false);
+    for (const key of keys) {
+      assert.equal(await redis.exists(key), 0);
+      assert.equal(await redis.exists(blobs.stagedKey(key)), 0);
+    }
+  });
+
+  it('fails, naming the lost result, when a staged blob is gone before it was moved', async (t) => {
+    const { redis, blobs, lockKey, keys } = await setUp(t);
+    await redis.del(blobs.stagedKey(keys[1]));
+    await assert.rejects(blobs.moveWhileHeld(keys, { lockKey, token: 'token-a' }), /a result was lost from Redis before it was in place/);
+  });
+});
