@@ -73,11 +73,10 @@ export class LocalEngine implements Engine {
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
     this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
-    const workerData: PoolThreadSettings = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
-    this.workerData = workerData;
+    this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
     tuneSharpForParallelImages();
     const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
-    this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(workerData.assets) };
+    this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(this.workerData.assets) };
   }
 
   run(task: Task, options: RunOptions = {}): Promise<Outcome> {
