@@ -442,10 +442,14 @@ describe('the web page in a real browser', { skip: noBrowser }, () => {
     const pillow = JSON.parse(execFileSync('/usr/bin/python3', ['-c', 'import sys, json\nfrom PIL import Image, ImageStat\nprint(json.dumps(ImageStat.Stat(Image.open(sys.argv[1]).convert("RGB")).mean))', photo('Storm.jpg')], { encoding: 'utf8' })) as number[];
     assert.ok(drawn.mean.every((v, c) => Math.abs(v - pillow[c]) <= 12), `placeholder mean ${drawn.mean} vs Pillow ${pillow}`);
     assert.ok(Math.abs(drawn.width / drawn.height - 1920 / 1280) < 0.25, `placeholder ${drawn.width}×${drawn.height}`);
-    // Laid out side by side once the photo itself has loaded (until then its box has no height).
+    // Both boxes from one layout: measured one after the other, content still loading above
+    // (the photo list's thumbnails) could move the page between the two readings.
     await page.locator('#info-image').evaluate((image: HTMLImageElement) => image.decode());
-    const [placeholderBox, imageBox] = [await page.locator('#info-placeholder').boundingBox(), await page.locator('#info-image').boundingBox()];
-    assert.ok(placeholderBox && imageBox && Math.abs(placeholderBox.y - imageBox.y) < 2 && placeholderBox.x > imageBox.x, 'side by side');
+    const [placeholderBox, imageBox] = await page.evaluate(() => ['info-placeholder', 'info-image'].map((id) => {
+      const { x, y, width, height } = document.getElementById(id)!.getBoundingClientRect();
+      return { x, y, width, height };
+    }));
+    assert.ok(placeholderBox && imageBox && Math.abs(placeholderBox.y - imageBox.y) < 2 && placeholderBox.x > imageBox.x, `side by side: placeholder ${JSON.stringify(placeholderBox)}, photo ${JSON.stringify(imageBox)}`);
 
     await page.locator('#sample').selectOption({ label: 'rocket.jpg' });
     await facts.getByText('Adobe RGB (1998)').waitFor();
