@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +75,26 @@ export function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'imgfleet-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * A cover as Pillow makes it (ImageOps.fit with Lanczos: the centred box of the target's shape,
+ * cut with fractions of a pixel), decoded: the reference the pixel lanes follow.
+ */
+export async function pillowCover(input: Buffer, width: number, height: number): Promise<RawImage> {
+  const dir = mkdtempSync(join(tmpdir(), 'imgfleet-pillow-'));
+  try {
+    const [source, output] = [join(dir, 'source'), join(dir, 'cover.png')];
+    writeFileSync(source, input);
+    execFileSync('/usr/bin/python3', ['-c', `import sys
+from PIL import Image, ImageOps
+with Image.open(sys.argv[1]) as im:
+    ImageOps.fit(im, (int(sys.argv[2]), int(sys.argv[3])), Image.Resampling.LANCZOS).save(sys.argv[4])
+`, source, String(width), String(height), output]);
+    return await decode(output);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export interface CliResult {

@@ -9,7 +9,7 @@ import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { cli, CORPUS, decode, photo, tempDir } from './helpers.js';
+import { cli, CORPUS, decode, photo, pillowCover, tempDir } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
 const jpeg = (width: number, height: number) => sharp(photo('coffee.png')).resize(width, height, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
@@ -50,10 +50,14 @@ describe('libjpeg-turbo lane', () => {
         assert.equal(result.stats.path, 'jpeg-turbo');
         assert.ok(result.kind === 'image');
         const got = await decode(result.data);
-        const expected = await bySharp(input, options);
+        const libvips = await bySharp(input, options);
+        assert.deepEqual([got.width, got.height], [libvips.width, libvips.height], 'sharp\'s size');
+        // A cover is cut as Pillow cuts it (the test above).
+        const cover = options.fit === 'cover';
+        const expected = cover ? await pillowCover(input, options.width!, options.height!) : libvips;
         // A crop or padding a pixel off costs far more than the two resamplers differ by.
         const least = enlarging.some(([t]) => t === text) ? 26 : 31;
-        assert.ok(psnr(got, expected) > least, `PSNR ${psnr(got, expected).toFixed(1)} dB against sharp`);
+        assert.ok(psnr(got, expected) > least, `PSNR ${psnr(got, expected).toFixed(1)} dB against ${cover ? 'Pillow' : 'sharp'}`);
         if (options.fit === 'contain') {
           const corner = [...got.data.subarray(0, 3)];
           assert.deepEqual(corner, [0, 255, 0], 'padding is the background colour');
@@ -61,6 +65,20 @@ describe('libjpeg-turbo lane', () => {
       });
     }
   }
+
+  it('cuts a cover from the source as Pillow\'s ImageOps.fit does, where libvips is up to half a pixel off', async () => {
+    for (const [width, height, w, h] of [[500, 375, 400, 400], [375, 500, 200, 200], [500, 375, 300, 120]] as const) {
+      const input = await jpeg(width, height);
+      const expected = await pillowCover(input, w, h);
+      const result = await processImage(input, pipeline(`resize:${w}:${h}:fit=cover,output:png`));
+      assert.equal(result.stats.path, 'jpeg-turbo');
+      assert.ok(result.kind === 'image');
+      const lane = psnr(await decode(result.data), expected);
+      const libvips = psnr(await bySharp(input, { width: w, height: h, fit: 'cover' }), expected);
+      assert.ok(lane > 40, `${width}×${height} → ${w}×${h}: PSNR ${lane.toFixed(1)} dB against Pillow`);
+      assert.ok(lane > libvips + 1, `${width}×${height} → ${w}×${h}: ${lane.toFixed(1)} dB, libvips ${libvips.toFixed(1)} dB`);
+    }
+  });
 
   it('runs steps that work on pixels, and writes JPEG, PNG and WebP', async () => {
     const input = await jpeg(500, 375);
@@ -76,7 +94,7 @@ describe('libjpeg-turbo lane', () => {
     }
   });
 
-  it('keeps a grey JPEG grey: one channel out, sharp\'s size and crop, the pixels of libvips\' resize', async () => {
+  it('keeps a grey JPEG grey: one channel out, sharp\'s size, the pixels of libvips\' resize (a cover: of Pillow\'s)', async () => {
     const grey = await sharp(photo('coffee.png')).resize(500, 375, { fit: 'fill' }).toColourspace('b-w').jpeg({ quality: 92 }).toBuffer();
     assert.equal((await sharp(grey).metadata()).channels, 1);
     const cases: Array<[string, ResizeOptions]> = [
@@ -92,10 +110,10 @@ describe('libjpeg-turbo lane', () => {
         const meta = await sharp(result.data).metadata();
         assert.deepEqual([meta.format, meta.channels], [format, 1], `${text} as ${format}`);
         if (format === 'png') {
-          const expected = await sharp(grey).resize(options).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-          const got = await sharp(result.data).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-          const asImage = (r: typeof got): RawImage => ({ data: r.data, width: r.info.width, height: r.info.height, channels: r.info.channels });
-          assert.ok(psnr(asImage(got), asImage(expected)) > 35, `${text}: PSNR ${psnr(asImage(got), asImage(expected)).toFixed(1)} dB against sharp`);
+          const cover = options.fit === 'cover';
+          const expected = cover ? await pillowCover(grey, options.width!, options.height!) : await decode(await sharp(grey).resize(options).toColourspace('b-w').png().toBuffer());
+          const got = await decode(result.data);
+          assert.ok(psnr(got, expected) > 35, `${text}: PSNR ${psnr(got, expected).toFixed(1)} dB against ${cover ? 'Pillow' : 'sharp'}`);
         }
       }
     }
@@ -167,7 +185,11 @@ describe('libjpeg-turbo lane', () => {
         assert.equal(JSON.parse(run.stdout).stats.path, lane);
         outputs.push(await decode(output));
       }
-      assert.ok(psnr(outputs[0], outputs[1]) > 32, `${text}: PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);
+      // The same part of the image at the same size; libvips cuts a cover in whole pixels of its
+      // scaled image, up to two thirds of a pixel from the centre the pixel lanes cut at.
+      const least = text.includes('cover') ? 26 : 32;
+      assert.deepEqual([outputs[0].width, outputs[0].height], [outputs[1].width, outputs[1].height], `${text}: sizes`);
+      assert.ok(psnr(outputs[0], outputs[1]) > least, `${text}: PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);
     }
   });
 });

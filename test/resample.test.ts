@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
-import { resample } from '../src/image/resample/wasm-resampler.js';
+import { resample, resampleInPlace, type SourceBox } from '../src/image/resample/wasm-resampler.js';
 import { decode, photo, runPipeline, synthetic } from './helpers.js';
 
 /** Keys' cubic, a = −0.5, written from the formula. */
@@ -11,11 +11,14 @@ function keys(x: number): number {
   return t < 1 ? 1.5 * t ** 3 - 2.5 * t ** 2 + 1 : t < 2 ? -0.5 * t ** 3 + 2.5 * t ** 2 - 4 * t + 2 : 0;
 }
 
-/** Weights of the source samples for output sample o: centres at (o + ½)·scale, kernel widened when shrinking. */
-function weightsFor(o: number, inSize: number, outSize: number): Map<number, number> {
-  const scale = inSize / outSize;
+/**
+ * Weights of the source samples for output sample o, the part of the axis from `from` spanning
+ * `span` making the output: centres at from + (o + ½)·scale, kernel widened when shrinking.
+ */
+function weightsFor(o: number, inSize: number, outSize: number, from = 0, span = inSize): Map<number, number> {
+  const scale = span / outSize;
   const stretch = Math.max(1, scale);
-  const centre = (o + 0.5) * scale;
+  const centre = from + (o + 0.5) * scale;
   const weights = new Map<number, number>();
   let total = 0;
   for (let i = 0; i < inSize; i++) {
@@ -30,11 +33,11 @@ function weightsFor(o: number, inSize: number, outSize: number): Map<number, num
  * The two passes in float, written from the definition: rows first, stored as 8-bit (as
  * Pillow does between passes), then columns.
  */
-function reference(src: RawImage, width: number, height: number): Float64Array {
+function reference(src: RawImage, width: number, height: number, box?: SourceBox): Float64Array {
   const clamp = (v: number) => Math.min(255, Math.max(0, v));
   const rows = new Float64Array(width * src.height * 4);
   for (let x = 0; x < width; x++) {
-    const wx = weightsFor(x, src.width, width);
+    const wx = weightsFor(x, src.width, width, box?.left, box?.width);
     for (let y = 0; y < src.height; y++) for (let c = 0; c < 4; c++) {
       let v = 0;
       for (const [i, a] of wx) v += a * src.data[(y * src.width + i) * 4 + c];
@@ -43,7 +46,7 @@ function reference(src: RawImage, width: number, height: number): Float64Array {
   }
   const out = new Float64Array(width * height * 4);
   for (let y = 0; y < height; y++) {
-    const wy = weightsFor(y, src.height, height);
+    const wy = weightsFor(y, src.height, height, box?.top, box?.height);
     for (let x = 0; x < width; x++) for (let c = 0; c < 4; c++) {
       let v = 0;
       for (const [j, a] of wy) v += a * rows[(j * width + x) * 4 + c];
@@ -69,6 +72,17 @@ describe('SIMD resampler', () => {
       assert.ok(worst <= 1.5, `worst difference ${worst}`);
     });
   }
+
+  it('resamples a box of the source with fractional edges within ±1.5 of the float formula', async () => {
+    const src = await rgbx(photo('coffee.png'), 80, 60);
+    for (const [box, to] of [[{ left: 10.5, top: 0, width: 60, height: 60 }, [48, 48]], [{ left: 0, top: 7.25, width: 80, height: 45.5 }, [100, 57]]] as const) {
+      const got = resampleInPlace(src.width, src.height, { width: to[0], height: to[1] }, box, 'cubic', 4, (into) => into.set(src.data), (out) => Buffer.from(out));
+      const expected = reference(src, to[0], to[1], box);
+      let worst = 0;
+      for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(got[i] - expected[i]));
+      assert.ok(worst <= 1.5, `${JSON.stringify(box)} → ${to.join('×')}: worst difference ${worst}`);
+    }
+  });
 
   it('resamples grey on one channel to exactly the values of the same grey in four', async () => {
     const { data, info } = await sharp(photo('coffee.png')).resize(97, 61, { fit: 'fill' }).greyscale().raw().toBuffer({ resolveWithObject: true });

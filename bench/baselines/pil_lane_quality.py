@@ -3,8 +3,9 @@
 
 usage: pil_lane_quality.py <input dir> <width> <height> <fit> <kernel> <quality> <output dir>...
 The reference resizes each source in float (Pillow's 'F' mode, per channel, no rounding) with
-the kernel, then crops (cover) or pads (contain) as sharp places the image. Pillow's output
-is the same in 8 bits, saved as JPEG at the same quality. Prints one JSON object: PSNR in dB
+the kernel: a cover from the centred box of the target's shape, in fractions of a pixel (as
+Pillow's ImageOps.fit cuts it), a contain padded as sharp places the image. Pillow's output is
+the same in 8 bits, saved as JPEG at the same quality. Prints one JSON object: PSNR in dB
 of Pillow's output and of each output dir's files (same names, any extension).
 """
 import json, math, os, sys
@@ -25,10 +26,23 @@ def geometry(w, h):
         hs = vs = max(hs, vs)
     rw, rh = math.floor(w / hs + 0.5), math.floor(h / vs + 0.5)
     if FIT == 'cover':
-        return (rw, rh), ('crop', (rw - W + 1) // 2, (rh - H + 1) // 2)
+        return (W, H), ('box', cover_box(w, h))
     if FIT == 'contain':
         return (rw, rh), ('embed', (W - rw) // 2, (H - rh) // 2)
     return (rw, rh), None
+
+
+def cover_box(w, h):
+    """The centred box of the target's shape in the source, as ImageOps.fit cuts it."""
+    if w / h > W / H:
+        crop = h * W / H
+        return ((w - crop) / 2, 0, (w + crop) / 2, h)
+    crop = w * H / W
+    return (0, (h - crop) / 2, w, (h + crop) / 2)
+
+
+def resized(band, size, where):
+    return band.resize(size, FILTER, box=where[1] if where and where[0] == 'box' else None)
 
 
 def place(bands, size, where, mode):
@@ -60,9 +74,9 @@ tmp = '/tmp/pil-lane-quality.jpg'
 for name in sorted(os.listdir(SRC)):
     im = Image.open(os.path.join(SRC, name)).convert('RGB')
     size, where = geometry(*im.size)
-    ref = pixels(place([b.convert('F').resize(size, FILTER) for b in im.split()], size, where, 'F'))
+    ref = pixels(place([resized(b.convert('F'), size, where) for b in im.split()], size, where, 'F'))
     ref = np.clip(ref, 0, 255)
-    pil = Image.merge('RGB', place(im.resize(size, FILTER).split(), size, where, 'L'))
+    pil = Image.merge('RGB', place(resized(im, size, where).split(), size, where, 'L'))
     pil.save(tmp, quality=QUALITY)
     candidates = {'pillow': tmp}
     stem = os.path.splitext(name)[0]

@@ -32,22 +32,24 @@ function wasm(): Exports {
 const tables = new Map<string, AxisTable>();
 
 /**
- * Weights for resampling `inSize` samples to `outSize`, with sample centres aligned as Pillow
- * does (output sample o covers source position (o + ½)·scale) and the kernel widened by the
- * scale when shrinking. Windows are cut at the image edge and renormalised.
+ * Weights for resampling the part of an axis of `inSize` samples that starts at `from` and
+ * spans `span` (fractions allowed; by default the whole axis) to `outSize` samples, with sample
+ * centres aligned as Pillow does (output sample o covers source position from + (o + ½)·scale)
+ * and the kernel widened by the scale when shrinking. Windows are cut at the image edge and
+ * renormalised.
  */
-export function axisTable(inSize: number, outSize: number, kernelName: KernelName): AxisTable {
-  const key = `${inSize}:${outSize}:${kernelName}`;
+export function axisTable(inSize: number, outSize: number, kernelName: KernelName, from = 0, span = inSize): AxisTable {
+  const key = `${inSize}:${outSize}:${kernelName}:${from}:${span}`;
   const cached = tables.get(key);
   if (cached) return cached;
   const kernel = KERNELS[kernelName];
-  const scale = inSize / outSize;
+  const scale = span / outSize;
   const stretch = Math.max(scale, 1);
   const reach = kernel.support * stretch;
   const windows: { first: number; weights: number[] }[] = [];
   let taps = 2;
   for (let o = 0; o < outSize; o++) {
-    const centre = (o + 0.5) * scale;
+    const centre = from + (o + 0.5) * scale;
     const first = Math.max(0, Math.floor(centre - reach + 0.5));
     const last = Math.min(inSize, Math.floor(centre + reach + 0.5));
     const weights: number[] = [];
@@ -83,13 +85,6 @@ export function axisTable(inSize: number, outSize: number, kernelName: KernelNam
   return table;
 }
 
-/** The samples `first` … `first + count − 1` of an axis. */
-function axisWindow(table: AxisTable, first: number, count: number): AxisTable {
-  const { start, weights, npairs } = table;
-  if (first === 0 && count === start.length) return table;
-  return { start: start.subarray(first, first + count), weights: weights.subarray(first * npairs, (first + count) * npairs), npairs };
-}
-
 /**
  * Resizes 8-bit pixels of 4 channels (RGBX or RGBA, not premultiplied) or of one (grey) to
  * width × height with a separable kernel: a horizontal pass, then a vertical one, 8-bit in between.
@@ -102,8 +97,8 @@ export function resample(source: RawImage, width: number, height: number, kernel
   return { data, width, height, channels };
 }
 
-/** A rectangle of the scaled image. */
-export interface Window {
+/** The part of the source that fills the output, in source pixels (fractions allowed). */
+export interface SourceBox {
   left: number;
   top: number;
   width: number;
@@ -116,16 +111,15 @@ export type ResamplerChannels = 1 | 4;
 /**
  * The same, without copies: `fill` writes the source pixels straight into the resampler's
  * memory and `use` reads the result from it. Both views are valid only during the call. With a
- * `window`, only that part of the image scaled to `scaled` is computed (a crop after the resize).
+ * `box`, only that part of the source is resampled to `output` (a crop); by default, all of it.
  */
 export function resampleInPlace<T>(
-  sourceWidth: number, sourceHeight: number, scaled: { width: number; height: number }, window: Window | undefined,
+  sourceWidth: number, sourceHeight: number, output: { width: number; height: number }, box: SourceBox | undefined,
   kernel: KernelName, channels: ResamplerChannels, fill: (input: Buffer) => void, use: (output: Buffer) => T,
 ): T {
-  const part = window ?? { left: 0, top: 0, ...scaled };
-  const { width, height } = part;
-  const x = axisWindow(axisTable(sourceWidth, scaled.width, kernel), part.left, width);
-  const y = axisWindow(axisTable(sourceHeight, scaled.height, kernel), part.top, height);
+  const { width, height } = output;
+  const x = axisTable(sourceWidth, width, kernel, box?.left, box?.width);
+  const y = axisTable(sourceHeight, height, kernel, box?.top, box?.height);
   const w = wasm();
   const sizes = [sourceWidth * sourceHeight * channels, width * sourceHeight * channels, width * height * channels,
     x.start.byteLength, x.weights.byteLength, y.start.byteLength, y.weights.byteLength];
