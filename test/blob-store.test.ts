@@ -47,4 +47,16 @@ describe('result blobs put in place while the job is held', () => {
     await redis.del(blobs.stagedKey(keys[1]));
     await assert.rejects(blobs.moveWhileHeld(keys, { lockKey, token: 'token-a' }), /a result was lost from Redis before it was in place/);
   });
+
+  it('tells how much longer a hold lasts: the lock\'s time to live while it holds the token, 0 once it does not', async (t) => {
+    const { redis, blobs, lockKey } = await setUp(t);
+    const hold = { lockKey, token: 'token-a' };
+    await redis.set(lockKey, 'token-a', 'PX', 30_000);
+    const ms = await blobs.heldFor(hold);
+    assert.ok(ms > 25_000 && ms <= 30_000, `held for ${ms} ms`);
+    await redis.set(lockKey, 'token-b', 'PX', 30_000);
+    assert.equal(await blobs.heldFor(hold), 0, 'another worker took the job');
+    await redis.del(lockKey);
+    assert.equal(await blobs.heldFor(hold), 0, 'the lock ran out');
+  });
 });

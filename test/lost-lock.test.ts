@@ -6,7 +6,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { readEnvironment } from '../src/config.js';
 import { clusterSettings } from '../src/engine/redis/cluster-settings.js';
 import { startClusterWorker } from '../src/engine/redis/cluster-worker.js';
@@ -36,14 +38,16 @@ describe('a worker that lost its job', { timeout: 60_000 }, () => {
         stats: { input: { format: 'png', width: 1, height: 1, bytes: bytes.length }, path: 'libvips', probeMs: 0, steps: [], encodeMs: 0, totalMs: 0 },
       }));
     });
-    const worker = await startClusterWorker({ settings: { ...clusterSettings(REDIS_URL, { prefix }), lockMs: 30_000 }, concurrency: 1, name: 'w', processor });
+    const outDir = mkdtempSync(join(tmpdir(), 'imgfleet-lost-lock-'));
+    t.after(() => rmSync(outDir, { recursive: true, force: true }));
+    const worker = await startClusterWorker({ settings: { ...clusterSettings(REDIS_URL, { prefix }), lockMs: 30_000 }, concurrency: 1, name: 'w', processor, roots: [outDir] });
     t.after(() => worker.close());
 
     const image = readFileSync(photo('coffee.png'));
-    const submit = async (name: string, bytes: Buffer) => {
+    const submit = async (name: string, bytes: Buffer, sink: ClusterJobData['items'][number]['sink'] = { kind: 'blob', key: `${prefix}:blob:${name}:out` }) => {
       await redis.set(`${prefix}:blob:${name}:in`, bytes);
       return queue.add('images', {
-        items: [{ source: { kind: 'blob', key: `${prefix}:blob:${name}:in` }, sink: { kind: 'blob', key: `${prefix}:blob:${name}:out` } }],
+        items: [{ source: { kind: 'blob', key: `${prefix}:blob:${name}:in` }, sink }],
         pipeline: { steps: [] } as unknown as ClusterJobData['pipeline'],
       }, { attempts: 1 });
     };
@@ -66,6 +70,16 @@ describe('a worker that lost its job', { timeout: 60_000 }, () => {
     await waitFor(async () => worker.registry.info.active === 0, 10_000, 'the second job to end here');
     assert.equal(await redis.exists(`${prefix}:blob:lost:out`), 0, 'no result written by a worker that lost its job');
     assert.equal(await lost.getState(), 'active', 'the job stays with the worker that holds it now');
+
+    // The same for a file the worker writes itself (a shared folder), which is not staged.
+    const shorter = image.subarray(0, image.length - 2);
+    const path = join(outDir, 'lost.png');
+    const lostFile = await submit('lost-file', shorter, { kind: 'file', path });
+    await waitFor(() => started.length === 3, 10_000, 'the third job to start');
+    await redis.set(`${prefix}:images:${lostFile.id}:lock`, 'another-worker', 'PX', 30_000);
+    gates.get(String(shorter.length))!();
+    await waitFor(async () => worker.registry.info.active === 0, 10_000, 'the third job to end here');
+    assert.equal(existsSync(path), false, 'no file written by a worker that lost its job');
   });
 });
 

@@ -30,8 +30,13 @@ for i = 2, #KEYS, 2 do
 end
 return 1`;
 
-interface WithMove {
+/** KEYS[1] the job's lock, ARGV[1] the worker's token: the lock's time to live in ms while it holds the token, -3 when it does not. */
+const HELD_FOR = `if redis.call('GET', KEYS[1]) ~= ARGV[1] then return -3 end
+return redis.call('PTTL', KEYS[1])`;
+
+interface WithScripts {
   imgfleetMoveWhileHeld(keyCount: number, ...keysAndToken: string[]): Promise<number>;
+  imgfleetHeldFor(keyCount: number, lockKey: string, token: string): Promise<number>;
 }
 
 /**
@@ -70,17 +75,28 @@ export class BlobStore {
    * leaves nothing under their names. False when the hold is lost.
    */
   async moveWhileHeld(keys: string[], hold: JobHold): Promise<boolean> {
-    const redis = this.redis as Redis & Partial<WithMove>;
-    if (!redis.imgfleetMoveWhileHeld) redis.defineCommand('imgfleetMoveWhileHeld', { lua: MOVE_WHILE_HELD });
     const pairs = keys.flatMap((key) => [this.stagedKey(key), key]);
-    const moved = await (redis as Redis & WithMove).imgfleetMoveWhileHeld(1 + pairs.length, hold.lockKey, ...pairs, hold.token);
+    const moved = await this.scripts().imgfleetMoveWhileHeld(1 + pairs.length, hold.lockKey, ...pairs, hold.token);
     if (moved === -1) throw new ImgfleetError('INTERNAL', 'a result was lost from Redis before it was in place');
     return moved === 1;
   }
 
-  /** Whether `hold` still holds its job. */
-  async holds(hold: JobHold): Promise<boolean> {
-    return (await this.redis.get(hold.lockKey)) === hold.token;
+  /**
+   * How much longer `hold` is sure to hold its job, in ms, counted from before the question was
+   * sent: 0 when it no longer does. A lock is taken over only once it has run out, so a worker
+   * that heard "held for another t ms" needs not ask again within that time.
+   */
+  async heldFor(hold: JobHold): Promise<number> {
+    const ms = await this.scripts().imgfleetHeldFor(1, hold.lockKey, hold.token);
+    // -1: a lock without an expiry (never BullMQ's): held, with no time to count on.
+    return ms === -1 ? 1 : Math.max(0, ms);
+  }
+
+  private scripts(): Redis & WithScripts {
+    const redis = this.redis as Redis & Partial<WithScripts>;
+    if (!redis.imgfleetMoveWhileHeld) redis.defineCommand('imgfleetMoveWhileHeld', { lua: MOVE_WHILE_HELD });
+    if (!redis.imgfleetHeldFor) redis.defineCommand('imgfleetHeldFor', { lua: HELD_FOR });
+    return redis as Redis & WithScripts;
   }
 
   get(key: string): Promise<Buffer | null> {

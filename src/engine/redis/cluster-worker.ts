@@ -173,10 +173,25 @@ const CLOSING_MS = 2500;
  * longer than the lock time has lost its job to another worker: a result it wrote late would
  * land after the submitter had taken the other worker's, and stay behind in Redis (or overwrite
  * a file already handed on). Blobs are written staged, named in `staged`, and put in place
- * together at the end of the job only if the hold is still there; other sinks are checked just
- * before.
+ * together at the end of the job only if the hold is still there; before a write to any other
+ * sink, the hold is checked unless an earlier check showed it lasting well past now (one Redis
+ * command per job of images rather than one per image).
  */
 function whileHeld(io: TaskIo, blobs: BlobStore, hold: JobHold, staged: string[]): TaskIo {
+  /** Until when (performance.now()) the hold is known to last; one question covers a job's writes of that time. */
+  let sureUntil = 0;
+  let asking: Promise<void> | undefined;
+  const stillHeld = async () => {
+    if (performance.now() < sureUntil) return;
+    asking ??= (async () => {
+      const askedAt = performance.now();
+      const ms = await blobs.heldFor(hold);
+      if (ms === 0) throw lostHold();
+      // Half of what is left, so that a write started within it ends well before the lock could run out.
+      sureUntil = askedAt + ms / 2;
+    })().finally(() => { asking = undefined; });
+    await asking;
+  };
   return {
     ...io,
     async write(sink, bytes) {
@@ -185,7 +200,7 @@ function whileHeld(io: TaskIo, blobs: BlobStore, hold: JobHold, staged: string[]
         staged.push(sink.key);
         return;
       }
-      if (!(await blobs.holds(hold))) throw lostHold();
+      await stillHeld();
       await io.write(sink, bytes);
     },
   };
