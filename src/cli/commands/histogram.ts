@@ -25,7 +25,7 @@ export function histogramCommand({ env, result }: CommandContext): Command {
     .option('--no-chart', 'no chart in the terminal')
     .option('--json', 'print the histograms as a JSON list on stdout')
     .action(async (images: string[], options: HistogramOptions) => {
-      if (!options.redis) tuneForOneShot();
+      tuneForOneShot();
       const [{ runFiles }, { validatePipeline }, files, { terminalChart }, { showProgress }, { failureLines, summaryLine }] = await Promise.all([
         import('../../jobs/run-files.js'), import('../../pipeline/validate.js'), import('../../histogram/histogram-file.js'),
         import('../../histogram/terminal-chart.js'), import('../progress.js'), import('../summary.js'),

@@ -24,7 +24,7 @@ export function infoCommand({ env, result }: CommandContext): Command {
     .option('-c, --concurrency <n>', 'images in parallel (worker threads; default: cores)', positiveInteger)
     .option('--sequential', 'one image at a time on the main thread')
     .action(async (images: string[], options: InfoOptions) => {
-      if (!options.redis) tuneForOneShot();
+      tuneForOneShot();
       const [{ runFiles }, { validatePipeline }, { showProgress }, { s3Settings }] = await Promise.all([
         import('../../jobs/run-files.js'), import('../../pipeline/validate.js'), import('../progress.js'), import('../../sources/s3/s3-settings.js'),
       ]);

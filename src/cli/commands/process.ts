@@ -30,7 +30,7 @@ export function processCommand({ env, result }: CommandContext): Command {
     .option('--max-pixels <n>', 'refuse an input with more pixels than this, all frames of an animation counted (default 50 000 000)', positiveInteger)
     .option('--max-frames <n>', 'refuse an animation with more frames than this (default 1000)', positiveInteger)
     .action(async (image: string, options: ProcessOptions) => {
-      if (!options.redis) tuneForOneShot();
+      tuneForOneShot();
       const pipeline = withFormatFromExtension(await loadPipeline(options.pipeline, options.presets), options.output);
       if (!pipeline.yieldsData && !options.output) throw usageError('-o, --output <file> is required for an image result');
       const [{ createEngine }, { Runner }, { fromErrorInfo }, { formatBytes }, { writeFileAtomic }, objects] = await Promise.all([

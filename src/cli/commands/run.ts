@@ -48,7 +48,7 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--no-cache', 'compute every image, even with a cache named')
     .addHelpText('after', '\nExit status: 0 all done, 1 some images failed, 2 bad usage (or a cluster that cannot be reached).')
     .action(async (inputs: string[], options: RunOptions) => {
-      if (!options.redis) tuneForOneShot();
+      tuneForOneShot();
       // The progress bar is loaded only for a terminal: a script's run starts sooner without it.
       const withBar = interactive(env, options.json);
       const [{ runFiles }, { writeFileAtomic }, progress, { failureLines, summaryLine }] = await Promise.all([

@@ -78,7 +78,8 @@ export class ClusterEngine implements Engine {
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
-  private readonly pipelines = new WeakMap<Task['pipeline'], string>();
+  /** Group keys by pipeline object, then by limits and priority: one string per kind of task, not one per image. */
+  private readonly groupKeys = new WeakMap<Task['pipeline'], Map<string, string>>();
   /** When QueueEvents last brought news: while it does, no job's state needs looking at. */
   private lastEventAt = performance.now();
   /** Jobs made in this turn of the event loop, added together in one round trip (BullMQ addBulk). */
@@ -211,15 +212,21 @@ export class ClusterEngine implements Engine {
     }
     const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
     // Each tile is a job of its own, so the tiles of one image spread over every worker.
-    const groupKey = task.tile ? id() : `${this.pipelineId(task.pipeline)} ${JSON.stringify(task.limits ?? null)} ${task.priority}`;
+    const groupKey = task.tile ? id() : this.groupKeyOf(task);
     return { task, item, groupKey, keys, objects, bytes, resolve: () => {} };
   }
 
-  /** A number per pipeline object: the images of a batch share theirs, so it is not written out for each. */
-  private pipelineId(pipeline: Task['pipeline']): string {
-    let known = this.pipelines.get(pipeline);
-    if (known === undefined) this.pipelines.set(pipeline, (known = JSON.stringify(pipeline)));
-    return known;
+  /**
+   * The images of a batch share their pipeline object, so its JSON is written once; the key is
+   * the same string for each image (compared by reference, never rebuilt and flattened per image).
+   */
+  private groupKeyOf(task: Task): string {
+    let byRest = this.groupKeys.get(task.pipeline);
+    if (!byRest) this.groupKeys.set(task.pipeline, (byRest = new Map()));
+    const rest = `${JSON.stringify(task.limits ?? null)} ${task.priority}`;
+    let key = byRest.get(rest);
+    if (key === undefined) byRest.set(rest, (key = `${JSON.stringify(task.pipeline)} ${rest}`));
+    return key;
   }
 
   private flush(): void {
