@@ -30,7 +30,7 @@ export function fleetMarkdown(results: FleetResults): string {
   const lines = [
     `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}: \`${results.command}\``,
     '',
-    'The coordinator, W1 (each image → 512×512 JPEG) on two single-thread workers; CPU time of each process from /proc, net of start-up (the whole corpus less a run of 300 images, per image):',
+    'The coordinator, W1 (each image → 512×512 JPEG) on two single-thread workers; CPU time of each process from /proc, net of start-up (the least of three runs of the whole corpus less the least of three runs of 300 images, per image):',
     '',
     '| where bytes travel | images | img/s | submitter CPU / image | Redis CPU / image | workers CPU / image | store CPU / image |',
     '|---|---:|---:|---:|---:|---:|---:|',

@@ -56,6 +56,9 @@ export interface FleetResults {
 }
 
 const W1 = 'resize:512:512:fit=fill,output:jpeg:75';
+
+/** One submitter run of the coordinator's measure: its own CPU, and what the others used meanwhile (seconds). */
+interface Measured { cpuS: number; done: number; elapsedS: number; redis: number; workers: number; store: number }
 const SMALL = 300;
 const ROUNDS = 3;
 const GROUP = 100;
@@ -126,28 +129,27 @@ export async function fleetBench(root: string, photos: string, count: number, si
       { variant: 'folder to folder (bytes through Redis)', small: [smallDir], all: [corpus], out: (n: number) => join(outputs, `out-${n}`), store: false },
     ];
     for (const v of variants) {
-      // The machine is shared: each figure is the least of three rounds, the one least disturbed by others' work.
-      const rounds: CoordinatorRow[] = [];
+      // The machine is shared: each run size's figure is the least of three rounds, the run least
+      // disturbed by others' work, and the per-image cost is the difference of those two. (The
+      // least of the rounds' differences would pick the round whose short run was most disturbed.)
+      const runs: { small: Measured; all: Measured }[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const [small, all] = [v.small, v.all].map((inputs) => {
+        const [small, all] = [v.small, v.all].map((inputs): Measured => {
           const before = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
           const run = submit(inputs, v.out(inputs === v.small ? SMALL : files.length));
           const after = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
           rmSync(join(outputs, `out-${inputs === v.small ? SMALL : files.length}`), { recursive: true, force: true });
           return { ...run, redis: after.redis - before.redis, workers: after.workers - before.workers, store: after.store - before.store };
         });
-        const per = (a: number, b: number) => ((b - a) * 1000) / (all.done - small.done);
-        rounds.push({
-          variant: v.variant, images: all.done, imagesPerSecond: all.done / all.elapsedS,
-          submitterMs: per(small.cpuS, all.cpuS), redisMs: per(small.redis, all.redis), workersMs: per(small.workers, all.workers),
-          ...(v.store ? { storeMs: per(small.store, all.store) } : {}),
-        });
+        runs.push({ small, all });
       }
-      const least = (pick: (r: CoordinatorRow) => number) => Math.min(...rounds.map(pick));
+      const done = runs[0].all.done - runs[0].small.done;
+      const perImage = (pick: (m: Measured) => number) =>
+        ((Math.min(...runs.map((r) => pick(r.all))) - Math.min(...runs.map((r) => pick(r.small)))) * 1000) / done;
       const row: CoordinatorRow = {
-        variant: v.variant, images: rounds[0].images, imagesPerSecond: Math.max(...rounds.map((r) => r.imagesPerSecond)),
-        submitterMs: least((r) => r.submitterMs), redisMs: least((r) => r.redisMs), workersMs: least((r) => r.workersMs),
-        ...(v.store ? { storeMs: least((r) => r.storeMs!) } : {}),
+        variant: v.variant, images: runs[0].all.done, imagesPerSecond: Math.max(...runs.map((r) => r.all.done / r.all.elapsedS)),
+        submitterMs: perImage((m) => m.cpuS), redisMs: perImage((m) => m.redis), workersMs: perImage((m) => m.workers),
+        ...(v.store ? { storeMs: perImage((m) => m.store) } : {}),
       };
       coordinator.push(row);
       log(`coordinator  ${row.variant.padEnd(40)} submitter ${row.submitterMs.toFixed(3)} ms/img  Redis ${row.redisMs.toFixed(3)} ms/img  workers ${row.workersMs.toFixed(2)} ms/img${row.storeMs !== undefined ? `  store ${row.storeMs.toFixed(2)} ms/img` : ''}  ${row.imagesPerSecond.toFixed(0)} img/s`);
