@@ -35,18 +35,34 @@ describe('cluster mode', () => {
   it('completes every image when workers refuse half their jobs', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
-    // 160 images make 20 jobs: the chance that no job is ever refused is one in a million.
-    const input = await smallJpegs(dir, 160);
+    // 320 images make 20 jobs of 16: the chance that no job is ever refused is one in a million.
+    const input = await smallJpegs(dir, 320);
     const workers = await Promise.all(['r1', 'r2'].map((name) => startWorker(prefix, name, ['--reject-rate', '0.5'])));
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.report.summary.done, 160);
-    await assertAllOutputs(join(dir, 'out'), 160);
+    assert.equal(result.report.summary.done, 320);
+    await assertAllOutputs(join(dir, 'out'), 320);
     for (const w of workers) w.child.kill('SIGTERM');
     const codes = await Promise.all(workers.map((w) => w.exited));
     assert.deepEqual(codes, [0, 0]);
     const refused = workers.map((w) => Number(/(\d+) refused/.exec(w.output())?.[1] ?? 0));
     assert.ok(refused[0] + refused[1] > 0, `refusals: ${refused}`);
+  });
+
+  it('sends images whose bytes go through Redis in jobs of 16', async (t) => {
+    const dir = tempDir(t);
+    const prefix = testPrefix(t);
+    const input = await smallJpegs(dir, 160);
+    const worker = await startWorker(prefix, 'one');
+    t.after(async () => { worker.child.kill('SIGTERM'); await worker.exited; });
+    const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
+    assert.equal(result.status, 0, result.stderr);
+    await assertAllOutputs(join(dir, 'out'), 160);
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    // BullMQ numbers the jobs of a queue. 64 images are in flight at once (4 jobs); each job that
+    // ends lets 16 more in, and they leave together as one job: 160 images are 10 jobs.
+    assert.equal(Number(await redis.get(`${prefix}:images:id`)), 10);
   });
 
   it('retries a transient fault with backoff, and reports the attempts', async (t) => {

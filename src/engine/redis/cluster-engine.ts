@@ -64,6 +64,8 @@ interface Pending {
   /** Scratch objects to delete once the task is settled. */
   objects: ObjectRef[];
   bytes: number;
+  /** The input's bytes (and logos') on their way to Redis or the scratch store; the job is added once they are there. */
+  uploaded: Promise<unknown>;
   resolve: (outcome: Outcome) => void;
 }
 
@@ -127,17 +129,23 @@ export class ClusterEngine implements Engine {
   run(task: Task, options: RunOptions = {}): Promise<Outcome> {
     // Nobody waits for it any more: it never reaches the queue. (A job already queued runs; its worker's own deadline bounds it.)
     if (options.signal?.aborted) return Promise.resolve(failed({ code: 'CANCELLED', message: 'cancelled: nobody waits for this image any more' }, 'cluster'));
+    let entry: Pending;
+    try {
+      entry = this.prepare(task);
+    } catch (error) {
+      return Promise.resolve(failed(toErrorInfo(error), 'cluster'));
+    }
+    // The task joins a group at once, while its bytes upload: groups that waited for their uploads
+    // left with the one or two images whose round trips had ended (180 jobs for 300 images).
     return new Promise((resolveOutcome) => {
-      void this.prepare(task).then((entry) => {
-        entry.resolve = resolveOutcome;
-        // A group shares one pipeline: work for another pipeline starts a group of its own.
-        if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
-        this.pending.push(entry);
-        this.pendingBytes += entry.bytes;
-        const limit = this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES;
-        if (this.pending.length >= limit || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
-        else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
-      }, (error: unknown) => resolveOutcome(failed(toErrorInfo(error), 'cluster')));
+      entry.resolve = resolveOutcome;
+      // A group shares one pipeline: work for another pipeline starts a group of its own.
+      if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
+      this.pending.push(entry);
+      this.pendingBytes += entry.bytes;
+      const limit = this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES;
+      if (this.pending.length >= limit || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
     });
   }
 
@@ -163,8 +171,8 @@ export class ClusterEngine implements Engine {
     }
   }
 
-  /** Reads the input (unless paths are shared), uploads it, and names where the result goes. */
-  private async prepare(task: Task): Promise<Pending> {
+  /** Reads the input (unless paths are shared), starts its upload, and names where the result goes. */
+  private prepare(task: Task): Pending {
     let named: string | undefined;
     /** Names this task's blobs and scratch objects (references need none). */
     const id = () => (named ??= randomUUID());
@@ -172,6 +180,7 @@ export class ClusterEngine implements Engine {
     const objects: ObjectRef[] = [];
     const limits = { ...DEFAULT_LIMITS, ...task.limits };
     let bytes = 0;
+    const uploads: Promise<unknown>[] = [];
     const { scratch } = this.options;
     // A tile's pixels go through the object store when there is one.
     const scratchObject = (role: string): Extract<ClusterItem['sink'], { kind: 'object' }> | undefined => {
@@ -181,25 +190,33 @@ export class ClusterEngine implements Engine {
       return { kind: 'object', ...ref };
     };
     /** A path every worker sees (--shared-fs), or the bytes uploaded as a blob (or a scratch object). */
-    const reference = async (from: Task['source'], role: string): Promise<ClusterItem['source']> => {
+    const reference = (from: Task['source'], role: string): ClusterItem['source'] => {
       if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
       const object = scratchObject(role);
       if (object) {
-        await scratch!.store.put(object, data);
+        uploads.push(scratch!.store.put(object, data));
         return object;
       }
       const key = this.blobs.key(id(), role);
       keys.push(key);
-      await this.blobs.put(key, data);
+      uploads.push(this.blobs.put(key, data));
       bytes += data.byteLength;
       return { kind: 'blob', key };
     };
-    const source = await reference(task.source, 'in');
-    const assets = task.assets && Object.fromEntries(await Promise.all(Object.entries(task.assets).map(
-      async ([name, asset], i) => [name, await reference(asset, `asset-${i}`)] as const,
-    )));
+    let source: ClusterItem['source'];
+    let assets: ClusterItem['assets'];
+    try {
+      source = reference(task.source, 'in');
+      assets = task.assets && Object.fromEntries(Object.entries(task.assets).map(
+        ([name, asset], i) => [name, reference(asset, `asset-${i}`)] as const,
+      ));
+    } catch (error) {
+      // A logo that cannot be read after the image was sent: take back what was sent.
+      void Promise.allSettled(uploads).then(() => this.blobs.delete(...keys).catch(() => {}));
+      throw error;
+    }
     let sink: ClusterItem['sink'];
     if (task.sink.kind === 'none' || task.sink.kind === 'blob' || task.sink.kind === 'object') sink = task.sink;
     else if (task.sink.kind === 'file' && this.options.sharedFs) sink = { kind: 'file', path: resolve(task.sink.path) };
@@ -213,7 +230,10 @@ export class ClusterEngine implements Engine {
     const item: ClusterItem = { source, sink, ...(task.tile ? { tile: task.tile } : {}), ...(assets ? { assets } : {}) };
     // Each tile is a job of its own, so the tiles of one image spread over every worker.
     const groupKey = task.tile ? id() : this.groupKeyOf(task);
-    return { task, item, groupKey, keys, objects, bytes, resolve: () => {} };
+    const uploaded = Promise.all(uploads);
+    // Its failure is read when the group is sent (dispatch); until then it must not count as unhandled.
+    uploaded.catch(() => {});
+    return { task, item, groupKey, keys, objects, bytes, uploaded, resolve: () => {} };
   }
 
   /**
@@ -238,7 +258,10 @@ export class ClusterEngine implements Engine {
   }
 
   private async dispatch(group: Pending[]): Promise<void> {
-    const outcomes = await this.runGroup(group);
+    const uploads = await Promise.allSettled(group.map((p) => p.uploaded));
+    const ready = group.filter((_, i) => uploads[i].status === 'fulfilled');
+    const ran = ready.length > 0 ? await this.runGroup(ready) : [];
+    const outcomes = uploads.map((upload) => (upload.status === 'rejected' ? failed(toErrorInfo(upload.reason), 'cluster') : ran.shift()!));
     // Blobs go before the outcomes are handed back: a settled image frees a window slot, and the
     // next image's upload must never coexist with this one's bytes.
     await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
