@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import sharp from 'sharp';
+import { whenSharpLoads } from '../image/sharp-module.js';
 import { shareCores } from '../image/vips-threads.js';
 
 /**
@@ -10,7 +10,7 @@ import { shareCores } from '../image/vips-threads.js';
  */
 export function tuneSharpForParallelImages(): void {
   shareCores(defaultThreads());
-  sharp.cache(false);
+  whenSharpLoads((sharp) => sharp.cache(false));
 }
 
 export function defaultThreads(): number {

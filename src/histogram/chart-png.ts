@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import type { HistogramData } from '../ops/histogram.js';
 
 const COLOURS: Record<string, string> = { red: '#e5484d', green: '#30a46c', blue: '#3e63dd', gray: '#6f6f6f' };
@@ -32,7 +32,7 @@ ${legend}
 }
 
 export function histogramPng(histogram: HistogramData, title: string): Promise<Buffer> {
-  return sharp(Buffer.from(histogramSvg(histogram, title))).png().toBuffer();
+  return loadSharp()(Buffer.from(histogramSvg(histogram, title))).png().toBuffer();
 }
 
 function escapeXml(text: string): string {

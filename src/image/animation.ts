@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from './sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import type { Limits } from '../limits.js';
 import { boundedByDeadline } from './deadline.js';
@@ -11,7 +12,7 @@ import type { Channels, RawImage } from './frame.js';
  * as the viewer sees it, 8-bit, as stored (animations carry no EXIF orientation).
  */
 export async function decodeFrames(input: ImageSource, header: ImageHeader, limits: Limits): Promise<RawImage[]> {
-  const image = boundedByDeadline(sharp(input, {
+  const image = boundedByDeadline(loadSharp()(input, {
     animated: true, ignoreIcc: true, failOn: 'warning', limitInputPixels: limits.maxInputPixels,
   }));
   const { data, info } = await image.raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
@@ -45,7 +46,7 @@ export function framesToSharp(frames: RawImage[]): Sharp {
     throw new ImgfleetError('BAD_PIPELINE',
       `the frames of an animation came out in different sizes (${first.width}×${first.height} and ${odd.width}×${odd.height}); output:…:frames=first takes the first frame only`);
   }
-  const image = boundedByDeadline(sharp(Buffer.concat(frames.map((f) => f.data)), {
+  const image = boundedByDeadline(loadSharp()(Buffer.concat(frames.map((f) => f.data)), {
     raw: { width: first.width, height: first.height * frames.length, channels: first.channels, pageHeight: first.height },
     limitInputPixels: false,
   }));

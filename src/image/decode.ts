@@ -1,5 +1,6 @@
 import { readFileSync, statSync } from 'node:fs';
-import sharp, { type Metadata, type Sharp } from 'sharp';
+import type { Metadata, Sharp } from 'sharp';
+import { loadSharp } from './sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
@@ -72,7 +73,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
   }
   let metadata: Metadata;
   try {
-    metadata = await sharp(input, { limitInputPixels: false, density: read.density ?? SVG_DENSITY }).metadata();
+    metadata = await loadSharp()(input, { limitInputPixels: false, density: read.density ?? SVG_DENSITY }).metadata();
   } catch (error) {
     throw decodeError(error);
   }
@@ -119,7 +120,7 @@ function inputFormatOf(metadata: Metadata): InputFormat | undefined {
  * is not 8-bit sRGB or grey (16-bit, CMYK, …) converted to it, so every operation sees 8-bit.
  */
 export function open(input: ImageSource, header: ImageHeader, limits: Limits): Frame {
-  const image: Sharp = boundedByDeadline(sharp(header.format === 'svg' ? detachedSvg(input) : input, {
+  const image: Sharp = boundedByDeadline(loadSharp()(header.format === 'svg' ? detachedSvg(input) : input, {
     density: header.density,
     autoOrient: true,
     // Pixels are used as stored, as Pillow does; the profile travels to the output instead.

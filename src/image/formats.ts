@@ -1,9 +1,9 @@
-import sharp from 'sharp';
+import { loadSharp, type SharpModule } from './sharp-module.js';
 import { OUTPUT_FORMATS } from '../pipeline/spec.js';
 import { INPUT_FORMATS } from './decode.js';
 
 /** libvips' loader or saver behind each format imgfleet names (AVIF is read and written by its HEIF module). */
-const LIBVIPS_NAME: Record<string, keyof typeof sharp.format> = { avif: 'heif' };
+const LIBVIPS_NAME: Record<string, keyof SharpModule['format']> = { avif: 'heif' };
 
 /**
  * The formats this build reads and writes: imgfleet's own lists, less what the libvips it runs on
@@ -19,8 +19,16 @@ export function supportedFormats(): { read: string[]; write: string[] } {
 
 let supported: { read: string[]; write: string[] } | undefined;
 
-function libvips(name: string): (typeof sharp.format)[keyof typeof sharp.format] | undefined {
-  return sharp.format[LIBVIPS_NAME[name] ?? (name as keyof typeof sharp.format)];
+/**
+ * Whether this build writes `format`. JPEG is taken as read without asking libvips, which would
+ * load sharp in a thread that may never need it: every libvips sharp runs on writes JPEG.
+ */
+export function writesFormat(format: string): boolean {
+  return format === 'jpeg' || supportedFormats().write.includes(format);
+}
+
+function libvips(name: string): SharpModule['format'][keyof SharpModule['format']] | undefined {
+  return loadSharp().format[LIBVIPS_NAME[name] ?? (name as keyof SharpModule['format'])];
 }
 
 /** The formats, as `imgfleet ops` prints them. */

@@ -1,4 +1,5 @@
-import sharp, { type Sharp } from 'sharp';
+import type { Sharp } from 'sharp';
+import { loadSharp } from './sharp-module.js';
 import { boundedByDeadline } from './deadline.js';
 import { canJoin, type NativeStage, type PendingStage } from './native-stage.js';
 
@@ -100,7 +101,7 @@ export class Frame {
 }
 
 export function rawToSharp(raw: RawImage): Sharp {
-  const image = boundedByDeadline(sharp(raw.data, {
+  const image = boundedByDeadline(loadSharp()(raw.data, {
     raw: { width: raw.width, height: raw.height, channels: raw.channels },
     limitInputPixels: false,
   }));

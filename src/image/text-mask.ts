@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import sharp from 'sharp';
+import { loadSharp } from './sharp-module.js';
 
 /** The bundled font, so text looks the same on every machine whatever fonts it has. */
 export const FONT_FILE = fileURLToPath(new URL('../../../assets/fonts/DejaVuSans-Bold.ttf', import.meta.url));
@@ -56,7 +56,7 @@ export async function renderTextMaskWithin(text: string, pixelHeight: number, ro
 }
 
 async function render(text: string, pixelHeight: number): Promise<Mask> {
-  const { data, info } = await sharp({
+  const { data, info } = await loadSharp()({
     text: { text: escapeMarkup(text), fontfile: FONT_FILE, font: `${FONT_NAME} ${pixelHeight}px`, dpi: 72 },
   }).extractChannel(0).raw().toBuffer({ resolveWithObject: true });
   return { data, width: info.width, height: info.height };

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp, whenSharpLoads } from './sharp-module.js';
 
 /** From this many pixels, a decode is long enough for libvips' threads to pay for themselves. */
 const LARGE_IMAGE_PIXELS = 2_000_000;
@@ -11,7 +11,7 @@ let cores = 0;
  */
 export function shareCores(count: number): void {
   cores = count;
-  sharp.concurrency(1);
+  whenSharpLoads((sharp) => sharp.concurrency(1));
 }
 
 /**
@@ -24,6 +24,7 @@ export function shareCores(count: number): void {
  */
 export function threadsForImage(pixels: number): void {
   if (cores <= 1) return;
+  const sharp = loadSharp();
   const { queue, process } = sharp.counters();
   const idle = cores - queue - process;
   sharp.concurrency(pixels >= LARGE_IMAGE_PIXELS && idle > 1 ? idle : 1);

@@ -1,4 +1,5 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import type { Metadata, OutputInfo } from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import { decodeError, detachedSvg, sourceBytes, SVG_DENSITY, type ImageSource, type ReadOptions } from '../image/decode.js';
 import { boundedByDeadline } from '../image/deadline.js';
@@ -40,7 +41,7 @@ export async function imageInfo(given: ImageSource, limits: Limits, read: ReadOp
   const density = read.density ?? SVG_DENSITY;
   let metadata: Metadata;
   try {
-    metadata = await sharp(given, { limitInputPixels: false, density }).metadata();
+    metadata = await loadSharp()(given, { limitInputPixels: false, density }).metadata();
   } catch (error) {
     throw decodeError(error);
   }
@@ -52,7 +53,7 @@ export async function imageInfo(given: ImageSource, limits: Limits, read: ReadOp
   const turned = orientation >= 5;
   let thumb: { data: Buffer; info: OutputInfo };
   try {
-    thumb = await boundedByDeadline(sharp(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels, density }))
+    thumb = await boundedByDeadline(loadSharp()(input, { autoOrient: true, failOn: 'error', limitInputPixels: limits.maxInputPixels, density }))
       .resize(THUMBHASH_SIZE, THUMBHASH_SIZE, { fit: 'inside', withoutEnlargement: true })
       .toColourspace('srgb').ensureAlpha().raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });

@@ -1,5 +1,5 @@
 import { encode as blurhashEncode } from 'blurhash';
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { rgbaToThumbHash, thumbHashToDataURL } from 'thumbhash';
 
 /** ThumbHash takes images of at most 100 px a side. */
@@ -25,12 +25,12 @@ export async function placeholders(thumb: { data: Buffer; width: number; height:
   const { data, width, height } = thumb;
   const thumbhash = rgbaToThumbHash(width, height, data);
   const scale = Math.min(1, BLURHASH_SIZE / Math.max(width, height));
-  const small = await sharp(data, { raw: { width, height, channels: 4 } })
+  const small = await loadSharp()(data, { raw: { width, height, channels: 4 } })
     .resize(Math.max(1, Math.round(width * scale)), Math.max(1, Math.round(height * scale)), { fit: 'fill' })
     .raw().toBuffer({ resolveWithObject: true });
   const portrait = small.info.height > small.info.width;
   const blurhash = blurhashEncode(new Uint8ClampedArray(small.data), small.info.width, small.info.height, portrait ? 3 : 4, portrait ? 4 : 3);
-  const { dominant } = await sharp(data, { raw: { width, height, channels: 4 } }).stats();
+  const { dominant } = await loadSharp()(data, { raw: { width, height, channels: 4 } }).stats();
   return {
     thumbhash: Buffer.from(thumbhash).toString('base64'),
     blurhash,

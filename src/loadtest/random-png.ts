@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 
 /** A width×height RGB PNG of pseudo-random pixels (the same for the same seed), as a default PNG encoder writes it: the load test's image. */
 export async function randomPng(width = 512, height = 512, seed = 1): Promise<Buffer> {
@@ -11,5 +11,5 @@ export async function randomPng(width = 512, height = 512, seed = 1): Promise<Bu
     x ^= x << 5;
     data[i] = x & 0xff;
   }
-  return sharp(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
+  return loadSharp()(data, { raw: { width, height, channels: 3 } }).png().toBuffer();
 }

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { decodeError } from '../image/decode.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
 import { levelCounts } from '../image/level-counts.js';
@@ -66,7 +66,7 @@ export async function histogramFromBytes(input: Buffer, p: HistogramParams, limi
   checkFileSize(input.length, limits);
   checkInputPixels(jpeg.width, jpeg.height, limits);
   try {
-    const image = sharp(input, { failOn: 'warning', sequentialRead: true, ignoreIcc: true, limitInputPixels: limits.maxInputPixels });
+    const image = loadSharp()(input, { failOn: 'warning', sequentialRead: true, ignoreIcc: true, limitInputPixels: limits.maxInputPixels });
     // libvips' raw output is sRGB unless told to keep grey.
     const { data, info } = await (jpeg.components === 1 ? image.toColourspace('b-w') : image).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
     const levels = levelCounts(data, info.channels).slice(0, info.channels >= 3 ? 3 : 1);

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { Frame, type RawImage } from '../image/frame.js';
 import { toRgb } from '../image/pixels.js';
 import { colorOrThrow } from '../image/color.js';
@@ -92,7 +92,7 @@ async function textOverlay(text: string, pixelHeight: number, p: WatermarkParams
 
 async function logoOverlay(ref: string, width: number, p: WatermarkParams, room: Size, ctx: OpContext): Promise<Overlay> {
   const logo = await ctx.loadAsset(ref);
-  const { data, info } = await sharp(logo)
+  const { data, info } = await loadSharp()(logo)
     .resize({ width: Math.min(width, room.width), height: room.height, fit: 'inside' })
     .ensureAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   for (let o = 3; o < data.length; o += 4) data[o] = Math.round(data[o] * p.opacity);

@@ -1,5 +1,5 @@
 import { pipelineError } from '../errors.js';
-import { supportedFormats } from '../image/formats.js';
+import { supportedFormats, writesFormat } from '../image/formats.js';
 import { DEFAULT_LIMITS, type Limits } from '../limits.js';
 import { findOperation, OPERATIONS } from '../ops/index.js';
 import { checkValue, showValue, type ParamSpec } from '../ops/params.js';
@@ -64,9 +64,8 @@ export function validatePipeline(input: unknown, limits: Pick<Limits, 'maxSteps'
     if (most !== undefined && validOutput.effort !== undefined && validOutput.effort > most) {
       problems.push(`output.effort: expected an integer from 0 to ${most} for ${validOutput.format}, got ${validOutput.effort}`);
     }
-    const writes = supportedFormats().write;
-    if (validOutput.format !== undefined && validOutput.format !== 'auto' && !writes.includes(validOutput.format)) {
-      problems.push(`output.format: the libvips of this build does not write ${validOutput.format} (it writes ${writes.join(', ')})`);
+    if (validOutput.format !== undefined && validOutput.format !== 'auto' && !writesFormat(validOutput.format)) {
+      problems.push(`output.format: the libvips of this build does not write ${validOutput.format} (it writes ${supportedFormats().write.join(', ')})`);
     }
   }
 

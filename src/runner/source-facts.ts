@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, statSync } from 'node:fs';
 import { readHead } from '../io/read-head.js';
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
 import { readFileLimited } from '../io/read-file.js';
@@ -61,7 +61,7 @@ export async function headerSize(source: ImageRequest['source'], head: Uint8Arra
   if (source.kind === 'object') return undefined;
   try {
     const input = source.kind === 'file' ? source.path : source.kind === 'bytes' ? Buffer.from(source.bytes.buffer, source.bytes.byteOffset, source.bytes.byteLength) : await source.source.bytes();
-    const { width, height, format, pages } = await sharp(input, { limitInputPixels: false }).metadata();
+    const { width, height, format, pages } = await loadSharp()(input, { limitInputPixels: false }).metadata();
     return width && height ? { width, height, format, frames: pages ?? 1 } : undefined;
   } catch {
     return undefined;

@@ -2,7 +2,7 @@ import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import { loadSharp } from '../image/sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import { Frame, type Channels } from '../image/frame.js';
 import type { Rect } from './grid.js';
@@ -46,7 +46,7 @@ export class FileStitcher implements Stitcher {
     if (this.fd === undefined || !this.dir) throw new ImgfleetError('INTERNAL', 'no tile was placed');
     closeSync(this.fd);
     this.fd = undefined;
-    const image = sharp(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false });
+    const image = loadSharp()(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false });
     return Frame.open(image, { width: this.width, height: this.height }, this.channels!);
   }
 
@@ -61,7 +61,7 @@ export class FileStitcher implements Stitcher {
     this.dir = await mkdtemp(join(tmpdir(), 'imgfleet-stitch-'));
     const path = join(this.dir, 'stitched.v');
     const colour = channels >= 3;
-    const blank = sharp({ create: { width: this.width, height: this.height, channels: channels === 2 || channels === 4 ? 4 : 3, background: { r: 0, g: 0, b: 0, alpha: 1 } } });
+    const blank = loadSharp()({ create: { width: this.width, height: this.height, channels: channels === 2 || channels === 4 ? 4 : 3, background: { r: 0, g: 0, b: 0, alpha: 1 } } });
     await (colour ? blank : blank.toColourspace('b-w')).toFile(path);
     const fd = openSync(path, 'r+');
     const header = Buffer.alloc(VIPS_HEADER_BYTES);

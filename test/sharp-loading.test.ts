@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { cli, photo, tempDir } from './helpers.js';
+
+/** Preloaded into the process and each of its threads: says on stderr when one loads sharp. */
+const REPORT_SHARP = `
+const Module = require('node:module');
+const { threadId } = require('node:worker_threads');
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  if (request === 'sharp') process.stderr.write('sharp loaded in thread ' + threadId + '\\n');
+  return load.call(this, request, ...rest);
+};
+`;
+
+describe('sharp is loaded only by the threads whose images need libvips', () => {
+  it('a batch of small JPEGs resized to JPEG loads it nowhere; the same batch to PNG loads it', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    // Plain small JPEGs, colour and grey, as the libjpeg-turbo lane takes them.
+    for (let i = 0; i < 6; i++) {
+      const image = sharp(photo('rocket.jpg')).resize(480 - 8 * i, 320).withIccProfile('srgb', { attach: false });
+      await (i % 2 ? image.grayscale() : image).jpeg({ quality: 90 }).toFile(join(input, `${i}.jpg`));
+    }
+    const hook = join(dir, 'report-sharp.cjs');
+    writeFileSync(hook, REPORT_SHARP);
+    const env = { NODE_OPTIONS: `--require ${hook}` };
+
+    const jpeg = await cli(['run', input, '-o', join(dir, 'jpeg'), '-p', 'resize:200:200,output:jpeg:80'], env);
+    assert.equal(jpeg.status, 0, jpeg.stderr);
+    assert.equal(readdirSync(join(dir, 'jpeg')).length, 6);
+    assert.doesNotMatch(jpeg.stderr, /sharp loaded/);
+
+    const png = await cli(['run', input, '-o', join(dir, 'png'), '-p', 'resize:200:200,output:png'], env);
+    assert.equal(png.status, 0, png.stderr);
+    assert.equal(readdirSync(join(dir, 'png')).length, 6);
+    assert.match(png.stderr, /sharp loaded in thread [1-9]/);
+  });
+});
