@@ -67,23 +67,43 @@ void hpass(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
 // Horizontal pass on one channel (grey): the same tables, src h rows of sw bytes, dst h rows of
 // dw. Eight taps per dot product; the last group of pairs is masked, and the up to 7 bytes read
 // past a window (or past the last row) land in the padding the caller leaves after each buffer.
+// Four outputs at a time share the sums' final reduction and their store.
+static inline v128_t taps1(const uint8_t *p, const int32_t *wp, int quads, int rest, v128_t mask) {
+  v128_t a = wasm_i32x4_splat(0);
+  int q = 0;
+  for (; q < quads; q++)
+    a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_load(wp + 4 * q)));
+  if (rest)
+    a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_and(wasm_v128_load(wp + 4 * q), mask)));
+  return a;
+}
+
 __attribute__((export_name("hpass1")))
 void hpass1(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
             const int32_t *start, const int32_t *w, int npairs) {
   const int quads = npairs >> 2, rest = npairs & 3;
   const v128_t mask = wasm_i32x4_make(rest > 0 ? -1 : 0, rest > 1 ? -1 : 0, rest > 2 ? -1 : 0, 0);
+  const v128_t round = wasm_i32x4_splat(ROUND);
   for (int y = 0; y < h; y++) {
     const uint8_t *s = src + (long)y * sw;
     uint8_t *d = dst + (long)y * dw;
-    for (int x = 0; x < dw; x++) {
-      const uint8_t *p = s + start[x];
-      const int32_t *wp = w + x * npairs;
-      v128_t a = wasm_i32x4_splat(0);
-      int q = 0;
-      for (; q < quads; q++)
-        a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_load(wp + 4 * q)));
-      if (rest)
-        a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(wasm_u16x8_load8x8(p + 8 * q), wasm_v128_and(wasm_v128_load(wp + 4 * q), mask)));
+    int x = 0;
+    for (; x + 4 <= dw; x += 4) {
+      const v128_t a0 = taps1(s + start[x], w + x * npairs, quads, rest, mask);
+      const v128_t a1 = taps1(s + start[x + 1], w + (x + 1) * npairs, quads, rest, mask);
+      const v128_t a2 = taps1(s + start[x + 2], w + (x + 2) * npairs, quads, rest, mask);
+      const v128_t a3 = taps1(s + start[x + 3], w + (x + 3) * npairs, quads, rest, mask);
+      // lane j of the result: the sum of a_j's four lanes
+      const v128_t s01 = wasm_i32x4_add(wasm_i32x4_shuffle(a0, a1, 0, 4, 1, 5), wasm_i32x4_shuffle(a0, a1, 2, 6, 3, 7));
+      const v128_t s23 = wasm_i32x4_add(wasm_i32x4_shuffle(a2, a3, 0, 4, 1, 5), wasm_i32x4_shuffle(a2, a3, 2, 6, 3, 7));
+      v128_t v = wasm_i32x4_add(wasm_i32x4_shuffle(s01, s23, 0, 1, 4, 5), wasm_i32x4_shuffle(s01, s23, 2, 3, 6, 7));
+      v = wasm_i32x4_shr(wasm_i32x4_add(v, round), PREC);
+      v = wasm_i16x8_narrow_i32x4(v, v);
+      v = wasm_u8x16_narrow_i16x8(v, v);
+      wasm_v128_store32_lane(d + x, v, 0);
+    }
+    for (; x < dw; x++) {
+      v128_t a = taps1(s + start[x], w + x * npairs, quads, rest, mask);
       a = wasm_i32x4_add(a, wasm_i32x4_shuffle(a, a, 2, 3, 0, 1));
       a = wasm_i32x4_add(a, wasm_i32x4_shuffle(a, a, 1, 0, 3, 2));
       int32_t v = (wasm_i32x4_extract_lane(a, 0) + ROUND) >> PREC;
