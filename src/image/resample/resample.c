@@ -25,34 +25,40 @@ static inline v128_t finish4(v128_t a0, v128_t a1, v128_t a2, v128_t a3) {
 
 // Horizontal pass: src is h rows of sw RGBX pixels; dst is h rows of dw RGBX pixels.
 // start[x] = first source pixel for output x; w[x*npairs + p] = packed weight pair.
-__attribute__((export_name("hpass")))
-void hpass(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
-           const int32_t *start, const int32_t *w, int npairs) {
-  const v128_t zero = wasm_i32x4_splat(0);
-  for (int y = 0; y < h; y++) {
-    const uint8_t *s = src + (long)y * sw * 4;
-    uint8_t *d = dst + (long)y * dw * 4;
-    int x = 0;
-    // 4 output pixels per iteration, so the final narrow/store is a full vector
-    for (; x + 4 <= dw; x += 4) {
-      v128_t acc[4];
-      for (int j = 0; j < 4; j++) {
-        const uint8_t *p = s + start[x + j] * 4;
-        const int32_t *wp = w + (x + j) * npairs;
-        v128_t a = wasm_i32x4_splat(0);
-        for (int k = 0; k < npairs; k++) {
-          v128_t px = wasm_v128_load64_zero(p + 8 * k); // two pixels: p0c0..p0c3 p1c0..p1c3
-          // -> i16 lanes (p0c0,p1c0, p0c1,p1c1, p0c2,p1c2, p0c3,p1c3)
-          v128_t il = wasm_i8x16_shuffle(px, zero, 0, 16, 4, 16, 1, 16, 5, 16, 2, 16, 6, 16, 3, 16, 7, 16);
-          a = wasm_i32x4_add(a, wasm_i32x4_dot_i16x8(il, wasm_i32x4_splat(wp[k])));
-        }
-        acc[j] = a;
+// Two rows at a time share each output's weights; 4 output pixels per step, so the final
+// narrow/store is a full vector.
+static inline v128_t pair4(const uint8_t *p, v128_t weights) {
+  const v128_t px = wasm_v128_load64_zero(p); // two pixels: p0c0..p0c3 p1c0..p1c3
+  // -> i16 lanes (p0c0,p1c0, p0c1,p1c1, p0c2,p1c2, p0c3,p1c3)
+  const v128_t il = wasm_i8x16_shuffle(px, wasm_i32x4_splat(0), 0, 16, 4, 16, 1, 16, 5, 16, 2, 16, 6, 16, 3, 16, 7, 16);
+  return wasm_i32x4_dot_i16x8(il, weights);
+}
+
+static void hrows(const uint8_t *s0, const uint8_t *s1, uint8_t *d0, uint8_t *d1, int dw,
+                  const int32_t *start, const int32_t *w, int npairs) {
+  int x = 0;
+  for (; x + 4 <= dw; x += 4) {
+    v128_t a[4], b[4];
+    for (int j = 0; j < 4; j++) {
+      const int at = start[x + j] * 4;
+      const int32_t *wp = w + (x + j) * npairs;
+      v128_t sa = wasm_i32x4_splat(0), sb = sa;
+      for (int k = 0; k < npairs; k++) {
+        const v128_t weights = wasm_i32x4_splat(wp[k]);
+        sa = wasm_i32x4_add(sa, pair4(s0 + at + 8 * k, weights));
+        sb = wasm_i32x4_add(sb, pair4(s1 + at + 8 * k, weights));
       }
-      wasm_v128_store(d + x * 4, finish4(acc[0], acc[1], acc[2], acc[3]));
+      a[j] = sa;
+      b[j] = sb;
     }
-    for (; x < dw; x++) {
-      const uint8_t *p = s + start[x] * 4;
-      const int32_t *wp = w + x * npairs;
+    wasm_v128_store(d0 + x * 4, finish4(a[0], a[1], a[2], a[3]));
+    wasm_v128_store(d1 + x * 4, finish4(b[0], b[1], b[2], b[3]));
+  }
+  for (; x < dw; x++) {
+    const int32_t *wp = w + x * npairs;
+    for (int r = 0; r < 2; r++) {
+      const uint8_t *p = (r ? s1 : s0) + start[x] * 4;
+      uint8_t *d = r ? d1 : d0;
       for (int c = 0; c < 4; c++) {
         int32_t a = ROUND;
         for (int k = 0; k < npairs; k++)
@@ -62,6 +68,16 @@ void hpass(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
       }
     }
   }
+}
+
+__attribute__((export_name("hpass")))
+void hpass(const uint8_t *src, int sw, int h, uint8_t *dst, int dw,
+           const int32_t *start, const int32_t *w, int npairs) {
+  const long in = (long)sw * 4, out = (long)dw * 4;
+  int y = 0;
+  for (; y + 2 <= h; y += 2) hrows(src + y * in, src + (y + 1) * in, dst + y * out, dst + (y + 1) * out, dw, start, w, npairs);
+  // an odd last row is worked twice, into the same place
+  if (y < h) hrows(src + y * in, src + y * in, dst + y * out, dst + y * out, dw, start, w, npairs);
 }
 
 // Horizontal pass on one channel (grey): the same tables, src h rows of sw bytes, dst h rows of
