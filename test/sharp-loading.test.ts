@@ -5,14 +5,16 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { cli, photo, tempDir } from './helpers.js';
 
-/** Preloaded into the process and each of its threads: says on stderr when one loads sharp. */
+/**
+ * Preloaded into the process and each of its threads: says on stderr when one loads sharp's
+ * native module (libvips), however sharp itself was imported.
+ */
 const REPORT_SHARP = `
-const Module = require('node:module');
 const { threadId } = require('node:worker_threads');
-const load = Module._load;
-Module._load = function (request, ...rest) {
-  if (request === 'sharp') process.stderr.write('sharp loaded in thread ' + threadId + '\\n');
-  return load.call(this, request, ...rest);
+const dlopen = process.dlopen;
+process.dlopen = function (module, filename, ...rest) {
+  if (/sharp/.test(filename)) process.stderr.write('sharp loaded in thread ' + threadId + '\\n');
+  return dlopen.call(this, module, filename, ...rest);
 };
 `;
 
