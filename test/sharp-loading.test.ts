@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
-import { cli, photo, tempDir } from './helpers.js';
+import { waitFor } from './cluster-helpers.js';
+import { BIN, cli, photo, tempDir } from './helpers.js';
 
 /**
  * Preloaded into the process and each of its threads: says on stderr when one loads sharp's
@@ -18,7 +20,7 @@ process.dlopen = function (module, filename, ...rest) {
 };
 `;
 
-describe('sharp is loaded only by the threads whose images need libvips', () => {
+describe('which threads load sharp (libvips), and when', () => {
   it('a batch of small JPEGs resized to JPEG loads it nowhere; the same batch to PNG loads it', async (t) => {
     const dir = tempDir(t);
     const input = join(dir, 'in');
@@ -41,5 +43,21 @@ describe('sharp is loaded only by the threads whose images need libvips', () => 
     assert.equal(png.status, 0, png.stderr);
     assert.equal(readdirSync(join(dir, 'png')).length, 6);
     assert.match(png.stderr, /sharp loaded in thread [1-9]/);
+  });
+
+  it('a server loads it in its main thread as it starts, before any request', async (t) => {
+    const dir = tempDir(t);
+    const hook = join(dir, 'report-sharp.cjs');
+    writeFileSync(hook, REPORT_SHARP);
+    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--no-auth', '--cache-dir', join(dir, 'cache')], {
+      detached: true, env: { ...process.env, CI: 'true', NODE_OPTIONS: `--require ${hook}` },
+    });
+    t.after(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } });
+    let output = '';
+    child.stdout.on('data', (d) => { output += d; });
+    child.stderr.on('data', (d) => { output += d; });
+    await waitFor(() => /serving on http/.test(output), 15_000, 'the server to start');
+    // No request has come: only the server's own start can have loaded it (its two pipes may arrive in either order).
+    await waitFor(() => /sharp loaded in thread 0/.test(output), 5_000, 'sharp loaded by the server\'s start');
   });
 });
