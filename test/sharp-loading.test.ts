@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { waitFor } from './cluster-helpers.js';
-import { BIN, cli, photo, tempDir } from './helpers.js';
+import { BIN, cli, photo, ROOT, tempDir } from './helpers.js';
 
 /**
  * Preloaded into the process and each of its threads: says on stderr when one loads sharp's
@@ -59,5 +59,23 @@ describe('which threads load sharp (libvips), and when', () => {
     await waitFor(() => /serving on http/.test(output), 15_000, 'the server to start');
     // No request has come: only the server's own start can have loaded it (its two pipes may arrive in either order).
     await waitFor(() => /sharp loaded in thread 0/.test(output), 5_000, 'sharp loaded by the server\'s start');
+  });
+
+  it('the settings a pool gives libvips before sharp is loaded hold once it is', () => {
+    // A fresh process each: in this one, sharp is loaded already.
+    const settingsAfterLoad = (withPool: boolean) => JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', `
+      const { LocalEngine } = await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'engine', 'local', 'local-engine.js'))});
+      const { loadSharp } = await import(${JSON.stringify(join(ROOT, 'dist', 'src', 'image', 'sharp-module.js'))});
+      const engine = ${withPool} ? new LocalEngine({ threads: 2 }) : undefined;
+      const sharp = loadSharp();
+      console.log(JSON.stringify({ concurrency: sharp.concurrency(), cache: sharp.cache() }));
+      await engine?.close();
+    `], { encoding: 'utf8' })) as { concurrency: number; cache: { memory: { max: number }; files: { max: number }; items: { max: number } } };
+    const plain = settingsAfterLoad(false);
+    assert.ok(plain.cache.memory.max > 0 && plain.cache.items.max > 0, JSON.stringify(plain));
+    const pooled = settingsAfterLoad(true);
+    // One libvips thread per image (a large one gets the idle cores when it starts), and no cache.
+    assert.equal(pooled.concurrency, 1);
+    assert.deepEqual([pooled.cache.memory.max, pooled.cache.files.max, pooled.cache.items.max], [0, 0, 0]);
   });
 });
