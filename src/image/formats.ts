@@ -10,21 +10,26 @@ const LIBVIPS_NAME: Record<string, keyof SharpModule['format']> = { avif: 'heif'
  * was built without (sharp's bundled libvips has no JPEG XL, for one).
  */
 export function supportedFormats(): { read: string[]; write: string[] } {
+  const { read, write } = known();
+  return { read: [...read], write: [...write] };
+}
+
+let supported: { read: string[]; write: string[] } | undefined;
+
+function known(): { read: string[]; write: string[] } {
   supported ??= {
     read: INPUT_FORMATS.filter((name) => libvips(name)?.input.buffer === true),
     write: OUTPUT_FORMATS.filter((name) => libvips(name)?.output.buffer === true),
   };
-  return { read: [...supported.read], write: [...supported.write] };
+  return supported;
 }
-
-let supported: { read: string[]; write: string[] } | undefined;
 
 /**
  * Whether this build writes `format`. JPEG is taken as read without asking libvips, which would
  * load sharp in a thread that may never need it: every libvips sharp runs on writes JPEG.
  */
 export function writesFormat(format: string): boolean {
-  return format === 'jpeg' || supportedFormats().write.includes(format);
+  return format === 'jpeg' || known().write.includes(format);
 }
 
 function libvips(name: string): SharpModule['format'][keyof SharpModule['format']] | undefined {
