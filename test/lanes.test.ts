@@ -2,9 +2,11 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import * as zlib from 'node:zlib';
 import { describe, it } from 'node:test';
 import sharp, { type ResizeOptions } from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
+import { readHead } from '../src/io/read-head.js';
 import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
@@ -152,6 +154,46 @@ describe('libjpeg-turbo lane', () => {
     assert.deepEqual(lanes.slice(0, 2), ['jpeg-turbo', 'jpeg-turbo']);
     // A plain RGB PNG takes the PNG lane (test/png-lane.test.ts).
     assert.deepEqual(lanes.slice(2), lanes.slice(2).map((_, i) => (cases[i + 2][0] === coffee ? 'png-zlib' : 'libvips')));
+  });
+
+  it('reads as much of a file as its header takes: a header past the first few KiB still chooses the lane the whole file does', async (t) => {
+    const dir = tempDir(t);
+    const small = await jpeg(500, 375);
+    const segment = (marker: number, body: Buffer) => {
+      const head = Buffer.alloc(4);
+      head.writeUInt16BE(marker, 0);
+      head.writeUInt16BE(body.length + 2, 2);
+      return Buffer.concat([head, body]);
+    };
+    const coffee = readFileSync(photo('coffee.png'));
+    const ihdrEnd = 8 + 12 + 13;
+    const pngChunk = (type: string, body: Buffer) => {
+      const chunk = Buffer.alloc(12 + body.length);
+      chunk.writeUInt32BE(body.length, 0);
+      chunk.write(type, 4, 'latin1');
+      body.copy(chunk, 8);
+      chunk.writeUInt32BE(zlib.crc32(chunk.subarray(4, 8 + body.length)), 8 + body.length);
+      return chunk;
+    };
+    const files: Array<[string, Buffer]> = [
+      ['plain.jpg', small],
+      // 6 and 30 KB of comments before the frame header, and a grey JPEG's.
+      ['comment-6k.jpg', Buffer.concat([small.subarray(0, 2), segment(0xfffe, Buffer.alloc(6000, 0x20)), small.subarray(2)])],
+      ['comment-30k.jpg', Buffer.concat([small.subarray(0, 2), segment(0xfffe, Buffer.alloc(30_000, 0x20)), small.subarray(2)])],
+      ['grey.jpg', await sharp(small).grayscale().jpeg().toBuffer()],
+      // A PNG with 10 KB of text before its image data.
+      ['text.png', Buffer.concat([coffee.subarray(0, ihdrEnd), pngChunk('tEXt', Buffer.from(`Comment\0${'x'.repeat(10_000)}`, 'latin1')), coffee.subarray(ihdrEnd)])],
+      ['coffee.png', coffee],
+    ];
+    const p = pipeline('resize:200:200:fit=cover,output:jpeg');
+    for (const [name, bytes] of files) {
+      const path = join(dir, name);
+      writeFileSync(path, bytes);
+      const expected = name.endsWith('.png') ? 'png-zlib' : 'jpeg-turbo';
+      assert.equal((await processImage(bytes, p)).stats.path, expected, `${name}, from its bytes`);
+      assert.equal((await processImage(path, p)).stats.path, expected, `${name}, from its file`);
+      assert.equal(laneFor(readHead(path), p), expected, `${name}, from its head`);
+    }
   });
 
   it('reports a failure inside the lane instead of trying libvips after it', async () => {
