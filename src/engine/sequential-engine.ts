@@ -2,7 +2,6 @@ import { hostname } from 'node:os';
 import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import type { Limits } from '../limits.js';
 import { executeTask, type Place } from '../task/execute.js';
-import { S3Client } from '../sources/s3/s3-client.js';
 import type { S3Settings } from '../sources/s3/s3-settings.js';
 import { withObjects } from '../task/object-io.js';
 import { localIo } from '../task/task-io.js';
@@ -30,7 +29,7 @@ export class SequentialEngine implements Engine {
   private pool?: Promise<Engine>;
 
   constructor(private readonly options: SequentialEngineOptions = {}) {
-    const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
+    const io = withObjects(localIo(), { s3: options.s3 });
     this.place = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(options.assets ?? { kind: 'paths' }) };
   }
 

@@ -9,7 +9,6 @@ import { failed, type Outcome, type Priority, type Task } from '../../task/task.
 import { defaultThreads, tuneSharpForParallelImages } from '../tuning.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
-import { S3Client } from '../../sources/s3/s3-client.js';
 import { withObjects } from '../../task/object-io.js';
 import type { PoolMessage, PoolThreadSettings } from './worker.js';
 
@@ -75,7 +74,7 @@ export class LocalEngine implements Engine {
     this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
     this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
     tuneSharpForParallelImages();
-    const io = withObjects(localIo(), { store: options.s3 && new S3Client(options.s3) });
+    const io = withObjects(localIo(), { s3: options.s3 });
     this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(this.workerData.assets) };
   }
 

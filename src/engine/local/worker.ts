@@ -6,7 +6,6 @@ import type { Limits } from '../../limits.js';
 import { executeTask, type Place } from '../../task/execute.js';
 import { withObjects } from '../../task/object-io.js';
 import { localIo } from '../../task/task-io.js';
-import { S3Client } from '../../sources/s3/s3-client.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import type { Outcome, Task } from '../../task/task.js';
 import { tuneSharpForParallelImages } from '../tuning.js';
@@ -36,7 +35,7 @@ tuneSharpForParallelImages();
 const settings = workerData as PoolThreadSettings;
 const place: Place = {
   worker: `${hostname()}/thread-${threadId}`,
-  io: withObjects(localIo(), { store: settings.s3 && new S3Client(settings.s3) }),
+  io: withObjects(localIo(), { s3: settings.s3 }),
   limits: settings.limits,
   assets: new AssetLoader(settings.assets),
 };
