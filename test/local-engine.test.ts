@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import sharp from 'sharp';
 import { LocalEngine } from '../src/engine/local/local-engine.js';
 import { BatchJob, type ItemState } from '../src/jobs/batch-job.js';
 import { runBatch } from '../src/jobs/run-batch.js';
@@ -42,5 +44,39 @@ describe('local engine', () => {
     assert.match(job.items[3].error!.message, /input not found/);
     const workers = new Set(job.items.slice(0, 3).map((i) => i.worker));
     assert.ok([...workers].every((w) => /\/thread-\d+$/.test(w!)), [...workers].join());
+  });
+
+  describe('a command\'s batch starts on the main thread', () => {
+    /** A batch of small JPEGs resized by the libjpeg-turbo lane (work that needs a thread), run on `engine`. */
+    async function smallJpegBatch(t: { after: (fn: () => void) => void }, engine: LocalEngine, count: number) {
+      const dir = tempDir(t);
+      const jpeg = await sharp(photo('coffee.png')).resize(400, 300, { fit: 'fill' }).jpeg().toBuffer();
+      const inputs = Array.from({ length: count }, (_, i) => join(dir, `in-${i}.jpg`));
+      for (const input of inputs) writeFileSync(input, jpeg);
+      const job = new BatchJob(inputs.map((input, i) => ({ input, output: join(dir, `out-${i}.jpg`) })),
+        validatePipeline({ steps: [{ op: 'resize', width: 120, height: 90, fit: 'fill' }], output: { format: 'jpeg' } }), engine.mode);
+      const summary = await runBatch(new Runner({ engine }), job);
+      assert.equal(summary.done, count);
+      for (let i = 0; i < count; i++) {
+        const { width, height, format } = await sharp(join(dir, `out-${i}.jpg`)).metadata();
+        assert.deepEqual([width, height, format], [120, 90, 'jpeg']);
+      }
+      return job.items.map((item) => item.worker!);
+    }
+
+    it('a short batch runs on it alone: the pool starts no thread', async (t) => {
+      const engine = new LocalEngine({ threads: 2, batchImages: 6 });
+      t.after(() => engine.close());
+      const workers = await smallJpegBatch(t, engine, 6);
+      assert.ok(workers.every((w) => w.endsWith('/main')), workers.join());
+    });
+
+    it('a batch whose rest would take the main thread longer than the pool\'s start moves to the pool after two images', async (t) => {
+      const engine = new LocalEngine({ threads: 2, batchImages: 12, poolAfterMs: 0 });
+      t.after(() => engine.close());
+      const workers = await smallJpegBatch(t, engine, 12);
+      assert.ok(workers.slice(0, 2).every((w) => w.endsWith('/main')), workers.join());
+      assert.ok(workers.slice(2).every((w) => /\/thread-\d+$/.test(w)), workers.join());
+    });
   });
 });

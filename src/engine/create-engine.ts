@@ -34,6 +34,8 @@ export interface EngineChoice {
   s3?: S3Settings;
   /** Cluster mode: images in flight; jobs that carry only references hold nothing here, so a fleet can be fed far more. @defaultValue 32 */
   window?: number;
+  /** Local pool: the number of images of the one batch the engine is made for (see LocalEngineOptions.batchImages). */
+  batchImages?: number;
   /** Cluster mode: where the pixels of tiles travel instead of Redis (see ClusterEngineOptions.scratch). */
   scratch?: ClusterEngineOptions['scratch'];
 }
@@ -54,5 +56,5 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
     return new SequentialEngine({ assets: choice.assets, limits: choice.limits, tilesOnPool: choice.tilesOnPool, s3: choice.s3 });
   }
   const { LocalEngine } = await import('./local/local-engine.js');
-  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue, s3: choice.s3 });
+  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue, s3: choice.s3, batchImages: choice.batchImages });
 }

@@ -51,7 +51,9 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
     const { items, skipped } = await batchItems(options, store);
     const references = items.every((item) => item.source) || (options.sharedFs === true && Boolean(options.redis));
     const scratch = store && options.redis ? { store, where: scratchPrefix(options) } : undefined;
-    const engine = await createEngine({ ...options, s3: store ? options.s3 : undefined, window: options.window ?? (references ? REFERENCE_WINDOW : undefined), scratch });
+    const engine = await createEngine({
+      ...options, s3: store ? options.s3 : undefined, window: options.window ?? (references ? REFERENCE_WINDOW : undefined), scratch, batchImages: items.length,
+    });
     try {
       const cache = options.cache ? await openCache(options.cache, options.log, store) : undefined;
       try {

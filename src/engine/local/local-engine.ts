@@ -28,6 +28,15 @@ export interface LocalEngineOptions {
   limits?: Partial<Limits>;
   /** The object store that tasks' object sources and sinks live in. */
   s3?: S3Settings;
+  /**
+   * The number of images of the one batch this engine is made for (a command's). Its images that
+   * need a thread start on this one, one at a time, and the pool's threads start only once the
+   * rest of the batch would keep this thread busy for longer than `poolAfterMs`: a batch of a few
+   * small images never waits for threads to start. None: the pool takes them from the first.
+   */
+  batchImages?: number;
+  /** @defaultValue POOL_PAYS_AFTER_MS / (threads - 1) */
+  poolAfterMs?: number;
 }
 
 interface Waiting {
@@ -40,12 +49,23 @@ interface Waiting {
 const STOP_GRACE_MS = 10_000;
 
 /**
+ * Work left in a batch, on one thread, past which starting a pool of two threads pays; with more
+ * threads it pays sooner (this divided by threads - 1). Measured on 2 cores (bench/README.md): the
+ * threads take about 0.25 s to start, and then run small photos only 1.25-1.5 times as fast as
+ * one thread. Cover thumbnails of 300 small photos (0.7 s of work on one thread) took 0.98-1.02 s
+ * on the main thread alone and 1.10-1.13 s with the pool; of 500 photos, the same (1.50-1.55 s);
+ * of 1,000, 2.47-2.55 s alone and 2.18-2.28 s with the pool.
+ */
+const POOL_PAYS_AFTER_MS = 1000;
+
+/**
  * The embedded default: a pool of worker threads in this process, no server needed. Tasks
  * wait here, interactive ones first, and go on when a thread is about to be free: each thread
  * has one task running and one ready, so it never idles between images. A task whose work all
  * happens in libvips's own threads (Task.work) is started from this thread instead, as plain
  * sharp runs: it needs no JavaScript thread of its own, and the pool's threads start only when
- * a task that does comes.
+ * a task that does comes. In a command's batch, tasks that need a thread run on this one while
+ * the rest of the batch is short (LocalEngineOptions.batchImages).
  */
 export class LocalEngine implements Engine {
   readonly mode = 'local';
@@ -65,11 +85,22 @@ export class LocalEngine implements Engine {
   private readonly cancelFlags: Int32Array;
   private readonly freeFlags: number[];
   private readonly here: Place;
+  /** Images of the batch not yet given to run() (see LocalEngineOptions.batchImages). */
+  private batchLeft?: number;
+  private readonly poolAfterMs: number;
+  /** Set once the pool pays for its start: from then on, every task that needs a thread gets one of the pool's. */
+  private poolChosen = false;
+  /** Tasks that needed a thread run on this one so far, and the quickest of them in ms (the first pays one-off loads). */
+  private ranHere = 0;
+  private quickestHere = Number.POSITIVE_INFINITY;
+  private onMainNow = 0;
 
   constructor(options: LocalEngineOptions = {}) {
     this.threads = options.threads ?? defaultThreads();
     this.timeoutMs = options.timeoutMs ?? 120_000;
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
+    this.batchLeft = options.batchImages;
+    this.poolAfterMs = options.poolAfterMs ?? POOL_PAYS_AFTER_MS / Math.max(1, this.threads - 1);
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
     this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
     this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
@@ -84,6 +115,7 @@ export class LocalEngine implements Engine {
     if (this.waitingCount() >= this.maxQueue) {
       return Promise.resolve(failed({ code: 'QUEUE_FULL', message: `the pool is busy (${this.waitingCount()} images waiting, limit ${this.maxQueue}); retry shortly` }, 'local'));
     }
+    if (this.batchLeft !== undefined && !task.tile) this.batchLeft = Math.max(0, this.batchLeft - 1);
     return new Promise((resolve) => {
       const queue = this.waiting[task.priority === 'interactive' ? 'interactive' : 'batch'];
       const onPool = task.work !== 'libvips';
@@ -147,23 +179,45 @@ export class LocalEngine implements Engine {
       const queue = this.waiting.interactive.length > 0 ? this.waiting.interactive : this.waiting.batch;
       const next = queue[0];
       if (!next) return;
-      const onPool = next.task.work !== 'libvips';
-      if (onPool && !this.poolMayTake()) return;
+      const needsThread = next.task.work !== 'libvips';
+      const here = needsThread && this.staysHere(next.task);
+      if (here ? this.onMainNow > 0 : needsThread && !this.poolMayTake()) return;
       queue.shift();
       this.inFlight++;
+      const onPool = needsThread && !here;
+      if (needsThread) this.poolTasksWaiting--;
       if (onPool) {
         this.poolTasksSeen++;
-        this.poolTasksWaiting--;
         this.onPoolNow++;
       }
-      const running = onPool ? this.onPoolThread(next.task, next.signal) : this.fromHere(next.task, next.signal);
+      if (here) this.onMainNow++;
+      const running = onPool ? this.onPoolThread(next.task, next.signal) : here ? this.timedHere(next.task, next.signal) : this.fromHere(next.task, next.signal);
       void running.then((outcome) => {
         this.inFlight--;
         if (onPool) this.onPoolNow--;
+        if (here) this.onMainNow--;
         next.resolve(outcome);
         this.feed();
       });
     }
+  }
+
+  /** Whether a task that needs a thread runs on this one instead (see LocalEngineOptions.batchImages). */
+  private staysHere(task: Task): boolean {
+    if (this.batchLeft === undefined || this.poolChosen || task.tile) return false;
+    // Two images tell the time one takes: the first pays one-off loads (codecs, WebAssembly).
+    if (this.ranHere >= 2 && this.quickestHere * this.batchLeft > this.poolAfterMs) this.poolChosen = true;
+    return !this.poolChosen;
+  }
+
+  private async timedHere(task: Task, signal: AbortSignal | undefined): Promise<Outcome> {
+    const started = performance.now();
+    const outcome = await this.fromHere(task, signal);
+    if (outcome.ok) {
+      this.ranHere++;
+      this.quickestHere = Math.min(this.quickestHere, performance.now() - started);
+    }
+    return outcome;
   }
 
   /**
