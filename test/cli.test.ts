@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { OPERATIONS } from '../src/ops/index.js';
-import { CORPUS, cli, photo, pngClaiming, tempDir } from './helpers.js';
+import { CORPUS, ROOT, cli, photo, pngClaiming, tempDir } from './helpers.js';
 
 function goodAndBadFolder(dir: string): string {
   const input = join(dir, 'in');
@@ -88,6 +88,19 @@ describe('imgfleet run', () => {
     assert.deepEqual(report.items.map((i: { relative: string }) => i.relative).sort(),
       ['camera.png', 'cell.png', 'chelsea.png', 'coffee.png', 'coins.png', 'color.png']);
     assert.equal(report.summary.done, 6);
+  });
+});
+
+describe('imgfleet --version', () => {
+  it('prints the version of package.json, alone or with -V, and exits 0; with a command it goes to the command', async () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) {
+      const result = await cli([flag]);
+      assert.deepEqual([result.status, result.stdout, result.stderr], [0, `${version}\n`, ''], flag);
+    }
+    const help = await cli(['run', '--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /--sequential/);
   });
 });
 

@@ -1,8 +1,15 @@
 // Sizes libuv's thread pool before anything can start it.
 import '../engine/threadpool-size.js';
-import { main } from './program.js';
+import { packageVersion } from './version.js';
 
-process.exitCode = await main(process.argv);
-// The command is over. A connection still retrying an unreachable Redis must not keep the
-// process alive; writes to a terminal, a pipe or a file are done by now (they are synchronous on Linux).
-setTimeout(() => process.exit(), 500).unref();
+const args = process.argv.slice(2);
+if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
+  // Only the version: answered without loading the commands (60 ms of a 150 ms start).
+  process.stdout.write(`${packageVersion()}\n`);
+} else {
+  const { main } = await import('./program.js');
+  process.exitCode = await main(process.argv);
+  // The command is over. A connection still retrying an unreachable Redis must not keep the
+  // process alive; writes to a terminal, a pipe or a file are done by now (they are synchronous on Linux).
+  setTimeout(() => process.exit(), 500).unref();
+}

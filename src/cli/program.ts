@@ -1,5 +1,4 @@
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
 import { readEnvironment, type Environment } from '../config.js';
 import { ImgfleetError } from '../errors.js';
 import { healthCommand } from './commands/health.js';
@@ -14,14 +13,13 @@ import { signCommand } from './commands/sign.js';
 import { workerCommand } from './commands/worker.js';
 import { workersCommand } from './commands/workers.js';
 import type { CommandContext } from './usage.js';
-
-const { version } = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+import { packageVersion } from './version.js';
 
 /** The whole CLI; each command's action loads what it needs only when it runs. */
 export function buildProgram(context: CommandContext): Command {
   const program = new Command('imgfleet')
     .description('imgfleet: fast, exact image pipelines on one machine or many')
-    .version(version)
+    .version(packageVersion())
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`imgfleet: ${text.replace(/^error: /, '')}`) });
   const commands = [runCommand, processCommand, histogramCommand, infoCommand, opsCommand, workerCommand, workersCommand, serveCommand, healthCommand, signCommand, loadtestCommand];
