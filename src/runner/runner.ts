@@ -21,7 +21,6 @@ import { failed, type Outcome, type Task } from '../task/task.js';
 import { checkWork } from '../task/work-cost.js';
 import { checkTileable, tileSizeFor, type TilingChoice } from '../tiling/choose.js';
 import { planTiling, type TilePlan, type TilePlanResult } from '../tiling/plan.js';
-import { processTiledFile } from '../tiling/run-tiled.js';
 import type { ImageRequest } from './request.js';
 import { headerSize, sourceDigest, sourceHead, type HeaderSize } from './source-facts.js';
 import type { EntryMeta } from '../cache/entry.js';
@@ -259,6 +258,8 @@ export class Runner {
         if (sink.kind === 'none') throw new ImgfleetError('BAD_USAGE', 'no place to put an image result');
         if (sink.kind !== 'file') await mkdir(scratch, { recursive: true, mode: 0o700 });
         const output = sink.kind === 'file' ? sink.path : join(scratch, 'output');
+        // Loaded with the first tiled image: most runs tile none, and it cost every run 10 ms.
+        const { processTiledFile } = await import('../tiling/run-tiled.js');
         const result = await processTiledFile(input, output, request.pipeline, {
           engine: withSignal(this.engine, request.signal), priority: request.priority, tileSize, plan, limits, onTile: request.onTile, loadAsset: (name) => this.loadAsset(request, name, limits),
         });

@@ -2,7 +2,8 @@ import { ImgfleetError } from '../errors.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import { planTiling, type TilePlan, type TilePlanResult } from './plan.js';
-import { DEFAULT_TILE_SIZE } from './run-tiled.js';
+
+export const DEFAULT_TILE_SIZE = 2048;
 
 export interface TilingChoice {
   /** Always run as tiles of this many pixels a side; a pipeline that cannot is an error. */

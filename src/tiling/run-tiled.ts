@@ -10,6 +10,7 @@ import type { OutputFormat, PipelineSpec, ValidPipeline, ValidStep } from '../pi
 import { validatePipeline } from '../pipeline/validate.js';
 import type { Engine } from '../engine/types.js';
 import type { Priority, TileLayout } from '../task/task.js';
+import { DEFAULT_TILE_SIZE } from './choose.js';
 import { tileGrid, type Tile } from './grid.js';
 import { planTiling, type TilePlan } from './plan.js';
 import { RawFile } from './raw-file.js';
@@ -17,7 +18,6 @@ import { MemoryStitcher, type Stitcher, type TileResult } from './stitch.js';
 import { FileStitcher } from './stitch-file.js';
 import { runTile } from './tile-task.js';
 
-export const DEFAULT_TILE_SIZE = 2048;
 const MAX_IN_FLIGHT = 8;
 
 export interface TileEvent {
