@@ -89,6 +89,26 @@ describe('imgfleet run', () => {
       ['camera.png', 'cell.png', 'chelsea.png', 'coffee.png', 'coins.png', 'color.png']);
     assert.equal(report.summary.done, 6);
   });
+
+  it('runs a short batch of small images on the main thread, with no pool thread', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    // Small JPEGs, colour and grey, that the libjpeg-turbo lane runs: work that needs a thread.
+    for (let i = 0; i < 6; i++) {
+      const image = sharp(photo('coffee.png')).resize(400 - 8 * i, 300, { fit: 'fill' });
+      await (i % 2 ? image.grayscale() : image).jpeg().toFile(join(input, `${i}.jpg`));
+    }
+    const result = await cli(['run', input, '-o', join(dir, 'out'), '-p', 'resize:120:90:fit=fill,output:jpeg', '--json']);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as { items: { worker: string; relative: string }[] };
+    assert.equal(report.items.length, 6);
+    assert.ok(report.items.every((item) => item.worker.endsWith('/main')), report.items.map((item) => item.worker).join());
+    for (const { relative } of report.items) {
+      const { width, height, format } = await sharp(join(dir, 'out', relative)).metadata();
+      assert.deepEqual([width, height, format], [120, 90, 'jpeg']);
+    }
+  });
 });
 
 describe('imgfleet --version', () => {
