@@ -78,5 +78,22 @@ describe('local engine', () => {
       assert.ok(workers.slice(0, 2).every((w) => w.endsWith('/main')), workers.join());
       assert.ok(workers.slice(2).every((w) => /\/thread-\d+$/.test(w)), workers.join());
     });
+
+    it('a first image slow enough to show that the rest would pay for the pool sends the rest there, waiting ones included', async (t) => {
+      const dir = tempDir(t);
+      const engine = new LocalEngine({ threads: 2, batchImages: 3, poolAfterMs: 0 });
+      t.after(() => engine.close());
+      // Edges over 14.7 MP: seconds of JavaScript work per image on this machine, far past one-off loads.
+      const pipeline = validatePipeline({ steps: [{ op: 'edges' }] }).spec;
+      const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+      // All three given at once, as a folder of three is: none is left to give, the other two wait.
+      const outcomes = await Promise.all([0, 1, 2].map((i) => engine.run({
+        source: { kind: 'file', path: large }, sink: { kind: 'file', path: join(dir, `${i}.jpg`) }, pipeline, priority: 'batch',
+      })));
+      assert.ok(outcomes.every((o) => o.ok), JSON.stringify(outcomes));
+      const workers = outcomes.map((o) => o.worker);
+      assert.ok(workers[0].endsWith('/main'), workers.join());
+      assert.ok(workers.slice(1).every((w) => /\/thread-\d+$/.test(w)), workers.join());
+    });
   });
 });

@@ -59,6 +59,12 @@ const STOP_GRACE_MS = 10_000;
 const POOL_PAYS_AFTER_MS = 1000;
 
 /**
+ * More than the first image of a batch on this thread spends on one-off loads (codecs,
+ * WebAssembly, the JIT): 15-45 ms measured on 2 cores, so its time less this is a floor for the next.
+ */
+const ONE_OFF_LOADS_MS = 150;
+
+/**
  * The embedded default: a pool of worker threads in this process, no server needed. Tasks
  * wait here, interactive ones first, and go on when a thread is about to be free: each thread
  * has one task running and one ready, so it never idles between images. A task whose work all
@@ -205,8 +211,12 @@ export class LocalEngine implements Engine {
   /** Whether a task that needs a thread runs on this one instead (see LocalEngineOptions.batchImages). */
   private staysHere(task: Task): boolean {
     if (this.batchLeft === undefined || this.poolChosen || task.tile) return false;
-    // Two images tell the time one takes: the first pays one-off loads (codecs, WebAssembly).
-    if (this.ranHere >= 2 && this.quickestHere * this.batchLeft > this.poolAfterMs) this.poolChosen = true;
+    // The work after this task: the batch's images not yet given to run(), and those that wait here for a thread.
+    const after = this.batchLeft + this.poolTasksWaiting - 1;
+    // Two images tell the time one takes: the first pays one-off loads (codecs, WebAssembly),
+    // unless it took so long that even without them the rest would pay for the pool.
+    const perImage = this.ranHere >= 2 ? this.quickestHere : this.ranHere === 1 ? this.quickestHere - ONE_OFF_LOADS_MS : 0;
+    if (perImage * after > this.poolAfterMs) this.poolChosen = true;
     return !this.poolChosen;
   }
 
