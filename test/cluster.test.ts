@@ -65,6 +65,24 @@ describe('cluster mode', () => {
     assert.equal(Number(await redis.get(`${prefix}:images:id`)), 10);
   });
 
+  it('spreads a small batch over every live worker: its jobs are small enough that each gets a share', async (t) => {
+    const dir = tempDir(t);
+    const prefix = testPrefix(t);
+    const input = await smallJpegs(dir, 24);
+    // Each job holds its worker for 300 ms, so no worker can run through the batch before the others wake.
+    const workers = await Promise.all(['a', 'b', 'c'].map((name) => startWorker(prefix, name, ['-c', '1', '--delay-rate', '1', '--delay-ms', '300'])));
+    t.after(async () => { for (const w of workers) { w.child.kill('SIGKILL'); await w.exited; } });
+    const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
+    assert.equal(result.status, 0, result.stderr);
+    await assertAllOutputs(join(dir, 'out'), 24);
+    const items = (result.report as unknown as { items: { worker: string }[] }).items;
+    // Three workers taking two jobs at a time: 24 images in jobs of at most 4, not one of 16 and one of 8.
+    assert.deepEqual([...new Set(items.map((i) => i.worker))].sort(), ['a', 'b', 'c']);
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    assert.ok(Number(await redis.get(`${prefix}:images:id`)) >= 6);
+  });
+
   it('retries a transient fault with backoff, and reports the attempts', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);

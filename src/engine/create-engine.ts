@@ -34,7 +34,7 @@ export interface EngineChoice {
   s3?: S3Settings;
   /** Cluster mode: images in flight; jobs that carry only references hold nothing here, so a fleet can be fed far more. @defaultValue 32 */
   window?: number;
-  /** Local pool: the number of images of the one batch the engine is made for (see LocalEngineOptions.batchImages). */
+  /** The number of images of the one batch the engine is made for (see LocalEngineOptions.batchImages, ClusterEngineOptions.batchImages). */
   batchImages?: number;
   /** Cluster mode: where the pixels of tiles travel instead of Redis (see ClusterEngineOptions.scratch). */
   scratch?: ClusterEngineOptions['scratch'];
@@ -45,7 +45,7 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
   if (choice.redis) {
     const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('./redis/cluster-engine.js'), import('./redis/cluster-settings.js')]);
     const settings = clusterSettings(choice.redis, choice.environment ?? DEFAULT_ENVIRONMENT);
-    const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast, window: choice.window, scratch: choice.scratch });
+    const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast, window: choice.window, scratch: choice.scratch, batchImages: choice.batchImages });
     if (choice.failFast !== false && (await engine.status()).workers.length === 0) {
       choice.log?.(`no live workers on ${choice.redis} yet; the work waits until one starts (imgfleet worker --redis ${choice.redis})`);
     }

@@ -13,7 +13,7 @@ import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
 import type { S3Client } from '../../sources/s3/s3-client.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { decodeFailure, JOB_NAME, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { decodeFailure, JOB_NAME, JOBS_PER_WORKER, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { queueCounts } from './queue-counts.js';
 import { checkRedis, RedisLink, redisReason, type LinkLog } from './redis-link.js';
 import { listWorkers } from './worker-registry.js';
@@ -38,6 +38,12 @@ export interface ClusterEngineOptions {
    * otherwise start anyway and keep retrying (servers). @defaultValue true
    */
   failFast?: boolean;
+  /**
+   * The number of images of the one batch this engine is made for (a command's). Its jobs hold
+   * few enough images that every worker live at the start gets a share: a batch of 32 in two
+   * full jobs would go to one worker, which takes two jobs at a time.
+   */
+  batchImages?: number;
 }
 
 /**
@@ -77,6 +83,8 @@ export class ClusterEngine implements Engine {
   readonly mode = 'cluster';
   private readonly blobs: BlobStore;
   private readonly window: number;
+  /** The most images a job holds (see ClusterEngineOptions.batchImages). */
+  private groupImages = Number.POSITIVE_INFINITY;
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private timer?: NodeJS.Timeout;
@@ -121,6 +129,10 @@ export class ClusterEngine implements Engine {
     queue.setMaxListeners(0);
     if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const engine = new ClusterEngine(options, link, redis, probe, link.connection(), queue, events);
+    if (options.batchImages) {
+      const workers = await listWorkers(probe, settings.prefix).catch(() => []);
+      engine.groupImages = Math.ceil(options.batchImages / (Math.max(1, workers.length) * JOBS_PER_WORKER));
+    }
     const heard = () => { engine.lastEventAt = performance.now(); };
     for (const name of ['completed', 'failed', 'active', 'waiting'] as const) events.on(name, heard);
     return engine;
@@ -143,7 +155,7 @@ export class ClusterEngine implements Engine {
       if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
       this.pending.push(entry);
       this.pendingBytes += entry.bytes;
-      const limit = this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES;
+      const limit = Math.min(this.groupImages, this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES);
       if (this.pending.length >= limit || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
     });

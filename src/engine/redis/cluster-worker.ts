@@ -15,7 +15,7 @@ import { LocalEngine } from '../local/local-engine.js';
 import { defaultThreads } from '../tuning.js';
 import { BlobStore, type JobHold } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { encodeFailure, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { encodeFailure, JOBS_PER_WORKER, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
 import { WorkerRegistry } from './worker-registry.js';
 
@@ -133,8 +133,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const worker = new Worker<ClusterJobData, ClusterJobResult>(QUEUE_NAME, processJob, {
     connection: redis,
     prefix: settings.prefix,
-    // A job is a few images; two at a time keep the pool busy without hoarding work.
-    concurrency: 2,
+    concurrency: JOBS_PER_WORKER,
     maxStalledCount: settings.maxStalled,
     lockDuration: settings.lockMs,
     stalledInterval: settings.stalledMs,

@@ -37,6 +37,8 @@ export interface ClusterJobResult {
 }
 
 export const JOB_NAME = 'images';
+/** Jobs a worker runs at once: a job is a few images, and two keep its pool busy without hoarding work. */
+export const JOBS_PER_WORKER = 2;
 const MAX_ITEMS = 64;
 
 /** The job's data if it has the shape a submitter writes; BAD_USAGE otherwise, naming what is wrong. */
