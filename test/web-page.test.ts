@@ -263,7 +263,9 @@ describe('the web page in a real browser', { skip: noBrowser }, () => {
 
     await tabTo(page, 'Run on 2 photos');
     await page.keyboard.press('Enter');
-    assert.equal(await focusedName(page), 'Cancel');
+    // Cancel while the job runs; on a busy machine the two photos can be done before the focus is read.
+    const whileRunning = await focusedName(page);
+    assert.ok(['Cancel', 'Download all (zip)'].includes(whileRunning), `focus after Run: ${whileRunning}`);
     await expectSummary(page, /^Done: 2 of 2 photos/);
     assert.equal(await focusedName(page), 'Download all (zip)');
     const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
