@@ -41,7 +41,7 @@ export interface ClusterEngineOptions {
   /**
    * The number of images of the one batch this engine is made for (a command's). Its jobs hold
    * few enough images that every worker live at the start gets a share: a batch of 32 in two
-   * full jobs would go to one worker, which takes two jobs at a time.
+   * full jobs could go to one worker, which takes two jobs at a time.
    */
   batchImages?: number;
 }
