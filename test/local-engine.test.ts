@@ -71,12 +71,12 @@ describe('local engine', () => {
       assert.ok(workers.every((w) => w.endsWith('/main')), workers.join());
     });
 
-    it('a batch whose rest would take the main thread longer than the pool\'s start moves to the pool after two images', async (t) => {
+    it('a batch whose rest would take the main thread longer than the pool\'s start moves to the pool after three images', async (t) => {
       const engine = new LocalEngine({ threads: 2, batchImages: 12, poolAfterMs: 0 });
       t.after(() => engine.close());
       const workers = await smallJpegBatch(t, engine, 12);
-      assert.ok(workers.slice(0, 2).every((w) => w.endsWith('/main')), workers.join());
-      assert.ok(workers.slice(2).every((w) => /\/thread-\d+$/.test(w)), workers.join());
+      assert.ok(workers.slice(0, 3).every((w) => w.endsWith('/main')), workers.join());
+      assert.ok(workers.slice(3).every((w) => /\/thread-\d+$/.test(w)), workers.join());
     });
 
     it('a first image slow enough to show that the rest would pay for the pool sends the rest there, waiting ones included', async (t) => {

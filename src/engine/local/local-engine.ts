@@ -59,10 +59,17 @@ const STOP_GRACE_MS = 10_000;
 const POOL_PAYS_AFTER_MS = 1000;
 
 /**
- * More than the first image of a batch on this thread spends on one-off loads (codecs,
- * WebAssembly, the JIT): 15-45 ms measured on 2 cores, so its time less this is a floor for the next.
+ * More than the first images of a batch on this thread spend on one-off loads and warming up
+ * (codecs, WebAssembly, the JIT): so their time less this is a floor for the next ones.
  */
 const ONE_OFF_LOADS_MS = 150;
+
+/**
+ * Images on this thread before one shows the time the rest take. Small photos on 2 cores, one
+ * thread: the first 20-35 ms, the second 12-20 ms, from the third on 2-10 ms; judged by the
+ * second, a batch of 100 went to the pool, where it ran slower than here.
+ */
+const WARM_IMAGES = 3;
 
 /**
  * The embedded default: a pool of worker threads in this process, no server needed. Tasks
@@ -96,7 +103,7 @@ export class LocalEngine implements Engine {
   private readonly poolAfterMs: number;
   /** Set once the pool pays for its start: from then on, every task that needs a thread gets one of the pool's. */
   private poolChosen = false;
-  /** Tasks that needed a thread run on this one so far, and the quickest of them in ms (the first pays one-off loads). */
+  /** Tasks that needed a thread run on this one so far, and the quickest of them in ms (the first ones pay one-off loads). */
   private ranHere = 0;
   private quickestHere = Number.POSITIVE_INFINITY;
   private onMainNow = 0;
@@ -213,9 +220,9 @@ export class LocalEngine implements Engine {
     if (this.batchLeft === undefined || this.poolChosen || task.tile) return false;
     // The work after this task: the batch's images not yet given to run(), and those that wait here for a thread.
     const after = this.batchLeft + this.poolTasksWaiting - 1;
-    // Two images tell the time one takes: the first pays one-off loads (codecs, WebAssembly),
-    // unless it took so long that even without them the rest would pay for the pool.
-    const perImage = this.ranHere >= 2 ? this.quickestHere : this.ranHere === 1 ? this.quickestHere - ONE_OFF_LOADS_MS : 0;
+    // Warm images tell the time one takes; before them, an image so slow that even without its
+    // one-off loads the rest would pay for the pool decides at once.
+    const perImage = this.ranHere >= WARM_IMAGES ? this.quickestHere : this.ranHere > 0 ? this.quickestHere - ONE_OFF_LOADS_MS : 0;
     if (perImage * after > this.poolAfterMs) this.poolChosen = true;
     return !this.poolChosen;
   }
