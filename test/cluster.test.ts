@@ -81,6 +81,11 @@ describe('cluster mode', () => {
     const redis = new Redis(REDIS_URL);
     t.after(() => redis.disconnect());
     assert.ok(Number(await redis.get(`${prefix}:images:id`)) >= 6);
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(() => queue.close());
+    const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
+    assert.equal(sizes.reduce((a, b) => a + b, 0), 24);
+    assert.ok(sizes.every((n) => n <= 4), `images per job: ${sizes.join(', ')}`);
   });
 
   it('retries a transient fault with backoff, and reports the attempts', async (t) => {
