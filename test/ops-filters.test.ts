@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { RawImage } from '../src/image/frame.js';
-import { CORPUS, decode, photo, runToPixels, synthetic, toPng } from './helpers.js';
+import sharp from 'sharp';
+import { CORPUS, decode, maxDifference, photo, runToPixels, synthetic, toPng } from './helpers.js';
 
 const at = (img: RawImage, x: number, y: number, c = 0) => img.data[(y * img.width + x) * img.channels + c];
 
@@ -65,6 +66,33 @@ describe('neighbourhood filters', () => {
     assert.equal(at(out, 2, 8), 20);
     assert.ok(at(out, 31, 8) < 20, `undershoot on the dark side: ${at(out, 31, 8)}`);
     assert.ok(at(out, 32, 8) > 120, `overshoot on the light side: ${at(out, 32, 8)}`);
+  });
+
+  it('sharpen gives libvips’ unsharp mask on lightness, to within one level, on colour, grey and alpha photos', async () => {
+    const cases: [string, string, { sigma: number; m1: number; m2: number }][] = [
+      ['Garden.jpg', 'sharpen', { sigma: 1, m1: 1, m2: 2 }],
+      ['Dune.jpg', 'sharpen:2.5:3', { sigma: 2.5, m1: 3, m2: 6 }],
+      ['camera.png', 'sharpen:0.5:0.5', { sigma: 0.5, m1: 0.5, m2: 1 }],
+      ['moon.png', 'sharpen', { sigma: 1, m1: 1, m2: 2 }],
+      ['coffee.png', 'sharpen:1.5:2', { sigma: 1.5, m1: 2, m2: 4 }],
+    ];
+    const inputs = [...cases.map(([name, text, settings]) => [photo(name), text, settings] as const),
+      [join(CORPUS, 'odd', 'logo.png'), 'sharpen', { sigma: 1, m1: 1, m2: 2 }] as const];
+    for (const [file, text, settings] of inputs) {
+      const source = await decode(file);
+      const { width, height, channels } = source;
+      let reference = sharp(source.data, { raw: { width, height, channels } });
+      if (channels <= 2) reference = reference.toColourspace('b-w');
+      // Grey + alpha comes out of sharp as RGBA; the pixels compared are RGBA then.
+      const expected = await decode(await reference.sharpen(settings).png().toBuffer());
+      const out = await runToPixels(`${text},output:png`, await toPng(source));
+      assert.deepEqual([out.width, out.height, out.channels], [width, height, expected.channels], file);
+      let differing = 0;
+      for (let i = 0; i < out.data.length; i++) if (out.data[i] !== expected.data[i]) differing++;
+      assert.ok(maxDifference(out, expected) <= 1, `${text} on ${file}: off by up to ${maxDifference(out, expected)}`);
+      assert.ok(differing / out.data.length < 0.001, `${text} on ${file}: ${differing} of ${out.data.length} samples differ`);
+      assert.ok(maxDifference(out, source) > 20, `${text} on ${file} changed the image`);
+    }
   });
 
   it('clahe raises local contrast of a dull photo', async () => {

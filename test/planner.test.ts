@@ -14,14 +14,15 @@ const passes = (text: string) => planPasses(pipeline(text)).map((pass) => pass.s
 
 describe('planner', () => {
   it('runs steps written in sharp’s order as one pass', () => {
-    assert.deepEqual(passes('resize:256:256,sharpen'), ['resize+sharpen']);
-    assert.deepEqual(passes('crop:0:0:100:100,resize:50,pad:1,blur:1,saturate:2,sharpen,clahe,negate'),
-      ['crop+resize+pad+blur+saturate+sharpen+clahe+negate']);
+    assert.deepEqual(passes('resize:256:256,blur:1'), ['resize+blur']);
+    assert.deepEqual(passes('crop:0:0:100:100,resize:50,pad:1,blur:1,saturate:2,clahe,negate'),
+      ['crop+resize+pad+blur+saturate+clahe+negate']);
     assert.deepEqual(passes('rotate:90,blur:2,negate'), ['rotate+blur+negate']);
   });
 
   it('makes pixels where the order forces it, and around steps that work on pixels', () => {
-    assert.deepEqual(passes('sharpen,blur'), ['sharpen', 'blur']);
+    assert.deepEqual(passes('negate,blur'), ['negate', 'blur']);
+    assert.deepEqual(passes('resize:256:256,sharpen,negate'), ['resize', 'sharpen', 'negate']);
     assert.deepEqual(passes('resize:100,flip'), ['resize', 'flip']);
     assert.deepEqual(passes('pad:2,rotate:90'), ['pad', 'rotate']);
     assert.deepEqual(passes('resize:400,blur:1.5,watermark:hi,negate'), ['resize+blur', 'watermark', 'negate']);
@@ -30,8 +31,8 @@ describe('planner', () => {
 
   it('gives the same pixels as running each step on the pixels of the one before', async () => {
     const limits = resolveLimits();
-    const cases = ['resize:256:256,sharpen', 'resize:300:300:fit=cover,blur:1,sharpen', 'resize:300:300:fit=contain,pad:3:4:5:6,blur:2',
-      'crop:10:10:200:150,resize:100,negate', 'rotate:90,blur:2,negate', 'flip,saturate:1.5,sharpen', 'blur:1,saturate:0.5,sharpen:2,clahe,negate'];
+    const cases = ['resize:256:256,clahe', 'resize:300:300:fit=cover,blur:1,negate', 'resize:300:300:fit=contain,pad:3:4:5:6,blur:2',
+      'crop:10:10:200:150,resize:100,negate', 'rotate:90,blur:2,negate', 'flip,saturate:1.5,clahe', 'blur:1,saturate:0.5,clahe,negate'];
     for (const file of [photo('Dune.jpg'), photo('hubble_deep_field.jpg'), photo('camera.png'), `${CORPUS}/odd/logo.png`]) {
       const input = await readFile(file);
       const header = await probe(input, limits);
@@ -54,6 +55,6 @@ describe('planner', () => {
   it('reports the pass of each step', async () => {
     const result = await processImage(await readFile(photo('coffee.png')), pipeline('resize:300,blur:1,watermark:hi,sharpen,negate,output:png'));
     assert.deepEqual(result.stats.steps.map((s) => [s.op, s.pass]),
-      [['resize', 0], ['blur', 0], ['watermark', 1], ['sharpen', 2], ['negate', 2]]);
+      [['resize', 0], ['blur', 0], ['watermark', 1], ['sharpen', 2], ['negate', 3]]);
   });
 });

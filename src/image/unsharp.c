@@ -1,0 +1,130 @@
+// libvips' sharpen (vips_sharpen) on 8-bit pixels, in WebAssembly: sRGB to CIE Lab with L held
+// as a short (LabS, 327.67 per L* unit), L blurred with libvips' integer Gaussian, L pushed
+// away from the blur through libvips' curve, then back to sRGB; alpha is kept. Each step
+// repeats libvips' arithmetic (its tables, truncations, float or double, edge copies) so that
+// results agree with libvips to within one level.
+// Built by scripts/build-wasm.sh into assets/wasm/unsharp.wasm; the tables come from
+// unsharp-lightness.ts, since there is no libm here.
+#include <stdint.h>
+
+extern unsigned char __heap_base;
+__attribute__((export_name("heap_base"))) uint32_t heap_base(void) { return (uint32_t)&__heap_base; }
+
+#define CUBE_ROOT_STEPS 100000
+#define D65_X0 95.0470f
+#define D65_Y0 100.0f
+#define D65_Z0 108.8827f
+
+static inline float cube_root(const float *table, float value) {
+  const float scaled = value * CUBE_ROOT_STEPS;
+  int i = (int)scaled;
+  if (i < 0) i = 0;
+  if (i > CUBE_ROOT_STEPS - 2) i = CUBE_ROOT_STEPS - 2;
+  return table[i] + (scaled - i) * (table[i + 1] - table[i]);
+}
+
+static inline int to_srgb(const int32_t *table, float linear) {
+  float scaled = linear * 255.0f;
+  if (!(scaled > 0.0f)) scaled = 0.0f;
+  if (scaled > 255.0f) scaled = 255.0f;
+  const int i = (int)scaled;
+  const float v = table[i] + (table[i + 1] - table[i]) * (scaled - i);
+  return (int)(v + 0.5f);
+}
+
+static inline float from_cube_root(float f) {
+  return f < 0.2069f ? (f - 0.13793f) * (1.0f / 7.787f) : f * f * f;
+}
+
+// Rows then columns, edges copied outwards, each pass rounded as libvips' integer convolution.
+static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width, int height,
+                 const int32_t *weights, int taps, int sum, int32_t *row_buffer) {
+  const int radius = taps / 2;
+  const int half = sum / 2;
+  // total / sum as a multiply and shift: exact for totals below 2^40 / sum, and a total here is
+  // at most 32767 + 32767 · sum < 2^25.
+  const uint64_t reciprocal = ((1ull << 40) + sum - 1) / sum;
+  for (int y = 0; y < height; y++) {
+    const int16_t *in = plane + y * width;
+    for (int x = 0; x < width + 2 * radius; x++) {
+      int sx = x - radius;
+      sx = sx < 0 ? 0 : sx >= width ? width - 1 : sx;
+      row_buffer[x] = in[sx];
+    }
+    int16_t *to = across + y * width;
+    for (int x = 0; x < width; x++) {
+      int total = half;
+      for (int k = 0; k < taps; k++) total += weights[k] * row_buffer[x + k];
+      to[x] = (int16_t)(((uint64_t)total * reciprocal) >> 40);
+    }
+  }
+  for (int y = 0; y < height; y++) {
+    for (int x = 0; x < width; x++) row_buffer[x] = half;
+    for (int k = 0; k < taps; k++) {
+      int sy = y + k - radius;
+      sy = sy < 0 ? 0 : sy >= height ? height - 1 : sy;
+      const int16_t *in = across + sy * width;
+      const int weight = weights[k];
+      for (int x = 0; x < width; x++) row_buffer[x] += weight * in[x];
+    }
+    int16_t *to = out + y * width;
+    for (int x = 0; x < width; x++) to[x] = (int16_t)(((uint64_t)row_buffer[x] * reciprocal) >> 40);
+  }
+}
+
+// pixels: width × height × channels (1–4), sharpened in place. lightness, a_star, b_star,
+// across and blurred: width × height shorts each; row_buffer: width + taps ints.
+__attribute__((export_name("unsharp"))) void unsharp(
+    uint8_t *pixels, int width, int height, int channels,
+    int16_t *lightness, int16_t *a_star, int16_t *b_star, int16_t *across, int16_t *blurred, int32_t *row_buffer,
+    const int32_t *weights, int taps, int sum, const int32_t *curve,
+    const float *to_linear, const int32_t *srgb_table, const float *cube_roots) {
+  const int n = width * height;
+  const int colour = channels >= 3;
+  uint8_t *p = pixels;
+  for (int i = 0; i < n; i++, p += channels) {
+    const float r = to_linear[p[0]] * D65_Y0;
+    const float g = colour ? to_linear[p[1]] * D65_Y0 : r;
+    const float b = colour ? to_linear[p[2]] * D65_Y0 : r;
+    const float cbx = cube_root(cube_roots, (0.4124f * r + 0.3576f * g + 0.1805f * b) / D65_X0);
+    const float cby = cube_root(cube_roots, (0.2126f * r + 0.7152f * g + 0.0722f * b) / D65_Y0);
+    const float cbz = cube_root(cube_roots, (0.0193f * r + 0.1192f * g + 0.9505f * b) / D65_Z0);
+    float L = (116.0f * cby - 16.0f) * (float)(32767.0 / 100.0);
+    L = L < 0.0f ? 0.0f : L > 32767.0f ? 32767.0f : L;
+    lightness[i] = (int16_t)L;
+    a_star[i] = (int16_t)(500.0f * (cbx - cby) * 256.0f);
+    b_star[i] = (int16_t)(200.0f * (cby - cbz) * 256.0f);
+  }
+
+  blur(lightness, across, blurred, width, height, weights, taps, sum, row_buffer);
+
+  p = pixels;
+  for (int i = 0; i < n; i++, p += channels) {
+    const int before = lightness[i];
+    int after = before + curve[before - blurred[i] + 32768];
+    after = after < 0 ? 0 : after > 32767 ? 32767 : after;
+    // Lab to XYZ (relative to white) to linear sRGB; libvips computes this in double, where
+    // float keeps every result within the same level here.
+    const float L = after * (float)(100.0 / 32767.0);
+    float Y, cby;
+    if (L < 8.0f) {
+      Y = L * (1.0f / 903.3f);
+      cby = 7.787f * Y + 16.0f / 116.0f;
+    } else {
+      cby = (L + 16.0f) * (1.0f / 116.0f);
+      Y = cby * cby * cby;
+    }
+    const float X = (D65_X0 / D65_Y0) * from_cube_root(a_star[i] * (1.0f / 128000.0f) + cby);
+    const float Z = (D65_Z0 / D65_Y0) * from_cube_root(cby - b_star[i] * (1.0f / 51200.0f));
+    const float R = 3.240625f * X - 1.537208f * Y - 0.498629f * Z;
+    const float G = -0.968931f * X + 1.875756f * Y + 0.041518f * Z;
+    const float B = 0.055710f * X - 0.204021f * Y + 1.056996f * Z;
+    if (colour) {
+      p[0] = to_srgb(srgb_table, R);
+      p[1] = to_srgb(srgb_table, G);
+      p[2] = to_srgb(srgb_table, B);
+    } else {
+      p[0] = to_srgb(srgb_table, 0.2126f * R + 0.7152f * G + 0.0722f * B);
+    }
+  }
+}
