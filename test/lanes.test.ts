@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import sharp, { type ResizeOptions } from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
 import { readHead } from '../src/io/read-head.js';
-import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
+import { laneFor, LANE_HEAD_BYTES, worksInLibvips } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
@@ -154,6 +154,21 @@ describe('libjpeg-turbo lane', () => {
     assert.deepEqual(lanes.slice(0, 2), ['jpeg-turbo', 'jpeg-turbo']);
     // A plain RGB PNG takes the PNG lane (test/png-lane.test.ts).
     assert.deepEqual(lanes.slice(2), lanes.slice(2).map((_, i) => (cases[i + 2][0] === coffee ? 'png-zlib' : 'libvips')));
+  });
+
+  it('lets a task start from any thread when its steps on pixels are light at their size', async () => {
+    // 5120×2880: a thumbnail of it is 256×144 (37 k pixels), a 400-pixel-wide copy 400×225.
+    const head = readFileSync(join(CORPUS, 'large', 'volna-5120x2880.jpg')).subarray(0, LANE_HEAD_BYTES);
+    const cases: Array<[string, boolean]> = [
+      ['resize:512:512,output:jpeg', true],
+      ['resize:256:256,sharpen,output:webp', true],
+      ['resize:400,blur:1.5,watermark:hi,output:webp', true],
+      ['sharpen,output:webp', false],
+      ['resize:2000,sharpen', false],
+      ['resize:400,edges', false],
+      ['resize:256,histogram', false],
+    ];
+    assert.deepEqual(cases.map(([text]) => worksInLibvips(head, pipeline(text))), cases.map(([, light]) => light));
   });
 
   it('reads as much of a file as its header takes: a header past the first few KiB still chooses the lane the whole file does', async (t) => {

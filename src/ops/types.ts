@@ -40,6 +40,12 @@ export interface ImageOperation<P = any> extends OperationBase<P> {
    * operation works on pixels.
    */
   stage?: NativeStage;
+  /**
+   * For an operation on pixels light enough to run on the thread that starts the task: about
+   * how many nanoseconds of that thread it takes per pixel, as measured. Without it, a task
+   * with the operation takes a thread of its own (see src/pipeline/lane.ts, worksInLibvips).
+   */
+  pixelNs?: number;
   /** How the operation runs when a large image is cut into tiles (see src/tiling/plan.ts). */
   tiling(params: P): TileRule<P>;
 }

@@ -41,6 +41,9 @@ export const watermark: ImageOperation<WatermarkParams> = {
     return undefined;
   },
   tiling: () => ({ kind: 'placed' }),
+  // 1.3 ms for text on a 400×300 image on this project's 2-core machine; the mark never
+  // covers more than the image.
+  pixelNs: 12,
   async apply(frame, p, ctx) {
     const base = await frame.raw();
     const shorter = Math.min(base.width, base.height);

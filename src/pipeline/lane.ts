@@ -34,19 +34,33 @@ export function pixelLanePlan(input: Uint8Array, pipeline: ValidPipeline): Pixel
 }
 
 /**
- * Whether all the work of `pipeline` on an input that starts with `head` happens in libvips's
- * own threads (every step a libvips stage, no enlargement, which the resampler makes, and the
- * libvips lane): then any JavaScript thread can start it and wait, and none needs to be its
- * own. Otherwise (steps on pixels in JavaScript or WebAssembly, the libjpeg-turbo lane) the
- * work takes the thread that runs it. Unsure is false.
+ * Time on the starting thread that a task whose other work is all in libvips may take for its
+ * steps on pixels, and still be started from any thread: about what libvips' own set-up of a
+ * pipeline costs that thread (a thumbnail sharpened, or text drawn on a 400-pixel image).
+ */
+const LIGHT_PIXEL_WORK_NS = 5_000_000;
+
+/**
+ * Whether the work of `pipeline` on an input that starts with `head` happens in libvips's own
+ * threads (every step a libvips stage, or one on pixels light enough at its size, no
+ * enlargement, which the resampler makes, and the libvips lane): then any JavaScript thread
+ * can start it and wait, and none needs to be its own. Otherwise (heavier steps on pixels in
+ * JavaScript or WebAssembly, the libjpeg-turbo lane) the work takes the thread that runs it.
+ * Unsure is false.
  */
 export function worksInLibvips(head: Uint8Array, pipeline: ValidPipeline): boolean {
   if (pipeline.yieldsData || laneFor(head, pipeline) !== 'libvips') return false;
   const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
   if (!header) return false;
   let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
+  let pixelWorkNs = 0;
   for (const step of pipeline.steps) {
-    if (step.op.kind !== 'image' || !step.op.stage) return false;
+    if (step.op.kind !== 'image') return false;
+    if (!step.op.stage) {
+      if (step.op.pixelNs === undefined) return false;
+      pixelWorkNs += step.op.pixelNs * size.width * size.height;
+      if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return false;
+    }
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
     if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return false;
     size = next;
