@@ -52,14 +52,17 @@ export const watermark: ImageOperation<WatermarkParams> = {
     const mark = p.text !== undefined
       ? await textOverlay(p.text, p.size ?? Math.max(8, Math.round(shorter * 0.06)), p, room)
       : await logoOverlay(p.image!, p.size ?? Math.max(1, Math.round(base.width * 0.2)), p, room, ctx);
-    return Frame.fromRaw(blendOver(toRgb(base), mark, place(p.position, base, mark, margin)));
+    return Frame.fromRaw(blendInto(toRgb(base), mark, place(p.position, base, mark, margin)));
   },
 };
 
-/** Source-over alpha compositing of an RGBA overlay onto an RGB(A) image; the image's alpha is kept. */
-function blendOver(base: RawImage, mark: Overlay, at: { left: number; top: number }): RawImage {
-  const data = Buffer.from(base.data);
-  const { channels } = base;
+/**
+ * Source-over alpha compositing of an RGBA overlay onto an RGB(A) image, in place: the pixels
+ * are the step's own (a frame is not used after a step has read it), and a copy of a whole
+ * small photo cost more than drawing the mark on it. The image's alpha is kept.
+ */
+function blendInto(base: RawImage, mark: Overlay, at: { left: number; top: number }): RawImage {
+  const { data, channels } = base;
   const width = Math.min(mark.width, base.width - at.left);
   const height = Math.min(mark.height, base.height - at.top);
   for (let y = 0; y < height; y++) {
