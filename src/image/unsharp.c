@@ -1,8 +1,8 @@
 // libvips' sharpen (vips_sharpen) on 8-bit pixels, in WebAssembly: sRGB to CIE Lab with L held
 // as a short (LabS, 327.67 per L* unit), L blurred with libvips' integer Gaussian, L pushed
 // away from the blur through libvips' curve, then back to sRGB; alpha is kept. Each step
-// repeats libvips' arithmetic (its tables, truncations, float or double, edge copies) so that
-// results agree with libvips to within one level.
+// repeats libvips' arithmetic (its tables, truncations and edge copies; float where it uses
+// double on the way back) so that results agree with libvips to within one level.
 // Built by scripts/build-wasm.sh into assets/wasm/unsharp.wasm; the tables come from
 // unsharp-lightness.ts, since there is no libm here.
 #include <stdint.h>
@@ -103,8 +103,7 @@ __attribute__((export_name("unsharp"))) void unsharp(
     const int before = lightness[i];
     int after = before + curve[before - blurred[i] + 32768];
     after = after < 0 ? 0 : after > 32767 ? 32767 : after;
-    // Lab to XYZ (relative to white) to linear sRGB; libvips computes this in double, where
-    // float keeps every result within the same level here.
+    // Lab to XYZ (relative to white) to linear sRGB.
     const float L = after * (float)(100.0 / 32767.0);
     float Y, cby;
     if (L < 8.0f) {
