@@ -17,10 +17,10 @@ export interface UnsharpSettings {
 }
 
 /**
- * libvips' sharpen on 8-bit pixels of 1–4 channels, in WebAssembly (src/image/unsharp.c): the
- * image goes to CIE Lab with L held as libvips holds it, L is blurred with libvips' integer
- * Gaussian and pushed away from the blur through its curve, and the pixels come back to sRGB;
- * alpha is kept. The arithmetic is libvips' own, so results agree with it to within one level;
+ * libvips' sharpen on 8-bit pixels of 1–4 channels, in WebAssembly (src/image/unsharp.c), a
+ * strip of rows at a time: the image goes to CIE Lab with L held as libvips holds it, L is
+ * blurred with libvips' integer Gaussian and pushed away from the blur through its curve, and
+ * the pixels come back to sRGB; alpha is kept. The arithmetic is libvips' own, so results agree with it to within one level;
  * libvips spends most of its time on the colour conversions in float, here they cost a few
  * table reads per pixel.
  */
@@ -29,28 +29,38 @@ export function unsharpLightness(image: RawImage, settings: UnsharpSettings): Ra
   const w = module();
   const mask = integerGaussian(settings.sigma);
   w.useCurve(sharpenCurve(settings));
-  const n = width * height;
-  const sizes = [data.length, 2 * n, 2 * n, 2 * n, 2 * n, 2 * n, 4 * (width + mask.weights.length), mask.weights.byteLength];
-  const at = w.layout(sizes);
+  // Strips of rows with their neighbourhood, so that the module holds a strip, never the image.
+  const radius = mask.weights.length >> 1;
+  const band = Math.max(64, 8 * radius);
+  const rowBytes = width * channels;
+  const stripRows = Math.min(height, band + 2 * radius);
+  const shorts = 2 * width * stripRows;
+  const at = w.layout([rowBytes * stripRows, shorts, shorts, shorts, shorts, shorts, 4 * (width + mask.weights.length), mask.weights.byteLength]);
   const heap = new Uint8Array(w.exports.memory.buffer);
-  heap.set(data, at[0]);
   heap.set(new Uint8Array(mask.weights.buffer, mask.weights.byteOffset, mask.weights.byteLength), at[7]);
-  w.exports.unsharp(at[0], width, height, channels, at[1], at[2], at[3], at[4], at[5], at[6],
-    at[7], mask.weights.length, mask.sum, w.curveAt, w.toLinearAt, w.toSrgbAt, w.cubeRootsAt);
-  const sharpened = Buffer.from(heap.subarray(at[0], at[0] + data.length));
-  // WebAssembly memory never shrinks: after a large image, the next call starts a new instance
-  // and this one's memory goes with it.
+  const sharpened = Buffer.allocUnsafe(data.length);
+  for (let start = 0; start < height; start += band) {
+    const end = Math.min(height, start + band);
+    const top = Math.max(0, start - radius);
+    const bottom = Math.min(height, end + radius);
+    heap.set(data.subarray(top * rowBytes, bottom * rowBytes), at[0]);
+    w.exports.unsharp(at[0], width, bottom - top, channels, start - top, end - top, at[1], at[2], at[3], at[4], at[5], at[6],
+      at[7], mask.weights.length, mask.sum, w.curveAt, w.toLinearAt, w.toSrgbAt, w.cubeRootsAt);
+    sharpened.set(heap.subarray(at[0] + (start - top) * rowBytes, at[0] + (end - top) * rowBytes), start * rowBytes);
+  }
+  // WebAssembly memory never shrinks: after a very wide image, the next call starts a new
+  // instance and this one's memory goes with it.
   if (w.exports.memory.buffer.byteLength > KEPT_MEMORY_BYTES) loaded = undefined;
   return { ...image, data: sharpened };
 }
 
-/** Memory one instance keeps between calls: a 2 MP image's worth (the module holds 13 bytes per pixel, and 0.7 MB of tables). */
+/** Memory one instance keeps between calls: strips of images up to about 8,000 pixels wide. */
 const KEPT_MEMORY_BYTES = 32 * 1024 * 1024;
 
 interface Exports {
   memory: WebAssembly.Memory;
   heap_base(): number;
-  unsharp(pixels: number, width: number, height: number, channels: number, lightness: number, aStar: number, bStar: number,
+  unsharp(pixels: number, width: number, rows: number, channels: number, first: number, last: number, lightness: number, aStar: number, bStar: number,
     across: number, blurred: number, rowBuffer: number, weights: number, taps: number, sum: number, curve: number,
     toLinear: number, toSrgb: number, cubeRoots: number): void;
 }

@@ -37,7 +37,8 @@ static inline float from_cube_root(float f) {
 }
 
 // Rows then columns, edges copied outwards, each pass rounded as libvips' integer convolution.
-static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width, int height,
+// The vertical pass makes only the rows from first to last.
+static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width, int height, int first, int last,
                  const int32_t *weights, int taps, int sum, int32_t *row_buffer) {
   const int radius = taps / 2;
   const int half = sum / 2;
@@ -58,7 +59,7 @@ static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width,
       to[x] = (int16_t)(((uint64_t)total * reciprocal) >> 40);
     }
   }
-  for (int y = 0; y < height; y++) {
+  for (int y = first; y < last; y++) {
     for (int x = 0; x < width; x++) row_buffer[x] = half;
     for (int k = 0; k < taps; k++) {
       int sy = y + k - radius;
@@ -72,14 +73,16 @@ static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width,
   }
 }
 
-// pixels: width × height × channels (1–4), sharpened in place. lightness, a_star, b_star,
-// across and blurred: width × height shorts each; row_buffer: width + taps ints.
+// A strip of `rows` rows of width × channels (1–4) pixels, the rows from `first` to `last`
+// (exclusive) of which are sharpened in place; the rows around them are their neighbourhood,
+// and the strip's edges are taken as the image's (its pixels copied outwards). lightness,
+// a_star, b_star, across and blurred: width × rows shorts each; row_buffer: width + taps ints.
 __attribute__((export_name("unsharp"))) void unsharp(
-    uint8_t *pixels, int width, int height, int channels,
+    uint8_t *pixels, int width, int rows, int channels, int first, int last,
     int16_t *lightness, int16_t *a_star, int16_t *b_star, int16_t *across, int16_t *blurred, int32_t *row_buffer,
     const int32_t *weights, int taps, int sum, const int32_t *curve,
     const float *to_linear, const int32_t *srgb_table, const float *cube_roots) {
-  const int n = width * height;
+  const int n = width * rows;
   const int colour = channels >= 3;
   uint8_t *p = pixels;
   for (int i = 0; i < n; i++, p += channels) {
@@ -96,10 +99,10 @@ __attribute__((export_name("unsharp"))) void unsharp(
     b_star[i] = (int16_t)(200.0f * (cby - cbz) * 256.0f);
   }
 
-  blur(lightness, across, blurred, width, height, weights, taps, sum, row_buffer);
+  blur(lightness, across, blurred, width, rows, first, last, weights, taps, sum, row_buffer);
 
-  p = pixels;
-  for (int i = 0; i < n; i++, p += channels) {
+  p = pixels + first * width * channels;
+  for (int i = first * width; i < last * width; i++, p += channels) {
     const int before = lightness[i];
     int after = before + curve[before - blurred[i] + 32768];
     after = after < 0 ? 0 : after > 32767 ? 32767 : after;
