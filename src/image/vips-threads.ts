@@ -1,7 +1,7 @@
 import { loadSharp, whenSharpLoads } from './sharp-module.js';
 
 /** From this many pixels, a decode is long enough for libvips' threads to pay for themselves. */
-const LARGE_IMAGE_PIXELS = 2_000_000;
+export const LARGE_IMAGE_PIXELS = 2_000_000;
 
 let cores = 0;
 

@@ -57,8 +57,8 @@ export function worksInLibvips(head: Uint8Array, pipeline: ValidPipeline): boole
   for (const step of pipeline.steps) {
     if (step.op.kind !== 'image') return false;
     if (!step.op.stage) {
-      if (step.op.pixelNs === undefined) return false;
-      pixelWorkNs += step.op.pixelNs * size.width * size.height;
+      if (!step.op.pixelWorkNs) return false;
+      pixelWorkNs += step.op.pixelWorkNs(size, step.params);
       if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return false;
     }
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
