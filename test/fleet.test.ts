@@ -39,7 +39,7 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
   it('runs bucket to bucket on two workers, one killed with SIGKILL mid-batch; the submitter never reads an image', async (t) => {
     const dir = tempDir(t);
     const s3 = await startS3(t, ['fleet']);
-    // Jobs of keys carry up to 32 images: 200 make 7 jobs, and by 100 outputs each worker has finished one.
+    // Jobs of keys carry up to 32 images: 200 make 7 jobs, two at a time on each worker.
     const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 200);
     const prefix = testPrefix(t);
     const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '40', '--s3-root', 's3://fleet/in/', '--s3-root', 's3://fleet/out/'];
@@ -48,12 +48,14 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     // The submitter talks to the store through a proxy that notes every request it makes.
     const proxy = await recordingProxy(t, s3.endpoint);
     const running = submitObjects(prefix, { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint }, ['s3://fleet/in/', '-o', 's3://fleet/out/', '-p', 'resize:48:48:fit=fill,output:jpeg'], dir);
-    await waitFor(async () => {
-      let count = 0;
-      for await (const page of s3.client.list({ bucket: 'fleet', prefix: 'out/' })) count += page.length;
-      return count >= 100;
-    }, 60_000, '100 outputs');
+    // s1 dies once it has finished a job, so that its work counts, and while it holds more.
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(() => queue.close());
+    await waitFor(async () => (await queue.getCompleted()).some((job) => job.returnvalue?.worker === 's1'), 60_000, 'a job finished by s1');
     workers[0].child.kill('SIGKILL');
+    let outputsAtKill = 0;
+    for await (const page of s3.client.list({ bucket: 'fleet', prefix: 'out/' })) outputsAtKill += page.length;
+    assert.ok(outputsAtKill < 200, 'killed mid-batch');
     const result = await running;
     assert.equal(result.status, 0, result.stderr);
     assert.deepEqual([result.report.summary.done, result.report.summary.failed], [200, 0]);
