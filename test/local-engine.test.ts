@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import fs, { statSync, writeFileSync } from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -27,6 +28,31 @@ describe('local engine', () => {
       pipeline: validatePipeline({ steps: [{ op: 'resize', width: 50 }] }).spec,
     });
     assert.equal(next.ok, true, JSON.stringify(next));
+  });
+
+  it('leaves reading a file to libvips when all the work is in libvips: this thread reads only its head', async (t) => {
+    const dir = tempDir(t);
+    const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+    const engine = new LocalEngine({ threads: 2, batchImages: 1 });
+    t.after(() => engine.close());
+    // Every read through node:fs on this thread, counted (libvips reads in C, past node:fs).
+    let bytesRead = 0;
+    const readSync = fs.readSync;
+    fs.readSync = ((...args: Parameters<typeof fs.readSync>) => {
+      const n = readSync(...args);
+      bytesRead += n;
+      return n;
+    }) as typeof fs.readSync;
+    syncBuiltinESMExports();
+    t.after(() => { fs.readSync = readSync; syncBuiltinESMExports(); });
+    const job = new BatchJob([{ input: large, output: join(dir, 'out.jpg') }],
+      validatePipeline({ steps: [{ op: 'resize', width: 512, height: 512 }], output: { format: 'jpeg' } }), engine.mode);
+    const summary = await runBatch(new Runner({ engine }), job);
+    assert.equal(summary.done, 1);
+    assert.ok(job.items[0].worker!.endsWith('/main'), job.items[0].worker);
+    const { width, height } = await sharp(join(dir, 'out.jpg')).metadata();
+    assert.deepEqual([width, height], [512, 288]);
+    assert.ok(bytesRead <= 64 * 1024, `read ${bytesRead} of the file's ${statSync(large).size} bytes here`);
   });
 
   it('moves each item through queued → running → done/failed with events, on two threads', async (t) => {
