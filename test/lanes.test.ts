@@ -172,6 +172,14 @@ describe('libjpeg-turbo lane', () => {
     assert.deepEqual(cases.map(([text]) => worksInLibvips(head, pipeline(text))), cases.map(([, light]) => light));
   });
 
+  it('knows a still WebP from its first bytes, so its work in libvips starts from any thread; an animation takes a thread', async () => {
+    const still = await sharp(photo('rocket.jpg')).webp().toBuffer();
+    const animated = await sharp(join(CORPUS, 'odd', 'no_time_for_that_tiny.gif'), { animated: true }).webp().toBuffer();
+    assert.ok((await sharp(animated).metadata()).pages! > 1);
+    const resize = pipeline('resize:256:256,output:jpeg');
+    assert.deepEqual([still, animated].map((input) => worksInLibvips(input.subarray(0, LANE_HEAD_BYTES), resize)), [true, false]);
+  });
+
   it('reads as much of a file as its header takes: a header past the first few KiB still chooses the lane the whole file does', async (t) => {
     const dir = tempDir(t);
     const small = await jpeg(500, 375);

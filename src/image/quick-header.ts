@@ -1,14 +1,14 @@
 /**
  * The header of the commonest inputs read from their first bytes, without a libvips call:
- * plain 8-bit JPEGs (grey or colour) and PNGs. Asking libvips for the header costs a pipeline's
- * set-up and a millisecond of JavaScript per image, as much as the rest of a small image's
- * work. Anything unusual (CMYK, 12-bit, arithmetic coding, EXIF in a PNG, a header past the
- * bytes given) gives undefined, and libvips is asked instead.
+ * plain 8-bit JPEGs (grey or colour), PNGs and still WebPs. Asking libvips for the header costs
+ * a pipeline's set-up and a millisecond of JavaScript per image, as much as the rest of a small
+ * image's work. Anything unusual (CMYK, 12-bit, arithmetic coding, EXIF in a PNG or a WebP, an
+ * animation, a header past the bytes given) gives undefined, and libvips is asked instead.
  */
 import { readJpegHeader } from './jpeg-header.js';
 
 export interface QuickHeader {
-  format: 'jpeg' | 'png';
+  format: 'jpeg' | 'png' | 'webp';
   /** As stored, before EXIF orientation. */
   width: number;
   height: number;
@@ -21,7 +21,7 @@ export interface QuickHeader {
 }
 
 export function quickHeader(head: Buffer): QuickHeader | undefined {
-  return jpegHeader(head) ?? pngHeader(head);
+  return jpegHeader(head) ?? pngHeader(head) ?? webpHeader(head);
 }
 
 function jpegHeader(head: Buffer): QuickHeader | undefined {
@@ -66,4 +66,45 @@ function pngHeader(head: Buffer): QuickHeader | undefined {
     format: 'png', width, height, orientation: 1,
     channels: colour.channels + (!colour.alpha && transparency ? 1 : 0), hasAlpha: alpha, hasIcc, converts: depth === 16,
   };
+}
+
+/** VP8X flags: an ICC profile, alpha, EXIF (which may turn the image), an animation. */
+const VP8X_ICC = 0x20;
+const VP8X_ALPHA = 0x10;
+const VP8X_EXIF = 0x08;
+const VP8X_ANIMATION = 0x02;
+
+/**
+ * A WebP's first chunk: a lossy frame (VP8, never alpha), a lossless one (VP8L, with its alpha
+ * bit) or the extended header (VP8X: canvas size and flags). libvips always loads RGB or RGBA.
+ */
+function webpHeader(head: Buffer): QuickHeader | undefined {
+  if (head.length < 30 || head.toString('latin1', 0, 4) !== 'RIFF' || head.toString('latin1', 8, 12) !== 'WEBP') return undefined;
+  const chunk = head.toString('latin1', 12, 16);
+  let width: number;
+  let height: number;
+  let hasAlpha = false;
+  let hasIcc = false;
+  if (chunk === 'VP8 ') {
+    if (head[23] !== 0x9d || head[24] !== 0x01 || head[25] !== 0x2a) return undefined;
+    width = head.readUInt16LE(26) & 0x3fff;
+    height = head.readUInt16LE(28) & 0x3fff;
+  } else if (chunk === 'VP8L') {
+    if (head[20] !== 0x2f) return undefined;
+    const bits = head.readUInt32LE(21);
+    width = (bits & 0x3fff) + 1;
+    height = ((bits >>> 14) & 0x3fff) + 1;
+    hasAlpha = ((bits >>> 28) & 1) === 1;
+  } else if (chunk === 'VP8X') {
+    const flags = head[20];
+    if (flags & (VP8X_ANIMATION | VP8X_EXIF)) return undefined;
+    width = head.readUIntLE(24, 3) + 1;
+    height = head.readUIntLE(27, 3) + 1;
+    hasAlpha = (flags & VP8X_ALPHA) !== 0;
+    hasIcc = (flags & VP8X_ICC) !== 0;
+  } else {
+    return undefined;
+  }
+  if (width === 0 || height === 0) return undefined;
+  return { format: 'webp', width, height, orientation: 1, channels: hasAlpha ? 4 : 3, hasAlpha, hasIcc, converts: false };
 }

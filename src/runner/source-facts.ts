@@ -4,6 +4,7 @@ import { readHead } from '../io/read-head.js';
 import { loadSharp } from '../image/sharp-module.js';
 import { ImgfleetError } from '../errors.js';
 import { readJpegHeader } from '../image/jpeg-header.js';
+import { quickHeader } from '../image/quick-header.js';
 import { readFileLimited } from '../io/read-file.js';
 import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
 import type { Size } from '../ops/types.js';
@@ -52,6 +53,8 @@ export async function sourceHead(source: ImageRequest['source'], store?: S3Clien
  */
 export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<HeaderSize | undefined> {
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  const webp = quickHeader(bytes);
+  if (webp?.format === 'webp') return { width: webp.width, height: webp.height, format: 'webp', frames: 1 };
   const jpeg = readJpegHeader(bytes);
   if (jpeg) return { width: jpeg.width, height: jpeg.height };
   if (bytes.length >= 24 && bytes.readUInt32BE(0) === PNG_SIGNATURE && bytes.toString('latin1', 12, 16) === 'IHDR') {
