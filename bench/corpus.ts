@@ -122,12 +122,13 @@ export async function ensureHugeImage(source: string, root: string): Promise<str
   return dir;
 }
 
-/** How a derived corpus is written from a JPEG corpus: by Pillow or by sharp, in colour or grey. */
-export type Rewrite = 'png-pillow' | 'png-sharp' | 'grey-jpeg' | 'grey-png-pillow';
+/** How a derived corpus is written from a JPEG corpus: by Pillow or by sharp, in colour or grey, or as WebP. */
+export type Rewrite = 'png-pillow' | 'png-sharp' | 'grey-jpeg' | 'grey-png-pillow' | 'webp';
 
 /**
  * A corpus of the same images as `source`, written again: PNGs with Pillow's defaults (zlib
- * level 6, a filter chosen per row) or sharp's (level 6, no filter), or grey. Made once.
+ * level 6, a filter chosen per row) or sharp's (level 6, no filter), grey, or lossy WebPs at
+ * libwebp's quality 80 (what cwebp and sharp write by default). Made once.
  */
 export async function ensureRewritten(source: string, root: string, how: Rewrite): Promise<string> {
   const dir = join(root, `${basename(source)}-${how}`);
@@ -143,6 +144,7 @@ export async function ensureRewritten(source: string, root: string, how: Rewrite
     for (const name of readdirSync(source).sort()) {
       const stem = basename(name, '.jpg');
       if (how === 'png-sharp') await sharp(join(source, name)).png().toFile(join(part, `${stem}.png`));
+      else if (how === 'webp') await sharp(join(source, name)).webp({ quality: 80 }).toFile(join(part, `${stem}.webp`));
       else await sharp(join(source, name)).toColourspace('b-w').jpeg({ quality: 90 }).toFile(join(part, `${stem}.jpg`));
     }
   }

@@ -338,18 +338,19 @@ interface PreviousResults {
   matrix?: MatrixRowResult[];
 }
 
-/** The corpora the chosen matrix rows read: small photos as JPEG, as PNG written by Pillow and by sharp, grey; large photos. */
+/** The corpora the chosen matrix rows read: small photos as JPEG, as PNG written by Pillow and by sharp, grey, as WebP; large photos. */
 async function matrixCorpora(corpusRoot: string, inputs: MatrixInput[]): Promise<Record<MatrixInput, string>> {
   const count = Math.min(Number(args.count), args.quick ? QUICK.matrixCount : Number(args['matrix-count']));
   const largeCount = args.quick ? QUICK.matrixLargeCount : Number(args['matrix-large-count']);
   const needs = (...kinds: MatrixInput[]) => kinds.some((k) => inputs.includes(k));
-  const small = needs('small-jpeg', 'small-png-pillow', 'small-png-sharp', 'small-grey-jpeg', 'small-grey-png') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count)) : '';
+  const small = needs('small-jpeg', 'small-png-pillow', 'small-png-sharp', 'small-grey-jpeg', 'small-grey-png', 'small-webp') ? await ensureCorpus(PHOTOS, corpusRoot, flickrLike(count)) : '';
   return {
     'small-jpeg': small,
     'small-png-pillow': needs('small-png-pillow') ? await ensureRewritten(small, corpusRoot, 'png-pillow') : '',
     'small-png-sharp': needs('small-png-sharp') ? await ensureRewritten(small, corpusRoot, 'png-sharp') : '',
     'small-grey-jpeg': needs('small-grey-jpeg') ? await ensureRewritten(small, corpusRoot, 'grey-jpeg') : '',
     'small-grey-png': needs('small-grey-png') ? await ensureRewritten(small, corpusRoot, 'grey-png-pillow') : '',
+    'small-webp': needs('small-webp') ? await ensureRewritten(small, corpusRoot, 'webp') : '',
     'large-jpeg': needs('large-jpeg') ? await ensureCorpus(PHOTOS, corpusRoot, cameraPhotos(largeCount)) : '',
   };
 }

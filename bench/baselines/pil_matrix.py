@@ -68,6 +68,7 @@ ROWS = {
     's-png-thumb': (lambda im: inside(im, 256, 256), WEBP, {'quality': 80}),
     's-grey-thumb': (lambda im: inside(im, 256, 256), JPEG, {'quality': 80}),
     's-grey-webp': (lambda im: im, WEBP, {'quality': 80}),
+    's-webp-thumb': (lambda im: inside(im, 256, 256), JPEG, {'quality': 80}),
     'l-inside': (lambda im: inside(im, 512, 512), JPEG, {'quality': 80}),
     'l-cover': (lambda im: cover(im, 300, 300), JPEG, {'quality': 80}),
     'l-sharpen': (lambda im: inside(im, 256, 256).filter(ImageFilter.UnsharpMask(radius=1, percent=150, threshold=0)), WEBP, {'quality': 80}),

@@ -35,6 +35,7 @@ const rows = {
   's-png-avif': ['.avif', (f) => sharp(f).avif({ quality: 50 })],
   's-grey-thumb': ['.jpg', (f) => sharp(f).resize(256, 256, { fit: 'inside' }).jpeg({ quality: 80 })],
   's-grey-webp': ['.webp', (f) => sharp(f).webp({ quality: 80 })],
+  's-webp-thumb': ['.jpg', (f) => sharp(f).resize(256, 256, { fit: 'inside' }).jpeg({ quality: 80 })],
   'l-inside': ['.jpg', (f) => sharp(f).resize(512, 512, { fit: 'inside' }).jpeg({ quality: 80 })],
   'l-cover': ['.jpg', (f) => sharp(f).resize(300, 300).jpeg({ quality: 80 })],
   'l-sharpen': ['.webp', (f) => sharp(f).resize(256, 256, { fit: 'inside' }).sharpen({ sigma: 1 }).webp({ quality: 80 })],

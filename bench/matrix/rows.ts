@@ -4,7 +4,7 @@
  * Pillow user and a sharp user would, under the same id. `differences` says where the tools
  * cannot mean exactly the same thing.
  */
-export type MatrixInput = 'small-jpeg' | 'small-png-pillow' | 'small-png-sharp' | 'small-grey-jpeg' | 'small-grey-png' | 'large-jpeg';
+export type MatrixInput = 'small-jpeg' | 'small-png-pillow' | 'small-png-sharp' | 'small-grey-jpeg' | 'small-grey-png' | 'small-webp' | 'large-jpeg';
 
 export interface MatrixRow {
   id: string;
@@ -24,6 +24,7 @@ export const INPUT_TITLES: Record<MatrixInput, string> = {
   'small-png-sharp': 'small PNG (sharp)',
   'small-grey-jpeg': 'small grey JPEG',
   'small-grey-png': 'small grey PNG (Pillow)',
+  'small-webp': 'small WebP (libwebp q80)',
   'large-jpeg': 'large JPEG',
 };
 
@@ -45,6 +46,7 @@ export const MATRIX_ROWS: MatrixRow[] = [
   { id: 's-png-avif', title: 'PNG → AVIF', input: 'small-png-sharp', pipeline: 'output:avif:50', share: 0.1, differences: NO_AVIF },
   { id: 's-grey-thumb', title: 'grey JPEG → thumbnail inside 256 px', input: 'small-grey-jpeg', pipeline: 'resize:256:256,output:jpeg:80' },
   { id: 's-grey-webp', title: 'grey PNG → WebP', input: 'small-grey-png', pipeline: 'output:webp:80' },
+  { id: 's-webp-thumb', title: 'WebP → thumbnail inside 256 px, JPEG', input: 'small-webp', pipeline: 'resize:256:256,output:jpeg:80' },
   { id: 'l-inside', title: 'thumbnail inside 512 px', input: 'large-jpeg', pipeline: 'resize:512:512,output:jpeg:80' },
   { id: 'l-cover', title: 'cover thumbnail 300×300', input: 'large-jpeg', pipeline: 'resize:300:300:fit=cover,output:jpeg:80' },
   { id: 'l-sharpen', title: 'inside 256 px, sharpen, WebP', input: 'large-jpeg', pipeline: 'resize:256:256,sharpen,output:webp:80', differences: SHARPEN },
