@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import sharp, { type ResizeOptions } from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
 import { readHead } from '../src/io/read-head.js';
+import { headerSize } from '../src/runner/source-facts.js';
 import { laneFor, LANE_HEAD_BYTES, worksInLibvips } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
@@ -178,6 +179,12 @@ describe('libjpeg-turbo lane', () => {
     assert.ok((await sharp(animated).metadata()).pages! > 1);
     const resize = pipeline('resize:256:256,output:jpeg');
     assert.deepEqual([still, animated].map((input) => worksInLibvips(input.subarray(0, LANE_HEAD_BYTES), resize)), [true, false]);
+    // The size the runner tiles by: from the first bytes for the still one, from libvips for the animation.
+    for (const input of [still, animated]) {
+      const { width, height, pages } = await sharp(input).metadata();
+      const size = await headerSize({ kind: 'bytes', bytes: input }, input.subarray(0, LANE_HEAD_BYTES));
+      assert.deepEqual(size, { width, height, format: 'webp', frames: pages ?? 1 });
+    }
   });
 
   it('reads as much of a file as its header takes: a header past the first few KiB still chooses the lane the whole file does', async (t) => {

@@ -48,13 +48,13 @@ export async function sourceHead(source: ImageRequest['source'], store?: S3Clien
 
 /**
  * Width and height from the header alone, cheaply since every image of a batch may be asked: a
- * JPEG's or PNG's first bytes are parsed here; anything else asks libvips. Undefined when it
+ * JPEG's, PNG's or still WebP's first bytes are parsed here; anything else asks libvips. Undefined when it
  * cannot be read (the run itself then reports why).
  */
 export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<HeaderSize | undefined> {
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  const webp = quickHeader(bytes);
-  if (webp?.format === 'webp') return { width: webp.width, height: webp.height, format: 'webp', frames: 1 };
+  const quick = quickHeader(bytes);
+  if (quick?.format === 'webp') return { width: quick.width, height: quick.height, format: 'webp', frames: 1 };
   const jpeg = readJpegHeader(bytes);
   if (jpeg) return { width: jpeg.width, height: jpeg.height };
   if (bytes.length >= 24 && bytes.readUInt32BE(0) === PNG_SIGNATURE && bytes.toString('latin1', 12, 16) === 'IHDR') {
