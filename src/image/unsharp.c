@@ -2,10 +2,12 @@
 // as a short (LabS, 327.67 per L* unit), L blurred with libvips' integer Gaussian, L pushed
 // away from the blur through libvips' curve, then back to sRGB; alpha is kept. Each step
 // repeats libvips' arithmetic (its tables, truncations and edge copies; float where it uses
-// double on the way back) so that results agree with libvips to within one level.
+// double on the way back) so that results agree with libvips to within one level. The way back
+// to sRGB, the costliest part, runs four pixels at a time in SIMD with the same operations.
 // Built by scripts/build-wasm.sh into assets/wasm/unsharp.wasm; the tables come from
 // unsharp-lightness.ts, since there is no libm here.
 #include <stdint.h>
+#include <wasm_simd128.h>
 
 extern unsigned char __heap_base;
 __attribute__((export_name("heap_base"))) uint32_t heap_base(void) { return (uint32_t)&__heap_base; }
@@ -34,6 +36,83 @@ static inline int to_srgb(const int32_t *table, float linear) {
 
 static inline float from_cube_root(float f) {
   return f < 0.2069f ? (f - 0.13793f) * (1.0f / 7.787f) : f * f * f;
+}
+
+static inline int sharpened(int before, int blurred, const int32_t *curve) {
+  const int after = before + curve[before - blurred + 32768];
+  return after < 0 ? 0 : after > 32767 ? 32767 : after;
+}
+
+// LabS lightness (after sharpening) and a*, b* as stored, to linear sRGB.
+static inline void lab_to_linear(int after, int a_star, int b_star, float *R, float *G, float *B) {
+  const float L = after * (float)(100.0 / 32767.0);
+  float Y, cby;
+  if (L < 8.0f) {
+    Y = L * (1.0f / 903.3f);
+    cby = 7.787f * Y + 16.0f / 116.0f;
+  } else {
+    cby = (L + 16.0f) * (1.0f / 116.0f);
+    Y = cby * cby * cby;
+  }
+  const float X = (D65_X0 / D65_Y0) * from_cube_root(a_star * (1.0f / 128000.0f) + cby);
+  const float Z = (D65_Z0 / D65_Y0) * from_cube_root(cby - b_star * (1.0f / 51200.0f));
+  *R = 3.240625f * X - 1.537208f * Y - 0.498629f * Z;
+  *G = -0.968931f * X + 1.875756f * Y + 0.041518f * Z;
+  *B = 0.055710f * X - 0.204021f * Y + 1.056996f * Z;
+}
+
+static inline void back_to_srgb(uint8_t *p, int colour, int after, int a_star, int b_star, const int32_t *srgb_table) {
+  float R, G, B;
+  lab_to_linear(after, a_star, b_star, &R, &G, &B);
+  if (colour) {
+    p[0] = to_srgb(srgb_table, R);
+    p[1] = to_srgb(srgb_table, G);
+    p[2] = to_srgb(srgb_table, B);
+  } else {
+    p[0] = to_srgb(srgb_table, 0.2126f * R + 0.7152f * G + 0.0722f * B);
+  }
+}
+
+#define F4(x) wasm_f32x4_splat(x)
+
+static inline v128_t from_cube_root4(v128_t f) {
+  const v128_t low = wasm_f32x4_mul(wasm_f32x4_sub(f, F4(0.13793f)), F4(1.0f / 7.787f));
+  const v128_t high = wasm_f32x4_mul(wasm_f32x4_mul(f, f), f);
+  return wasm_v128_bitselect(low, high, wasm_f32x4_lt(f, F4(0.2069f)));
+}
+
+// lab_to_linear on four pixels.
+static inline void lab_to_linear4(v128_t after, v128_t a_star, v128_t b_star, v128_t *R, v128_t *G, v128_t *B) {
+  const v128_t L = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(after), F4((float)(100.0 / 32767.0)));
+  const v128_t dark = wasm_f32x4_lt(L, F4(8.0f));
+  const v128_t y_dark = wasm_f32x4_mul(L, F4(1.0f / 903.3f));
+  const v128_t cby_dark = wasm_f32x4_add(wasm_f32x4_mul(F4(7.787f), y_dark), F4(16.0f / 116.0f));
+  const v128_t cby_light = wasm_f32x4_mul(wasm_f32x4_add(L, F4(16.0f)), F4(1.0f / 116.0f));
+  const v128_t y_light = wasm_f32x4_mul(wasm_f32x4_mul(cby_light, cby_light), cby_light);
+  const v128_t Y = wasm_v128_bitselect(y_dark, y_light, dark);
+  const v128_t cby = wasm_v128_bitselect(cby_dark, cby_light, dark);
+  const v128_t X = wasm_f32x4_mul(F4(D65_X0 / D65_Y0),
+                                  from_cube_root4(wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(a_star), F4(1.0f / 128000.0f)), cby)));
+  const v128_t Z = wasm_f32x4_mul(F4(D65_Z0 / D65_Y0),
+                                  from_cube_root4(wasm_f32x4_sub(cby, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(b_star), F4(1.0f / 51200.0f)))));
+  *R = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(F4(3.240625f), X), wasm_f32x4_mul(F4(1.537208f), Y)), wasm_f32x4_mul(F4(0.498629f), Z));
+  *G = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(F4(-0.968931f), X), wasm_f32x4_mul(F4(1.875756f), Y)), wasm_f32x4_mul(F4(0.041518f), Z));
+  *B = wasm_f32x4_add(wasm_f32x4_sub(wasm_f32x4_mul(F4(0.055710f), X), wasm_f32x4_mul(F4(0.204021f), Y)), wasm_f32x4_mul(F4(1.056996f), Z));
+}
+
+// to_srgb on four values: the arithmetic in lanes, the table read one lane at a time.
+static inline v128_t to_srgb4(const int32_t *table, v128_t linear) {
+  v128_t scaled = wasm_f32x4_mul(linear, F4(255.0f));
+  scaled = wasm_v128_bitselect(scaled, F4(0.0f), wasm_f32x4_gt(scaled, F4(0.0f)));
+  scaled = wasm_v128_bitselect(F4(255.0f), scaled, wasm_f32x4_gt(scaled, F4(255.0f)));
+  const v128_t index = wasm_i32x4_trunc_sat_f32x4(scaled);
+  int32_t at[4];
+  wasm_v128_store(at, index);
+  const v128_t base = wasm_f32x4_make((float)table[at[0]], (float)table[at[1]], (float)table[at[2]], (float)table[at[3]]);
+  const v128_t step = wasm_f32x4_make((float)(table[at[0] + 1] - table[at[0]]), (float)(table[at[1] + 1] - table[at[1]]),
+                                      (float)(table[at[2] + 1] - table[at[2]]), (float)(table[at[3] + 1] - table[at[3]]));
+  const v128_t v = wasm_f32x4_add(base, wasm_f32x4_mul(step, wasm_f32x4_sub(scaled, wasm_f32x4_convert_i32x4(index))));
+  return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(v, F4(0.5f)));
 }
 
 // Rows then columns, edges copied outwards, each pass rounded as libvips' integer convolution.
@@ -101,32 +180,34 @@ __attribute__((export_name("unsharp"))) void unsharp(
 
   blur(lightness, across, blurred, width, rows, first, last, weights, taps, sum, row_buffer);
 
-  p = pixels + first * width * channels;
-  for (int i = first * width; i < last * width; i++, p += channels) {
-    const int before = lightness[i];
-    int after = before + curve[before - blurred[i] + 32768];
-    after = after < 0 ? 0 : after > 32767 ? 32767 : after;
-    // Lab to XYZ (relative to white) to linear sRGB.
-    const float L = after * (float)(100.0 / 32767.0);
-    float Y, cby;
-    if (L < 8.0f) {
-      Y = L * (1.0f / 903.3f);
-      cby = 7.787f * Y + 16.0f / 116.0f;
-    } else {
-      cby = (L + 16.0f) * (1.0f / 116.0f);
-      Y = cby * cby * cby;
-    }
-    const float X = (D65_X0 / D65_Y0) * from_cube_root(a_star[i] * (1.0f / 128000.0f) + cby);
-    const float Z = (D65_Z0 / D65_Y0) * from_cube_root(cby - b_star[i] * (1.0f / 51200.0f));
-    const float R = 3.240625f * X - 1.537208f * Y - 0.498629f * Z;
-    const float G = -0.968931f * X + 1.875756f * Y + 0.041518f * Z;
-    const float B = 0.055710f * X - 0.204021f * Y + 1.056996f * Z;
+  const int end = last * width;
+  int i = first * width;
+  p = pixels + i * channels;
+  // Four pixels at a time: the same float operations in the same order as back_to_srgb, so the
+  // same results; only the table reads are one lane at a time.
+  for (; i + 4 <= end; i += 4, p += 4 * channels) {
+    int32_t after[4];
+    for (int k = 0; k < 4; k++) after[k] = sharpened(lightness[i + k], blurred[i + k], curve);
+    int32_t a[4] = { a_star[i], a_star[i + 1], a_star[i + 2], a_star[i + 3] };
+    int32_t b[4] = { b_star[i], b_star[i + 1], b_star[i + 2], b_star[i + 3] };
+    v128_t R, G, B;
+    lab_to_linear4(wasm_v128_load(after), wasm_v128_load(a), wasm_v128_load(b), &R, &G, &B);
+    int32_t out[3][4];
     if (colour) {
-      p[0] = to_srgb(srgb_table, R);
-      p[1] = to_srgb(srgb_table, G);
-      p[2] = to_srgb(srgb_table, B);
+      wasm_v128_store(out[0], to_srgb4(srgb_table, R));
+      wasm_v128_store(out[1], to_srgb4(srgb_table, G));
+      wasm_v128_store(out[2], to_srgb4(srgb_table, B));
+      for (int k = 0; k < 4; k++) {
+        p[k * channels] = out[0][k];
+        p[k * channels + 1] = out[1][k];
+        p[k * channels + 2] = out[2][k];
+      }
     } else {
-      p[0] = to_srgb(srgb_table, 0.2126f * R + 0.7152f * G + 0.0722f * B);
+      const v128_t grey = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(F4(0.2126f), R), wasm_f32x4_mul(F4(0.7152f), G)),
+                                         wasm_f32x4_mul(F4(0.0722f), B));
+      wasm_v128_store(out[0], to_srgb4(srgb_table, grey));
+      for (int k = 0; k < 4; k++) p[k * channels] = out[0][k];
     }
   }
+  for (; i < end; i++, p += channels) back_to_srgb(p, colour, sharpened(lightness[i], blurred[i], curve), a_star[i], b_star[i], srgb_table);
 }
