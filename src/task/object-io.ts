@@ -5,7 +5,6 @@ import type { S3Client } from '../sources/s3/s3-client.js';
 import type { S3Settings } from '../sources/s3/s3-settings.js';
 import { insidePrefixes, objectUrl, type ObjectPrefix, type ObjectRef } from '../sources/s3/object-url.js';
 import type { TaskIo } from './task-io.js';
-import type { Source } from './task.js';
 
 export interface ObjectIoOptions {
   /** An open client, which its owner closes. */
@@ -38,7 +37,9 @@ export function withObjects(io: TaskIo, options: ObjectIoOptions): TaskIo {
     opened ??= store ? Promise.resolve(store) : import('../sources/s3/s3-client.js').then(({ S3Client }) => new S3Client(s3!));
     return opened;
   };
+  // What it does not override (a file's path for libvips, pathOf) is the wrapped place's own.
   return {
+    ...io,
     async read(source, maxBytes) {
       if (source.kind !== 'object') return io.read(source, maxBytes);
       const ref = { bucket: source.bucket, key: source.key };
@@ -53,7 +54,5 @@ export function withObjects(io: TaskIo, options: ObjectIoOptions): TaskIo {
       if (sink.kind !== 'object') return io.checkSink(sink);
       await allowed({ bucket: sink.bucket, key: sink.key }, 'output');
     },
-    // An object has no path libvips could read; a file keeps the one the wrapped place gives.
-    ...(io.pathOf ? { pathOf: (source: Source, maxBytes: number) => io.pathOf!(source, maxBytes) } : {}),
   };
 }
