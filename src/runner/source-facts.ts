@@ -53,8 +53,9 @@ export async function sourceHead(source: ImageRequest['source'], store?: S3Clien
  */
 export async function headerSize(source: ImageRequest['source'], head: Uint8Array): Promise<HeaderSize | undefined> {
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
+  // The usual JPEG, PNG or still WebP, parsed once; a JPEG or PNG it leaves (CMYK, an animation) is read below.
   const quick = quickHeader(bytes);
-  if (quick?.format === 'webp') return { width: quick.width, height: quick.height, format: 'webp', frames: 1 };
+  if (quick) return quick.format === 'webp' ? { width: quick.width, height: quick.height, format: 'webp', frames: 1 } : { width: quick.width, height: quick.height };
   const jpeg = readJpegHeader(bytes);
   if (jpeg) return { width: jpeg.width, height: jpeg.height };
   if (bytes.length >= 24 && bytes.readUInt32BE(0) === PNG_SIGNATURE && bytes.toString('latin1', 12, 16) === 'IHDR') {
