@@ -164,7 +164,7 @@ describe('libjpeg-turbo lane', () => {
       ['resize:512:512,output:jpeg', true],
       ['resize:256:256,sharpen,output:webp', true],
       ['resize:400,blur:1.5,watermark:hi,output:webp', true],
-      // At full size libvips sharpens it; at 1200×675 the WebAssembly sharpen takes about 50 ms.
+      // At full size libvips sharpens it; at 1200×675 the WebAssembly sharpen takes about 30 ms.
       ['sharpen,output:webp', true],
       ['resize:1200,sharpen', false],
       ['resize:400,edges', false],
