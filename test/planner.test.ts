@@ -7,6 +7,7 @@ import { parsePipelineText } from '../src/pipeline/load.js';
 import { planPasses } from '../src/pipeline/plan.js';
 import { processImage, readAssetFile } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
+import sharp from 'sharp';
 import { CORPUS, maxDifference, photo } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
@@ -56,5 +57,18 @@ describe('planner', () => {
     const result = await processImage(await readFile(photo('coffee.png')), pipeline('resize:300,blur:1,watermark:hi,sharpen,negate,output:png'));
     assert.deepEqual(result.stats.steps.map((s) => [s.op, s.pass]),
       [['resize', 0], ['blur', 0], ['watermark', 1], ['sharpen', 2], ['negate', 3]]);
+  });
+
+  it('runs a sharpen of a large image in the libvips pipeline before it, with plain sharp\'s pixels', async () => {
+    // 5120×2880 resized to 2000 wide is 2.25 MP: libvips sharpens it, so no pixels are made between.
+    const file = `${CORPUS}/large/volna-5120x2880.jpg`;
+    const result = await processImage(await readFile(file), pipeline('resize:2000,blur:1,sharpen,negate,output:png'));
+    assert.deepEqual(result.stats.steps.map((s) => [s.op, s.pass]), [['resize', 0], ['blur', 0], ['sharpen', 0], ['negate', 0]]);
+    assert.ok(result.kind === 'image');
+    const ours = await sharp(result.data).raw().toBuffer({ resolveWithObject: true });
+    const plain = await sharp(file).resize({ width: 2000 }).blur(1).sharpen({ sigma: 1, m1: 1, m2: 2 }).negate()
+      .raw().toBuffer({ resolveWithObject: true });
+    const image = (r: typeof plain) => ({ data: r.data, width: r.info.width, height: r.info.height, channels: r.info.channels as 3 });
+    assert.equal(maxDifference(image(ours), image(plain)), 0);
   });
 });

@@ -1,7 +1,7 @@
 import type { Sharp } from 'sharp';
 import { loadSharp } from './sharp-module.js';
 import { boundedByDeadline } from './deadline.js';
-import { canJoin, type NativeStage, type PendingStage } from './native-stage.js';
+import { canJoin, SIZE_KEEPING_STAGES, type NativeStage, type PendingStage } from './native-stage.js';
 
 export type Channels = 1 | 2 | 3 | 4;
 
@@ -34,6 +34,8 @@ export class Frame {
     readonly channels: Channels,
     private openedSize?: Size,
     private appended = 0,
+    /** What the pending pipeline will make, as its steps foresaw it (see expectedSize). */
+    private expected?: Size,
   ) {}
 
   /** Operations appended to the pending pipeline, which will run as one libvips pipeline. */
@@ -58,19 +60,34 @@ export class Frame {
   /**
    * Appends one sharp operation that keeps the channel layout: to the pending pipeline when
    * `stage` comes later in sharp's order than what it holds (into the decoder when the frame
-   * is fresh), else to a new pipeline over the pending work's pixels.
+   * is fresh), else to a new pipeline over the pending work's pixels. A geometry stage tells
+   * the size it makes with `sizeAfter`; the other stages keep the size.
    */
-  async pipe(stage: NativeStage, operation: (image: Sharp) => Sharp): Promise<Frame> {
-    if (this.image && canJoin(this.stage, stage)) {
-      return new Frame(operation(this.image), stage, undefined, this.channels, undefined, this.appended + 1);
+  async pipe(stage: NativeStage, operation: (image: Sharp) => Sharp, sizeAfter?: (size: Size) => Size): Promise<Frame> {
+    if (this.canTake(stage)) {
+      return new Frame(operation(this.image!), stage, undefined, this.channels, undefined, this.appended + 1, foreseen(stage, this.expectedSize(), sizeAfter));
     }
-    return new Frame(operation(rawToSharp(await this.raw())), stage, undefined, this.channels, undefined, 1);
+    const pixels = await this.raw();
+    return new Frame(operation(rawToSharp(pixels)), stage, undefined, this.channels, undefined, 1, foreseen(stage, pixels, sizeAfter));
+  }
+
+  /** Whether an operation of `stage` would join the pending libvips pipeline, no pixels made first. */
+  canTake(stage: NativeStage): boolean {
+    return this.image !== undefined && canJoin(this.stage, stage);
   }
 
   /** Width and height when known without running anything. */
   knownSize(): Size | undefined {
     if (this.pixels) return { width: this.pixels.width, height: this.pixels.height };
     return this.stage === 'none' ? this.openedSize : undefined;
+  }
+
+  /**
+   * Width and height, known or foreseen by the pending steps: for choices of cost (which engine
+   * runs a step), never of geometry, since libvips' shrink-on-load can move a side by a pixel.
+   */
+  expectedSize(): Size | undefined {
+    return this.knownSize() ?? this.expected;
   }
 
   /** Width and height, running what is pending if needed. */
@@ -89,6 +106,7 @@ export class Frame {
       this.image = undefined;
       this.stage = 'none';
       this.appended = 0;
+      this.expected = undefined;
     }
     return this.pixels;
   }
@@ -106,6 +124,12 @@ export function rawToSharp(raw: RawImage): Sharp {
     limitInputPixels: false,
   }));
   return raw.channels <= 2 ? image.toColourspace('b-w') : image;
+}
+
+/** The size a stage will make of `before`: the same unless it moves pixels, and then only when it says. */
+function foreseen(stage: NativeStage, before: Size | undefined, sizeAfter?: (size: Size) => Size): Size | undefined {
+  if (!before) return undefined;
+  return SIZE_KEEPING_STAGES.has(stage) ? before : sizeAfter?.(before);
 }
 
 export function hasAlpha(channels: Channels): boolean {

@@ -8,6 +8,9 @@
 export const NATIVE_STAGES = ['extract', 'resize', 'extend', 'orient', 'blur', 'modulate', 'sharpen', 'clahe', 'negate'] as const;
 export type NativeStage = (typeof NATIVE_STAGES)[number];
 
+/** The stages that keep the image's size: the filters. */
+export const SIZE_KEEPING_STAGES: ReadonlySet<NativeStage> = new Set(['blur', 'modulate', 'sharpen', 'clahe', 'negate']);
+
 /** The stages of a pending pipeline so far: none yet, the last one appended, or one that takes nothing more. */
 export type PendingStage = NativeStage | 'none' | 'closed';
 

@@ -29,6 +29,6 @@ export const crop: ImageOperation<CropParams> = {
       throw new ImgfleetError('BAD_REGION',
         `crop: region ${p.width}×${p.height} at (${p.left}, ${p.top}) reaches outside the ${size.width}×${size.height} image`);
     }
-    return frame.pipe(this.stage!, (image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }));
+    return frame.pipe(this.stage!, (image) => image.extract({ left: p.left, top: p.top, width: p.width, height: p.height }), () => ({ width: p.width, height: p.height }));
   },
 };

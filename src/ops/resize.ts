@@ -80,7 +80,7 @@ export const resize: ImageOperation<ResizeParams> = {
       // Only padding uses it; sharp parses a colour given to it with a library of its own, a
       // good part of a millisecond of JavaScript per image.
       ...(p.fit === 'contain' ? { background } : {}),
-    }));
+    }), (input) => resizeGeometry(input, p).output);
   },
 };
 

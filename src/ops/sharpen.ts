@@ -29,12 +29,14 @@ export const sharpen: ImageOperation<SharpenParams> = {
   pixelWorkNs: (size) => (onPixels(size) ? 35 * size.width * size.height : 0),
   // The mask's Gaussian, as for blur; the rest is per pixel.
   tiling: (p) => ({ kind: 'local', halo: Math.ceil(3 * p.sigma) + 1 }),
+  // On a small image libvips' arithmetic is repeated on the pixels, where it costs less; an
+  // image with alpha goes to libvips, which sharpens it premultiplied.
+  stageAt: (size, _p, channels) => (hasAlpha(channels) || !onPixels(size) ? 'sharpen' : undefined),
   async apply(frame, p) {
     // libvips' unsharp mask: it sharpens flat areas by m1 and jagged ones by m2; its defaults
-    // (1, 2) are amount 1. On a small image its arithmetic is repeated on the pixels, where it
-    // costs less; an image with alpha goes to libvips, which sharpens it premultiplied.
+    // (1, 2) are amount 1.
     const settings = { sigma: p.sigma, m1: p.amount, m2: 2 * p.amount };
-    if (hasAlpha(frame.channels) || !onPixels(await frame.size())) return frame.pipe('sharpen', (image) => image.sharpen(settings));
+    if (this.stageAt!(frame.expectedSize() ?? await frame.size(), p, frame.channels)) return frame.pipe('sharpen', (image) => image.sharpen(settings));
     return Frame.fromRaw(unsharpLightness(await frame.raw(), settings));
   },
 };

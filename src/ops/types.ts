@@ -1,5 +1,5 @@
 import type { ImageSource, ReadOptions } from '../image/decode.js';
-import type { Frame, Size } from '../image/frame.js';
+import type { Channels, Frame, Size } from '../image/frame.js';
 import type { Limits } from '../limits.js';
 import type { NativeStage } from '../image/native-stage.js';
 import type { ParamSpec } from './params.js';
@@ -40,6 +40,12 @@ export interface ImageOperation<P = any> extends OperationBase<P> {
    * operation works on pixels.
    */
   stage?: NativeStage;
+  /**
+   * For an operation libvips runs at some sizes only (on smaller images it works on pixels):
+   * its stage for an image of `size` and `channels`, or undefined where it works on pixels.
+   * Such a step joins the pending libvips pipeline when it can, as a step with a stage does.
+   */
+  stageAt?(size: Size, params: P, channels: Channels): NativeStage | undefined;
   /**
    * For an operation on pixels light enough to run on the thread that starts the task: about
    * how many nanoseconds of that thread it takes on an image of `size`, as measured (0 when

@@ -19,7 +19,7 @@ import { encodeWithin, type Encoded } from './byte-budget.js';
 import { checkFileSize, checkInputPixels, checkOutputSize, resolveLimits, type Limits } from '../limits.js';
 import { histogram, histogramFromBytes, type HistogramParams } from '../ops/histogram.js';
 import type { OpContext, Size } from '../ops/types.js';
-import type { OutputFormat, ValidPipeline } from './spec.js';
+import type { OutputFormat, ValidPipeline, ValidStep } from './spec.js';
 
 export interface ProcessOptions {
   limits?: Partial<Limits>;
@@ -167,6 +167,9 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
     if (animated) return await processAnimation(input, header, pipeline, limits, ctx, stats, started, options.signal);
     let frame: Frame = open(input, header, limits);
     const passes = planPasses(pipeline);
+    // Passes as they ran: a pass whose first step joins the pipeline before it at this size (a
+    // sharpen of a large image) runs in that pipeline, and its steps report its number.
+    let ran = 0;
     for (const [index, pass] of passes.entries()) {
       const last = index === passes.length - 1;
       for (const [at, step] of pass.steps.entries()) {
@@ -175,14 +178,16 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
         if (step.op.kind === 'analysis') {
           if (!step.op.analyse) throw new ImgfleetError('BAD_PIPELINE', `${step.op.name} must be the only step`);
           const data = await step.op.analyse(frame, step.params, ctx);
-          stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: index });
+          stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: ran });
           stats.totalMs = performance.now() - started;
           return { kind: 'data', data, stats };
         }
         frame = await step.op.apply(frame, step.params, ctx);
         // A pass that the encoder does not run is made into pixels here, so its time is its own.
-        if (!last && at === pass.steps.length - 1) await frame.raw();
-        stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: index });
+        const madeHere = !last && at === pass.steps.length - 1 && !joinsPending(passes[index + 1].steps[0], frame);
+        if (madeHere) await frame.raw();
+        stats.steps.push({ op: step.op.name, ms: performance.now() - t0, pass: ran });
+        if (madeHere) ran++;
       }
     }
 
@@ -191,6 +196,14 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
   } catch (error) {
     throw decodeError(error);
   }
+}
+
+/** Whether a step would join the frame's pending libvips pipeline, at the size the frame will have. */
+function joinsPending(step: ValidStep, frame: Frame): boolean {
+  if (step.op.kind !== 'image') return false;
+  const size = frame.expectedSize();
+  const stage = step.op.stage ?? (size && step.op.stageAt?.(size, step.params, frame.channels));
+  return stage !== undefined && frame.canTake(stage);
 }
 
 /**
