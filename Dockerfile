@@ -19,9 +19,10 @@ RUN --mount=type=secret,id=ca-certificates \
   && npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild --no-audit --no-fund
 COPY tsconfig.json ./
+COPY scripts/bundle-worker.mjs ./scripts/
 COPY src ./src
 # The prune keeps typescript, an optional peer of a dependency (valibot); nothing runs it.
-RUN node_modules/.bin/tsc -p tsconfig.json \
+RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \
   && rm -rf node_modules/typescript node_modules/@typescript \
   && find node_modules -mindepth 1 -maxdepth 1 -type d -empty -delete

@@ -71,6 +71,21 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     const version = await c.exec([...config.Entrypoint, '--version']);
     assert.equal(version.status, 0, version.stderr);
     assert.equal(version.stdout, `${VERSION}\n`);
+    // A pool thread's code is one bundled file: it loads there, and finds its WebAssembly and font.
+    const pool = await c.exec(['node', '--input-type=module', '-e', `
+      import sharp from 'sharp';
+      import { LocalEngine } from '/app/dist/src/engine/local/local-engine.js';
+      import { parsePipelineText } from '/app/dist/src/pipeline/load.js';
+      import { validatePipeline } from '/app/dist/src/pipeline/validate.js';
+      const bytes = await sharp({ create: { width: 640, height: 480, channels: 3, background: '#808080' } }).jpeg().toBuffer();
+      const engine = new LocalEngine({ threads: 1 });
+      const pipeline = validatePipeline(parsePipelineText('resize:320,sharpen,watermark:hi,output:png')).spec;
+      const outcome = await engine.run({ source: { kind: 'bytes', bytes }, pipeline, sink: { kind: 'bytes' }, priority: 'batch' });
+      await engine.close();
+      console.log(JSON.stringify({ ok: outcome.ok, worker: outcome.worker, width: outcome.output?.width, error: outcome.error }));`]);
+    assert.equal(pool.status, 0, pool.stderr);
+    const ran = JSON.parse(pool.stdout) as { ok: boolean; worker: string; width: number };
+    assert.ok(ran.ok && /\/thread-1$/.test(ran.worker) && ran.width === 320, pool.stdout);
     const id = await c.exec(['id', '-u']);
     assert.equal(id.stdout.trim(), '1000');
     // Packages no production dependency reaches, through its dependencies and optional dependencies.
