@@ -19,7 +19,7 @@ RUN --mount=type=secret,id=ca-certificates \
   && npm ci --ignore-scripts --no-audit --no-fund \
   && npm rebuild --no-audit --no-fund
 COPY tsconfig.json ./
-COPY scripts/bundle-worker.mjs ./scripts/
+COPY scripts/bundle.mjs ./scripts/
 COPY src ./src
 # The prune keeps typescript, an optional peer of a dependency (valibot); nothing runs it.
 RUN npm run build \
@@ -42,6 +42,7 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/bundle ./dist/bundle
 COPY package.json ./
 COPY bin ./bin
 COPY assets ./assets
