@@ -1,6 +1,6 @@
 /*
  * What the pool's threads load: the worker module and all it imports, bundled into one CommonJS
- * file by scripts/bundle-worker.mjs as part of `npm run build` (a fresh thread loads it in a
+ * file by scripts/bundle.mjs as part of `npm run build` (a fresh thread loads it in a
  * quarter of the time the ES modules take). Being CommonJS, it also keeps clear of Node 20's
  * require() of an ES module, which can abort the whole process when two kinds of task reach a
  * fresh thread at once (a V8 fatal error, "IsGraphAsync must be used on an instantiated module").
