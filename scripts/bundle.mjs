@@ -6,7 +6,10 @@
 // - dist/src/engine/local/worker.bundle.cjs: what a pool thread runs, in one CommonJS file with
 //   its pure-JavaScript packages (some have no CommonJS build). A fresh thread loads it in
 //   19-28 ms of CPU, its 75 ES modules in 80-110 ms; every pool thread pays it at start.
+// - dist/bundle/sharp.cjs: sharp's JavaScript and its packages (semver, detect-libc, colour) in
+//   one file, its native binaries left to node_modules; every thread that needs libvips loads it.
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -16,6 +19,7 @@ const DIST = join(ROOT, 'dist', 'src');
 const CLI_DIR = join(ROOT, 'dist', 'bundle', 'cli');
 const LOCAL = join(DIST, 'engine', 'local');
 const WORKER_FILE = join(LOCAL, 'worker.bundle.cjs');
+const SHARP_FILE = join(ROOT, 'dist', 'bundle', 'sharp.cjs');
 
 /**
  * Our modules find files near them (WebAssembly, fonts, the web page, package.json, the pool's
@@ -35,6 +39,22 @@ function ownModuleUrls(bundleDir, urlOf) {
     },
   };
 }
+
+/**
+ * sharp's binaries (its addon and libvips, per platform) stay in node_modules, where its loader
+ * looks for them by name. The loader also tries paths made from template strings, which a bundler
+ * would take for files to include: they become strings it leaves alone.
+ */
+const sharpBinariesOutside = {
+  name: 'sharp-binaries-outside',
+  setup(bundle) {
+    bundle.onResolve({ filter: /\.node$|^@img\/sharp-/ }, ({ path }) => ({ path, external: true }));
+    bundle.onLoad({ filter: /[\\/]sharp[\\/]dist[\\/]sharp\.cjs$/ }, async ({ path }) => ({
+      contents: (await readFile(path, 'utf8')).replace(/require\((`[^`]*`)\)/g, 'require(String($1))'),
+      loader: 'js',
+    }));
+  },
+};
 
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
 
@@ -57,5 +77,12 @@ await Promise.all([
     external: ['sharp', 'koffi', '@julusian/jpeg-turbo'],
     plugins: [ownModuleUrls(LOCAL, (path) => `__moduleUrl(${path})`)],
     banner: { js: "const __moduleUrl = (path) => require('node:url').pathToFileURL(require('node:path').join(__dirname, path)).href;" },
+  }),
+  build({
+    ...common,
+    entryPoints: [createRequire(import.meta.url).resolve('sharp')],
+    outfile: SHARP_FILE,
+    format: 'cjs',
+    plugins: [sharpBinariesOutside],
   }),
 ]);
