@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -28,8 +29,10 @@ describe('the files of a folder', () => {
     assert.deepEqual(unreadable, []);
   });
 
-  it('gives a batch its images and names the other files as skipped', async (t) => {
+  it('gives a batch its images and names the other files as skipped; a pipe named like an image is left out', async (t) => {
     const root = untidyFolder(tempDir(t));
+    // Reading a pipe would wait for a writer that never comes.
+    execFileSync('mkfifo', [join(root, 'pipe.jpg')]);
     const { files, skipped } = await collectInputs([root]);
     assert.deepEqual(files.map((f) => f.relative), ['a/b/z.webp', 'a/y.PNG', 'link/o.jpg', 'lx.jpg', 'other/o.jpg', 'x.jpg']);
     assert.deepEqual(files.map((f) => f.path), files.map((f) => join(root, f.relative)));

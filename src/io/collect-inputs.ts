@@ -88,8 +88,9 @@ function isImageName(name: string): boolean {
 /**
  * Every file under a folder, as sorted paths relative to it with `/` between parts, the files a
  * glob of everything finds: hidden entries left out, symbolic links followed (a broken one left
- * out) except a link back to a folder that holds it, which would never end. A folder inside it
- * that cannot be read is named in `unreadable`.
+ * out) except a link back to a folder that holds it, which would never end; only files and
+ * folders (never a pipe, which would block its reader). A folder inside it that cannot be read is
+ * named in `unreadable`.
  */
 export function filesUnder(folder: string): { files: string[]; unreadable: SkippedFile[] } {
   const files: string[] = [];
@@ -99,8 +100,9 @@ export function filesUnder(folder: string): { files: string[]; unreadable: Skipp
     try {
       entries = readdirSync(dir, { withFileTypes: true });
     } catch (error) {
-      if (rel === '') throw error;
-      unreadable.push({ path: resolve(dir), reason: `folder not readable (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      const code = (error as NodeJS.ErrnoException).code ?? 'error';
+      if (rel === '') throw new ImgfleetError('BAD_USAGE', `input folder not readable (${code}): ${folder}`);
+      unreadable.push({ path: resolve(dir), reason: `folder not readable (${code})` });
       return;
     }
     for (const entry of entries) {
