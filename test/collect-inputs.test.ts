@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { collectInputs, filesUnder } from '../src/io/collect-inputs.js';
-import { tempDir } from './helpers.js';
+import { BIN, tempDir } from './helpers.js';
 
 /** A folder with what people's folders hold: nested folders, hidden files, links of every kind, a file that is not an image. */
 function untidyFolder(dir: string, { backLink = true } = {}): string {
@@ -43,5 +43,40 @@ describe('the files of a folder', () => {
     const root = untidyFolder(tempDir(t), { backLink: false });
     assert.deepEqual((await collectInputs([root], '*.jpg')).files.map((f) => f.relative), ['link/o.jpg', 'lx.jpg', 'other/o.jpg', 'x.jpg']);
     assert.deepEqual((await collectInputs([`${root}/a/**/*.webp`])).files.map((f) => f.relative), ['b/z.webp']);
+  });
+
+  it('names a folder inside it that cannot be read as skipped, and refuses a top folder that cannot be read in one line', (t) => {
+    const dir = tempDir(t);
+    const root = join(dir, 'photos');
+    mkdirSync(join(root, 'locked'), { recursive: true });
+    writeFileSync(join(root, 'x.jpg'), 'bytes');
+    writeFileSync(join(root, 'locked', 'y.jpg'), 'bytes');
+    chmodSync(dir, 0o755);
+    chmodSync(root, 0o755);
+    chmodSync(join(root, 'locked'), 0o000);
+    // Permissions bind only a user other than root: as root, the check runs as nobody, which
+    // needs to reach the project (a clone inside a private folder, such as /root, it cannot).
+    const as = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+    if (spawnSync(process.execPath, ['-e', `require('node:fs').accessSync(${JSON.stringify(BIN)})`], as).status !== 0) {
+      t.skip(`the user nobody cannot reach ${BIN}`);
+      return;
+    }
+    const listing = spawnSync(process.execPath, ['--input-type=module', '-e', `
+      import { filesUnder } from ${JSON.stringify(new URL('../src/io/collect-inputs.js', import.meta.url).href)};
+      console.log(JSON.stringify(filesUnder(${JSON.stringify(root)})));`], { ...as, encoding: 'utf8' });
+    assert.equal(listing.status, 0, listing.stderr);
+    assert.deepEqual(JSON.parse(listing.stdout), {
+      files: ['x.jpg'], unreadable: [{ path: join(root, 'locked'), reason: 'folder not readable (EACCES)' }],
+    });
+    const run = spawnSync(process.execPath, [BIN, 'run', join(root, 'locked'), '-o', join(dir, 'out'), '-p', 'resize:64'],
+      { ...as, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.equal(run.status, 2, run.stderr);
+    assert.equal(run.stderr, `imgfleet: input folder not readable (EACCES): ${join(root, 'locked')}\n`);
+    // A batch of the folder above it goes on, and its summary names the folder it left out and why.
+    const batch = spawnSync(process.execPath, [BIN, 'run', root, '-o', join(dir, 'out'), '-p', 'resize:64'],
+      { ...as, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.equal(batch.status, 1, batch.stderr);
+    assert.match(batch.stdout + batch.stderr, /, 1 failed, 1 skipped\b/);
+    assert.match(batch.stdout + batch.stderr, new RegExp(`– skipped ${join(root, 'locked')}: folder not readable \\(EACCES\\)`));
   });
 });
