@@ -4,7 +4,7 @@ export function summaryLine(summary: BatchSummary, noun = 'images'): string {
   const seconds = summary.elapsedMs / 1000;
   return `processed ${summary.done}/${summary.total} ${noun} in ${seconds.toFixed(2)} s `
     + `(${summary.imagesPerSecond.toFixed(1)} img/s), ${summary.failed} failed`
-    + (summary.skipped > 0 ? `, ${summary.skipped} skipped` : '')
+    + (summary.skipped > 0 ? `, ${summary.skipped} skipped (not images)` : '')
     + (summary.cacheHits !== undefined ? `, ${summary.cacheHits} from the cache` : '');
 }
 
