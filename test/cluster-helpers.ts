@@ -60,6 +60,21 @@ export async function startWorker(prefix: string, name: string, args: string[] =
   return { child, name, output: () => output, exited };
 }
 
+/** Whether the named worker holds a job now: an active job whose lock is live and which it took (BullMQ's `pb` field). */
+export async function holdsJob(prefix: string, worker: string, url = REDIS_URL): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  try {
+    const queue = `${prefix}:images`;
+    for (const id of await redis.lrange(`${queue}:active`, 0, -1)) {
+      const [takenBy, lock] = await Promise.all([redis.hget(`${queue}:${id}`, 'pb'), redis.exists(`${queue}:${id}:lock`)]);
+      if (takenBy === worker && lock === 1) return true;
+    }
+    return false;
+  } finally {
+    redis.disconnect();
+  }
+}
+
 /** A private redis-server as a child process (in its own process group), for tests that stop or break Redis. */
 export function startRedis(args: string[], command: string[] = []): { child: ChildProcess; exited: Promise<void> } {
   const argv = [...command, 'redis-server', ...args];

@@ -9,7 +9,7 @@ import { resolveLimits } from '../src/limits.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { processTiledToPixels } from '../src/tiling/run-tiled.js';
-import { REDIS_URL, startWorker, testPrefix } from './cluster-helpers.js';
+import { holdsJob, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
 import { CORPUS, maxDifference } from './helpers.js';
 
 const LARGE = join(CORPUS, 'large', 'volna-5120x2880.jpg');
@@ -26,16 +26,21 @@ describe('tiling on the cluster', () => {
     const input = await readFile(LARGE);
     const pipeline = validatePipeline(parsePipelineText('blur:10,edges'));
     let killed = false;
+    let killing: Promise<void> | undefined;
+    // Worker a is killed once three tiles are back and it holds one (as Redis shows it), so that tile must run again.
+    const killWhileHolding = async () => {
+      await waitFor(() => holdsJob(prefix, 'a'), 20_000, 'worker a to hold a tile');
+      workers[0].child.kill('SIGKILL');
+      killed = true;
+    };
     const { image, stats } = await processTiledToPixels(input, pipeline, {
       // More tiles in flight than threads, so a worker always holds one when the other's result comes in.
       engine, tileSize: 1000, inFlight: 6,
       onTile: (event) => {
-        if (!killed && event.status === 'done' && event.done >= 3) {
-          killed = true;
-          workers[0].child.kill('SIGKILL');
-        }
+        if (!killing && event.status === 'done' && event.done >= 3) killing = killWhileHolding();
       },
     });
+    await killing;
     assert.ok(killed);
     assert.equal(stats.tiles?.count, 18);
     const byWorker = stats.tiles!.workers;

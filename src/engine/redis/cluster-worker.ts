@@ -133,6 +133,8 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const worker = new Worker<ClusterJobData, ClusterJobResult>(QUEUE_NAME, processJob, {
     connection: redis,
     prefix: settings.prefix,
+    // Recorded on each job it takes (BullMQ's processedBy), so an operator can see who holds a job.
+    name,
     concurrency: JOBS_PER_WORKER,
     maxStalledCount: settings.maxStalled,
     lockDuration: settings.lockMs,
