@@ -76,7 +76,13 @@ describe('the files of a folder', () => {
     const batch = spawnSync(process.execPath, [BIN, 'run', root, '-o', join(dir, 'out'), '-p', 'resize:64'],
       { ...as, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     assert.equal(batch.status, 1, batch.stderr);
-    assert.match(batch.stdout + batch.stderr, /, 1 failed, 1 skipped\b/);
+    assert.match(batch.stdout + batch.stderr, /, 1 failed, 1 skipped \(why below\)\n/);
     assert.match(batch.stdout + batch.stderr, new RegExp(`– skipped ${join(root, 'locked')}: folder not readable \\(EACCES\\)`));
+    // Beside a file that is not an image, the summary counts that one apart.
+    writeFileSync(join(root, 'notes.txt'), 'text');
+    const mixed = spawnSync(process.execPath, [BIN, 'run', root, '-o', join(dir, 'out'), '-p', 'resize:64'],
+      { ...as, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    assert.match(mixed.stdout + mixed.stderr, /, 1 failed, 2 skipped \(1 not an image; why below\)\n/);
+    assert.match(mixed.stdout + mixed.stderr, new RegExp(`– skipped ${join(root, 'notes.txt')}: not an image type imgfleet reads \\(\\.txt\\)`));
   });
 });

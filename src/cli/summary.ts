@@ -4,8 +4,16 @@ export function summaryLine(summary: BatchSummary, noun = 'images'): string {
   const seconds = summary.elapsedMs / 1000;
   return `processed ${summary.done}/${summary.total} ${noun} in ${seconds.toFixed(2)} s `
     + `(${summary.imagesPerSecond.toFixed(1)} img/s), ${summary.failed} failed`
-    + (summary.skipped > 0 ? `, ${summary.skipped} skipped (not images)` : '')
+    + skippedPart(summary)
     + (summary.cacheHits !== undefined ? `, ${summary.cacheHits} from the cache` : '');
+}
+
+/** The skipped entries' count, and why in a word when every one is not an image; else their lines below say why. */
+function skippedPart({ skipped, skippedNotImages }: BatchSummary): string {
+  if (skipped === 0) return '';
+  if (skippedNotImages === skipped) return `, ${skipped} skipped (not images)`;
+  const notImages = skippedNotImages === 0 ? '' : `${skippedNotImages} ${skippedNotImages === 1 ? 'not an image' : 'not images'}; `;
+  return `, ${skipped} skipped (${notImages}why below)`;
 }
 
 /** One line per failed item (its path and the reason), then the skipped files (a few, and how many more). */

@@ -20,6 +20,17 @@ export interface SkippedFile {
   reason: string;
 }
 
+const NOT_AN_IMAGE = 'not an image type imgfleet reads';
+
+/** Why a file or key whose name is not an image's is left out. */
+export function notAnImage(name: string): string {
+  return `${NOT_AN_IMAGE} (${extname(name) || 'no extension'})`;
+}
+
+export function isNotAnImage(skipped: SkippedFile): boolean {
+  return skipped.reason.startsWith(NOT_AN_IMAGE);
+}
+
 export interface CollectedInputs {
   files: InputFile[];
   /** Files found in folders that are not of an image type imgfleet reads. */
@@ -72,7 +83,7 @@ export async function collectInputs(args: string[], pattern?: string): Promise<C
     const images = sortOut ? matches.filter(isImageName) : matches;
     if (sortOut) {
       for (const match of matches.filter((m) => !isImageName(m))) {
-        skipped.push({ path: resolve(base, match), reason: `not an image type imgfleet reads (${extname(match) || 'no extension'})` });
+        skipped.push({ path: resolve(base, match), reason: notAnImage(match) });
       }
     }
     if (images.length === 0) throw new ImgfleetError('BAD_USAGE', `no images found in ${arg}${pattern ? ` matching ${pattern}` : ''}`);

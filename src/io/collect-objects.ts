@@ -6,7 +6,7 @@ import type { OutputFormat } from '../pipeline/spec.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { objectUrl, parseObjectUrl, plainKey, type ObjectPrefix } from '../sources/s3/object-url.js';
 import type { ObjectSink, ObjectSource } from '../task/task.js';
-import { IMAGE_EXTENSIONS, type SkippedFile } from './collect-inputs.js';
+import { IMAGE_EXTENSIONS, notAnImage, type SkippedFile } from './collect-inputs.js';
 
 /** An image found in a bucket: the object (with the ETag and size its listing gave), and its key relative to the prefix listed. */
 export interface ObjectInput {
@@ -38,7 +38,7 @@ export async function collectObjects(store: S3Client, url: string, pattern?: str
         const relative = object.key.slice(folder.prefix.length);
         if (!plainKey(object.key)) skipped.push({ path: objectUrl(source), reason: 'a key with empty, . or .. parts' });
         else if (matches ? matches(relative) : isImageKey(relative)) files.push({ source, relative });
-        else if (!matches) skipped.push({ path: objectUrl(source), reason: `not an image type imgfleet reads (${extname(relative) || 'no extension'})` });
+        else if (!matches) skipped.push({ path: objectUrl(source), reason: notAnImage(relative) });
       }
     }
   } catch (error) {

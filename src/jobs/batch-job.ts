@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { CacheSource } from '../cache/cached-results.js';
 import type { ErrorInfo } from '../errors.js';
 import type { ProcessStats } from '../pipeline/process.js';
-import type { SkippedFile } from '../io/collect-inputs.js';
+import { isNotAnImage, type SkippedFile } from '../io/collect-inputs.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
 import type { ObjectSink, ObjectSource, OutputInfo, Outcome } from '../task/task.js';
 import type { TileEvent } from '../tiling/run-tiled.js';
@@ -40,8 +40,10 @@ export interface BatchSummary {
   total: number;
   done: number;
   failed: number;
-  /** Files found in the input folders that are not of an image type imgfleet reads. */
+  /** Entries of the input folders or prefixes left out: files that are not of an image type imgfleet reads, folders that cannot be read, unusable keys. */
   skipped: number;
+  /** Of those, the files that are not of an image type imgfleet reads. */
+  skippedNotImages: number;
   elapsedMs: number;
   imagesPerSecond: number;
   /** With a result cache: items served from it without being computed. */
@@ -110,7 +112,7 @@ export class BatchJob extends EventEmitter<BatchEvents> {
     const elapsedMs = (this.finished || performance.now()) - this.started;
     const cached = this.items.some((i) => i.cache !== undefined);
     return {
-      total: this.items.length, done, failed, skipped: this.skipped.length, elapsedMs,
+      total: this.items.length, done, failed, skipped: this.skipped.length, skippedNotImages: this.skipped.filter(isNotAnImage).length, elapsedMs,
       imagesPerSecond: elapsedMs > 0 ? (done + failed) / (elapsedMs / 1000) : 0,
       ...(cached ? { cacheHits: this.items.filter((i) => i.cache === 'hit').length } : {}),
     };
