@@ -105,6 +105,38 @@ describe('local engine', () => {
       assert.ok(workers.slice(3).every((w) => /\/thread-\d+$/.test(w)), workers.join());
     });
 
+    it('on the pool, images go to threads in groups; each keeps its own deadline, from its own start, and its own outcome', async (t) => {
+      const dir = tempDir(t);
+      // Groups as large as they go, however long the first images took on this machine.
+      const engine = new LocalEngine({ threads: 2, batchImages: 24, poolAfterMs: 0, timeoutMs: 3000, groupWorkMs: 60_000 });
+      t.after(() => engine.close());
+      const jpeg = await sharp(photo('coffee.png')).resize(400, 300, { fit: 'fill' }).jpeg().toBuffer();
+      const inputs = Array.from({ length: 24 }, (_, i) => join(dir, `in-${i}.jpg`));
+      inputs.forEach((input, i) => writeFileSync(input, i === 8 ? Buffer.from('not a JPEG at all') : jpeg));
+      // The slow one, and after it images that take long enough for a deadline already past to stop them.
+      for (const i of [12, 13, 14, 15, 16]) inputs[i] = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+      const thumbnail = validatePipeline({ steps: [{ op: 'resize', width: 120, height: 90, fit: 'fill' }], output: { format: 'jpeg' } }).spec;
+      // Local contrast with a 1000-pixel window over 14.7 MP, three times: minutes of work, stopped at its deadline.
+      const slow = validatePipeline({ steps: Array.from({ length: 3 }, () => ({ op: 'clahe', width: 1000, height: 1000 })), output: { format: 'jpeg' } }).spec;
+      const started = performance.now();
+      const outcomes = await Promise.all(inputs.map((input, i) => engine.run({
+        source: { kind: 'file', path: input }, sink: { kind: 'file', path: join(dir, `out-${i}.jpg`) }, pipeline: i === 12 ? slow : thumbnail, priority: 'batch',
+      })));
+      assert.deepEqual(!outcomes[12].ok && outcomes[12].error, { code: 'TIMEOUT', message: 'timed out after 3.0 s' });
+      assert.equal(outcomes[8].ok, false);
+      assert.notEqual(!outcomes[8].ok && outcomes[8].error.code, 'TIMEOUT');
+      // The images that waited behind the slow one in its thread's group had their full time: all done.
+      for (const i of inputs.keys()) {
+        if (i === 8 || i === 12) continue;
+        assert.ok(outcomes[i].ok, `${i}: ${JSON.stringify(outcomes[i])}`);
+        const { width, height, format } = await sharp(join(dir, `out-${i}.jpg`)).metadata();
+        assert.deepEqual([width, height, format], [120, 90, 'jpeg']);
+      }
+      assert.ok(outcomes.slice(3).every((o) => /\/thread-\d+$/.test(o.worker)), outcomes.map((o) => o.worker).join());
+      // Ended by its deadline, not by the group's: the thread was not ended (that would take 10 s more).
+      assert.ok(performance.now() - started < 9000, `${performance.now() - started} ms`);
+    });
+
     it('a first image slow enough to show that the rest would pay for the pool sends the rest there, waiting ones included', async (t) => {
       const dir = tempDir(t);
       const engine = new LocalEngine({ threads: 2, batchImages: 3, poolAfterMs: 0 });

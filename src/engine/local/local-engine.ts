@@ -10,7 +10,7 @@ import { defaultThreads, tuneSharpForParallelImages } from '../tuning.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import { withObjects } from '../../task/object-io.js';
-import type { PoolMessage, PoolThreadSettings } from './worker.js';
+import type { PoolGroupMessage, PoolGroupResult, PoolMessage, PoolThreadSettings } from './worker.js';
 
 export interface LocalEngineOptions {
   /** Worker threads. @defaultValue the machine's cores */
@@ -37,12 +37,35 @@ export interface LocalEngineOptions {
   batchImages?: number;
   /** @defaultValue POOL_PAYS_AFTER_MS / (threads - 1) */
   poolAfterMs?: number;
+  /** About how many ms of work a group of a batch's images holds (GROUP_WORK_MS). */
+  groupWorkMs?: number;
 }
 
 interface Waiting {
   task: Task;
   signal?: AbortSignal;
   resolve: (outcome: Outcome) => void;
+}
+
+/**
+ * The most pool tasks of a batch handed to a thread in one message. A thread then runs them
+ * back to back instead of sleeping between images until the next one is handed over, and this
+ * thread hands over a group at a time: on 2 cores, 1,000 small grey JPEGs to 256 px thumbnails
+ * took a median 1.81 s against 2.37 s handed over one by one, 1,000 small photos to 400 px
+ * covers 3.15 s against 3.75 s (bench/README.md).
+ */
+const GROUP_TASKS = 8;
+
+/**
+ * About how much work a group holds: images that take longer go in smaller groups, down to one,
+ * so that at the end of a batch no thread is left with several while another has none.
+ */
+const GROUP_WORK_MS = 40;
+
+interface Gathered {
+  message: PoolMessage;
+  /** Undefined when the group failed as a whole: the task then runs again on its own. */
+  settle: (outcome: Outcome | undefined) => void;
 }
 
 /** How long past its deadline a thread may take to stop (libvips checks its kill flag as it goes) before it is ended. */
@@ -78,7 +101,8 @@ const WARM_IMAGES = 3;
  * happens in libvips's own threads (Task.work) is started from this thread instead, as plain
  * sharp runs: it needs no JavaScript thread of its own, and the pool's threads start only when
  * a task that does comes. In a command's batch, tasks that need a thread run on this one while
- * the rest of the batch is short (LocalEngineOptions.batchImages).
+ * the rest of the batch is short (LocalEngineOptions.batchImages), and quick ones then go to the
+ * threads in groups (GROUP_TASKS).
  */
 export class LocalEngine implements Engine {
   readonly mode = 'local';
@@ -107,6 +131,13 @@ export class LocalEngine implements Engine {
   private ranHere = 0;
   private quickestHere = Number.POSITIVE_INFINITY;
   private onMainNow = 0;
+  /** Whether a batch's pool tasks go to threads in groups (an engine made for one batch: LocalEngineOptions.batchImages). */
+  private readonly grouping: boolean;
+  /** Pool tasks handed over in this turn of the event loop, sent as groups at its end. */
+  private gathered: Gathered[] = [];
+  /** Tasks a group holds now: from the time one image took, on this thread at first, then in the last group. */
+  private groupSize = 1;
+  private readonly groupWorkMs: number;
 
   constructor(options: LocalEngineOptions = {}) {
     this.threads = options.threads ?? defaultThreads();
@@ -114,8 +145,11 @@ export class LocalEngine implements Engine {
     this.maxQueue = options.maxQueue ?? Number.POSITIVE_INFINITY;
     this.batchLeft = options.batchImages;
     this.poolAfterMs = options.poolAfterMs ?? POOL_PAYS_AFTER_MS / Math.max(1, this.threads - 1);
-    this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * this.threads * 2));
-    this.freeFlags = Array.from({ length: this.threads * 2 }, (_, i) => i);
+    this.grouping = options.batchImages !== undefined;
+    this.groupWorkMs = options.groupWorkMs ?? GROUP_WORK_MS;
+    const flags = this.threads * 2 * (this.grouping ? GROUP_TASKS : 1);
+    this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * flags));
+    this.freeFlags = Array.from({ length: flags }, (_, i) => i);
     this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
     tuneSharpForParallelImages();
     const io = withObjects(localIo(), { s3: options.s3 });
@@ -153,8 +187,19 @@ export class LocalEngine implements Engine {
   }
 
   async slots(kind: 'image' | 'tile'): Promise<number> {
-    // Tiles hold their pixels in memory while they wait: one a thread and one more is enough.
-    return kind === 'tile' ? this.threads + 1 : this.threads * 2;
+    // Tiles hold their pixels in memory while they wait: one a thread and one more is enough. A
+    // batch's images wait here as paths, enough of them to fill the largest groups.
+    return kind === 'tile' ? this.threads + 1 : this.threads * 2 * (this.grouping ? GROUP_TASKS : 1);
+  }
+
+  /** Tasks under way at once: two a thread (one running, one ready), or two groups a thread. */
+  private maxInFlight(): number {
+    return this.threads * 2 * this.groupSize;
+  }
+
+  /** Sizes groups for images that take `ms` each. */
+  private learnTaskTime(ms: number): void {
+    if (this.grouping) this.groupSize = Math.max(1, Math.min(GROUP_TASKS, Math.floor(this.groupWorkMs / Math.max(ms, 0.1))));
   }
 
   async status(): Promise<EngineStatus> {
@@ -188,7 +233,7 @@ export class LocalEngine implements Engine {
   }
 
   private feed(): void {
-    while (this.inFlight < this.threads * 2) {
+    while (this.inFlight < this.maxInFlight()) {
       const queue = this.waiting.interactive.length > 0 ? this.waiting.interactive : this.waiting.batch;
       const next = queue[0];
       if (!next) return;
@@ -233,6 +278,7 @@ export class LocalEngine implements Engine {
     if (outcome.ok) {
       this.ranHere++;
       this.quickestHere = Math.min(this.quickestHere, performance.now() - started);
+      if (this.ranHere >= WARM_IMAGES) this.learnTaskTime(this.quickestHere);
     }
     return outcome;
   }
@@ -244,7 +290,7 @@ export class LocalEngine implements Engine {
    */
   private poolMayTake(): boolean {
     const busy = this.poolTasksSeen >= this.threads * 2 || this.poolTasksWaiting > 1;
-    return this.onPoolNow < (busy ? this.threads * 2 : 1);
+    return this.onPoolNow < (busy ? this.maxInFlight() : 1);
   }
 
   /**
@@ -267,6 +313,34 @@ export class LocalEngine implements Engine {
     }
   }
 
+  /** The task's outcome from a group; undefined when the group failed as a whole. */
+  private inGroup(message: PoolMessage): Promise<Outcome | undefined> {
+    return new Promise((settle) => {
+      if (this.gathered.length === 0) setImmediate(() => this.sendGathered());
+      this.gathered.push({ message, settle });
+    });
+  }
+
+  /** Sends what was gathered as groups of about equal size. */
+  private sendGathered(): void {
+    const gathered = this.gathered.splice(0);
+    const groups = Math.ceil(gathered.length / this.groupSize);
+    for (let i = 0; i < groups; i++) void this.sendGroup(gathered.slice(Math.floor((i * gathered.length) / groups), Math.floor(((i + 1) * gathered.length) / groups)));
+  }
+
+  private async sendGroup(group: Gathered[]): Promise<void> {
+    const message: PoolGroupMessage = { group: group.map((g) => g.message), timeoutMs: this.timeoutMs };
+    try {
+      // The thread is ended only if the group overruns every task's time together: a task past its
+      // own deadline that does not stop. Then each task runs again alone, so that only that one fails.
+      const { outcomes, ms } = await (await this.poolThreads()).run(message, { signal: AbortSignal.timeout(this.timeoutMs * group.length + STOP_GRACE_MS) }) as PoolGroupResult;
+      this.learnTaskTime(ms / group.length);
+      group.forEach((g, i) => g.settle(outcomes[i]));
+    } catch {
+      for (const g of group) g.settle(undefined);
+    }
+  }
+
   /**
    * Runs a task on a pool thread; bytes that own their whole memory are moved there, not copied.
    * The thread is told the deadline (libvips stops the work when it passes) and watches a flag
@@ -279,9 +353,13 @@ export class LocalEngine implements Engine {
     signal?.addEventListener('abort', raise, { once: true });
     if (signal?.aborted) raise();
     try {
-      const transferList = task.source.kind === 'bytes' ? movable(task.source.bytes) : undefined;
       const message: PoolMessage = { task, deadline: Date.now() + this.timeoutMs, cancelFlag: flag };
-      const outcome: Outcome = await (await this.poolThreads()).run(message, { signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS), transferList });
+      const inGroup = this.groupSize > 1 && task.priority !== 'interactive' && !task.tile && task.source.kind !== 'bytes';
+      const outcome: Outcome = (inGroup ? await this.inGroup(message) : undefined)
+        ?? await (await this.poolThreads()).run({ ...message, deadline: Date.now() + this.timeoutMs }, {
+          signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS),
+          transferList: task.source.kind === 'bytes' ? movable(task.source.bytes) : undefined,
+        });
       if (outcome.ok && outcome.body) outcome.body = asBuffer(outcome.body);
       if (!outcome.ok && outcome.error.code === 'TIMEOUT') return failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, outcome.worker);
       return outcome;

@@ -6,14 +6,15 @@
  * fresh thread at once (a V8 fatal error, "IsGraphAsync must be used on an instantiated module").
  */
 import type { Outcome } from '../../task/task.js';
-import type { PoolMessage } from './worker.js';
+import type { PoolGroupMessage, PoolGroupResult, PoolMessage } from './worker.js';
 
 interface WorkerModule {
   default(message: PoolMessage): Promise<Outcome>;
+  runGroup(message: PoolGroupMessage): Promise<PoolGroupResult>;
 }
 
 const worker = require('./worker.bundle.cjs') as WorkerModule;
 
-export = function run(message: PoolMessage): Promise<Outcome> {
-  return worker.default(message);
+export = function run(message: PoolMessage | PoolGroupMessage): Promise<Outcome | PoolGroupResult> {
+  return 'group' in message ? worker.runGroup(message) : worker.default(message);
 };

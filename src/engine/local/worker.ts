@@ -28,6 +28,12 @@ export interface PoolMessage {
   cancelFlag: number;
 }
 
+/** Tasks of a batch handed to a thread together (see LocalEngine); each deadline counts from the task's own start. */
+export interface PoolGroupMessage {
+  group: PoolMessage[];
+  timeoutMs: number;
+}
+
 /** How often a running task looks at its flag. */
 const WATCH_MS = 20;
 
@@ -53,4 +59,18 @@ export default async function run({ task, deadline, cancelFlag }: PoolMessage): 
   } finally {
     clearInterval(watch);
   }
+}
+
+export interface PoolGroupResult {
+  outcomes: Outcome[];
+  /** The time the group took on its thread. */
+  ms: number;
+}
+
+/** The tasks of a group, one after another on this thread. */
+export async function runGroup({ group, timeoutMs }: PoolGroupMessage): Promise<PoolGroupResult> {
+  const started = performance.now();
+  const outcomes: Outcome[] = [];
+  for (const message of group) outcomes.push(await run({ ...message, deadline: Date.now() + timeoutMs }));
+  return { outcomes, ms: performance.now() - started };
 }
