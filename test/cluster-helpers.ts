@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { QUEUE_NAME } from '../src/engine/redis/cluster-settings.js';
 import { checkRedis } from '../src/engine/redis/redis-link.js';
 import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ export async function startWorker(prefix: string, name: string, args: string[] =
 export async function holdsJob(prefix: string, worker: string, url = REDIS_URL): Promise<boolean> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
-    const queue = `${prefix}:images`;
+    const queue = `${prefix}:${QUEUE_NAME}`;
     for (const id of await redis.lrange(`${queue}:active`, 0, -1)) {
       const [takenBy, lock] = await Promise.all([redis.hget(`${queue}:${id}`, 'pb'), redis.exists(`${queue}:${id}:lock`)]);
       if (takenBy === worker && lock === 1) return true;
