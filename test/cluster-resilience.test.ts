@@ -88,7 +88,7 @@ describe('cluster resilience', { timeout: 180_000 }, () => {
     assert.ok(byWorker.has('w1') && byWorker.has('w2'), `both namespaces worked: ${[...byWorker]}`);
 
     // Bucket to bucket: the workers read and write the store across the bridge, the jobs carry keys.
-    // Jobs that carry keys take 32 images each: 100 images make four jobs.
+    // Jobs that carry keys share the batch among the workers' job slots: 100 images on two workers make four jobs of 25.
     const names = await uploadJpegs(s3, dir, 'hosts', 'in/', 100);
     const objects = await submit(prefix, 's3://hosts/in/', 's3://hosts/out/', 'resize:64:64:fit=fill,output:jpeg', url, [], s3.env);
     assert.equal(objects.status, 0, objects.stderr);

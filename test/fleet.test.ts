@@ -39,7 +39,7 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
   it('runs bucket to bucket on two workers, one killed with SIGKILL mid-batch; the submitter never reads an image', async (t) => {
     const dir = tempDir(t);
     const s3 = await startS3(t, ['fleet']);
-    // Jobs of keys carry up to 32 images: 200 make 7 jobs, two at a time on each worker.
+    // Jobs of keys share the batch among the workers' job slots: 200 images make four jobs of 50, two at a time on each worker.
     const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 200);
     const prefix = testPrefix(t);
     const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '40', '--s3-root', 's3://fleet/in/', '--s3-root', 's3://fleet/out/'];
@@ -63,6 +63,9 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
     assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => /^GET \/fleet\/\?.*list-type=2/.test(r)), `the submitter only listed: ${proxy.requests.join(', ')}`);
+    // BullMQ numbers the jobs of a queue, and a job run again after its worker died keeps its number.
+    const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
+    assert.deepEqual(sizes, [50, 50, 50, 50]);
   });
 
   it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {

@@ -39,13 +39,14 @@ export interface ClusterJobResult {
 export const JOB_NAME = 'images';
 /** Jobs a worker runs at once: a job is a few images, and two keep its pool busy without hoarding work. */
 export const JOBS_PER_WORKER = 2;
-const MAX_ITEMS = 64;
+/** The most images a worker takes in one job. */
+export const MAX_JOB_ITEMS = 64;
 
 /** The job's data if it has the shape a submitter writes; BAD_USAGE otherwise, naming what is wrong. */
 export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
   const bad = (what: string) => new ImgfleetError('BAD_USAGE', `malformed job: ${what}`);
   if (!isObject(data) || !Array.isArray(data.items) || !isObject(data.pipeline)) throw bad('expected items and a pipeline');
-  if (data.items.length === 0 || data.items.length > MAX_ITEMS) throw bad(`expected 1 to ${MAX_ITEMS} items`);
+  if (data.items.length === 0 || data.items.length > MAX_JOB_ITEMS) throw bad(`expected 1 to ${MAX_JOB_ITEMS} items`);
   if (data.limits !== undefined && !isObject(data.limits)) throw bad('limits must be an object');
   const items = data.items.map((item, i): ClusterItem => {
     if (!isObject(item) || !isObject(item.source) || !isObject(item.sink)) throw bad(`items[${i}] needs a source and a sink`);
