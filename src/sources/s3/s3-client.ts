@@ -66,7 +66,6 @@ export class S3Client {
   private readonly tries: number;
   private readonly partBytes: number;
   private readonly timeoutMs: number;
-  /** Signing keys by day and region, so each request signs with one HMAC instead of five. */
 
   constructor(readonly settings: S3Settings, options: S3ClientOptions = {}) {
     if (!settings.accessKeyId || !settings.secretAccessKey) {
