@@ -64,7 +64,7 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
     assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => /^GET \/fleet\/\?.*list-type=2/.test(r)), `the submitter only listed: ${proxy.requests.join(', ')}`);
-    // BullMQ numbers the jobs of a queue, and a job run again after its worker died keeps its number.
+    // A job run again after its worker died is the same job, with the same images: seven jobs in all.
     const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
     assert.deepEqual(sizes.sort((a, b) => a - b), [16, 64, 64, 64, 64, 64, 64]);
   });

@@ -55,7 +55,7 @@ const GROUP_IMAGES = 16;
 /**
  * Images whose jobs carry only references (objects, shared paths) share a job in groups as large
  * as a worker takes: the job's cost is most of theirs (the submitter's CPU for a job of keys is
- * 2–3 ms, its images' own about 0.07 ms each).
+ * 2–3 ms, its images' own about 0.05–0.08 ms each).
  */
 const GROUP_REFERENCES = MAX_JOB_ITEMS;
 const GROUP_BYTES = 8 * 1024 * 1024;
