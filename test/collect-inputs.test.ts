@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { LocalEngine } from '../src/engine/local/local-engine.js';
 import { collectInputs, filesUnder } from '../src/io/collect-inputs.js';
-import { BIN, tempDir } from './helpers.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
+import { BIN, PHOTOS, tempDir } from './helpers.js';
 
 /** A folder with what people's folders hold: nested folders, hidden files, links of every kind, a file that is not an image. */
 function untidyFolder(dir: string, { backLink = true } = {}): string {
@@ -29,14 +31,17 @@ describe('the files of a folder', () => {
     assert.deepEqual(unreadable, []);
   });
 
-  it('gives a batch its images and names the other files as skipped; a pipe named like an image is left out', async (t) => {
+  it('gives a batch its images and names the other files as skipped; a pipe named like an image is never read, and named too', async (t) => {
     const root = untidyFolder(tempDir(t));
     // Reading a pipe would wait for a writer that never comes.
     execFileSync('mkfifo', [join(root, 'pipe.jpg')]);
     const { files, skipped } = await collectInputs([root]);
     assert.deepEqual(files.map((f) => f.relative), ['a/b/z.webp', 'a/y.PNG', 'link/o.jpg', 'lx.jpg', 'other/o.jpg', 'x.jpg']);
     assert.deepEqual(files.map((f) => f.path), files.map((f) => join(root, f.relative)));
-    assert.deepEqual(skipped, [{ path: join(root, 'notes.txt'), reason: 'not an image type imgfleet reads (.txt)' }]);
+    assert.deepEqual(skipped, [
+      { path: join(root, 'pipe.jpg'), reason: 'a named pipe, not a file' },
+      { path: join(root, 'notes.txt'), reason: 'not an image type imgfleet reads (.txt)' },
+    ]);
   });
 
   it('still takes a pattern (--glob) and a glob as the argument', async (t) => {
@@ -84,5 +89,56 @@ describe('the files of a folder', () => {
       { ...as, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     assert.match(mixed.stdout + mixed.stderr, /, 1 failed, 2 skipped \(1 not an image; why below\)\n/);
     assert.match(mixed.stdout + mixed.stderr, new RegExp(`– skipped ${join(root, 'notes.txt')}: not an image type imgfleet reads \\(\\.txt\\)`));
+  });
+});
+
+describe('inputs that are not files', () => {
+  /** A named pipe nobody writes to: opened the usual way, its reader would wait for ever. */
+  function namedPipe(dir: string, name: string): string {
+    const path = join(dir, name);
+    execFileSync('mkfifo', [path]);
+    return path;
+  }
+  const imgfleet = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 30_000, env: { ...process.env, CI: 'true' } });
+
+  it('a named pipe or a device as the input, or as a watermark\'s image, is refused in one line at once', (t) => {
+    const dir = tempDir(t);
+    const pipe = namedPipe(dir, 'stream.jpg');
+    const photo = join(PHOTOS, 'rocket.jpg');
+    const cases: [string[], string][] = [
+      [['process', pipe, '-o', join(dir, 'a.jpg'), '-p', 'resize:64'], `imgfleet: input is a named pipe, not a file: ${pipe} (save what it streams to a file first)\n`],
+      [['run', pipe, '-o', join(dir, 'out'), '-p', 'resize:64'], `imgfleet: input is a named pipe, not a file: ${pipe} (save what it streams to a file first)\n`],
+      [['process', '/dev/null', '-o', join(dir, 'b.jpg'), '-p', 'resize:64'], 'imgfleet: input is a device, not a file: /dev/null\n'],
+      [['process', photo, '-o', join(dir, 'c.jpg'), '-p', `watermark:image=${pipe}`], `imgfleet: watermark image ${pipe}: a named pipe, not a file\n`],
+    ];
+    for (const [args, stderr] of cases) {
+      const run = imgfleet(args);
+      assert.equal(run.error, undefined, `${args.join(' ')}: ${run.error}`);
+      assert.deepEqual([run.status, run.stderr], [2, stderr], args.join(' '));
+    }
+  });
+
+  it('a batch of a folder skips a named pipe in it, names it and why, and does the rest', (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    copyFileSync(join(PHOTOS, 'rocket.jpg'), join(input, 'rocket.jpg'));
+    const pipe = namedPipe(input, 'stream.jpg');
+    const run = imgfleet(['run', input, '-o', join(dir, 'out'), '-p', 'resize:64']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.match(run.stdout + run.stderr, /processed 1\/1 images .*, 0 failed, 1 skipped \(why below\)\n/);
+    assert.match(run.stdout + run.stderr, new RegExp(`– skipped ${pipe}: a named pipe, not a file`));
+    assert.deepEqual(readdirSync(join(dir, 'out')), ['rocket.jpg']);
+  });
+
+  it('an engine given a named pipe fails that image at once, on the main thread and on the pool alike', async (t) => {
+    const dir = tempDir(t);
+    const pipe = namedPipe(dir, 'stream.png');
+    const pipeline = validatePipeline({ steps: [{ op: 'grayscale' }], output: { format: 'png' } }).spec;
+    for (const engine of [new LocalEngine({ threads: 1, batchImages: 1 }), new LocalEngine({ threads: 1 })]) {
+      t.after(() => engine.close());
+      const outcome = await engine.run({ source: { kind: 'file', path: pipe }, sink: { kind: 'file', path: join(dir, 'out.png') }, pipeline, priority: 'batch' });
+      assert.deepEqual(!outcome.ok && outcome.error, { code: 'BAD_USAGE', message: `input is a named pipe, not a file: ${pipe} (save what it streams to a file first)` });
+    }
   });
 });

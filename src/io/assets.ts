@@ -1,6 +1,7 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { ImgfleetError, pipelineError } from '../errors.js';
+import { notAFile } from './file-kind.js';
 
 /**
  * Where the logos of watermark steps come from:
@@ -49,7 +50,8 @@ export class AssetLoader {
     checkAssetName(this.policy, name, 'watermark');
     const path = this.policy.kind === 'folder' ? await this.insideReal(this.policy.dir, name) : resolve(name);
     const info = await stat(path).catch((error: NodeJS.ErrnoException) => { throw notReadable(name, error); });
-    if (!info.isFile()) throw pipelineError(`watermark image ${name}: not a file`);
+    const kind = notAFile(info);
+    if (kind) throw pipelineError(`watermark image ${name}: ${kind}, not a file`);
     const cached = this.cache.get(path);
     if (cached && cached.mtimeMs === info.mtimeMs && cached.size === info.size) {
       this.cache.delete(path);

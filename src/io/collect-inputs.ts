@@ -2,6 +2,7 @@ import { readdirSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, dirname, extname, join, relative, resolve } from 'node:path';
 import { ImgfleetError } from '../errors.js';
+import { notAFile, notAFileError } from './file-kind.js';
 import { EXTENSIONS, keptExtension } from '../image/encode.js';
 import type { OutputFormat } from '../pipeline/spec.js';
 
@@ -76,7 +77,8 @@ export async function collectInputs(args: string[], pattern?: string): Promise<C
         base = staticBase(arg, isDynamicPattern);
         patterns = [relative(base, arg) || '*'];
       } else {
-        throw new ImgfleetError('BAD_USAGE', `input not found: ${arg}`);
+        const kind = info && notAFile(info);
+        throw kind ? notAFileError(arg, kind) : new ImgfleetError('BAD_USAGE', `input not found: ${arg}`);
       }
       matches = (await glob(patterns, { cwd: base, onlyFiles: true, caseSensitiveMatch: false, followSymbolicLinks: true })).sort();
     }
@@ -100,8 +102,8 @@ function isImageName(name: string): boolean {
  * Every file under a folder, as sorted paths relative to it with `/` between parts, the files a
  * glob of everything finds: hidden entries left out, symbolic links followed (a broken one left
  * out) except a link back to a folder that holds it, which would never end; only files and
- * folders (never a pipe, which would block its reader). A folder inside it that cannot be read is
- * named in `unreadable`.
+ * folders (never a pipe, which would block its reader). A folder inside it that cannot be read,
+ * and a named pipe, socket or device, are named in `unreadable`.
  */
 export function filesUnder(folder: string): { files: string[]; unreadable: SkippedFile[] } {
   const files: string[] = [];
@@ -129,7 +131,7 @@ export function filesUnder(folder: string): { files: string[]; unreadable: Skipp
       else if (target?.isDirectory()) {
         const real = realpathSync(path);
         if (!holders.includes(real)) walk(path, relPath, [...holders, real]);
-      }
+      } else if (target) unreadable.push({ path: resolve(path), reason: `${notAFile(target)}, not a file` });
     }
   };
   walk(folder, '', [realpathSync(folder)]);

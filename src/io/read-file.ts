@@ -1,12 +1,13 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { ImgfleetError } from '../errors.js';
+import { notAFile, notAFileError, OPEN_INPUT } from './file-kind.js';
 import { checkFileSize, DEFAULT_LIMITS } from '../limits.js';
 
 /** Reads a whole file, checking its size before reading a byte of it. */
 export function readFileLimited(path: string, maxBytes: number = DEFAULT_LIMITS.maxFileBytes): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_INPUT);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new ImgfleetError('BAD_USAGE', `input not found: ${path}`);
@@ -15,7 +16,9 @@ export function readFileLimited(path: string, maxBytes: number = DEFAULT_LIMITS.
   }
   try {
     const info = fstatSync(fd);
-    if (info.isDirectory()) throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
+    const kind = notAFile(info);
+    if (kind === 'a folder') throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
+    if (kind) throw notAFileError(path, kind);
     checkFileSize(info.size, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
     const data = Buffer.allocUnsafe(info.size);
     let read = 0;

@@ -1,6 +1,7 @@
-import { closeSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { quickHeader } from '../image/quick-header.js';
 import { LANE_HEAD_BYTES } from '../pipeline/lane.js';
+import { notAFile, OPEN_INPUT } from './file-kind.js';
 
 /**
  * The first read of a head: the header of almost every JPEG and PNG ends within it. The rest of
@@ -18,12 +19,13 @@ const FIRST_READ_BYTES = 4096;
 export function readHead(path: string, bytes = LANE_HEAD_BYTES): Buffer {
   let fd: number;
   try {
-    fd = openSync(path, 'r');
+    fd = openSync(path, OPEN_INPUT);
   } catch {
     // Missing or unreadable: whatever reads it next reports why.
     return Buffer.alloc(0);
   }
   try {
+    if (notAFile(fstatSync(fd))) return Buffer.alloc(0);
     const first = Buffer.allocUnsafe(Math.min(bytes, FIRST_READ_BYTES));
     const got = readSync(fd, first, 0, first.length, 0);
     if (got < first.length || got === bytes || quickHeader(first)) return first.subarray(0, got);

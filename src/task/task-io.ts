@@ -3,6 +3,7 @@ import { realpath } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
 import { ImgfleetError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
+import { notAFile } from '../io/file-kind.js';
 import { readFileLimited } from '../io/read-file.js';
 import { checkFileSize, DEFAULT_LIMITS } from '../limits.js';
 import type { Sink, Source } from './task.js';
@@ -72,7 +73,8 @@ export function localIo(options: LocalIoOptions = {}): TaskIo {
         readFileLimited(path, maxBytes);
         throw new ImgfleetError('BAD_USAGE', `input not readable: ${path}`);
       }
-      if (info.isDirectory()) throw new ImgfleetError('BAD_USAGE', `input is a folder: ${path}`);
+      // A folder, a named pipe…: the read refuses it, saying what it is.
+      if (notAFile(info)) readFileLimited(path, maxBytes);
       checkFileSize(info.size, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
       return path;
     },
