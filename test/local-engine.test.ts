@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import fs, { statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import fs, { readdirSync, statSync, writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -8,6 +9,7 @@ import { LocalEngine } from '../src/engine/local/local-engine.js';
 import { BatchJob, type ItemState } from '../src/jobs/batch-job.js';
 import { runBatch } from '../src/jobs/run-batch.js';
 import { Runner } from '../src/runner/runner.js';
+import type { Outcome } from '../src/task/task.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { CORPUS, photo, tempDir } from './helpers.js';
 
@@ -135,6 +137,63 @@ describe('local engine', () => {
       assert.ok(outcomes.slice(3).every((o) => /\/thread-\d+$/.test(o.worker)), outcomes.map((o) => o.worker).join());
       // Ended by its deadline, not by the group's: the thread was not ended (that would take 10 s more).
       assert.ok(performance.now() - started < 9000, `${performance.now() - started} ms`);
+    });
+
+    it('a group whose thread must be ended (a task that ignores its deadline) runs again task by task: only that task fails, and those queued behind it keep their time', async (t) => {
+      const dir = tempDir(t);
+      const jpeg = await sharp(photo('coffee.png')).resize(400, 300, { fit: 'fill' }).jpeg().toBuffer();
+      // Three images on the main thread, then four in one group on the pool's one thread; the fifth never returns.
+      const inputs = Array.from({ length: 7 }, (_, i) => join(dir, i === 4 ? 'never-returns.jpg' : `in-${i}.jpg`));
+      for (const input of inputs) writeFileSync(input, jpeg);
+      // Preloaded into every thread: opening that file spins for ever, deaf to deadlines and cancel flags, as a stuck native call would be.
+      const hook = join(dir, 'stuck.cjs');
+      writeFileSync(hook, `
+        const { isMainThread, threadId } = require('node:worker_threads');
+        if (!isMainThread) {
+          const fs = require('node:fs');
+          const openSync = fs.openSync;
+          fs.openSync = function (path, ...rest) {
+            if (String(path).endsWith('never-returns.jpg')) {
+              fs.writeSync(2, 'stuck in thread ' + threadId + '\\n');
+              for (;;) {}
+            }
+            return openSync.call(this, path, ...rest);
+          };
+          require('node:module').syncBuiltinESMExports();
+        }`);
+      const script = `
+        import { LocalEngine } from ${JSON.stringify(new URL('../src/engine/local/local-engine.js', import.meta.url).href)};
+        import { validatePipeline } from ${JSON.stringify(new URL('../src/pipeline/validate.js', import.meta.url).href)};
+        const inputs = ${JSON.stringify(inputs)};
+        const engine = new LocalEngine({ threads: 1, batchImages: inputs.length, poolAfterMs: 0, timeoutMs: 1000, groupWorkMs: 60_000, stopGraceMs: 1000 });
+        const pipeline = validatePipeline({ steps: [{ op: 'resize', width: 120, height: 90, fit: 'fill' }], output: { format: 'jpeg' } }).spec;
+        const started = performance.now();
+        const outcomes = await Promise.all(inputs.map((path, i) => engine.run({ source: { kind: 'file', path }, sink: { kind: 'file', path: ${JSON.stringify(dir)} + '/out-' + i + '.jpg' }, pipeline, priority: 'batch' })));
+        console.log(JSON.stringify({ outcomes, ms: performance.now() - started }));
+        await engine.close();`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, NODE_OPTIONS: `--require ${hook}` },
+      });
+      assert.equal(child.status, 0, child.stderr);
+      const { outcomes, ms } = JSON.parse(child.stdout) as { outcomes: Outcome[]; ms: number };
+      // Stuck once in its group, then once more alone, each time on a thread that was then ended.
+      const stuckIn = [...child.stderr.matchAll(/stuck in thread (\d+)/g)].map((m) => m[1]);
+      assert.equal(stuckIn.length, 2, child.stderr);
+      assert.notEqual(stuckIn[0], stuckIn[1]);
+      assert.deepEqual(!outcomes[4].ok && outcomes[4].error, { code: 'TIMEOUT', message: 'timed out after 1.0 s' });
+      for (const i of [0, 1, 2, 3, 5, 6]) {
+        assert.ok(outcomes[i].ok, `${i}: ${JSON.stringify(outcomes[i])}`);
+        const { width, height, format } = await sharp(join(dir, `out-${i}.jpg`)).metadata();
+        assert.deepEqual([width, height, format], [120, 90, 'jpeg']);
+      }
+      assert.ok(outcomes.slice(0, 3).every((o) => o.worker.endsWith('/main')), outcomes.map((o) => o.worker).join());
+      // The group's other tasks ran again, one by one, on threads other than the one that was ended under them.
+      for (const i of [3, 5, 6]) assert.match(outcomes[i].worker, /\/thread-\d+$/);
+      assert.ok([3, 5, 6].every((i) => !outcomes[i].worker.endsWith(`/thread-${stuckIn[0]}`)), outcomes.map((o) => o.worker).join());
+      // Each time, the stuck task had its second and the grace's before its thread was ended; the
+      // tasks queued behind it alone still had all of theirs (they finished), on a new thread.
+      assert.ok(ms >= 4000, `${ms} ms`);
+      assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('out-')).sort(), ['out-0.jpg', 'out-1.jpg', 'out-2.jpg', 'out-3.jpg', 'out-5.jpg', 'out-6.jpg']);
     });
 
     it('a first image slow enough to show that the rest would pay for the pool sends the rest there, waiting ones included', async (t) => {

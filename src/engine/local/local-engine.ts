@@ -39,6 +39,8 @@ export interface LocalEngineOptions {
   poolAfterMs?: number;
   /** About how many ms of work a group of a batch's images holds (GROUP_WORK_MS). */
   groupWorkMs?: number;
+  /** How long past its deadline a task's thread may take to stop before it is ended and replaced. @defaultValue 10 000 */
+  stopGraceMs?: number;
 }
 
 interface Waiting {
@@ -120,6 +122,8 @@ export class LocalEngine implements Engine {
   private onPoolNow = 0;
   /** One flag per task in the pool, shared with the threads: set, the task stops at its next step. */
   private readonly cancelFlags: Int32Array;
+  /** When the task with each flag started on its thread (written there), 0 until it has. */
+  private readonly startedAt: Float64Array;
   private readonly freeFlags: number[];
   private readonly here: Place;
   /** Images of the batch not yet given to run() (see LocalEngineOptions.batchImages). */
@@ -138,6 +142,7 @@ export class LocalEngine implements Engine {
   /** Tasks a group holds now: from the time one image took, on this thread at first, then in the last group. */
   private groupSize = 1;
   private readonly groupWorkMs: number;
+  private readonly stopGraceMs: number;
 
   constructor(options: LocalEngineOptions = {}) {
     this.threads = options.threads ?? defaultThreads();
@@ -147,10 +152,12 @@ export class LocalEngine implements Engine {
     this.poolAfterMs = options.poolAfterMs ?? POOL_PAYS_AFTER_MS / Math.max(1, this.threads - 1);
     this.grouping = options.batchImages !== undefined;
     this.groupWorkMs = options.groupWorkMs ?? GROUP_WORK_MS;
+    this.stopGraceMs = options.stopGraceMs ?? STOP_GRACE_MS;
     const flags = this.threads * 2 * (this.grouping ? GROUP_TASKS : 1);
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * flags));
+    this.startedAt = new Float64Array(new SharedArrayBuffer(8 * flags));
     this.freeFlags = Array.from({ length: flags }, (_, i) => i);
-    this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, s3: options.s3 };
+    this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, startedAt: this.startedAt, s3: options.s3 };
     tuneSharpForParallelImages();
     const io = withObjects(localIo(), { s3: options.s3 });
     this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(this.workerData.assets) };
@@ -219,8 +226,10 @@ export class LocalEngine implements Engine {
   private poolThreads(): Promise<Piscina> {
     this.pool ??= import('piscina').then(({ Piscina }) => new Piscina({
       filename: new URL('./worker-entry.cjs', import.meta.url).href,
-      // Threads start with the first task that needs one.
-      minThreads: 0,
+      // Threads start with the first task that needs one (this pool is made then). One stays: piscina
+      // replaces a thread ended for a stuck task only up to minThreads, and with none left the
+      // tasks queued behind that one would wait for ever.
+      minThreads: 1,
       maxThreads: this.threads,
       idleTimeout: 30_000,
       workerData: this.workerData,
@@ -329,37 +338,71 @@ export class LocalEngine implements Engine {
   }
 
   private async sendGroup(group: Gathered[]): Promise<void> {
-    const message: PoolGroupMessage = { group: group.map((g) => g.message), timeoutMs: this.timeoutMs };
+    const message: PoolGroupMessage = { group: group.map((g) => g.message) };
+    // The thread is ended only for a task past its own deadline that does not stop. Then each
+    // task of the group runs again alone, so that only that one fails.
+    const overdue = this.whenOverdue(message.group.map((m) => m.cancelFlag));
     try {
-      // The thread is ended only if the group overruns every task's time together: a task past its
-      // own deadline that does not stop. Then each task runs again alone, so that only that one fails.
-      const { outcomes, ms } = await (await this.poolThreads()).run(message, { signal: AbortSignal.timeout(this.timeoutMs * group.length + STOP_GRACE_MS) }) as PoolGroupResult;
+      const { outcomes, ms } = await (await this.poolThreads()).run(message, { signal: overdue.signal }) as PoolGroupResult;
       this.learnTaskTime(ms / group.length);
       group.forEach((g, i) => g.settle(outcomes[i]));
     } catch {
       for (const g of group) g.settle(undefined);
+    } finally {
+      overdue.clear();
+    }
+  }
+
+  /**
+   * Aborts a run on a pool thread once the task running there has had its time and the grace to
+   * stop, counted from that task's own start (its thread writes it into startedAt): tasks waiting
+   * in the pool's queue behind a stuck one keep all of their time.
+   */
+  private whenOverdue(flags: number[]): { signal: AbortSignal; clear: () => void } {
+    const stop = new AbortController();
+    const allowedMs = this.timeoutMs + this.stopGraceMs;
+    let timer: NodeJS.Timeout;
+    const look = () => {
+      // The task of the run that started last is the one running now.
+      let started = 0;
+      for (const flag of flags) started = Math.max(started, this.startedAt[flag]);
+      const due = started > 0 ? started + allowedMs : Date.now() + allowedMs;
+      if (started > 0 && Date.now() >= due) stop.abort(new ImgfleetError('TIMEOUT', 'a task did not stop at its deadline: its thread was ended'));
+      else timer = setTimeout(look, due - Date.now());
+    };
+    timer = setTimeout(look, allowedMs);
+    return { signal: stop.signal, clear: () => clearTimeout(timer) };
+  }
+
+  /** One task on a pool thread, by itself. */
+  private async alone(message: PoolMessage): Promise<Outcome> {
+    const { source } = message.task;
+    this.startedAt[message.cancelFlag] = 0;
+    const overdue = this.whenOverdue([message.cancelFlag]);
+    try {
+      return await (await this.poolThreads()).run(message, { signal: overdue.signal, transferList: source.kind === 'bytes' ? movable(source.bytes) : undefined });
+    } finally {
+      overdue.clear();
     }
   }
 
   /**
    * Runs a task on a pool thread; bytes that own their whole memory are moved there, not copied.
-   * The thread is told the deadline (libvips stops the work when it passes) and watches a flag
-   * that an abort sets; only a thread that does not stop in time is ended and replaced.
+   * The thread is told the task's time, which counts from the task's start there (libvips stops
+   * the work when it passes), and watches a flag that an abort sets; only a thread that does not
+   * stop in time is ended and replaced (whenOverdue).
    */
   private async onPoolThread(task: Task, signal: AbortSignal | undefined): Promise<Outcome> {
     const flag = this.freeFlags.pop()!;
     Atomics.store(this.cancelFlags, flag, 0);
+    this.startedAt[flag] = 0;
     const raise = () => Atomics.store(this.cancelFlags, flag, 1);
     signal?.addEventListener('abort', raise, { once: true });
     if (signal?.aborted) raise();
     try {
-      const message: PoolMessage = { task, deadline: Date.now() + this.timeoutMs, cancelFlag: flag };
+      const message: PoolMessage = { task, timeoutMs: this.timeoutMs, cancelFlag: flag };
       const inGroup = this.groupSize > 1 && task.priority !== 'interactive' && !task.tile && task.source.kind !== 'bytes';
-      const outcome: Outcome = (inGroup ? await this.inGroup(message) : undefined)
-        ?? await (await this.poolThreads()).run({ ...message, deadline: Date.now() + this.timeoutMs }, {
-          signal: AbortSignal.timeout(this.timeoutMs + STOP_GRACE_MS),
-          transferList: task.source.kind === 'bytes' ? movable(task.source.bytes) : undefined,
-        });
+      const outcome: Outcome = (inGroup ? await this.inGroup(message) : undefined) ?? await this.alone(message);
       if (outcome.ok && outcome.body) outcome.body = asBuffer(outcome.body);
       if (!outcome.ok && outcome.error.code === 'TIMEOUT') return failed({ code: 'TIMEOUT', message: `timed out after ${(this.timeoutMs / 1000).toFixed(1)} s` }, outcome.worker);
       return outcome;

@@ -16,22 +16,22 @@ export interface PoolThreadSettings {
   limits?: Partial<Limits>;
   /** Shared with the engine: a task's flag, once set, stops it at its next step. */
   cancelFlags: Int32Array;
+  /** Shared with the engine: when each task started here (ms since the epoch), by its flag's index; 0 until then. */
+  startedAt: Float64Array;
   /** The object store tasks may read and write, when a batch uses one. */
   s3?: S3Settings;
 }
 
-/** One task as the engine hands it to a thread: its deadline, and which flag cancels it. */
+/** One task as the engine hands it to a thread: its time, counted from its start here, and which flag cancels it. */
 export interface PoolMessage {
   task: Task;
-  /** Milliseconds since the epoch. */
-  deadline: number;
+  timeoutMs: number;
   cancelFlag: number;
 }
 
-/** Tasks of a batch handed to a thread together (see LocalEngine); each deadline counts from the task's own start. */
+/** Tasks of a batch handed to a thread together (see LocalEngine), run one after another. */
 export interface PoolGroupMessage {
   group: PoolMessage[];
-  timeoutMs: number;
 }
 
 /** How often a running task looks at its flag. */
@@ -47,7 +47,10 @@ const place: Place = {
 };
 
 /** One task on this pool thread. */
-export default async function run({ task, deadline, cancelFlag }: PoolMessage): Promise<Outcome> {
+export default async function run({ task, timeoutMs, cancelFlag }: PoolMessage): Promise<Outcome> {
+  const started = Date.now();
+  settings.startedAt[cancelFlag] = started;
+  const deadline = started + timeoutMs;
   const stop = new AbortController();
   // The deadline stops the work between steps too: libvips' kill flag only ends a long one.
   const watch = setInterval(() => {
@@ -68,9 +71,9 @@ export interface PoolGroupResult {
 }
 
 /** The tasks of a group, one after another on this thread. */
-export async function runGroup({ group, timeoutMs }: PoolGroupMessage): Promise<PoolGroupResult> {
+export async function runGroup({ group }: PoolGroupMessage): Promise<PoolGroupResult> {
   const started = performance.now();
   const outcomes: Outcome[] = [];
-  for (const message of group) outcomes.push(await run({ ...message, deadline: Date.now() + timeoutMs }));
+  for (const message of group) outcomes.push(await run(message));
   return { outcomes, ms: performance.now() - started };
 }
