@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { threadId } from 'node:worker_threads';
+import { ImgfleetError } from '../errors.js';
+import { notAFile } from './file-kind.js';
 
 /**
  * Writes a file so that readers see either nothing or the whole file: the bytes go to a
@@ -13,27 +15,88 @@ import { threadId } from 'node:worker_threads';
  * system calls) each; in a batch of small images those round trips were a fifth of the CPU.
  */
 export function writeFileAtomic(path: string, data: Uint8Array | string): void {
-  const temp = tempPathFor(path);
+  const target = writeTarget(path);
+  if (target.stream) {
+    writeOrSayWhy(path, () => writeFileSync(target.path, data));
+    return;
+  }
+  const temp = tempPathFor(target.path);
   try {
-    inFolder(path, () => writeFileSync(temp, data));
-    renameSync(temp, path);
+    writeOrSayWhy(path, () => {
+      inFolder(target.path, () => writeFileSync(temp, data));
+      renameSync(temp, target.path);
+    });
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     throw error;
   }
 }
 
 /** The same, for a writer that streams to a path of its own (libvips writing a large image). */
 export async function writeAtomicWith<T>(path: string, write: (temp: string) => Promise<T>): Promise<T> {
-  const temp = tempPathFor(path);
+  const target = writeTarget(path);
+  if (target.stream) return write(target.path);
+  const temp = tempPathFor(target.path);
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    writeOrSayWhy(path, () => mkdirSync(dirname(target.path), { recursive: true }));
     const result = await write(temp);
-    renameSync(temp, path);
+    writeOrSayWhy(path, () => renameSync(temp, target.path));
     return result;
   } catch (error) {
-    rmSync(temp, { force: true });
+    removeQuietly(temp);
     throw error;
+  }
+}
+
+/**
+ * Where an output really goes. A symbolic link is followed, so that the file it leads to is
+ * replaced and the link stays (`-o /dev/stdout` with standard output sent to a file, say). A
+ * device or a named pipe (`-o /dev/null`, a pipe) is written straight to: a rename would put a
+ * file in its place. A folder (or a socket) in the way is refused in one line.
+ */
+function writeTarget(path: string): { path: string; stream: boolean } {
+  let info;
+  try {
+    info = lstatSync(path, { throwIfNoEntry: false });
+    if (info?.isSymbolicLink()) {
+      const led = statSync(path);
+      // A file is replaced where it is; a pipe behind a link (/dev/stdout → /proc/self/fd/1 →
+      // pipe:[…]) has no path of its own, and is written through the link.
+      if (led.isFile()) return { path: realpathSync(path), stream: false };
+      info = led;
+    }
+  } catch {
+    // A file in the way of its folder, or a broken link: the write itself fails and says why.
+    return { path, stream: false };
+  }
+  const kind = info && notAFile(info);
+  if (!kind) return { path, stream: false };
+  if (kind === 'a device' || kind === 'a named pipe') return { path, stream: true };
+  throw new ImgfleetError('BAD_USAGE', `output is ${kind}: ${path} (name a file)`);
+}
+
+/** Runs a write, turning the file system's refusal into one line that names the output, not the temporary file. */
+function writeOrSayWhy(path: string, write: () => void): void {
+  try {
+    write();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOSPC' || code === 'EDQUOT') throw new ImgfleetError('STORAGE_FULL', `no space left on the disk for ${path}`, { cause: error });
+    if (code === 'EACCES' || code === 'EPERM') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: permission denied`, { cause: error });
+    if (code === 'EROFS') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: the file system is read-only`, { cause: error });
+    if (code === 'EISDIR') throw new ImgfleetError('BAD_USAGE', `output is a folder: ${path} (name a file)`, { cause: error });
+    if (code === 'ENOTDIR') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: a file is in the way of its folder`, { cause: error });
+    if (code) throw new ImgfleetError('BAD_USAGE', `cannot write ${path} (${code})`, { cause: error });
+    throw error;
+  }
+}
+
+/** Removes a temporary file, if one was made (the error that stopped the write is the one to report). */
+function removeQuietly(temp: string): void {
+  try {
+    rmSync(temp, { force: true });
+  } catch {
+    // ENOTDIR and the like: nothing was made.
   }
 }
 

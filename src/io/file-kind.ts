@@ -1,4 +1,4 @@
-import { constants, type Stats } from 'node:fs';
+import { constants, statSync, type Stats } from 'node:fs';
 import { ImgfleetError } from '../errors.js';
 
 /**
@@ -21,4 +21,18 @@ export function notAFile(info: Pick<Stats, 'isFile' | 'isDirectory' | 'isFIFO' |
 export function notAFileError(path: string, kind: string): ImgfleetError {
   const streams = kind === 'a named pipe' || kind === 'a socket';
   return new ImgfleetError('BAD_USAGE', `input is ${kind}, not a file: ${path}${streams ? ' (save what it streams to a file first)' : ''}`);
+}
+
+/**
+ * Whether two paths name one file that exists: through a symbolic link (to the file, or to a
+ * folder on the way) or a hard link, where their names differ.
+ */
+export function sameFile(a: string, b: string): boolean {
+  try {
+    const first = statSync(a, { throwIfNoEntry: false });
+    const second = first && statSync(b, { throwIfNoEntry: false });
+    return second !== undefined && first!.dev === second.dev && first!.ino === second.ino;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { ImgfleetError, toErrorInfo } from '../errors.js';
 import type { AssetLoader } from '../io/assets.js';
+import { sameFile } from '../io/file-kind.js';
 import { withDeadline } from '../image/deadline.js';
 import { checkInputPixels, checkOutputBytes, resolveLimits, type Limits } from '../limits.js';
 import { processImage, type ProcessResult } from '../pipeline/process.js';
@@ -97,7 +98,7 @@ async function elsewhere(task: Task, input: Buffer, limits: Limits, place: Place
 
 /** Whether a task would write its result over its own input (a file, or an object). */
 export function sameInputAndOutput({ source, sink }: { source: Task['source'] | { kind: 'store' }; sink: Task['sink'] }): boolean {
-  if (source.kind === 'file' && sink.kind === 'file') return resolve(source.path) === resolve(sink.path);
+  if (source.kind === 'file' && sink.kind === 'file') return resolve(source.path) === resolve(sink.path) || sameFile(source.path, sink.path);
   return source.kind === 'object' && sink.kind === 'object' && source.bucket === sink.bucket && source.key === sink.key;
 }
 

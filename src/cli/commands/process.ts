@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { fstatSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
@@ -82,9 +83,22 @@ export function processCommand({ env, result }: CommandContext): Command {
       const tiles = stats.tiles ? ` as ${stats.tiles.count} tiles of ${stats.tiles.size} px (halo ${stats.tiles.halo} px) on ${Object.keys(stats.tiles.workers).join(', ')}` : '';
       const frames = stats.frames ? `, ${stats.frames} frames` : '';
       const quality = stats.quality !== undefined ? `, quality ${stats.quality}` : '';
-      console.log(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}${frames}${quality}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
+      // Written to standard output (-o /dev/stdout), the image keeps it to itself.
+      const say = outputSink?.kind === 'file' && isStandardOutput(outputSink.path) ? console.error : console.log;
+      say(`wrote ${out.path ?? options.output} (${out.width}×${out.height} ${out.format}${frames}${quality}, ${formatBytes(out.bytes)}) in ${stats.totalMs.toFixed(1)} ms${tiles}: ${steps.join(', ')}`);
       result.code = 0;
     });
+}
+
+/** Whether a path is this process' standard output (a device or pipe it was given as fd 1). */
+function isStandardOutput(path: string): boolean {
+  try {
+    const out = fstatSync(1);
+    const target = statSync(path);
+    return out.dev === target.dev && out.ino === target.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** `-o out.webp` picks WebP unless the pipeline names a format itself. */
