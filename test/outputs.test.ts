@@ -74,4 +74,21 @@ describe('where an output goes', () => {
     assert.deepEqual(readdirSync(join(dir, 'taken')), []);
     assert.ok(statSync(join(dir, 'plain')).isFile());
   });
+
+  it('a batch refuses, before any work, an output folder that is a file and a report over an input or in a folder\'s place', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    copyFileSync(photo('rocket.jpg'), join(input, 'rocket.jpg'));
+    const before = readFileSync(join(input, 'rocket.jpg'));
+    writeFileSync(join(dir, 'plain'), 'a file');
+    const intoFile = await cli(['run', input, '-o', join(dir, 'plain'), ...RESIZE]);
+    assert.deepEqual([intoFile.status, intoFile.stderr], [2, `imgfleet: output folder ${join(dir, 'plain')} is a file: name a folder\n`]);
+    const overInput = await cli(['run', input, '-o', join(dir, 'out'), ...RESIZE, '--report', join(input, 'rocket.jpg')]);
+    assert.deepEqual([overInput.status, overInput.stderr], [2, `imgfleet: --report ${join(input, 'rocket.jpg')}: refusing to write the report over input ${join(input, 'rocket.jpg')}\n`]);
+    assert.ok(readFileSync(join(input, 'rocket.jpg')).equals(before));
+    const intoFolder = await cli(['run', input, '-o', join(dir, 'out'), ...RESIZE, '--report', input]);
+    assert.deepEqual([intoFolder.status, intoFolder.stderr], [2, `imgfleet: --report ${input}: a folder; name a file\n`]);
+    assert.deepEqual(readdirSync(dir).sort(), ['in', 'plain']);
+  });
 });

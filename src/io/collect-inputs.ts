@@ -164,6 +164,8 @@ function staticBase(pattern: string, isDynamicPattern: (part: string) => boolean
  * to one output.
  */
 export function planOutputs(inputs: InputFile[], outDir: string, format: OutputFormat | undefined): string[] {
+  const there = statSync(outDir, { throwIfNoEntry: false });
+  if (there && !there.isDirectory()) throw new ImgfleetError('BAD_USAGE', `output folder ${outDir} is ${notAFile(there) ?? 'a file'}: name a folder`);
   const inputPaths = new Set(inputs.map((i) => i.path));
   const claimed = new Map<string, string>();
   return inputs.map((input) => {

@@ -1,7 +1,11 @@
 import { Command } from 'commander';
+import { statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { sameFile } from '../../io/file-kind.js';
+import type { BatchJob } from '../../jobs/batch-job.js';
 import type { Limits } from '../../limits.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, withClusterOptions, withPresetsOption, withScratchOption,
+  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption,
   withStoreOptions, withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 import { tuneForOneShot } from '../one-shot.js';
@@ -67,6 +71,7 @@ export function runCommand({ env, result }: CommandContext): Command {
           : undefined,
         limits: inputLimits(options),
         onStart: (started) => {
+          if (options.report) checkReportPath(options.report, started);
           if (progress) stopProgress = progress.showProgress(started);
         },
       }).finally(() => stopProgress());
@@ -81,6 +86,13 @@ export function runCommand({ env, result }: CommandContext): Command {
       }
       result.code = report.summary.failed > 0 ? 1 : 0;
     });
+}
+
+/** Refuses, before any work, a report that would go over one of the batch's inputs or into a folder's place. */
+function checkReportPath(report: string, job: BatchJob): void {
+  if (statSync(report, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--report ${report}: a folder; name a file`);
+  const input = job.items.find((item) => resolve(item.input) === resolve(report) || sameFile(item.input, report));
+  if (input) throw usageError(`--report ${report}: refusing to write the report over input ${input.input}`);
 }
 
 /** The input limits the flags ask for, or none. */
