@@ -91,4 +91,23 @@ describe('where an output goes', () => {
     assert.deepEqual([intoFolder.status, intoFolder.stderr], [2, `imgfleet: --report ${input}: a folder; name a file\n`]);
     assert.deepEqual(readdirSync(dir).sort(), ['in', 'plain']);
   });
+
+  it('histogram refuses, before any work, a chart over an input (a PNG in its own folder) and a name two inputs would share', async (t) => {
+    const dir = tempDir(t);
+    await sharp(photo('rocket.jpg')).resize(64).png().toFile(join(dir, 'rocket.png'));
+    copyFileSync(photo('rocket.jpg'), join(dir, 'other.jpg'));
+    const before = readFileSync(join(dir, 'rocket.png'));
+    const own = await cli(['histogram', dir, '-o', dir, '--no-chart']);
+    assert.deepEqual([own.status, own.stderr], [2, `imgfleet: refusing to write a histogram over input ${join(dir, 'rocket.png')}: choose another output folder\n`]);
+    assert.ok(readFileSync(join(dir, 'rocket.png')).equals(before));
+    assert.deepEqual(readdirSync(dir).sort(), ['other.jpg', 'rocket.png']);
+    copyFileSync(photo('rocket.jpg'), join(dir, 'rocket.jpg'));
+    const out = join(tempDir(t), 'charts');
+    const shared = await cli(['histogram', dir, '-o', out, '--no-chart']);
+    assert.deepEqual([shared.status, shared.stderr], [2, `imgfleet: ${join(dir, 'rocket.jpg')} and ${join(dir, 'rocket.png')} would both write ${join(out, 'rocket')}.json: histogram them into different folders\n`]);
+    // Apart, each gets its own.
+    const apart = await cli(['histogram', join(dir, 'rocket.jpg'), join(dir, 'other.jpg'), '-o', out, '--no-chart']);
+    assert.equal(apart.status, 0, apart.stderr);
+    assert.deepEqual(readdirSync(out).sort(), ['other.json', 'other.png', 'rocket.json', 'rocket.png']);
+  });
 });

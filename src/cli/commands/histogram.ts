@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { basename, extname, join } from 'node:path';
+import { basename } from 'node:path';
 import { interactive, logLine, positiveInteger, withClusterOptions, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 import { tuneForOneShot } from '../one-shot.js';
 
@@ -33,22 +33,22 @@ export function histogramCommand({ env, result }: CommandContext): Command {
       const pipeline = validatePipeline({ steps: [{ op: 'histogram', bins: options.bins }] });
       const { s3Settings } = await import('../../sources/s3/s3-settings.js');
       let stopProgress = () => {};
+      let stems: string[] = [];
       const job = await runFiles({
         inputs: images, pipeline, sequential: options.sequential, threads: options.concurrency,
         redis: options.redis, sharedFs: options.sharedFs, environment: env, log: logLine, priority: 'interactive', s3: s3Settings(env, options.s3Endpoint),
         onStart: (started) => {
+          if (options.output) stems = files.planHistogramStems(started.items, options.output);
           if (interactive(env, options.json) && started.items.length > 1) stopProgress = showProgress(started);
         },
       }).finally(() => stopProgress());
 
       const histograms = [];
-      for (const item of job.items.filter((i) => i.status === 'done')) {
+      for (const [i, item] of job.items.entries()) {
+        if (item.status !== 'done') continue;
         const histogram = files.histogramFile(basename(item.input), item.data as Parameters<typeof files.histogramFile>[1]);
         histograms.push(histogram);
-        if (options.output) {
-          const rel = item.relative ?? basename(item.input);
-          await files.writeHistogramFiles(join(options.output, rel.slice(0, rel.length - extname(rel).length)), histogram);
-        }
+        if (options.output) await files.writeHistogramFiles(stems[i], histogram);
         if (options.chart && !options.json) {
           console.log(`${histogram.file}  ${histogram.width}×${histogram.height}`);
           console.log(terminalChart(histogram, 64, Boolean(process.stdout.isTTY)));
