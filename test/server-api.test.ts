@@ -110,7 +110,11 @@ for (const mode of ['local', 'cluster'] as Mode[]) {
       const unknownRoute = await server.app.inject({ method: 'GET', url: '/v2/anything' });
       assert.deepEqual([unknownRoute.statusCode, unknownRoute.json().error.code], [404, 'NOT_FOUND']);
       const wrongType = await server.app.inject({ method: 'POST', url: '/v1/process?pipeline=negate', headers: { 'content-type': 'text/plain' }, payload: 'hello' });
-      assert.deepEqual([wrongType.statusCode, wrongType.json().error.code], [415, 'UNSUPPORTED_FORMAT']);
+      assert.deepEqual([wrongType.statusCode, wrongType.json().error], [415, {
+        code: 'UNSUPPORTED_FORMAT', message: 'a body of type text/plain is not an image: send it as multipart field "file", or raw with Content-Type image/* or application/octet-stream',
+      }]);
+      const untyped = await server.app.inject({ method: 'POST', url: '/v1/process?pipeline=negate' });
+      assert.match(untyped.json().error.message, /^a body without a Content-Type is not an image: /);
     });
 
     it('POST /v1/jobs: many images → 202; status, live events, each output, a zip, then DELETE', async () => {

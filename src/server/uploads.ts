@@ -49,7 +49,7 @@ export async function readImageUpload(request: FastifyRequest, place: UploadPlac
   if (!request.isMultipart()) {
     const body = request.body as Readable | undefined | null;
     if (body === undefined || body === null || typeof (body as Readable).pipe !== 'function') {
-      throw new ImgfleetError('UNSUPPORTED_FORMAT', `a ${request.headers['content-type'] ?? 'typeless'} body is not an image: send it as multipart field "file", or raw with Content-Type image/* or application/octet-stream`);
+      throw new ImgfleetError('UNSUPPORTED_FORMAT', `${request.headers['content-type'] ? `a body of type ${request.headers['content-type']}` : 'a body without a Content-Type'} is not an image: send it as multipart field "file", or raw with Content-Type image/* or application/octet-stream`);
     }
     const source = await read(body, 'the image');
     if (source.kind === 'bytes' && source.bytes.length === 0) {
