@@ -1,7 +1,7 @@
 import { basename, extname, join, resolve } from 'node:path';
 import { ImgfleetError } from '../errors.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
-import { sameFile } from '../io/file-kind.js';
+import { fileIdentity } from '../io/file-kind.js';
 import type { HistogramData } from '../ops/histogram.js';
 import { histogramPng } from './chart-png.js';
 
@@ -27,12 +27,20 @@ export async function writeHistogramFiles(stem: string, histogram: HistogramFile
  */
 export function planHistogramStems(inputs: { input: string; relative?: string }[], outDir: string): string[] {
   const inputPaths = new Set(inputs.map((item) => resolve(item.input)));
+  // The inputs' files by identity, read once and only if a file to be written exists already.
+  let inputFiles: Set<string> | undefined;
+  const isAnInput = (path: string) => {
+    const identity = fileIdentity(path);
+    if (identity === undefined) return false;
+    inputFiles ??= new Set(inputs.map((item) => fileIdentity(item.input)).filter((id) => id !== undefined));
+    return inputFiles.has(identity);
+  };
   const claimed = new Map<string, string>();
   return inputs.map(({ input, relative }) => {
     const rel = relative ?? basename(input);
     const stem = resolve(outDir, rel.slice(0, rel.length - extname(rel).length));
     for (const written of [`${stem}.json`, `${stem}.png`]) {
-      if (inputPaths.has(written) || inputs.some((other) => sameFile(other.input, written))) {
+      if (inputPaths.has(written) || isAnInput(written)) {
         throw new ImgfleetError('BAD_USAGE', `refusing to write a histogram over input ${written}: choose another output folder`);
       }
     }

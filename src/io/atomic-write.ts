@@ -86,7 +86,9 @@ function writeOrSayWhy(path: string, write: () => void): void {
     if (code === 'EROFS') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: the file system is read-only`, { cause: error });
     if (code === 'EISDIR') throw new ImgfleetError('BAD_USAGE', `output is a folder: ${path} (name a file)`, { cause: error });
     if (code === 'ENOTDIR') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: a file is in the way of its folder`, { cause: error });
-    if (code) throw new ImgfleetError('BAD_USAGE', `cannot write ${path} (${code})`, { cause: error });
+    if (code === 'ENOENT') throw new ImgfleetError('BAD_USAGE', `cannot write ${path}: its folder cannot be made there`, { cause: error });
+    // Others (EIO, EMFILE…) may pass: not the user's doing, and worth another try.
+    if (code) throw new ImgfleetError('INTERNAL', `cannot write ${path} (${code})`, { cause: error });
     throw error;
   }
 }

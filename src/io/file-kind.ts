@@ -23,16 +23,21 @@ export function notAFileError(path: string, kind: string): ImgfleetError {
   return new ImgfleetError('BAD_USAGE', `input is ${kind}, not a file: ${path}${streams ? ' (save what it streams to a file first)' : ''}`);
 }
 
+/** A file's identity (its device and inode, links followed); undefined when there is none to read. */
+export function fileIdentity(path: string): string | undefined {
+  try {
+    const info = statSync(path, { throwIfNoEntry: false });
+    return info && `${info.dev}:${info.ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Whether two paths name one file that exists: through a symbolic link (to the file, or to a
  * folder on the way) or a hard link, where their names differ.
  */
 export function sameFile(a: string, b: string): boolean {
-  try {
-    const first = statSync(a, { throwIfNoEntry: false });
-    const second = first && statSync(b, { throwIfNoEntry: false });
-    return second !== undefined && first!.dev === second.dev && first!.ino === second.ino;
-  } catch {
-    return false;
-  }
+  const first = fileIdentity(a);
+  return first !== undefined && first === fileIdentity(b);
 }
