@@ -35,9 +35,10 @@ export function fileIdentity(path: string): string | undefined {
 
 /**
  * Whether two paths name one file that exists: through a symbolic link (to the file, or to a
- * folder on the way) or a hard link, where their names differ.
+ * folder on the way) or a hard link, where their names differ. `b` is read first: given an
+ * output, usually not there yet, one system call answers.
  */
 export function sameFile(a: string, b: string): boolean {
-  const first = fileIdentity(a);
-  return first !== undefined && first === fileIdentity(b);
+  const second = fileIdentity(b);
+  return second !== undefined && second === fileIdentity(a);
 }

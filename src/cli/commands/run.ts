@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { sameFile } from '../../io/file-kind.js';
+import { fileIdentity } from '../../io/file-kind.js';
 import type { BatchJob } from '../../jobs/batch-job.js';
 import type { Limits } from '../../limits.js';
 import {
@@ -91,7 +91,8 @@ export function runCommand({ env, result }: CommandContext): Command {
 /** Refuses, before any work, a report that would go over one of the batch's inputs or into a folder's place. */
 function checkReportPath(report: string, job: BatchJob): void {
   if (statSync(report, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--report ${report}: a folder; name a file`);
-  const input = job.items.find((item) => resolve(item.input) === resolve(report) || sameFile(item.input, report));
+  const there = fileIdentity(report);
+  const input = job.items.find((item) => resolve(item.input) === resolve(report) || (there !== undefined && fileIdentity(item.input) === there));
   if (input) throw usageError(`--report ${report}: refusing to write the report over input ${input.input}`);
 }
 
