@@ -192,4 +192,24 @@ describe('imgfleet options', () => {
     assert.equal(camera.channels.gray.length, 4);
     assert.equal(camera.channels.gray.reduce((a: number, b: number) => a + b, 0), 512 * 512);
   });
+
+  it('folders to read from must be there, folders to write to must not be files, and a port must be one: each refused as it is read (exit 2)', async (t) => {
+    const dir = tempDir(t);
+    const file = join(dir, 'a-file');
+    writeFileSync(file, 'x');
+    const missing = join(dir, 'missing');
+    const cases: [string[], string][] = [
+      [['serve', '--source-dir', missing], `error: option '--source-dir <dir>' argument '${missing}' is invalid. no such folder\n`],
+      [['serve', '--assets-dir', file], `error: option '--assets-dir <dir>' argument '${file}' is invalid. not a folder\n`],
+      [['serve', '--cache-dir', file], `error: option '--cache-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
+      [['serve', '--data-dir', file], `error: option '--data-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
+      [['serve', '--port', '99999'], `error: option '--port <n>' argument '99999' is invalid. expected a port from 0 to 65535 (0: any free one), got "99999"\n`],
+      [['worker', '--shared-fs-root', missing], `error: option '--shared-fs-root <dir>' argument '${missing}' is invalid. no such folder\n`],
+      [['run', photo('rocket.jpg'), '-o', join(dir, 'out'), '-p', 'negate', '--cache-dir', file], `error: option '--cache-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
+    ];
+    for (const [args, stderr] of cases) {
+      const result = await cli(args);
+      assert.deepEqual([result.status, result.stderr], [2, stderr], args.join(' '));
+    }
+  });
 });

@@ -3,6 +3,7 @@
  * here may load sharp, BullMQ or Fastify; commands import those inside their actions.
  */
 import { InvalidArgumentError, type Command } from 'commander';
+import { statSync } from 'node:fs';
 import type { Environment } from '../config.js';
 import { ImgfleetError } from '../errors.js';
 import type { ValidPipeline } from '../pipeline/spec.js';
@@ -41,6 +42,32 @@ export function positiveNumber(text: string): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a number > 0, got "${text}"`);
   return n;
+}
+
+export function port(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError(`expected a port from 0 to 65535 (0: any free one), got "${text}"`);
+  return n;
+}
+
+/** A folder that must be there already (one to read from). */
+export function existingFolder(text: string): string {
+  const info = statSync(text, { throwIfNoEntry: false });
+  if (!info) throw new InvalidArgumentError(`no such folder`);
+  if (!info.isDirectory()) throw new InvalidArgumentError(`not a folder`);
+  return text;
+}
+
+/** A folder that is made when it is not there (one to write to); a file in its place is refused. */
+export function folderToMake(text: string): string {
+  const info = statSync(text, { throwIfNoEntry: false });
+  if (info && !info.isDirectory()) throw new InvalidArgumentError(`a file is there, not a folder`);
+  return text;
+}
+
+/** The same for a repeatable option. */
+export function collectExistingFolders(value: string, previous: string[] = []): string[] {
+  return collect(existingFolder(value), previous);
 }
 
 /** Repeatable options (`--shared-fs-root a --shared-fs-root b`). */

@@ -5,7 +5,7 @@ import { fileIdentity } from '../../io/file-kind.js';
 import type { BatchJob } from '../../jobs/batch-job.js';
 import type { Limits } from '../../limits.js';
 import {
-  interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption,
+  folderToMake, interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, positiveNumber, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption,
   withStoreOptions, withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
 } from '../usage.js';
 import { tuneForOneShot } from '../one-shot.js';
@@ -45,7 +45,7 @@ export function runCommand({ env, result }: CommandContext): Command {
     .option('--json', 'print the report as JSON on stdout instead of the summary')
     .option('--max-pixels <n>', 'refuse inputs with more pixels than this, all frames of an animation counted (default 50 000 000)', positiveInteger)
     .option('--max-frames <n>', 'refuse animations with more frames than this (default 1000)', positiveInteger)
-    .option('--cache-dir <dir>', 'keep results in this folder and serve repeated work from it (shared with imgfleet serve)')
+    .option('--cache-dir <dir>', 'keep results in this folder and serve repeated work from it (shared with imgfleet serve)', folderToMake)
     .option('--cache-redis <url>', 'keep results in this Redis instead (shared with the cluster\'s servers)')
     .option('--cache-s3 <url>', 'keep results in a bucket instead, s3://bucket/prefix/ (shared by a whole fleet; expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { logLine, nonNegativeInteger, positiveInteger, positiveNumber, readPresets, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
+import { existingFolder, folderToMake, logLine, nonNegativeInteger, port, positiveInteger, positiveNumber, readPresets, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
 interface ServeCommandOptions extends StoreFlags {
   host: string;
@@ -49,7 +49,7 @@ export function serveCommand({ env }: CommandContext): Command {
   return withStoreOptions(new Command('serve'))
     .description('the HTTP API, signed image URLs and the web page: local worker threads, or the cluster with --redis')
     .option('--host <address>', 'address to listen on', '127.0.0.1')
-    .option('--port <n>', 'port (0: any free port)', (v) => Number(v), 8080)
+    .option('--port <n>', 'port (0: any free port)', port, 8080)
     .option('--redis <url>', 'send the work to the cluster on this Redis (env IMGFLEET_REDIS)', env.redis)
     .option('--token-file <path>', 'read the bearer token required by the API and the dashboard from this file (or set IMGFLEET_TOKEN)')
     .option('--token <token>', 'the token itself; other users can read it in the process list: prefer --token-file or IMGFLEET_TOKEN', env.token)
@@ -68,10 +68,10 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--request-timeout <seconds>', 'a request, body included, must arrive within this', positiveNumber, 120)
     .option('--allowed-hosts <names>', 'host names the server answers to, comma-separated (default on loopback: localhost, 127.0.0.1, [::1]; elsewhere any)')
     .option('--allowed-origins <origins>', 'other sites whose pages may send requests that change things (https://a.example,…)')
-    .option('--data-dir <dir>', 'where uploads and results live while kept (default: a temp folder, removed on exit)')
-    .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
+    .option('--data-dir <dir>', 'where uploads and results live while kept (default: a temp folder, removed on exit)', folderToMake)
+    .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused', existingFolder)
     .option('--log', 'log each request (JSON lines)')
-    .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder')
+    .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder', existingFolder)
     .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
     .option('--source-s3 <url>', 'image URLs read their sources from this bucket prefix instead, s3://bucket/prefix/ (the key is appended)')
     .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
@@ -79,7 +79,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--source-timeout <seconds>', 'give up on the origin after this long', positiveNumber, 10)
     .option('--allow-unsigned', 'accept image URLs without a signature (/i/_/…); keys come from IMGFLEET_KEY')
     .option('--max-age <seconds>', 'Cache-Control max-age of image URL responses', nonNegativeInteger, 86_400)
-    .option('--cache-dir <dir>', 'local mode: the result cache folder (default: imgfleet-cache in the temp dir)')
+    .option('--cache-dir <dir>', 'local mode: the result cache folder (default: imgfleet-cache in the temp dir)', folderToMake)
     .option('--cache-redis <url>', 'cluster mode: the result cache\'s Redis (default: the queue\'s, under <prefix>:cache:)')
     .option('--cache-s3 <url>', 'the result cache in a bucket prefix, s3://bucket/prefix/, shared by a fleet (expired by the bucket\'s lifecycle rules)')
     .option('--cache-mb <n>', 'the result cache\'s budget in MiB; least recently used results go first (default: disk 1024, Redis 256)', positiveNumber)

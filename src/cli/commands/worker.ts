@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { collect, logLine, positiveInteger, positiveNumber, probability, usageError, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
+import { collect, collectExistingFolders, existingFolder, logLine, positiveInteger, positiveNumber, probability, usageError, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
 interface WorkerOptions extends StoreFlags {
   redis?: string;
@@ -28,9 +28,9 @@ export function workerCommand({ env }: CommandContext): Command {
     .option('--name <name>', 'name in `imgfleet workers` and in reports (default: host-pid)')
     .option('--timeout <seconds>', 'give up on one image after this long (it is retried)', positiveNumber, 120)
     .option('--drain <seconds>', 'on SIGTERM, how long running jobs may take to finish (env IMGFLEET_DRAIN_MS)', positiveNumber, env.drainMs / 1000)
-    .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collect)
+    .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collectExistingFolders)
     .option('--s3-root <url>', 'a bucket prefix whose objects jobs may read and write, s3://bucket/prefix/ (for submitters using s3:// inputs or outputs); repeatable', collect)
-    .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused')
+    .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused', existingFolder)
     .option('--max-megapixels <n>', 'largest image this worker takes, in megapixels, all frames of an animation counted (jobs may ask for less, never more)', positiveNumber)
     .option('--max-frames <n>', 'most frames of an animation this worker takes (default 1000; jobs may ask for less, never more)', positiveInteger)
     .option('--alive-file <path>', 'rewrite this file every 5 s while alive, for `imgfleet health --worker` (env IMGFLEET_ALIVE_FILE)', env.aliveFile)
