@@ -9,7 +9,7 @@ import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
-import { BIN, cli, tempDir } from './helpers.js';
+import { BIN, cli, photo, tempDir } from './helpers.js';
 import { freePort, haveRedisServer, smallJpegs, startRedis, waitFor, waitForRedis } from './cluster-helpers.js';
 
 /** A stack trace in output: lines like `    at foo (file.js:1:2)`. */
@@ -58,6 +58,17 @@ describe('Redis that cannot be used', { skip: !haveRedisServer && 'redis-server 
     const missing = await cli(['run', dir, '-o', `${dir}/out`, '-p', 'negate', '--redis', `redis://127.0.0.1:${port}`]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /it needs a password/);
+    // The right one: the line saying no worker is live yet names the URL without it.
+    const waiting = spawnImgfleet(['process', join(dir, 'x.png'), '-o', join(dir, 'y.png'), '-p', 'negate', '--redis', `redis://:right@127.0.0.1:${port}`]);
+    t.after(() => waiting.kill('SIGKILL'));
+    await waitFor(() => /no live workers/.test(waiting.output()), 15_000, 'the line saying no worker is live');
+    assert.match(waiting.output(), new RegExp(`no live workers on redis://:\\*\\*\\*@127\\.0\\.0\\.1:${port} yet`));
+    assert.doesNotMatch(waiting.output(), /right/);
+  });
+
+  it('a URL of another scheme is refused as not a Redis URL, at once', async () => {
+    const result = await cli(['run', photo('rocket.jpg'), '-o', '/nonexistent/out', '-p', 'negate', '--redis', 'http://user:secret@127.0.0.1:6379']);
+    assert.deepEqual([result.status, result.stderr], [2, 'imgfleet: not a Redis URL: http://user:***@127.0.0.1:6379 (expected redis://host:port, or rediss:// for TLS)\n']);
   });
 
   it('a worker keeps retrying an unreachable Redis, says so once, joins when it comes, and stops on SIGTERM', async (t) => {

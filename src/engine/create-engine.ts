@@ -43,11 +43,13 @@ export interface EngineChoice {
 /** The one place that picks an engine; each is loaded only when chosen, so a command starts quickly. */
 export async function createEngine(choice: EngineChoice): Promise<Engine> {
   if (choice.redis) {
-    const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('./redis/cluster-engine.js'), import('./redis/cluster-settings.js')]);
+    const [{ ClusterEngine }, { clusterSettings }, { redactUrl }] = await Promise.all([
+      import('./redis/cluster-engine.js'), import('./redis/cluster-settings.js'), import('./redis/redis-link.js'),
+    ]);
     const settings = clusterSettings(choice.redis, choice.environment ?? DEFAULT_ENVIRONMENT);
     const engine = await ClusterEngine.open({ settings, sharedFs: choice.sharedFs, log: choice.log, failFast: choice.failFast, window: choice.window, scratch: choice.scratch, batchImages: choice.batchImages });
     if (choice.failFast !== false && (await engine.status()).workers.length === 0) {
-      choice.log?.(`no live workers on ${choice.redis} yet; the work waits until one starts (imgfleet worker --redis ${choice.redis})`);
+      choice.log?.(`no live workers on ${redactUrl(choice.redis)} yet; the work waits until one starts (imgfleet worker --redis ${redactUrl(choice.redis)})`);
     }
     return engine;
   }

@@ -93,8 +93,8 @@ export function serveCommand({ env }: CommandContext): Command {
       const stopStarting = exitOnSignalWhileStarting(logLine);
       // Everything the server writes (uploads, results, the cache) is for this user alone.
       process.umask(0o077);
-      const [{ startServer }, { readTokenFile }, { s3Settings }, presets] = await Promise.all([
-        import('../../server/server.js'), import('../token-file.js'), import('../../sources/s3/s3-settings.js'), readPresets(options.presets),
+      const [{ startServer }, { readTokenFile }, { s3Settings }, { redactUrl }, presets] = await Promise.all([
+        import('../../server/server.js'), import('../token-file.js'), import('../../sources/s3/s3-settings.js'), import('../../engine/redis/redis-link.js'), readPresets(options.presets),
       ]);
       const token = options.tokenFile ? await readTokenFile(options.tokenFile) : options.token;
       const list = (text: string | undefined) => text?.split(',').map((item) => item.trim()).filter(Boolean);
@@ -122,7 +122,7 @@ export function serveCommand({ env }: CommandContext): Command {
         adminWrite: options.adminWrite, presets, presetsOnly: options.presetsOnly, environment: env, logLine,
       });
       stopStarting();
-      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${options.redis}` : 'local worker threads'}, cache: ${server.cache}${token ? ', token required' : ''})`);
+      console.log(`imgfleet serving on ${server.url} (${options.redis ? `cluster on ${redactUrl(options.redis)}` : 'local worker threads'}, cache: ${server.cache}${token ? ', token required' : ''})`);
       console.log(`  page ${server.url}/   API docs ${server.url}/docs   metrics ${server.url}/metrics${options.redis ? `   queues ${server.url}/admin/queues` : ''}`);
       await untilStopped(async (signal) => {
         console.log(`${signal}: finishing requests in flight (again to exit now)…`);

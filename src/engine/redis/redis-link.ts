@@ -77,6 +77,10 @@ export class RedisLink {
  * reached or refuses the password; resolves once it answers a PING.
  */
 export async function checkRedis(url: string, timeoutMs = 5000): Promise<void> {
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1].toLowerCase();
+  if (scheme && scheme !== 'redis' && scheme !== 'rediss') {
+    throw new ImgfleetError('BAD_USAGE', `not a Redis URL: ${redactUrl(url)} (expected redis://host:port, or rediss:// for TLS)`);
+  }
   let redis: Redis;
   try {
     redis = new Redis(url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, enableOfflineQueue: true });
