@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -111,6 +112,13 @@ describe('imgfleet run', () => {
   });
 });
 
+describe('a reader that stops early', () => {
+  it('ends the command quietly with exit 0 (imgfleet ops | true), as for any Unix tool', () => {
+    const piped = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" ops | true', process.execPath, join(ROOT, 'bin', 'imgfleet.js')], { encoding: 'utf8' });
+    assert.deepEqual([piped.status, piped.stderr], [0, '']);
+  });
+});
+
 describe('imgfleet --version', () => {
   it('prints the version of package.json, alone or with -V, and exits 0; with a command it goes to the command', async () => {
     const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -193,7 +201,7 @@ describe('imgfleet options', () => {
     assert.equal(camera.channels.gray.reduce((a: number, b: number) => a + b, 0), 512 * 512);
   });
 
-  it('folders to read from must be there, folders to write to must not be files, and a port must be one: each refused as it is read (exit 2)', async (t) => {
+  it('folders to read from must be there, folders to write to must not be files, a port and a URL must be one: each refused as it is read (exit 2)', async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -204,6 +212,7 @@ describe('imgfleet options', () => {
       [['serve', '--cache-dir', file], `error: option '--cache-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
       [['serve', '--data-dir', file], `error: option '--data-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
       [['serve', '--port', '99999'], `error: option '--port <n>' argument '99999' is invalid. expected a port from 0 to 65535 (0: any free one), got "99999"\n`],
+      [['loadtest', '--url', 'localhost:8080'], `error: option '--url <url>' argument 'localhost:8080' is invalid. expected an http:// or https:// URL, e.g. http://127.0.0.1:8080\n`],
       [['worker', '--shared-fs-root', missing], `error: option '--shared-fs-root <dir>' argument '${missing}' is invalid. no such folder\n`],
       [['run', photo('rocket.jpg'), '-o', join(dir, 'out'), '-p', 'negate', '--cache-dir', file], `error: option '--cache-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
     ];

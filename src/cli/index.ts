@@ -2,6 +2,14 @@
 import '../engine/threadpool-size.js';
 import { packageVersion } from './version.js';
 
+// A reader that stops early (`imgfleet ops | head`) ends the command quietly, as for any Unix tool.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+}
+
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-V')) {
   // Only the version: answered without loading the commands (60 ms of a 150 ms start).

@@ -50,6 +50,18 @@ export function port(text: string): number {
   return n;
 }
 
+/** An http:// or https:// URL. */
+export function httpUrl(text: string): string {
+  let scheme: string | undefined;
+  try {
+    scheme = new URL(text).protocol;
+  } catch {
+    scheme = undefined;
+  }
+  if (scheme !== 'http:' && scheme !== 'https:') throw new InvalidArgumentError(`expected an http:// or https:// URL, e.g. http://127.0.0.1:8080`);
+  return text;
+}
+
 /** A folder that must be there already (one to read from). */
 export function existingFolder(text: string): string {
   const info = statSync(text, { throwIfNoEntry: false });

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { interactive, positiveInteger, type CommandContext } from '../usage.js';
+import { httpUrl, interactive, positiveInteger, type CommandContext } from '../usage.js';
 
 interface LoadTestCommandOptions {
   url: string;
@@ -14,7 +14,7 @@ interface LoadTestCommandOptions {
 export function loadtestCommand({ env, result: status }: CommandContext): Command {
   return new Command('loadtest')
     .description('load-test a running `imgfleet serve`: N clients × M requests of POST /v1/histogram')
-    .option('--url <url>', 'the server', 'http://127.0.0.1:8080')
+    .option('--url <url>', 'the server', httpUrl, 'http://127.0.0.1:8080')
     .option('--clients <n>', 'concurrent clients, each with its own connection', positiveInteger, 100)
     .option('--requests <n>', 'requests per client, one after another', positiveInteger, 100)
     .option('--image <file>', 'image to send (default: a 512×512 PNG of random pixels)')

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { existingFolder, folderToMake, logLine, nonNegativeInteger, port, positiveInteger, positiveNumber, readPresets, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
+import { existingFolder, folderToMake, httpUrl, logLine, nonNegativeInteger, port, positiveInteger, positiveNumber, readPresets, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
 interface ServeCommandOptions extends StoreFlags {
   host: string;
@@ -72,7 +72,7 @@ export function serveCommand({ env }: CommandContext): Command {
     .option('--assets-dir <dir>', 'folder of logos that watermark steps may name (image=logo.png); without it, logos are refused', existingFolder)
     .option('--log', 'log each request (JSON lines)')
     .option('--source-dir <dir>', 'image URLs (/i/…) read their sources from this folder', existingFolder)
-    .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)')
+    .option('--source-url <url>', 'image URLs fetch their sources from this HTTP origin instead (the key is appended)', httpUrl)
     .option('--source-s3 <url>', 'image URLs read their sources from this bucket prefix instead, s3://bucket/prefix/ (the key is appended)')
     .option('--source-allow <hosts>', 'other hosts the origin may redirect to, comma-separated')
     .option('--allow-private-origins [subnets]', 'let the origin be on a loopback, private or link-local address (any, or those listed: 10.0.0.0/8,…)')
