@@ -110,4 +110,17 @@ describe('where an output goes', () => {
     assert.equal(apart.status, 0, apart.stderr);
     assert.deepEqual(readdirSync(out).sort(), ['other.json', 'other.png', 'rocket.json', 'rocket.png']);
   });
+
+  it('process refuses a file name whose extension says another format than the pipeline writes, or one imgfleet cannot write', async (t) => {
+    const dir = tempDir(t);
+    const other = await cli(['process', photo('rocket.jpg'), '-o', join(dir, 'a.png'), '-p', 'resize:64,output:jpeg']);
+    assert.deepEqual([other.status, other.stderr], [2, `imgfleet: -o ${join(dir, 'a.png')} names png but the pipeline writes jpeg: name the file .jpg, or leave out output:jpeg\n`]);
+    const heic = await cli(['process', photo('rocket.jpg'), '-o', join(dir, 'a.heic'), '-p', 'resize:64']);
+    assert.deepEqual([heic.status, heic.stderr], [2, `imgfleet: -o ${join(dir, 'a.heic')}: imgfleet does not write HEIC; name a .jpg, .png, .webp, .avif, .tif, .gif, .jxl file\n`]);
+    assert.deepEqual(readdirSync(dir), []);
+    // An extension that names no image type takes the format the pipeline makes.
+    const plain = await cli(['process', photo('rocket.jpg'), '-o', join(dir, 'a.bin'), '-p', 'resize:64,output:webp']);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal((await sharp(join(dir, 'a.bin')).metadata()).format, 'webp');
+  });
 });

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { fstatSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
-import { OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
+import { EXTENSIONS } from '../../image/encode.js';
+import { AUTO_FORMAT, OUTPUT_FORMATS, type OutputFormat, type ValidPipeline } from '../../pipeline/spec.js';
 import {
   interactive, loadPipeline, logLine, PIPELINE_HELP, positiveInteger, tilingChoice, usageError, withClusterOptions, withPresetsOption, withScratchOption, withStoreOptions,
   withTilingOptions, type CommandContext, type StoreFlags, type TilingFlags,
@@ -101,12 +102,28 @@ function isStandardOutput(path: string): boolean {
   }
 }
 
-/** `-o out.webp` picks WebP unless the pipeline names a format itself. */
+/** Image types people name outputs with that no encoder here writes. */
+const UNWRITABLE = new Set(['.heic', '.heif', '.bmp', '.jp2', '.j2k', '.ico', '.psd', '.svg', '.pdf', '.tga', '.ppm', '.pgm', '.pbm', '.dng']);
+
+/**
+ * `-o out.webp` picks WebP unless the pipeline names a format itself; an extension that says
+ * another format than the pipeline's, or one imgfleet cannot write, is refused rather than
+ * given a file whose name lies about it. Other extensions (`.bin`, `.tmp`) take the format the
+ * pipeline makes.
+ */
 function withFormatFromExtension(pipeline: ValidPipeline, output: string | undefined): ValidPipeline {
-  if (!output || pipeline.output.format || pipeline.yieldsData) return pipeline;
+  if (!output || pipeline.yieldsData) return pipeline;
   const ext = extname(output).toLowerCase();
+  if (UNWRITABLE.has(ext)) {
+    throw usageError(`-o ${output}: imgfleet does not write ${ext.slice(1).toUpperCase()}; name a ${Object.values(EXTENSIONS).join(', ')} file`);
+  }
   const format = FORMAT_BY_EXTENSION[ext] ?? ext.slice(1);
   if (!(OUTPUT_FORMATS as readonly string[]).includes(format)) return pipeline;
+  const asked = pipeline.output.format;
+  if (asked && asked !== AUTO_FORMAT && asked !== format) {
+    throw usageError(`-o ${output} names ${format} but the pipeline writes ${asked}: name the file ${EXTENSIONS[asked]}, or leave out output:${asked}`);
+  }
+  if (asked) return pipeline;
   const outputSpec = { ...pipeline.output, format: format as OutputFormat };
   return { ...pipeline, output: outputSpec, spec: { ...pipeline.spec, output: outputSpec } };
 }
