@@ -97,6 +97,13 @@ describe('security: the audit\'s attacks, refused', () => {
     assert.ok(slowHeaders.closedAfterMs < 6000, `closed after ${slowHeaders.closedAfterMs} ms`);
     const slowBody = await raw(port, (s) => s.write('POST /v1/process?pipeline=negate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: image/png\r\nContent-Length: 100000\r\n\r\nabc'), 8000);
     assert.match(slowBody.text, /^HTTP\/1\.1 408 /);
+    assert.equal(JSON.parse(slowBody.text.slice(slowBody.text.indexOf('\r\n\r\n') + 4)).error.code, 'TIMEOUT');
+    // A URL past Node's 16 KiB of headers: refused by its parser, in the API's own JSON.
+    const longUrl = await raw(port, (s) => s.write(`POST /v1/process?pipeline=${'a'.repeat(20_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`), 8000);
+    assert.match(longUrl.text, /^HTTP\/1\.1 431 /);
+    assert.deepEqual(JSON.parse(longUrl.text.slice(longUrl.text.indexOf('\r\n\r\n') + 4)).error, {
+      code: 'BAD_USAGE', message: 'the request\'s headers and URL are over 16 KiB: send a long pipeline in the body (multipart field "pipeline")',
+    });
 
     // Two uploads from this client that never finish hold its share of /v1/process…
     const holders = [0, 1].map(() => connect(port, '127.0.0.1'));

@@ -18,7 +18,7 @@ import { defaultAllowedHosts, installBrowserGuards, installSecurityHeaders } fro
 import { ByteBudget } from './byte-budget.js';
 import type { ImageRoute, ServerContext } from './context.js';
 import { DiskQuota } from './disk-quota.js';
-import { errorBody, installErrorHandler } from './error-handler.js';
+import { answerClientError, errorBody, installErrorHandler } from './error-handler.js';
 import { JobStore } from './job-store.js';
 import { ServerMetrics } from './metrics.js';
 import { resolveServerOptions, type ServerOptions } from './options.js';
@@ -58,6 +58,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     requestTimeout: options.requestTimeoutMs,
     connectionTimeout: options.idleTimeoutMs,
     http: { headersTimeout: options.headersTimeoutMs, connectionsCheckingInterval: Math.min(1000, options.requestTimeoutMs) },
+    clientErrorHandler: answerClientError,
     // A URL Fastify cannot even route (a bad percent-escape) is answered like every other error.
     frameworkErrors: (error, _request, raw) => {
       const { status, body } = errorBody(error);

@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyRequest } from 'fastify';
 import { ImgfleetError, toErrorInfo, type ErrorCode, type ErrorInfo } from '../errors.js';
+import type { Duplex } from 'node:stream';
 
 /** Fastify's and its plugins' own errors, in imgfleet's terms. */
 const FRAMEWORK_CODES: Record<string, ErrorCode> = {
@@ -88,4 +89,23 @@ function detail(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const cause = error.cause instanceof Error ? ` (${error.cause.message})` : '';
   return `${error.message}${cause}`.replace(/\s+/g, ' ');
+}
+
+/**
+ * Requests Node's HTTP parser refuses before any route sees them get the API's JSON error too:
+ * headers and URL over Node's 16 KiB (a long pipeline in the query), a body that does not
+ * arrive in time, a request that is not HTTP.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, message] = error.code === 'HPE_HEADER_OVERFLOW'
+    ? [431, 'Request Header Fields Too Large', 'the request\'s headers and URL are over 16 KiB: send a long pipeline in the body (multipart field "pipeline")']
+    : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? [408, 'Request Timeout', 'the request did not arrive in time']
+      : [400, 'Bad Request', 'not a well-formed HTTP request'];
+  const body = JSON.stringify({ error: { code: status === 408 ? 'TIMEOUT' : 'BAD_USAGE', message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
 }
