@@ -123,4 +123,16 @@ describe('where an output goes', () => {
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal((await sharp(join(dir, 'a.bin')).metadata()).format, 'webp');
   });
+
+  it('an output whose name is as long as the file system allows (255 bytes) is written, and no temporary file is left', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    const stem = 'a'.repeat(250);
+    copyFileSync(photo('rocket.jpg'), join(input, `${stem}.jpg`));
+    const run = await cli(['run', input, '-o', join(dir, 'out'), '-p', 'resize:64,output:webp']);
+    assert.equal(run.status, 0, run.stderr);
+    assert.deepEqual(readdirSync(join(dir, 'out'), { withFileTypes: true }).map((entry) => entry.name), [`${stem}.webp`]);
+    assert.equal((await sharp(join(dir, 'out', `${stem}.webp`)).metadata()).width, 64);
+  });
 });

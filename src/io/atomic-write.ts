@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { lstatSync, mkdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { threadId } from 'node:worker_threads';
 import { ImgfleetError } from '../errors.js';
 import { notAFile } from './file-kind.js';
@@ -106,8 +106,12 @@ function removeQuietly(temp: string): void {
 const TEMP_PREFIX = `${process.pid}-${randomBytes(4).toString('hex')}`;
 let tempCount = 0;
 
+/**
+ * A name beside the output, hidden (a batch over the folder leaves it out) and short: an output
+ * whose own name is near the file system's 255-byte limit must not fail for its temporary one.
+ */
 function tempPathFor(path: string): string {
-  return `${path}.tmp-${TEMP_PREFIX}-${threadId}-${++tempCount}`;
+  return join(dirname(path), `.imgfleet.tmp-${TEMP_PREFIX}-${threadId}-${++tempCount}`);
 }
 
 /**
