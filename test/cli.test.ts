@@ -201,7 +201,7 @@ describe('imgfleet options', () => {
     assert.equal(camera.channels.gray.reduce((a: number, b: number) => a + b, 0), 512 * 512);
   });
 
-  it('folders to read from must be there, folders to write to must not be files, a port and a URL must be one: each refused as it is read (exit 2)', async (t) => {
+  it('folders to read from must be there, folders to write to must not be files, a port, a URL and a name must be one: each refused as it is read (exit 2)', async (t) => {
     const dir = tempDir(t);
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
@@ -213,6 +213,7 @@ describe('imgfleet options', () => {
       [['serve', '--data-dir', file], `error: option '--data-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
       [['serve', '--port', '99999'], `error: option '--port <n>' argument '99999' is invalid. expected a port from 0 to 65535 (0: any free one), got "99999"\n`],
       [['loadtest', '--url', 'localhost:8080'], `error: option '--url <url>' argument 'localhost:8080' is invalid. expected an http:// or https:// URL, e.g. http://127.0.0.1:8080\n`],
+      [['worker', '--name', ' '], `error: option '--name <name>' argument ' ' is invalid. expected 1 to 100 characters on one line\n`],
       [['worker', '--shared-fs-root', missing], `error: option '--shared-fs-root <dir>' argument '${missing}' is invalid. no such folder\n`],
       [['run', photo('rocket.jpg'), '-o', join(dir, 'out'), '-p', 'negate', '--cache-dir', file], `error: option '--cache-dir <dir>' argument '${file}' is invalid. a file is there, not a folder\n`],
     ];

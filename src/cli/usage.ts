@@ -50,6 +50,12 @@ export function port(text: string): number {
   return n;
 }
 
+/** A name shown in lists and reports: some visible text, on one line. */
+export function displayName(text: string): string {
+  if (text.trim() === '' || /[\u0000-\u001f\u007f]/.test(text) || text.length > 100) throw new InvalidArgumentError('expected 1 to 100 characters on one line');
+  return text;
+}
+
 /** An http:// or https:// URL. */
 export function httpUrl(text: string): string {
   let scheme: string | undefined;

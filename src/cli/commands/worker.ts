@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { exitOnSignalWhileStarting, untilStopped } from '../signals.js';
-import { collect, collectExistingFolders, existingFolder, logLine, positiveInteger, positiveNumber, probability, usageError, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
+import { collect, collectExistingFolders, displayName, existingFolder, logLine, positiveInteger, positiveNumber, probability, usageError, withStoreOptions, type CommandContext, type StoreFlags } from '../usage.js';
 
 interface WorkerOptions extends StoreFlags {
   redis?: string;
@@ -25,7 +25,7 @@ export function workerCommand({ env }: CommandContext): Command {
     .description('join a cluster: take jobs from Redis and run them on this machine’s cores until SIGTERM or Ctrl-C')
     .option('--redis <url>', 'the cluster’s Redis, e.g. redis://10.0.0.5:6379 (env IMGFLEET_REDIS)', env.redis)
     .option('-c, --concurrency <n>', 'images in parallel (default: cores)', positiveInteger)
-    .option('--name <name>', 'name in `imgfleet workers` and in reports (default: host-pid)')
+    .option('--name <name>', 'name in `imgfleet workers` and in reports (default: host-pid)', displayName)
     .option('--timeout <seconds>', 'give up on one image after this long (it is retried)', positiveNumber, 120)
     .option('--drain <seconds>', 'on SIGTERM, how long running jobs may take to finish (env IMGFLEET_DRAIN_MS)', positiveNumber, env.drainMs / 1000)
     .option('--shared-fs-root <dir>', 'a folder whose files jobs may name (for submitters using --shared-fs); repeatable', collectExistingFolders)
