@@ -107,12 +107,13 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     await events.waitUntilReady();
     const run = async (source: object, sink: object) => {
       const job = await queue.add('images', { items: [{ source: { kind: 'object', bucket: 'guarded', ...source }, sink: { kind: 'object', bucket: 'guarded', ...sink } }], pipeline: { steps: [{ op: 'negate' }] } }, { attempts: 1 });
-      return job.waitUntilFinished(events).then(() => 'done', (error: Error) => error.message);
+      // Bounded, so that a job that never ends fails this test with what the worker said, not by the suite's timeout.
+      return job.waitUntilFinished(events, 60_000).then(() => 'done', async (error: Error) => `${error.message} (the job is ${await job.getState()})`);
     };
     for (const [source, sink] of [[{ key: 'secret/x.png' }, { key: 'out/x.png' }], [{ key: 'in/../secret/x.png' }, { key: 'out/y.png' }], [{ key: 'in/a.png' }, { key: 'secret/a.png' }]]) {
-      assert.match(await run(source, sink), /FORBIDDEN.*(outside the prefixes this worker may use|--s3-root)/);
+      assert.match(await run(source, sink), /FORBIDDEN.*(outside the prefixes this worker may use|--s3-root)/, worker.output());
     }
-    assert.equal(await run({ key: 'in/a.png' }, { key: 'out/a.png' }), 'done');
+    assert.equal(await run({ key: 'in/a.png' }, { key: 'out/a.png' }), 'done', worker.output());
     const keys: string[] = [];
     for await (const page of s3.client.list({ bucket: 'guarded', prefix: '' })) keys.push(...page.map((o) => o.key));
     assert.deepEqual(keys.sort(), ['in/a.png', 'out/a.png', 'secret/x.png']);
