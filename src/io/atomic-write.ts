@@ -66,7 +66,7 @@ function writeTarget(path: string): { path: string; stream: boolean } {
       info = led;
     }
   } catch {
-    // A file in the way of its folder, or a broken link: the write itself fails and says why.
+    // A file in the way of its folder (the write fails and says why), or a broken link (the file takes its place).
     return { path, stream: false };
   }
   const kind = info && notAFile(info);
