@@ -112,6 +112,19 @@ describe('imgfleet run', () => {
   });
 });
 
+describe('each failure on one line', () => {
+  it('a file name with a newline in it is shown escaped, so that its failure stays one line', async (t) => {
+    const dir = tempDir(t);
+    const input = join(dir, 'in');
+    mkdirSync(input);
+    writeFileSync(join(input, 'bad\nname.jpg'), '');
+    copyFileSync(photo('rocket.jpg'), join(input, 'good.jpg'));
+    const result = await cli(['run', input, '-o', join(dir, 'out'), '-p', 'resize:64']);
+    assert.equal(result.status, 1);
+    assert.ok(result.stderr.split('\n').includes(`  ✗ ${join(input, 'bad\\nname.jpg')}: empty file (0 bytes)`), result.stderr);
+  });
+});
+
 describe('a reader that stops early', () => {
   it('ends the command quietly with exit 0 (imgfleet ops | true), as for any Unix tool', () => {
     const piped = spawnSync('bash', ['-c', 'set -o pipefail; "$0" "$1" ops | true', process.execPath, join(ROOT, 'bin', 'imgfleet.js')], { encoding: 'utf8' });

@@ -12,6 +12,7 @@ import { serveCommand } from './commands/serve.js';
 import { signCommand } from './commands/sign.js';
 import { workerCommand } from './commands/worker.js';
 import { workersCommand } from './commands/workers.js';
+import { oneLine } from './summary.js';
 import type { CommandContext } from './usage.js';
 import { packageVersion } from './version.js';
 
@@ -40,7 +41,7 @@ export async function main(argv: string[], env?: Environment): Promise<number> {
     return result.code;
   } catch (error) {
     if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
-    console.error(`imgfleet: ${error instanceof Error ? error.message : String(error)}`);
+    console.error(oneLine(`imgfleet: ${error instanceof Error ? error.message : String(error)}`));
     return error instanceof ImgfleetError && USAGE_CODES.has(error.code) ? 2 : 1;
   }
 }

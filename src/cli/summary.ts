@@ -18,8 +18,15 @@ function skippedPart({ skipped, skippedNotImages }: BatchSummary): string {
 
 /** One line per failed item (its path and the reason), then the skipped files (a few, and how many more). */
 export function failureLines(job: BatchJob, shownSkipped = 5): string[] {
-  const failures = job.items.filter((i) => i.status === 'failed').map((i) => `  ✗ ${i.input}: ${i.error?.message ?? 'failed'}`);
-  const skipped = job.skipped.slice(0, shownSkipped).map((s) => `  – skipped ${s.path}: ${s.reason}`);
+  const failures = job.items.filter((i) => i.status === 'failed').map((i) => oneLine(`  ✗ ${i.input}: ${i.error?.message ?? 'failed'}`));
+  const skipped = job.skipped.slice(0, shownSkipped).map((s) => oneLine(`  – skipped ${s.path}: ${s.reason}`));
   if (job.skipped.length > shownSkipped) skipped.push(`  – and ${job.skipped.length - shownSkipped} more skipped (see --report)`);
   return [...failures, ...skipped];
 }
+
+/** Text as one printed line: control characters (a newline in a file's name) shown escaped. */
+export function oneLine(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f]/g, (c) => ESCAPES[c] ?? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
