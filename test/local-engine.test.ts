@@ -196,6 +196,32 @@ describe('local engine', () => {
       assert.deepEqual(readdirSync(dir).filter((name) => name.startsWith('out-')).sort(), ['out-0.jpg', 'out-1.jpg', 'out-2.jpg', 'out-3.jpg', 'out-5.jpg', 'out-6.jpg']);
     });
 
+    it('a task the pool never starts (its thread never comes up) fails with TIMEOUT instead of waiting for ever', async (t) => {
+      const dir = tempDir(t);
+      writeFileSync(join(dir, 'in.jpg'), await sharp(photo('coffee.png')).resize(64, 48).jpeg().toBuffer());
+      // Preloaded into every thread: a pool thread spins for ever before it is ready.
+      const hook = join(dir, 'never-ready.cjs');
+      writeFileSync(hook, "if (!require('node:worker_threads').isMainThread) for (;;) {}");
+      const script = `
+        import { LocalEngine } from ${JSON.stringify(new URL('../src/engine/local/local-engine.js', import.meta.url).href)};
+        import { validatePipeline } from ${JSON.stringify(new URL('../src/pipeline/validate.js', import.meta.url).href)};
+        const engine = new LocalEngine({ threads: 1, timeoutMs: 200, stopGraceMs: 100 });
+        const pipeline = validatePipeline({ steps: [{ op: 'resize', width: 32 }], output: { format: 'jpeg' } }).spec;
+        const started = performance.now();
+        const outcome = await engine.run({ source: { kind: 'file', path: ${JSON.stringify(join(dir, 'in.jpg'))} }, sink: { kind: 'file', path: ${JSON.stringify(join(dir, 'out.jpg'))} }, pipeline, priority: 'batch' });
+        console.log(JSON.stringify({ outcome, ms: performance.now() - started }));
+        await Promise.race([engine.close(), new Promise((r) => setTimeout(r, 1000))]);
+        process.exit(0);`;
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL', env: { ...process.env, NODE_OPTIONS: `--require ${hook}` },
+      });
+      assert.equal(child.status, 0, child.stderr);
+      const { outcome, ms } = JSON.parse(child.stdout) as { outcome: Outcome; ms: number };
+      assert.deepEqual(!outcome.ok && outcome.error, { code: 'TIMEOUT', message: 'timed out after 0.2 s' });
+      // Two runs' time ahead of it at most (one running, one ready: 2 × (0.2 s + 0.1 s)), then it gives up.
+      assert.ok(ms >= 600 && ms < 10_000, `${ms} ms`);
+    });
+
     it('a first image slow enough to show that the rest would pay for the pool sends the rest there, waiting ones included', async (t) => {
       const dir = tempDir(t);
       const engine = new LocalEngine({ threads: 2, batchImages: 3, poolAfterMs: 0 });

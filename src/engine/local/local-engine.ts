@@ -361,13 +361,16 @@ export class LocalEngine implements Engine {
   private whenOverdue(flags: number[]): { signal: AbortSignal; clear: () => void } {
     const stop = new AbortController();
     const allowedMs = this.timeoutMs + this.stopGraceMs;
+    // Queued, a run waits at most for every run ahead of it to take all its time: past that, the
+    // pool is not starting it at all, and it fails rather than wait for ever.
+    const startBy = Date.now() + allowedMs * this.maxInFlight();
     let timer: NodeJS.Timeout;
     const look = () => {
       // The task of the run that started last is the one running now.
       let started = 0;
       for (const flag of flags) started = Math.max(started, this.startedAt[flag]);
-      const due = started > 0 ? started + allowedMs : Date.now() + allowedMs;
-      if (started > 0 && Date.now() >= due) stop.abort(new ImgfleetError('TIMEOUT', 'a task did not stop at its deadline: its thread was ended'));
+      const due = started > 0 ? started + allowedMs : Math.min(Date.now() + allowedMs, startBy);
+      if (Date.now() >= due) stop.abort(new ImgfleetError('TIMEOUT', started > 0 ? 'a task did not stop at its deadline: its thread was ended' : 'the pool never started this task'));
       else timer = setTimeout(look, due - Date.now());
     };
     timer = setTimeout(look, allowedMs);
