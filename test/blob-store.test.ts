@@ -60,3 +60,22 @@ describe('result blobs put in place while the job is held', () => {
     assert.equal(await blobs.heldFor(hold), 0, 'the lock ran out');
   });
 });
+
+describe('blobs on a connection that pipelines the commands of a turn (a worker\'s)', () => {
+  it('runs a first script in the same turn as other commands: every command is answered, nothing throws', async (t) => {
+    const prefix = testPrefix(t);
+    const redis = new Redis(REDIS_URL, { enableAutoPipelining: true });
+    t.after(async () => redis.disconnect());
+    await redis.ping();
+    const blobs = new BlobStore(redis, prefix);
+    const lockKey = `${prefix}:job-1:lock`;
+    await redis.set(lockKey, 'token-a', 'PX', 30_000);
+    const key = blobs.key('j1', 'out');
+    // One job's result written while another job, in the same turn, asks about its hold for the
+    // first time: the pipeline of that turn exists before the script does.
+    const [, heldFor] = await Promise.all([blobs.putStaged(key, Buffer.from([7])), blobs.heldFor({ lockKey, token: 'token-a' })]);
+    assert.ok(heldFor > 0 && heldFor <= 30_000, `held for ${heldFor} ms`);
+    assert.equal(await blobs.moveWhileHeld([key], { lockKey, token: 'token-a' }), true);
+    assert.deepEqual(await redis.getBuffer(key), Buffer.from([7]));
+  });
+});

@@ -46,7 +46,17 @@ interface WithScripts {
 export class BlobStore {
   private holding = false;
 
-  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 3_600_000) {}
+  private readonly scripts: Redis & WithScripts;
+
+  constructor(private readonly redis: Redis, private readonly prefix: string, private readonly ttlMs = 3_600_000) {
+    // Defined before any command is sent: on a connection that pipelines the commands of a turn,
+    // a pipeline made before a script's definition lacks it, and a first call in that turn threw
+    // inside ioredis' pipelining (the whole worker ended on an uncaught TypeError).
+    const scripted = redis as Redis & Partial<WithScripts>;
+    if (!scripted.imgfleetMoveWhileHeld) redis.defineCommand('imgfleetMoveWhileHeld', { lua: MOVE_WHILE_HELD });
+    if (!scripted.imgfleetHeldFor) redis.defineCommand('imgfleetHeldFor', { lua: HELD_FOR });
+    this.scripts = redis as Redis & WithScripts;
+  }
 
   key(jobId: string, role: string): string {
     return `${this.keyPrefix}${jobId}:${role}`;
@@ -79,7 +89,7 @@ export class BlobStore {
    */
   async moveWhileHeld(keys: string[], hold: JobHold): Promise<boolean> {
     const pairs = keys.flatMap((key) => [this.stagedKey(key), key]);
-    const moved = await this.scripts().imgfleetMoveWhileHeld(1 + pairs.length, hold.lockKey, ...pairs, hold.token);
+    const moved = await this.scripts.imgfleetMoveWhileHeld(1 + pairs.length, hold.lockKey, ...pairs, hold.token);
     if (moved === -1) throw new ImgfleetError('INTERNAL', 'a result was lost from Redis before it was in place');
     return moved === 1;
   }
@@ -90,16 +100,9 @@ export class BlobStore {
    * that heard "held for another t ms" needs not ask again within that time.
    */
   async heldFor(hold: JobHold): Promise<number> {
-    const ms = await this.scripts().imgfleetHeldFor(1, hold.lockKey, hold.token);
+    const ms = await this.scripts.imgfleetHeldFor(1, hold.lockKey, hold.token);
     // -1: a lock without an expiry (never BullMQ's): held, with no time to count on.
     return ms === -1 ? 1 : Math.max(0, ms);
-  }
-
-  private scripts(): Redis & WithScripts {
-    const redis = this.redis as Redis & Partial<WithScripts>;
-    if (!redis.imgfleetMoveWhileHeld) redis.defineCommand('imgfleetMoveWhileHeld', { lua: MOVE_WHILE_HELD });
-    if (!redis.imgfleetHeldFor) redis.defineCommand('imgfleetHeldFor', { lua: HELD_FOR });
-    return redis as Redis & WithScripts;
   }
 
   /**
