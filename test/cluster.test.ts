@@ -44,7 +44,7 @@ describe('cluster mode', () => {
     await assertAllOutputs(join(dir, 'out'), 320);
     for (const w of workers) w.child.kill('SIGTERM');
     const codes = await Promise.all(workers.map((w) => w.exited));
-    assert.deepEqual(codes, [0, 0]);
+    assert.deepEqual(codes, [0, 0], workers.map((w) => `${w.name}: ${w.output()}`).join('\n'));
     const refused = workers.map((w) => Number(/(\d+) refused/.exec(w.output())?.[1] ?? 0));
     assert.ok(refused[0] + refused[1] > 0, `refusals: ${refused}`);
   });

@@ -14,6 +14,7 @@ import { localIo, type TaskIo } from '../../task/task-io.js';
 import { LocalEngine } from '../local/local-engine.js';
 import { defaultThreads } from '../tuning.js';
 import { BlobStore, type JobHold } from './blob-store.js';
+import { ReadAhead } from './read-ahead.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
 import { encodeFailure, JOBS_PER_WORKER, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
@@ -79,14 +80,15 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   const pool = options.processor ? undefined : new LocalEngine({ threads, timeoutMs: options.timeoutMs, assets, limits: options.limits });
   const link = new RedisLink(settings.redisUrl, options.log);
   const redis = link.connection();
-  // Blobs on a connection of their own that sends the commands of one turn together: a job's inputs are read in one round trip.
+  // Blobs on a connection of their own that sends the commands of one turn together.
   const blobs = new BlobStore(link.connection({ enableAutoPipelining: true }), settings.prefix);
   const registry = new WorkerRegistry(redis, settings.prefix, name, threads, settings.heartbeatMs);
   const store = options.s3 && options.s3Roots?.length ? new S3Client(options.s3) : undefined;
-  const io = withObjects(clusterIo(blobs, localIo({ roots: options.roots ?? [] })), { store, roots: options.s3Roots ?? [] });
-  const place: Place = {
+  const files = localIo({ roots: options.roots ?? [] });
+  const objects = { store, roots: options.s3Roots ?? [] };
+  /** Where a job's images run; each job brings its own io (see processJob). */
+  const place: Omit<Place, 'io'> = {
     worker: name,
-    io,
     limits: options.limits,
     assets: new AssetLoader(assets),
     processElsewhere: options.processor ?? ((task, control) => pool!.run(task, control)),
@@ -111,8 +113,11 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
       const hold = token ? { lockKey: `${worker.toKey(job.id!)}:lock`, token } : undefined;
       const staged: string[] = [];
-      const held = hold ? { ...place, io: whileHeld(io, blobs, hold, staged) } : place;
-      const outcomes = await Promise.all(items.map((item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, held)));
+      // The images of a job read their inputs a few at a time, as many as run at once.
+      const ahead = new ReadAhead(blobs, items.flatMap((item) => (item.source.kind === 'blob' ? [item.source.key] : [])), threads + 1);
+      const io = withObjects(clusterIo(blobs, files, (key) => ahead.read(key)), objects);
+      const held: Place = { ...place, io: hold ? whileHeld(io, blobs, hold, staged) : io };
+      const outcomes = await mapAtMost(items, threads + 1, (item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, held));
       if (hold && staged.length > 0 && !(await blobs.moveWhileHeld(staged, hold))) throw new Error(encodeFailure(toErrorInfo(lostHold())));
       const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
       if (transient && !transient.ok) throw new Error(encodeFailure(transient.error));
@@ -166,6 +171,26 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
   };
 }
 
+/**
+ * Runs `work` on each item, at most `limit` at a time, and gives the results in the items' order.
+ * A job's images each take a slot from reading their input to writing their result, so a job
+ * holds at most `limit` inputs and results however many images it brings, and while Redis is
+ * away no further image starts. One slot more than the threads keeps each thread's next image
+ * read and ready.
+ */
+async function mapAtMost<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
 /** What stopping takes after the running jobs: closing the queue, the registry, the pool. */
 const CLOSING_MS = 2500;
 
@@ -211,12 +236,12 @@ function lostHold(): ImgfleetError {
   return new ImgfleetError('INTERNAL', 'this worker lost its hold on the job (its lock ran out); another worker runs it');
 }
 
-/** Blobs in Redis, and files through `files` (inside the worker's roots). */
-function clusterIo(blobs: BlobStore, files: TaskIo): TaskIo {
+/** Blobs in Redis (read through `readBlob`), and files through `files` (inside the worker's roots). */
+function clusterIo(blobs: BlobStore, files: TaskIo, readBlob: (key: string) => Promise<Buffer | null>): TaskIo {
   return {
     async read(source, maxBytes) {
       if (source.kind !== 'blob') return files.read(source, maxBytes);
-      const bytes = await blobs.get(source.key);
+      const bytes = await readBlob(source.key);
       if (!bytes) throw new ImgfleetError('BAD_USAGE', 'the input is no longer in Redis (its time to live ran out)');
       checkFileSize(bytes.length, { ...DEFAULT_LIMITS, maxFileBytes: maxBytes });
       return bytes;
