@@ -35,13 +35,13 @@ describe('cluster mode', () => {
   it('completes every image when workers refuse half their jobs', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
-    // 320 images make 20 jobs of 16: the chance that no job is ever refused is one in a million.
-    const input = await smallJpegs(dir, 320);
+    // 960 images make 15 jobs of 64: the chance that no job is ever refused is one in 30,000.
+    const input = await smallJpegs(dir, 960);
     const workers = await Promise.all(['r1', 'r2'].map((name) => startWorker(prefix, name, ['--reject-rate', '0.5'])));
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
     assert.equal(result.status, 0, result.stderr);
-    assert.equal(result.report.summary.done, 320);
-    await assertAllOutputs(join(dir, 'out'), 320);
+    assert.equal(result.report.summary.done, 960);
+    await assertAllOutputs(join(dir, 'out'), 960);
     for (const w of workers) w.child.kill('SIGTERM');
     const codes = await Promise.all(workers.map((w) => w.exited));
     assert.deepEqual(codes, [0, 0], workers.map((w) => `${w.name}: ${w.output()}`).join('\n'));
@@ -49,19 +49,19 @@ describe('cluster mode', () => {
     assert.ok(refused[0] + refused[1] > 0, `refusals: ${refused}`);
   });
 
-  it('sends images whose bytes go through Redis in jobs of 16', async (t) => {
+  it('sends images whose bytes go through Redis in jobs of 64', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
-    const input = await smallJpegs(dir, 160);
+    const input = await smallJpegs(dir, 640);
     const worker = await startWorker(prefix, 'one');
     t.after(async () => { worker.child.kill('SIGTERM'); await worker.exited; });
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
     assert.equal(result.status, 0, result.stderr);
-    await assertAllOutputs(join(dir, 'out'), 160);
+    await assertAllOutputs(join(dir, 'out'), 640);
     const redis = new Redis(REDIS_URL);
     t.after(() => redis.disconnect());
-    // BullMQ numbers the jobs of a queue. 64 images are in flight at once (4 jobs); each job that
-    // ends lets 16 more in, and they leave together as one job: 160 images are 10 jobs.
+    // BullMQ numbers the jobs of a queue. 256 images are in flight at once (4 jobs); each job that
+    // ends lets 64 more in, and they leave together as one job: 640 images are 10 jobs.
     assert.equal(Number(await redis.get(`${prefix}:images:id`)), 10);
   });
 
@@ -76,7 +76,7 @@ describe('cluster mode', () => {
     assert.equal(result.status, 0, result.stderr);
     await assertAllOutputs(join(dir, 'out'), 24);
     const items = (result.report as unknown as { items: { worker: string }[] }).items;
-    // Three workers taking two jobs at a time: 24 images in jobs of at most 4, not one of 16 and one of 8.
+    // Three workers taking two jobs at a time: 24 images in jobs of at most 4, not one of 24.
     assert.deepEqual([...new Set(items.map((i) => i.worker))].sort(), ['a', 'b', 'c']);
     const redis = new Redis(REDIS_URL);
     t.after(() => redis.disconnect());
@@ -128,9 +128,9 @@ describe('cluster mode: scheduling, registry and memory', () => {
   it('runs interactive work (process) ahead of a queued batch', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
-    const input = await smallJpegs(dir, 64);
+    const input = await smallJpegs(dir, 256);
     const out = join(dir, 'out');
-    // With no worker yet, the batch fills its window: four jobs of eight images wait in the queue.
+    // With no worker yet, the batch fills its window: four jobs of 64 images wait in the queue.
     const batch = submit(prefix, input, out, 'resize:64:64:fit=fill,output:jpeg');
     t.after(() => { batch.child.kill('SIGKILL'); });
     const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
@@ -143,7 +143,7 @@ describe('cluster mode: scheduling, registry and memory', () => {
     t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
     const result = await single;
     assert.equal(result.status, 0, result.stderr);
-    assert.equal((await batch).report.summary.done, 64);
+    assert.equal((await batch).report.summary.done, 256);
     // Queued last, it still ran in the worker's first round of two jobs; in order it would have waited for all four.
     const jobs = (await queue.getJobs(['completed'])).sort((a, b) => a.processedOn! - b.processedOn!);
     const rank = jobs.findIndex((job) => (job.data as { items: unknown[] }).items.length === 1);
@@ -170,7 +170,7 @@ describe('cluster mode: scheduling, registry and memory', () => {
   it('keeps at most a window of images in Redis, and none after the batch', async (t) => {
     const dir = tempDir(t);
     const prefix = testPrefix(t);
-    const input = await smallJpegs(dir, 120);
+    const input = await smallJpegs(dir, 600);
     const worker = await startWorker(prefix, 'steady', ['-c', '1', '--delay-rate', '1', '--delay-ms', '5']);
     t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
     const redis = new Redis(REDIS_URL);
@@ -179,8 +179,8 @@ describe('cluster mode: scheduling, registry and memory', () => {
     const sampling = setInterval(() => void redis.keys(`${prefix}:blob:*`).then((k) => { most = Math.max(most, k.length); }), 5);
     const result = await submit(prefix, input, join(dir, 'out'), 'resize:64:64:fit=fill,output:jpeg');
     clearInterval(sampling);
-    assert.equal(result.report.summary.done, 120);
-    assert.ok(most > 0 && most <= 128, `at most ${most} blobs (window 64: inputs plus results)`);
+    assert.equal(result.report.summary.done, 600);
+    assert.ok(most > 0 && most <= 512, `at most ${most} blobs (window 256: inputs plus results)`);
     assert.deepEqual(await redis.keys(`${prefix}:blob:*`), []);
   });
 

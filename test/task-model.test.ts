@@ -87,7 +87,7 @@ describe('the runner and the engines', () => {
     const input = join(dir, 'in');
     mkdirSync(input);
     // Photos of about 500×375 resized to exactly 512×512: the fast lane's own job. A job holds
-    // up to 16 images and a worker takes two jobs at a time: 48 images make at least three jobs
+    // up to 64 images and a worker takes two jobs at a time: 48 images make at least three jobs
     // (four of 12, sized for two live workers), so a worker that took none of the first two takes the third.
     const source = await sharp(photo('Dune.jpg')).resize(500, 375).jpeg().toBuffer();
     await Promise.all(Array.from({ length: IMAGES }, (_, i) => sharp(source).modulate({ brightness: 1 + i / 200 }).jpeg().toFile(join(input, `${i}.jpg`))));

@@ -22,8 +22,14 @@ export interface ClusterEngineOptions {
   settings: ClusterSettings;
   /** Pass paths instead of bytes: every worker sees the same filesystem (and was started with --shared-fs-root). */
   sharedFs?: boolean;
-  /** Images uploaded ahead of the workers; bounds Redis memory whatever the batch size (four jobs of blobs). @defaultValue 64 */
+  /** Images in flight: uploaded ahead of the workers, or named in queued jobs (four full jobs). @defaultValue 256 */
   window?: number;
+  /**
+   * Bytes of inputs uploaded to Redis and not yet settled: past them, the next image waits
+   * before its file is read. Bounds Redis' memory whatever the images' size (a window of large
+   * photos would otherwise be gigabytes). @defaultValue 64 MiB
+   */
+  windowBytes?: number;
   /** Runs of a job that failed for a transient reason, with exponential backoff. @defaultValue 3 */
   attempts?: number;
   /** Where changes of the link to Redis are reported, one line each. */
@@ -47,17 +53,15 @@ export interface ClusterEngineOptions {
 }
 
 /**
- * Images whose bytes travel as blobs share a job in groups of 16: BullMQ's scripts cost Redis about
- * 0.6 ms a job, and the submitter a job's adding and events; 16 halved both per image against 8.
- * (32 took a little more off, but doubles the results a worker may hold while Redis is away.)
+ * Images share a job in groups as large as a worker takes: a job's cost is most of theirs. BullMQ's
+ * scripts cost Redis about 0.6 ms a job, and the submitter 2–3 ms of CPU for adding it and
+ * following its events, against 0.05–0.08 ms for an image's own part when jobs carry keys. With
+ * bytes through Redis, jobs of 64 took the submitter from 0.64 to 0.40 ms an image against jobs
+ * of 16 (medians of three rounds side by side). A worker runs a job's images a few at a time (its
+ * threads and one), so the size of a job does not change what a worker holds.
  */
-const GROUP_IMAGES = 16;
-/**
- * Images whose jobs carry only references (objects, shared paths) share a job in groups as large
- * as a worker takes: the job's cost is most of theirs (the submitter's CPU for a job of keys is
- * 2–3 ms, its images' own about 0.05–0.08 ms each).
- */
-const GROUP_REFERENCES = MAX_JOB_ITEMS;
+const GROUP_IMAGES = MAX_JOB_ITEMS;
+/** A group of blobs closes at this many bytes of inputs, so that large images spread over several jobs. */
 const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
@@ -92,6 +96,11 @@ export class ClusterEngine implements Engine {
   private groupImages = Number.POSITIVE_INFINITY;
   private pending: Pending[] = [];
   private pendingBytes = 0;
+  private readonly windowBytes: number;
+  /** Bytes of inputs in Redis for images not yet settled (see ClusterEngineOptions.windowBytes). */
+  private bytesInFlight = 0;
+  /** Images waiting for bytesInFlight to fall under the limit before reading their files. */
+  private waitingForRoom: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
   /** Group keys by pipeline object, then by limits and priority: one string per kind of task, not one per image. */
   private readonly groupKeys = new WeakMap<Task['pipeline'], Map<string, string>>();
@@ -115,7 +124,8 @@ export class ClusterEngine implements Engine {
     readonly queue: Queue<ClusterJobData, ClusterJobResult>,
     private readonly events: QueueEvents,
   ) {
-    this.window = options.window ?? 64;
+    this.window = options.window ?? 256;
+    this.windowBytes = options.windowBytes ?? 64 * 1024 * 1024;
     this.blobs = new BlobStore(blobLink, options.settings.prefix);
   }
 
@@ -143,15 +153,17 @@ export class ClusterEngine implements Engine {
     return engine;
   }
 
-  run(task: Task, options: RunOptions = {}): Promise<Outcome> {
+  async run(task: Task, options: RunOptions = {}): Promise<Outcome> {
+    while (this.bytesInFlight >= this.windowBytes) await new Promise<void>((resolveRoom) => this.waitingForRoom.push(resolveRoom));
     // Nobody waits for it any more: it never reaches the queue. (A job already queued runs; its worker's own deadline bounds it.)
-    if (options.signal?.aborted) return Promise.resolve(failed({ code: 'CANCELLED', message: 'cancelled: nobody waits for this image any more' }, 'cluster'));
+    if (options.signal?.aborted) return failed({ code: 'CANCELLED', message: 'cancelled: nobody waits for this image any more' }, 'cluster');
     let entry: Pending;
     try {
       entry = this.prepare(task);
     } catch (error) {
-      return Promise.resolve(failed(toErrorInfo(error), 'cluster'));
+      return failed(toErrorInfo(error), 'cluster');
     }
+    this.bytesInFlight += entry.bytes;
     // The task joins a group at once, while its bytes upload: groups that waited for their uploads
     // left with the one or two images whose round trips had ended (180 jobs for 300 images).
     return new Promise((resolveOutcome) => {
@@ -160,8 +172,7 @@ export class ClusterEngine implements Engine {
       if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
       this.pending.push(entry);
       this.pendingBytes += entry.bytes;
-      const limit = Math.min(this.groupImages, this.pendingBytes === 0 ? GROUP_REFERENCES : GROUP_IMAGES);
-      if (this.pending.length >= limit || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
+      if (this.pending.length >= Math.min(this.groupImages, GROUP_IMAGES) || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
     });
   }
@@ -284,6 +295,8 @@ export class ClusterEngine implements Engine {
     await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
     const { scratch } = this.options;
     if (scratch) await Promise.all(group.flatMap((p) => p.objects).map((ref) => scratch.store.delete(ref).catch(() => {})));
+    this.bytesInFlight -= group.reduce((sum, p) => sum + p.bytes, 0);
+    for (const makeRoom of this.waitingForRoom.splice(0)) makeRoom();
     group.forEach((p, i) => p.resolve(outcomes[i]));
   }
 
