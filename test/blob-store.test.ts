@@ -3,10 +3,15 @@
  * the worker still holds its job: checked here against a real Redis, key by key.
  */
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import { BlobStore } from '../src/engine/redis/blob-store.js';
 import { REDIS_URL, testPrefix } from './cluster-helpers.js';
+import { photo } from './helpers.js';
 
 describe('result blobs put in place while the job is held', () => {
   async function setUp(t: Parameters<typeof testPrefix>[0]) {
@@ -77,5 +82,36 @@ describe('blobs on a connection that pipelines the commands of a turn (a worker\
     assert.ok(heldFor > 0 && heldFor <= 30_000, `held for ${heldFor} ms`);
     assert.equal(await blobs.moveWhileHeld([key], { lockKey, token: 'token-a' }), true);
     assert.deepEqual(await redis.getBuffer(key), Buffer.from([7]));
+  });
+});
+
+describe('a file uploaded as a blob', () => {
+  it('holds the file\'s bytes exactly and expires; a missing file is refused before anything is sent', async (t) => {
+    const prefix = testPrefix(t);
+    const redis = new Redis(REDIS_URL);
+    t.after(async () => redis.disconnect());
+    const blobs = new BlobStore(redis, prefix, 60_000);
+    const dir = mkdtempSync(join(tmpdir(), 'imgfleet-blob-file-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    // Sizes whose headers differ in length, and bytes that look like the protocol's own.
+    const files = [Buffer.from('\r\n$3\r\nSET\r\n'), randomBytes(9), randomBytes(100_000), readFileSync(photo('rocket.jpg'))];
+    const keys = files.map((_, i) => blobs.key(`file-${i}`, 'in'));
+    const uploads = files.map((bytes, i) => {
+      const path = join(dir, `${i}.bin`);
+      writeFileSync(path, bytes);
+      return blobs.putFile(keys[i], path, 1_000_000);
+    });
+    assert.deepEqual(uploads.map((u) => u.bytes), files.map((f) => f.length));
+    await Promise.all(uploads.map((u) => u.sent));
+    for (const [i, key] of keys.entries()) {
+      assert.deepEqual(await redis.getBuffer(key), files[i], `blob ${i}`);
+      const ttl = await redis.pttl(key);
+      assert.ok(ttl > 50_000 && ttl <= 60_000, `blob ${i} expires in ${ttl} ms`);
+    }
+    assert.throws(() => blobs.putFile(blobs.key('missing', 'in'), join(dir, 'missing.jpg'), 1_000_000), /input not found/);
+    assert.throws(() => blobs.putFile(blobs.key('large', 'in'), join(dir, '2.bin'), 1000), { code: 'FILE_TOO_LARGE' });
+    writeFileSync(join(dir, 'empty.bin'), '');
+    assert.throws(() => blobs.putFile(blobs.key('empty', 'in'), join(dir, 'empty.bin'), 1000), { code: 'EMPTY_FILE' });
+    assert.equal(await redis.exists(blobs.key('missing', 'in'), blobs.key('large', 'in'), blobs.key('empty', 'in')), 0);
   });
 });

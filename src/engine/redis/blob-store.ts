@@ -1,5 +1,6 @@
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 import { ImgfleetError } from '../../errors.js';
+import { readFileLimited } from '../../io/read-file.js';
 
 /** A worker's hold on a job: BullMQ's lock key of the job, and the token the worker took it with. */
 export interface JobHold {
@@ -77,6 +78,29 @@ export class BlobStore {
     await this.redis.set(key, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'PX', this.ttlMs);
   }
 
+  /**
+   * Uploads a file as a blob without copying its bytes: they are read straight into the command
+   * that carries them, between its header and its end. (ioredis copies a Buffer argument into a
+   * fresh buffer per command; that copy, and the garbage it made, cost the submitter about
+   * 0.03 ms an image.) The file is read now, so a missing or unreadable one throws here; the
+   * upload ends with `sent`.
+   */
+  putFile(key: string, path: string, maxBytes: number): { bytes: number; sent: Promise<void> } {
+    const ttl = String(this.ttlMs);
+    const head = (size: number) => `*5\r\n$3\r\nSET\r\n$${Buffer.byteLength(key)}\r\n${key}\r\n$${size}\r\n`;
+    const tail = `\r\n$2\r\nPX\r\n$${ttl.length}\r\n${ttl}\r\n`;
+    // The size is known only once the file is open: room for the longest header it could have.
+    const data = readFileLimited(path, maxBytes, { before: Buffer.byteLength(head(Number.MAX_SAFE_INTEGER)), after: tail.length });
+    const header = head(data.length);
+    const headerBytes = Buffer.byteLength(header);
+    const command = Buffer.from(data.buffer, data.byteOffset - headerBytes, headerBytes + data.length + tail.length);
+    command.write(header, 0);
+    command.write(tail, headerBytes + data.length);
+    this.holdWritesForTurn();
+    const sent = this.redis.sendCommand(new WrittenCommand('set', [key, `(${data.length} bytes)`, 'PX', ttl], command)) as Promise<unknown>;
+    return { bytes: data.length, sent: sent.then(() => {}) };
+  }
+
   /** Writes a blob under its staging name, where nobody reads it until moveWhileHeld puts it in place. */
   putStaged(key: string, bytes: Uint8Array): Promise<void> {
     return this.put(this.stagedKey(key), bytes);
@@ -132,5 +156,16 @@ export class BlobStore {
 
   async delete(...keys: string[]): Promise<void> {
     if (keys.length > 0) await this.redis.del(...keys);
+  }
+}
+
+/** A command whose bytes its maker wrote (see BlobStore.putFile); its arguments only name it in debug output. */
+class WrittenCommand extends Command {
+  constructor(name: string, args: string[], private readonly written: Buffer) {
+    super(name, args, { replyEncoding: 'utf8' });
+  }
+
+  override toWritable(): Buffer {
+    return this.written;
   }
 }

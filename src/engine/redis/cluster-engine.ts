@@ -236,8 +236,16 @@ export class ClusterEngine implements Engine {
     const reference = (from: Task['source'], role: string): ClusterItem['source'] => {
       if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
-      const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
       const object = scratchObject(role);
+      if (from.kind === 'file' && !object) {
+        const key = this.blobs.key(id(), role);
+        const upload = this.blobs.putFile(key, from.path, limits.maxFileBytes);
+        keys.push(key);
+        uploads.push(upload.sent);
+        bytes += upload.bytes;
+        return { kind: 'blob', key };
+      }
+      const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
       if (object) {
         uploads.push(scratch!.store.put(object, data));
         return object;
