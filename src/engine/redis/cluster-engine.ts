@@ -160,7 +160,9 @@ export class ClusterEngine implements Engine {
     const engine = new ClusterEngine(options, link, redis, probe, link.connection(), queue, events);
     if (options.batchImages) {
       letHeapGrow();
-      const workers = await listWorkers(probe, settings.prefix).catch(() => []);
+      // On the queue's connection, ready by now: the probe may still be connecting, and it fails
+      // at once when not ready, which would count no workers and make the jobs for one.
+      const workers = await listWorkers(redis, settings.prefix).catch(() => []);
       engine.groupImages = Math.ceil(options.batchImages / (Math.max(1, workers.length) * JOBS_PER_WORKER));
     }
     const heard = () => { engine.lastEventAt = performance.now(); };
