@@ -239,23 +239,15 @@ export class ClusterEngine implements Engine {
       if (from.kind === 'blob' || from.kind === 'object') return from;
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const object = scratchObject(role);
-      if (from.kind === 'file' && !object) {
-        const key = this.blobs.key(id(), role);
-        const upload = this.blobs.putFile(key, from.path, limits.maxFileBytes);
-        keys.push(key);
-        uploads.push(upload.sent);
-        bytes += upload.bytes;
-        return { kind: 'blob', key };
-      }
-      const data = from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes;
       if (object) {
-        uploads.push(scratch!.store.put(object, data));
+        uploads.push(scratch!.store.put(object, from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes));
         return object;
       }
       const key = this.blobs.key(id(), role);
+      const upload = from.kind === 'file' ? this.blobs.putFile(key, from.path, limits.maxFileBytes) : { bytes: from.bytes.byteLength, sent: this.blobs.put(key, from.bytes) };
       keys.push(key);
-      uploads.push(this.blobs.put(key, data));
-      bytes += data.byteLength;
+      uploads.push(upload.sent);
+      bytes += upload.bytes;
       return { kind: 'blob', key };
     };
     let source: ClusterItem['source'];

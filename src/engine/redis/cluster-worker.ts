@@ -113,16 +113,16 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       if (options.delayRate && Math.random() < options.delayRate) await sleep(options.delayMs ?? 1000);
       const hold = token ? { lockKey: `${worker.toKey(job.id!)}:lock`, token } : undefined;
       const staged: string[] = [];
-      // The images of a job read their inputs a few at a time, as many as run at once.
-      const ahead = new ReadAhead(blobs, items.flatMap((item) => (item.source.kind === 'blob' ? [item.source.key] : [])), threads + 1);
-      const io = withObjects(clusterIo(blobs, files, (key) => ahead.read(key)), objects);
-      const held: Place = { ...place, io: hold ? whileHeld(io, blobs, hold, staged) : io };
       // Images whose bytes come through Redis start a few at a time: their inputs arrive in well
       // under a millisecond, and a job's size must not decide what the worker holds. Those read
       // from a store (or a shared folder) all start at once, so that the store's latency hides
       // behind other images' work: two at a time per job took 16 simulated workers of 3 ms images
       // from 290-336 img/s to 229-272 (the fleet benchmark, side by side).
       const atOnce = items.every((item) => item.source.kind === 'blob') ? threads + 1 : items.length;
+      // The images of a job read their inputs a few at a time, as many as run at once.
+      const ahead = new ReadAhead(blobs, items.flatMap((item) => (item.source.kind === 'blob' ? [item.source.key] : [])), atOnce);
+      const io = withObjects(clusterIo(blobs, files, (key) => ahead.read(key)), objects);
+      const held: Place = { ...place, io: hold ? whileHeld(io, blobs, hold, staged) : io };
       const outcomes = await mapAtMost(items, atOnce, (item) => executeTask({ ...item, pipeline, limits, priority: 'batch' }, held));
       if (hold && staged.length > 0 && !(await blobs.moveWhileHeld(staged, hold))) throw new Error(encodeFailure(toErrorInfo(lostHold())));
       const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
