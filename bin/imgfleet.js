@@ -1,2 +1,4 @@
 #!/usr/bin/env node
-import '../dist/bundle/cli/index.js';
+// CommonJS (bin/package.json), so that libuv's thread pool is sized before anything uses it.
+require('../dist/src/engine/threadpool-size.cjs');
+import('../dist/bundle/cli/index.js');

@@ -57,6 +57,39 @@ describe('local engine', () => {
     assert.ok(bytesRead <= 64 * 1024, `read ${bytesRead} of the file's ${statSync(large).size} bytes here`);
   });
 
+  it('keeps small images under way up to libuv\'s pool less two when their work is all in libvips, and two large ones a thread', async (t) => {
+    const dir = tempDir(t);
+    // As the command line sizes it on one core: four a core and two (src/engine/threadpool-size.cts).
+    const size = process.env.UV_THREADPOOL_SIZE;
+    process.env.UV_THREADPOOL_SIZE = '6';
+    t.after(() => { if (size === undefined) delete process.env.UV_THREADPOOL_SIZE; else process.env.UV_THREADPOOL_SIZE = size; });
+    const engine = new LocalEngine({ threads: 1 });
+    t.after(() => engine.close());
+    const small = join(dir, 'small.webp');
+    await sharp(photo('rocket.jpg')).resize(480, 360, { fit: 'fill' }).webp().toFile(small);
+    const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+    const resize = validatePipeline({ steps: [{ op: 'resize', width: 128, height: 128 }], output: { format: 'jpeg' } }).spec;
+    /** The most pipelines sharp had queued or running at once while `count` images of `path` ran. */
+    const mostAtOnce = async (path: string, pixels: number, count: number) => {
+      let most = 0;
+      const watch = setInterval(() => {
+        const { queue, process } = sharp.counters();
+        most = Math.max(most, queue + process);
+      }, 1);
+      const outcomes = await Promise.all(Array.from({ length: count }, (_, i) => engine.run({
+        source: { kind: 'file', path }, sink: { kind: 'file', path: join(dir, `${pixels}-${i}.jpg`) }, priority: 'batch',
+        pipeline: resize, work: 'libvips', pixels,
+      })));
+      clearInterval(watch);
+      for (const outcome of outcomes) assert.ok(outcome.ok, JSON.stringify(outcome));
+      return most;
+    };
+    const smallMost = await mostAtOnce(small, 480 * 360, 16);
+    assert.ok(smallMost >= 3 && smallMost <= 4, `${smallMost} small images at once`);
+    const largeMost = await mostAtOnce(large, 5120 * 2880, 4);
+    assert.ok(largeMost >= 1 && largeMost <= 2, `${largeMost} large images at once`);
+  });
+
   it('moves each item through queued → running → done/failed with events, on two threads', async (t) => {
     const dir = tempDir(t);
     const engine = new LocalEngine({ threads: 2 });

@@ -1,5 +1,3 @@
-// Sizes libuv's thread pool before anything can start it.
-import '../engine/threadpool-size.js';
 import { packageVersion } from './version.js';
 
 // A reader that stops early (`imgfleet ops | head`) ends the command quietly, as for any Unix tool.

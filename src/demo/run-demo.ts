@@ -2,7 +2,6 @@
  * `npm start`: real photos through real pipelines on the local engine, with progress and a
  * summary. Outputs go to ./out/.
  */
-import '../engine/threadpool-size.js';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import { rm } from 'node:fs/promises';

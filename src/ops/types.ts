@@ -50,7 +50,7 @@ export interface ImageOperation<P = any> extends OperationBase<P> {
    * For an operation on pixels light enough to run on the thread that starts the task: about
    * how many nanoseconds of that thread it takes on an image of `size`, as measured (0 when
    * libvips does its work there). Without it, a task with the operation takes a thread of its
-   * own (see src/pipeline/lane.ts, worksInLibvips).
+   * own (see src/pipeline/lane.ts, workInLibvips).
    */
   pixelWorkNs?(size: Size, params: P): number;
   /** How the operation runs when a large image is cut into tiles (see src/tiling/plan.ts). */

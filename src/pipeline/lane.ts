@@ -46,24 +46,24 @@ const LIGHT_PIXEL_WORK_NS = 5_000_000;
  * enlargement, which the resampler makes, and the libvips lane): then any JavaScript thread
  * can start it and wait, and none needs to be its own. Otherwise (heavier steps on pixels in
  * JavaScript or WebAssembly, the libjpeg-turbo lane) the work takes the thread that runs it.
- * Unsure is false.
+ * Unsure is no. Yes comes with the input's size in pixels, from its header.
  */
-export function worksInLibvips(head: Uint8Array, pipeline: ValidPipeline): boolean {
-  if (pipeline.yieldsData || laneFor(head, pipeline) !== 'libvips') return false;
+export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline): { pixels: number } | undefined {
+  if (pipeline.yieldsData || laneFor(head, pipeline) !== 'libvips') return undefined;
   const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
-  if (!header) return false;
+  if (!header) return undefined;
   let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
   let pixelWorkNs = 0;
   for (const step of pipeline.steps) {
-    if (step.op.kind !== 'image') return false;
+    if (step.op.kind !== 'image') return undefined;
     if (!step.op.stage) {
-      if (!step.op.pixelWorkNs) return false;
+      if (!step.op.pixelWorkNs) return undefined;
       pixelWorkNs += step.op.pixelWorkNs(size, step.params);
-      if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return false;
+      if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     }
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
-    if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return false;
+    if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return undefined;
     size = next;
   }
-  return true;
+  return { pixels: header.width * header.height };
 }

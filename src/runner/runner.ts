@@ -13,7 +13,7 @@ import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { checkInputPixels, type Limits } from '../limits.js';
 import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
-import { laneFor, worksInLibvips } from '../pipeline/lane.js';
+import { laneFor, workInLibvips } from '../pipeline/lane.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { sameInputAndOutput, tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../io/read-file.js';
@@ -59,6 +59,8 @@ interface Facts {
   lane: string;
   /** All the work happens in libvips's threads (see Task.work). */
   inLibvips: boolean;
+  /** The input's pixels, from its header, for work in libvips (see Task.pixels). */
+  pixels?: number;
 }
 
 /**
@@ -159,7 +161,8 @@ export class Runner {
         }
         const tiles = await this.tileSizeFor(request, head, limits);
         const whole = tiles.tileSize === undefined;
-        return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: whole && worksInLibvips(head, request.pipeline) };
+        const inLibvips = whole ? workInLibvips(head, request.pipeline) : undefined;
+        return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: inLibvips !== undefined, pixels: inLibvips?.pixels };
       })();
       this.learnt.set(request, known);
     }
@@ -236,7 +239,7 @@ export class Runner {
     const { assets } = request;
     return this.engine.run({
       source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits,
-      ...(assets ? { assets } : {}), ...(facts.inLibvips ? { work: 'libvips' as const } : {}),
+      ...(assets ? { assets } : {}), ...(facts.inLibvips ? { work: 'libvips' as const, pixels: facts.pixels } : {}),
     }, { signal: request.signal });
   }
 

@@ -79,9 +79,11 @@ export interface Task {
   tile?: TileLayout;
   /**
    * `libvips` when all the work happens in libvips's own threads (src/pipeline/lane.ts,
-   * worksInLibvips), so an engine may start it from any thread instead of giving it one of its own.
+   * workInLibvips), so an engine may start it from any thread instead of giving it one of its own.
    */
   work?: 'libvips';
+  /** The input's pixels, when its header was read for `work`: an engine may keep more small images in flight. */
+  pixels?: number;
   /**
    * Logos sent with the work, by the name its watermark steps give (`upload:<sha256>`): they
    * travel with the task like the image. Other names come from the assets folder of the place
