@@ -40,7 +40,7 @@ export function matrixMarkdown(rows: MatrixRowResult[], cores: number): string {
     `The matrix: each row is one pipeline on one folder of images, run by imgfleet (\`imgfleet run <folder> -o <out> -p <pipeline>\`, `
       + `a pool of ${cores} threads), by Pillow (a multiprocessing Pool of ${cores} processes, written as an informed Pillow user writes it: `
       + 'draft mode, reducing_gap, ImageOps.fit) and by plain sharp (its defaults, 4 images in flight), one after another in the same run '
-      + '(each row starting with the next tool in turn, and the disk\'s pending writes flushed before each), '
+      + '(each row starting with the next tool in turn; before each, its inputs read into memory and the disk\'s pending writes written out), '
       + `each as a whole process. Measured ${dates.length === 1 ? `on ${dates[0]} UTC` : `between ${dates[0]} and ${dates[dates.length - 1]} UTC`}`
       + (loads.length > 0 ? `, with the machine's load average between ${Math.min(...loads).toFixed(1)} and ${Math.max(...loads).toFixed(1)} on ${cores} cores.` : '.'),
     '',
