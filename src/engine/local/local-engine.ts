@@ -97,7 +97,6 @@ const ONE_OFF_LOADS_MS = 150;
  */
 const WARM_IMAGES = 3;
 
-
 /** libuv's thread pool, as sized at its first use (src/engine/threadpool-size.cts). */
 function libuvThreads(): number {
   return Number(process.env.UV_THREADPOOL_SIZE) || 4;
@@ -217,9 +216,9 @@ export class LocalEngine implements Engine {
    * on, and the two wait for each other at every strip, so with two such images a core the cores
    * idle part of the time. They may fill libuv's pool, where sharp starts them, less two
    * threads for file I/O (four a core from the command line: src/engine/threadpool-size.cts).
-   * 1,000 small WebPs to 256 px thumbnails, three interleaved rounds: 3.31-3.75 s with four a
-   * core against 3.72-4.65 s with two (1.78 against 1.64 cores busy). Large images stay at two a
-   * thread: each may take several libvips threads, and holds more.
+   * 1,000 small WebPs to 256 px thumbnails, seven interleaved rounds: 3.52-4.46 s with four a
+   * core against 3.90-4.72 s with two, faster in six (1.72-1.79 against 1.59-1.64 cores busy).
+   * Large images stay at two a thread: each may take several libvips threads, and holds more.
    */
   private roomFor(task: Task): boolean {
     const small = task.work === 'libvips' && task.pixels !== undefined && task.pixels < LARGE_IMAGE_PIXELS;
