@@ -172,6 +172,31 @@ describe('local engine', () => {
       assert.ok(performance.now() - started < 9000, `${performance.now() - started} ms`);
     });
 
+    it('runs a group two at a time on its thread: one image uses the thread while another waits for libvips', async (t) => {
+      const dir = tempDir(t);
+      const engine = new LocalEngine({ threads: 1, batchImages: 24, poolAfterMs: 0, groupWorkMs: 60_000 });
+      t.after(() => engine.close());
+      // A PNG's rows are inflated on the thread (the PNG lane); its WebP is encoded by libvips.
+      const png = await sharp(photo('coffee.png')).resize(400, 300, { fit: 'fill' }).png().toBuffer();
+      const inputs = Array.from({ length: 24 }, (_, i) => join(dir, `in-${i}.png`));
+      for (const input of inputs) writeFileSync(input, png);
+      const thumbnail = validatePipeline({ steps: [{ op: 'resize', width: 200, height: 150 }], output: { format: 'webp' } }).spec;
+      const runAll = () => Promise.all(inputs.map((input, i) => engine.run({
+        source: { kind: 'file', path: input }, sink: { kind: 'file', path: join(dir, `out-${i}.webp`) }, pipeline: thumbnail, priority: 'batch',
+      })));
+      // Once, to start the pool's thread; then measured.
+      await runAll();
+      const started = performance.now();
+      const outcomes = await runAll();
+      const wallMs = performance.now() - started;
+      for (const outcome of outcomes) assert.ok(outcome.ok, JSON.stringify(outcome));
+      const onThread = outcomes.filter((o) => /\/thread-\d+$/.test(o.worker));
+      assert.ok(onThread.length >= 20, outcomes.map((o) => o.worker).join());
+      // One at a time, the images on the one thread could take no more than the batch's time between them.
+      const sumMs = onThread.reduce((sum, o) => sum + (o.ok ? o.stats.totalMs : 0), 0);
+      assert.ok(sumMs > wallMs, `the thread's images took ${sumMs.toFixed(0)} ms between them, the batch ${wallMs.toFixed(0)} ms`);
+    });
+
     it('a group whose thread must be ended (a task that ignores its deadline) runs again task by task: only that task fails, and those queued behind it keep their time', async (t) => {
       const dir = tempDir(t);
       const jpeg = await sharp(photo('coffee.png')).resize(400, 300, { fit: 'fill' }).jpeg().toBuffer();

@@ -387,7 +387,8 @@ export class LocalEngine implements Engine {
     const startBy = Date.now() + allowedMs * this.maxInFlight();
     let timer: NodeJS.Timeout;
     const look = () => {
-      // The task of the run that started last is the one running now.
+      // The task of the run that started last is running now, or the one before it (a group runs
+      // two at a time): a stuck one is found once the rest of its group has started, at the latest.
       let started = 0;
       for (const flag of flags) started = Math.max(started, this.startedAt[flag]);
       const due = started > 0 ? started + allowedMs : Math.min(Date.now() + allowedMs, startBy);

@@ -29,7 +29,7 @@ export interface PoolMessage {
   cancelFlag: number;
 }
 
-/** Tasks of a batch handed to a thread together (see LocalEngine), run one after another. */
+/** Tasks of a batch handed to a thread together (see LocalEngine), run two at a time (GROUP_LANES). */
 export interface PoolGroupMessage {
   group: PoolMessage[];
 }
@@ -70,10 +70,28 @@ export interface PoolGroupResult {
   ms: number;
 }
 
-/** The tasks of a group, one after another on this thread. */
+/**
+ * A group's tasks run two at a time on a thread: while one waits for libvips (an encoder, a
+ * resize that sharp runs on libuv's threads), the other's JavaScript and WebAssembly use the
+ * thread. One at a time, a thread idled through every wait. 1,000 small JPEGs to WebP, three
+ * interleaved rounds: 6.45-7.39 s against 7.62-8.36 s (1.72-1.75 against 1.49-1.54 cores busy);
+ * 1,000 sharp-written PNGs to 256 px WebP thumbnails, two rounds: 5.03-5.17 s against 5.59-5.87 s;
+ * JPEG and grey JPEG thumbnails and Pillow-written PNGs to covers, whose work is all on this
+ * thread, within the noise. Each task keeps its own deadline, from its own start.
+ */
+const GROUP_LANES = 2;
+
+/** The tasks of a group, two at a time on this thread. */
 export async function runGroup({ group }: PoolGroupMessage): Promise<PoolGroupResult> {
   const started = performance.now();
-  const outcomes: Outcome[] = [];
-  for (const message of group) outcomes.push(await run(message));
+  const outcomes: Outcome[] = new Array(group.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < group.length) {
+      const at = next++;
+      outcomes[at] = await run(group[at]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(group.length, GROUP_LANES) }, lane));
   return { outcomes, ms: performance.now() - started };
 }
