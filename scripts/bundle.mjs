@@ -2,7 +2,8 @@
 // Bundles the compiled modules after `tsc` (the second half of `npm run build`): Node 20 loads
 // an ES module graph file by file, and imgfleet's is about 200 files.
 // - dist/bundle/cli/: the command line, as ES modules split where it imports lazily, packages
-//   left to node_modules. `imgfleet process` of one photo took 0.33-0.37 s against 0.35-0.43 s.
+//   left to node_modules but BullMQ. `imgfleet process` of one photo took 0.33-0.37 s against
+//   0.35-0.43 s.
 // - dist/src/engine/local/worker.bundle.cjs: what a pool thread runs, in one CommonJS file with
 //   its pure-JavaScript packages (some have no CommonJS build). A fresh thread loads it in
 //   19-28 ms of CPU, its 75 ES modules in 80-110 ms; every pool thread pays it at start.
@@ -56,6 +57,20 @@ const sharpBinariesOutside = {
   },
 };
 
+/**
+ * Every package stays in node_modules but BullMQ, which is bundled from its ES build: through
+ * its CommonJS entry, Node loaded 171 modules of it (flows, job schedulers and their cron parser,
+ * a PostgreSQL backend, sandboxed processors) for a cluster command, file by file; bundled, the
+ * parts a cluster command imports (most of them still) load as one chunk with the engine.
+ * Loading BullMQ took 0.65 s of CPU that way, 0.48 s bundled (bench/README.md).
+ */
+const packagesOutsideButBullmq = {
+  name: 'packages-outside-but-bullmq',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^[^./]/ }, ({ path }) => (path === 'bullmq' ? undefined : { path, external: true }));
+  },
+};
+
 const common = { bundle: true, platform: 'node', target: 'node20', sourcemap: 'linked', logLevel: 'warning' };
 
 await Promise.all([
@@ -65,8 +80,8 @@ await Promise.all([
     outdir: CLI_DIR,
     format: 'esm',
     splitting: true,
-    packages: 'external',
-    plugins: [ownModuleUrls(CLI_DIR, (path) => `new URL(${path}, import.meta.url).href`)],
+    mainFields: ['module', 'main'],
+    plugins: [packagesOutsideButBullmq, ownModuleUrls(CLI_DIR, (path) => `new URL(${path}, import.meta.url).href`)],
   }),
   build({
     ...common,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { OPERATIONS } from '../src/ops/index.js';
-import { CORPUS, ROOT, cli, photo, pngClaiming, tempDir } from './helpers.js';
+import { REDIS_URL } from './cluster-helpers.js';
+import { CORPUS, FIXTURES, ROOT, cli, photo, pngClaiming, tempDir } from './helpers.js';
 
 function goodAndBadFolder(dir: string): string {
   const input = join(dir, 'in');
@@ -142,6 +143,17 @@ describe('imgfleet --version', () => {
     const help = await cli(['run', '--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--sequential/);
+  });
+});
+
+describe('what a command loads', () => {
+  it('a cluster command takes BullMQ from the command line\'s bundle, never the whole of its CommonJS build', async (t) => {
+    const out = join(tempDir(t), 'loaded.txt');
+    const result = await cli(['workers', '--redis', REDIS_URL], { NODE_OPTIONS: `--require ${join(FIXTURES, 'loaded-modules.cjs')}`, LOADED_MODULES_OUT: out });
+    assert.equal(result.status, 0, result.stderr);
+    const loaded = readFileSync(out, 'utf8').split('\n');
+    assert.ok(loaded.some((file) => file.includes(`${sep}node_modules${sep}ioredis${sep}`)), 'the packages it imports are seen');
+    assert.deepEqual(loaded.filter((file) => file.includes(`${sep}node_modules${sep}bullmq${sep}`)), []);
   });
 });
 
