@@ -30,12 +30,11 @@ export function fleetMarkdown(results: FleetResults): string {
   const lines = [
     `Run ${results.date.slice(0, 16).replace('T', ' ')} UTC on ${results.machine.cores} cores (${results.machine.cpu ?? 'unknown CPU'}), Node ${results.machine.node}: \`${results.command}\``,
     '',
-    'The coordinator, W1 (each image → 512×512 JPEG) on two single-thread workers; CPU time of each process from /proc, net of start-up (the least of five runs of the whole corpus less the least of five runs of 300 images, per image). '
-      + 'Beside the submitter\'s, the same counted from its first job on: without its listing and planning of the batch:',
+    'The coordinator, W1 (each image → 512×512 JPEG) on two single-thread workers; CPU time of each process from /proc, net of start-up (the least of five runs of the whole corpus less the least of five runs of 300 images, per image):',
     '',
-    '| where bytes travel | images | img/s | submitter CPU / image | (from its first job on) | Redis CPU / image | workers CPU / image | store CPU / image |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...results.coordinator.map((r) => `| ${r.variant} | ${r.images} | ${r.imagesPerSecond.toFixed(0)} | ${r.submitterMs.toFixed(3)} ms | ${r.submitterFromFirstJobMs === undefined ? '' : `${r.submitterFromFirstJobMs.toFixed(3)} ms`} | ${r.redisMs.toFixed(3)} ms | ${r.workersMs.toFixed(2)} ms | ${r.storeMs === undefined ? '' : `${r.storeMs.toFixed(2)} ms`} |`),
+    '| where bytes travel | images | img/s | submitter CPU / image | Redis CPU / image | workers CPU / image | store CPU / image |',
+    '|---|---:|---:|---:|---:|---:|---:|',
+    ...results.coordinator.map((r) => `| ${r.variant} | ${r.images} | ${r.imagesPerSecond.toFixed(0)} | ${r.submitterMs.toFixed(3)} ms | ${r.redisMs.toFixed(3)} ms | ${r.workersMs.toFixed(2)} ms | ${r.storeMs === undefined ? '' : `${r.storeMs.toFixed(2)} ms`} |`),
     '',
     'The simulation: N simulated workers, each one image at a time, whose image work is a fixed sleep; every object read and written, and every queue operation, is real. '
       + 'Cores: CPU each part used over the batch (the submitter\'s includes its start). Demand: the share of the batch\'s time that its main thread ran or waited for a CPU (from /proc/<pid>/task/<pid>/schedstat); near 100%, it cannot keep up.',

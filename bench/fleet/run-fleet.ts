@@ -5,20 +5,16 @@
  * 1. The coordinator: a W1 batch on two real workers, bucket to bucket (jobs carry keys) and
  *    folder to folder (bytes through Redis). CPU time of each process from /proc, net of
  *    start-up: the difference between a run of the whole corpus and a run of 300 images,
- *    divided by the difference in images. The submitter's is also counted from its first job
- *    on, which leaves out its listing and planning of the batch as well as its start.
+ *    divided by the difference in images.
  * 2. The simulation: N simulated workers (1 to 64) whose image work is a fixed sleep (W1-like
  *    3 ms, W3-like 37 ms, one image at a time each), while every transfer (the input object
  *    read, the output written) and every queue operation is real. Throughput against N beside
  *    the ideal line; the knee, and which process is busiest there.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Redis as IORedis } from 'ioredis';
-import { QUEUE_NAME } from '../../src/engine/redis/cluster-settings.js';
 import { readEnvironment } from '../../src/config.js';
 import { S3Client } from '../../src/sources/s3/s3-client.js';
 import { s3Settings } from '../../src/sources/s3/s3-settings.js';
@@ -32,8 +28,6 @@ export interface CoordinatorRow {
   imagesPerSecond: number;
   /** Marginal CPU per image, in ms, net of start-up. */
   submitterMs: number;
-  /** The submitter's counted from its first job on: without its listing and planning of the batch. */
-  submitterFromFirstJobMs?: number;
   redisMs: number;
   workersMs: number;
   storeMs?: number;
@@ -63,8 +57,8 @@ export interface FleetResults {
 
 const W1 = 'resize:512:512:fit=fill,output:jpeg:75';
 
-/** One submitter run of the coordinator's measure: its own CPU (from its first job on, and whole), and what the others used meanwhile (seconds). */
-interface Measured { cpuS: number; fromFirstJobS: number; done: number; elapsedS: number; redis: number; workers: number; store: number }
+/** One submitter run of the coordinator's measure: its own CPU, and what the others used meanwhile (seconds). */
+interface Measured { cpuS: number; done: number; elapsedS: number; redis: number; workers: number; store: number }
 const SMALL = 300;
 const ROUNDS = 5;
 const GROUP = 100;
@@ -98,31 +92,13 @@ export async function fleetBench(root: string, photos: string, count: number, si
 
     const prefix = 'fleet-bench';
     const env = { ...store.env, IMGFLEET_PREFIX: prefix };
-    /**
-     * The submitter, its CPU read from /proc every few ms: at its first job (BullMQ's job id counter
-     * moves past where it was) and at its last reading before it exits.
-     */
-    const queueIds = new IORedis(redis.url, { maxRetriesPerRequest: 1 });
-    const submit = async (inputs: string[], out: string) => {
+    const submit = (inputs: string[], out: string, extra: string[] = []) => {
       const report = join(work, `report-${Date.now()}.json`);
-      const idBefore = Number(await queueIds.get(`${prefix}:${QUEUE_NAME}:id`)) || 0;
-      const child = spawn(process.execPath, [bin, 'run', ...inputs, '-o', out, '-p', W1, '--redis', redis.url, '--report', report],
-        { env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-      let stderr = '';
-      child.stderr!.on('data', (d) => { stderr += d; });
-      let status: number | null | undefined;
-      child.on('exit', (code) => { status = code; });
-      let atFirstJob: number | undefined;
-      let last = 0;
-      while (status === undefined) {
-        const cpu = cpuOf(child.pid!);
-        if (cpu > 0) last = cpu;
-        if (atFirstJob === undefined && (Number(await queueIds.get(`${prefix}:${QUEUE_NAME}:id`)) || 0) > idBefore) atFirstJob = cpuOf(child.pid!) || last;
-        await sleep(4);
-      }
-      if (status !== 0) throw new Error(`fleet bench: the submitter failed: ${stderr}`);
+      const measured = JSON.parse(execFileSync('python3', [join(root, 'bench', 'measure.py'), '--', process.execPath, bin, 'run', ...inputs, '-o', out, '-p', W1,
+        '--redis', redis.url, '--report', report, ...extra], { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' }, maxBuffer: 1 << 24 })) as { exitCode: number; cpuS: number; wallS: number; stderr: string };
+      if (measured.exitCode !== 0) throw new Error(`fleet bench: the submitter failed: ${measured.stderr}`);
       const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: { done: number; elapsedMs: number } }).summary;
-      return { cpuS: last, fromFirstJobS: last - (atFirstJob ?? 0), done: summary.done, elapsedS: summary.elapsedMs / 1000 };
+      return { cpuS: measured.cpuS, done: summary.done, elapsedS: summary.elapsedMs / 1000 };
     };
     /** The submitter as a child whose /proc is read as it runs: its CPU and its main thread's demand, over the batch. */
     const submitWatched = async (inputs: string[], out: string, extra: string[]) => {
@@ -153,33 +129,31 @@ export async function fleetBench(root: string, photos: string, count: number, si
       { variant: 'folder to folder (bytes through Redis)', small: [smallDir], all: [corpus], out: (n: number) => join(outputs, `out-${n}`), store: false },
     ];
     for (const v of variants) {
-      // The machine is shared: each run size's figure is the least of three rounds, the run least
+      // The machine is shared: each run size's figure is the least of five rounds, the run least
       // disturbed by others' work, and the per-image cost is the difference of those two. (The
       // least of the rounds' differences would pick the round whose short run was most disturbed.)
       const runs: { small: Measured; all: Measured }[] = [];
       for (let round = 0; round < ROUNDS; round++) {
-        const measured: Measured[] = [];
-        for (const inputs of [v.small, v.all]) {
+        const [small, all] = [v.small, v.all].map((inputs): Measured => {
           const before = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
-          const run = await submit(inputs, v.out(inputs === v.small ? SMALL : files.length));
+          const run = submit(inputs, v.out(inputs === v.small ? SMALL : files.length));
           const after = { redis: redis.cpu(), workers: workers.reduce((s, w) => s + w.cpu(), 0), store: store.cpu() };
           rmSync(join(outputs, `out-${inputs === v.small ? SMALL : files.length}`), { recursive: true, force: true });
-          measured.push({ ...run, redis: after.redis - before.redis, workers: after.workers - before.workers, store: after.store - before.store });
-        }
-        runs.push({ small: measured[0], all: measured[1] });
+          return { ...run, redis: after.redis - before.redis, workers: after.workers - before.workers, store: after.store - before.store };
+        });
+        runs.push({ small, all });
       }
       const done = runs[0].all.done - runs[0].small.done;
       const perImage = (pick: (m: Measured) => number) =>
         ((Math.min(...runs.map((r) => pick(r.all))) - Math.min(...runs.map((r) => pick(r.small)))) * 1000) / done;
       const row: CoordinatorRow = {
         variant: v.variant, images: runs[0].all.done, imagesPerSecond: Math.max(...runs.map((r) => r.all.done / r.all.elapsedS)),
-        submitterMs: perImage((m) => m.cpuS), submitterFromFirstJobMs: perImage((m) => m.fromFirstJobS), redisMs: perImage((m) => m.redis), workersMs: perImage((m) => m.workers),
+        submitterMs: perImage((m) => m.cpuS), redisMs: perImage((m) => m.redis), workersMs: perImage((m) => m.workers),
         ...(v.store ? { storeMs: perImage((m) => m.store) } : {}),
       };
       coordinator.push(row);
-      log(`coordinator  ${row.variant.padEnd(40)} submitter ${row.submitterMs.toFixed(3)} ms/img (from its first job on ${row.submitterFromFirstJobMs!.toFixed(3)})  Redis ${row.redisMs.toFixed(3)} ms/img  workers ${row.workersMs.toFixed(2)} ms/img${row.storeMs !== undefined ? `  store ${row.storeMs.toFixed(2)} ms/img` : ''}  ${row.imagesPerSecond.toFixed(0)} img/s`);
+      log(`coordinator  ${row.variant.padEnd(40)} submitter ${row.submitterMs.toFixed(3)} ms/img  Redis ${row.redisMs.toFixed(3)} ms/img  workers ${row.workersMs.toFixed(2)} ms/img${row.storeMs !== undefined ? `  store ${row.storeMs.toFixed(2)} ms/img` : ''}  ${row.imagesPerSecond.toFixed(0)} img/s`);
     }
-    queueIds.disconnect();
     for (const w of workers.splice(0)) await w.stop();
     if (outputs !== work) rmSync(outputs, { recursive: true, force: true });
 
