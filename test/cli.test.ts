@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, sep } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
@@ -146,14 +147,27 @@ describe('imgfleet --version', () => {
   });
 });
 
-describe('what a command loads', () => {
-  it('a cluster command takes BullMQ from the command line\'s bundle, never the whole of its CommonJS build', async (t) => {
-    const out = join(tempDir(t), 'loaded.txt');
-    const result = await cli(['workers', '--redis', REDIS_URL], { NODE_OPTIONS: `--require ${join(FIXTURES, 'loaded-modules.cjs')}`, LOADED_MODULES_OUT: out });
+describe('how a command starts', () => {
+  /** Runs the command line with a preload that reports, as it exits, the modules it loaded and its threads. */
+  async function atExit(t: { after: (fn: () => void) => void }, args: string[], env: NodeJS.ProcessEnv = {}) {
+    const out = join(tempDir(t), 'at-exit.json');
+    const result = await cli(args, { NODE_OPTIONS: `--require ${join(FIXTURES, 'at-exit.cjs')}`, AT_EXIT_OUT: out, ...env });
     assert.equal(result.status, 0, result.stderr);
-    const loaded = readFileSync(out, 'utf8').split('\n');
-    assert.ok(loaded.some((file) => file.includes(`${sep}node_modules${sep}ioredis${sep}`)), 'the packages it imports are seen');
-    assert.deepEqual(loaded.filter((file) => file.includes(`${sep}node_modules${sep}bullmq${sep}`)), []);
+    return JSON.parse(readFileSync(out, 'utf8')) as { modules: string[]; threads: number };
+  }
+
+  it('a cluster command takes BullMQ from the command line\'s bundle, never the whole of its CommonJS build', async (t) => {
+    const { modules } = await atExit(t, ['workers', '--redis', REDIS_URL]);
+    assert.ok(modules.some((file) => file.includes(`${sep}node_modules${sep}ioredis${sep}`)), 'the packages it imports are seen');
+    assert.deepEqual(modules.filter((file) => file.includes(`${sep}node_modules${sep}bullmq${sep}`)), []);
+  });
+
+  it('sizes libuv\'s thread pool at four threads a core and two (4 to 128) before its first use, and keeps a size set in the environment', async (t) => {
+    const args = ['process', photo('rocket.jpg'), '-o', join(tempDir(t), 'out.jpg'), '-p', 'resize:64'];
+    const own = await atExit(t, args, { UV_THREADPOOL_SIZE: undefined });
+    const four = await atExit(t, args, { UV_THREADPOOL_SIZE: '4' });
+    const sized = Math.min(128, Math.max(4, availableParallelism() * 4 + 2));
+    assert.equal(own.threads - four.threads, sized - 4);
   });
 });
 
