@@ -187,7 +187,10 @@ describe('cluster mode: scheduling, registry and memory', () => {
   it('lists live workers, and a dead one drops off within a few heartbeats', async (t) => {
     const prefix = testPrefix(t);
     const [a, b] = await Promise.all([startWorker(prefix, 'alive', ['-c', '2']), startWorker(prefix, 'doomed', ['-c', '1'])]);
-    t.after(async () => { a.child.kill('SIGKILL'); await a.exited; });
+    t.after(async () => {
+      for (const worker of [a, b]) worker.child.kill('SIGKILL');
+      await Promise.all([a.exited, b.exited]);
+    });
     const list = await cli(['workers', '--redis', REDIS_URL], { IMGFLEET_PREFIX: prefix });
     assert.match(list.stdout, /^name +host +pid +threads +done +failed +load +last seen$/m);
     assert.match(list.stdout, new RegExp(`^alive +\\S+ +${a.child.pid} +2 +0 +0 +0/2 +\\d\\.\\d s ago$`, 'm'));

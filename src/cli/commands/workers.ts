@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ImgfleetError } from '../../errors.js';
 import { usageError, type CommandContext } from '../usage.js';
 
 export function workersCommand({ env }: CommandContext): Command {
@@ -11,7 +12,8 @@ export function workersCommand({ env }: CommandContext): Command {
       const [{ ClusterEngine }, { clusterSettings }] = await Promise.all([import('../../engine/redis/cluster-engine.js'), import('../../engine/redis/cluster-settings.js')]);
       const engine = await ClusterEngine.open({ settings: clusterSettings(options.redis, env) });
       try {
-        const { workers } = await engine.status();
+        const { workers, reason } = await engine.status();
+        if (reason?.startsWith('Redis unavailable')) throw new ImgfleetError('REDIS_UNAVAILABLE', `cannot list the workers: ${reason}`);
         if (options.json) {
           process.stdout.write(`${JSON.stringify(workers, null, 2)}\n`);
           return;

@@ -156,7 +156,9 @@ export class ClusterEngine implements Engine {
     link.watch(events);
     // Every job in flight waits on the queue; the default limit of 10 listeners is for leaks, not for this.
     queue.setMaxListeners(0);
-    if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+    // The probe too: it fails at once while it connects, and a status asked for right away (the
+    // workers command) would find no workers.
+    if (failFast) await Promise.all([queue.waitUntilReady(), events.waitUntilReady(), untilReady(probe)]);
     const engine = new ClusterEngine(options, link, redis, probe, link.connection(), queue, events);
     if (options.batchImages) {
       letHeapGrow();
@@ -439,4 +441,18 @@ export class ClusterEngine implements Engine {
     await within(Promise.all([this.redis.quit(), this.probe.quit(), this.blobLink.quit()]));
     this.link.disconnect();
   }
+}
+
+/** Resolves once the connection is ready (ioredis connects on its own, retrying), or after a few seconds: its commands then fail fast. */
+function untilReady(connection: Redis): Promise<void> {
+  if (connection.status === 'ready') return Promise.resolve();
+  return new Promise((resolveReady) => {
+    const done = () => {
+      clearTimeout(timer);
+      connection.off('ready', done);
+      resolveReady();
+    };
+    const timer = setTimeout(done, 5000);
+    connection.once('ready', done);
+  });
 }
