@@ -156,7 +156,7 @@ describe('how a command starts', () => {
     return JSON.parse(readFileSync(out, 'utf8')) as { modules: string[]; threads: number };
   }
 
-  it('a cluster command takes BullMQ from the command line\'s bundle, never the whole of its CommonJS build', async (t) => {
+  it('a cluster command takes BullMQ from the command line\'s bundle, never from its package', async (t) => {
     const { modules } = await atExit(t, ['workers', '--redis', REDIS_URL]);
     assert.ok(modules.some((file) => file.includes(`${sep}node_modules${sep}ioredis${sep}`)), 'the packages it imports are seen');
     assert.deepEqual(modules.filter((file) => file.includes(`${sep}node_modules${sep}bullmq${sep}`)), []);
