@@ -47,11 +47,31 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts `imgfleet worker` as its own process and waits until it has joined. */
+/** Workers started here that have not exited: their process groups end with this test file's process, whatever a test left running. */
+const liveWorkers = new Set<ChildProcess>();
+let endingWorkersOnExit = false;
+
+/** Set up with the first worker, so that a benchmark borrowing other helpers keeps its own signal handling. */
+function endWorkersOnExit(): void {
+  if (endingWorkersOnExit) return;
+  endingWorkersOnExit = true;
+  process.once('exit', () => {
+    for (const child of liveWorkers) {
+      try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* already gone */ }
+    }
+  });
+  // The test runner ends a file that runs past its time with SIGTERM, which would skip 'exit'.
+  process.once('SIGTERM', () => process.exit(143));
+}
+
+/** Starts `imgfleet worker` in its own process group and waits until it has joined. */
 export async function startWorker(prefix: string, name: string, args: string[] = [], options: { url?: string; command?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<WorkerProcess> {
   const url = options.url ?? REDIS_URL;
   const argv = [...(options.command ?? []), process.execPath, BIN, 'worker', '--redis', url, '--name', name, ...args];
-  const child = spawn(argv[0], argv.slice(1), { env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true', ...options.env } });
+  endWorkersOnExit();
+  const child = spawn(argv[0], argv.slice(1), { detached: true, env: { ...process.env, ...FAST_CLUSTER_ENV, IMGFLEET_PREFIX: prefix, CI: 'true', ...options.env } });
+  liveWorkers.add(child);
+  child.on('exit', () => liveWorkers.delete(child));
   let output = '';
   child.stdout!.on('data', (d) => { output += d; });
   child.stderr!.on('data', (d) => { output += d; });
