@@ -8,6 +8,7 @@ import { withObjects } from '../../task/object-io.js';
 import { localIo } from '../../task/task-io.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import type { Outcome, Task } from '../../task/task.js';
+import { mapAtMost } from '../map-at-most.js';
 import { tuneSharpForParallelImages } from '../tuning.js';
 
 /** What every thread of one pool is told when it starts. */
@@ -84,14 +85,6 @@ const GROUP_LANES = 2;
 /** The tasks of a group, two at a time on this thread. */
 export async function runGroup({ group }: PoolGroupMessage): Promise<PoolGroupResult> {
   const started = performance.now();
-  const outcomes: Outcome[] = new Array(group.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < group.length) {
-      const at = next++;
-      outcomes[at] = await run(group[at]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(group.length, GROUP_LANES) }, lane));
+  const outcomes = await mapAtMost(group, GROUP_LANES, run);
   return { outcomes, ms: performance.now() - started };
 }

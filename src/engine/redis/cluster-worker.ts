@@ -12,6 +12,7 @@ import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import { withObjects } from '../../task/object-io.js';
 import { localIo, type TaskIo } from '../../task/task-io.js';
 import { LocalEngine } from '../local/local-engine.js';
+import { mapAtMost } from '../map-at-most.js';
 import { defaultThreads } from '../tuning.js';
 import { BlobStore, type JobHold } from './blob-store.js';
 import { ReadAhead } from './read-ahead.js';
@@ -117,7 +118,9 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       // under a millisecond, and a job's size must not decide what the worker holds. Those read
       // from a store (or a shared folder) all start at once, so that the store's latency hides
       // behind other images' work: two at a time per job took 16 simulated workers of 3 ms images
-      // from 290-336 img/s to 229-272 (the fleet benchmark, side by side).
+      // from 290-336 img/s to 229-272 (the fleet benchmark, side by side). An image holds its slot
+      // from reading its input to writing its result; one slot more than the threads keeps each
+      // thread's next image read and ready.
       const atOnce = items.every((item) => item.source.kind === 'blob') ? threads + 1 : items.length;
       // The images of a job read their inputs a few at a time, as many as run at once.
       const ahead = new ReadAhead(blobs, items.flatMap((item) => (item.source.kind === 'blob' ? [item.source.key] : [])), atOnce);
@@ -175,26 +178,6 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       link.disconnect();
     },
   };
-}
-
-/**
- * Runs `work` on each item, at most `limit` at a time, and gives the results in the items' order.
- * A job's images each take a slot from reading their input to writing their result, so a job
- * holds at most `limit` inputs and results however many images it brings, and while Redis is
- * away no further image starts. One slot more than the threads keeps each thread's next image
- * read and ready.
- */
-async function mapAtMost<T, R>(items: T[], limit: number, work: (item: T) => Promise<R>): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
 }
 
 /** What stopping takes after the running jobs: closing the queue, the registry, the pool. */
