@@ -31,7 +31,7 @@ export async function runBatch(runner: Runner, job: BatchJob, options: BatchOpti
       const index = next++;
       const item = job.items[index];
       job.markRunning(index);
-      const outcome = await runner.run({
+      const request: ImageRequest = {
         source: item.source ?? { kind: 'file', path: item.input },
         pipeline: job.pipeline,
         sink: item.sink ?? (item.output ? { kind: 'file', path: item.output } : { kind: 'none' }),
@@ -39,8 +39,9 @@ export async function runBatch(runner: Runner, job: BatchJob, options: BatchOpti
         tiling: options.tiling,
         limits: options.limits,
         onTile: (event) => job.emit('tile', index, event),
-        ...(options.assets ? { assets: options.assets } : {}),
-      });
+      };
+      if (options.assets) request.assets = options.assets;
+      const outcome = await runner.run(request);
       job.settle(index, options.review ? await options.review(index, outcome) : outcome);
     }
   };

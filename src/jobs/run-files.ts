@@ -110,8 +110,15 @@ async function batchItems(options: RunFilesOptions, store: S3Client | undefined)
   if (isObjectUrl(outDir)) {
     const { planObjectOutputs } = await import('../io/collect-objects.js');
     const sinks = planObjectOutputs(items.map((item) => ({ relative: item.relative!, input: item.input })), parseObjectUrl(outDir, 'output'), format, seen);
-    return { items: items.map((item, i) => ({ ...item, output: objectUrl(sinks[i]), sink: sinks[i] })), skipped };
+    items.forEach((item, i) => {
+      item.output = objectUrl(sinks[i]);
+      item.sink = sinks[i];
+    });
+    return { items, skipped };
   }
   const outputs = planOutputs(items.map((item) => ({ path: item.input, relative: item.relative! })), outDir, format);
-  return { items: items.map((item, i) => ({ ...item, output: outputs[i] })), skipped };
+  items.forEach((item, i) => {
+    item.output = outputs[i];
+  });
+  return { items, skipped };
 }

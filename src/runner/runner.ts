@@ -32,6 +32,8 @@ import { CONTENT_TYPES } from '../image/encode.js';
  * it cannot know which lane a worker will take (see the README: the result cache).
  */
 const UNREAD_LANE = 'unread';
+/** The facts of an image whose source the submitter does not open (one object for them all). */
+const UNREAD: Promise<Facts> = Promise.resolve({ lane: UNREAD_LANE, inLibvips: false });
 
 export interface RunnerOptions {
   engine: Engine;
@@ -76,18 +78,31 @@ export class Runner {
   private readonly learnt = new WeakMap<ImageRequest, Promise<Facts>>();
   private readonly digests = new WeakMap<ImageRequest, Promise<string>>();
   private readonly plans = new WeakMap<ImageRequest['pipeline'], TilePlanResult>();
+  /** The limits of requests that ask for none, and of those that ask for the same ones (a batch's). */
+  private readonly ownLimits: Limits;
+  private readonly limitsAsked = new WeakMap<Partial<Limits>, Limits>();
 
   constructor(private readonly options: RunnerOptions) {
     this.engine = options.engine;
     if (options.cache && options.cache.kind !== 'none') this.results = new CachedResults(options.cache, options.cacheEvents);
     this.assets = new AssetLoader(options.assets ?? { kind: 'paths' });
+    this.ownLimits = Object.freeze(tighterLimits(options.limits, undefined));
+  }
+
+  /** A request's limits, one frozen object for every request that asks the same (so engines may group them by identity). */
+  private limitsOf(request: ImageRequest): Limits {
+    const asked = request.limits;
+    if (!asked) return this.ownLimits;
+    let limits = this.limitsAsked.get(asked);
+    if (!limits) this.limitsAsked.set(asked, (limits = Object.freeze(tighterLimits(this.options.limits, asked))));
+    return limits;
   }
 
   /** Runs one image; never throws: failures come back as the outcome. */
   async run(request: ImageRequest): Promise<Outcome> {
     try {
       if (sameInputAndOutput(request)) throw new ImgfleetError('BAD_USAGE', 'refusing to write the output over its input');
-      const limits = tighterLimits(this.options.limits, request.limits);
+      const limits = this.limitsOf(request);
       request.signal?.throwIfAborted();
       const facts = await this.facts(request, limits);
       const { lane } = facts;
@@ -112,7 +127,7 @@ export class Runner {
    * reuses what this learnt.
    */
   async address(request: ImageRequest): Promise<string> {
-    const limits = tighterLimits(this.options.limits, request.limits);
+    const limits = this.limitsOf(request);
     const { lane } = await this.facts(request, limits);
     const digest = await this.digest(request, limits);
     return resultKeyOf(digest, request.pipeline.spec, lane);
@@ -146,14 +161,13 @@ export class Runner {
 
   /** What the decisions need, learnt once per request: whether it tiles, its lane, and where its work happens. */
   private facts(request: ImageRequest, limits: Limits): Promise<Facts> {
+    // An object is not read unless its pipeline could run as tiles: then its first bytes tell its size.
+    // The lane names a cached result, and where the work happens matters only to a local pool: a
+    // cluster's submitter without a cache or tiles need not open the source at all.
+    if ((request.source.kind === 'object' || (!this.results && this.engine.mode === 'cluster')) && !this.mayTile(request)) return UNREAD;
     let known = this.learnt.get(request);
     if (!known) {
       known = (async () => {
-        // An object is not read unless its pipeline could run as tiles: then its first bytes tell its size.
-        if (request.source.kind === 'object' && !this.mayTile(request)) return { lane: UNREAD_LANE, inLibvips: false };
-        // The lane names a cached result, and where the work happens matters only to a local pool: a
-        // cluster's submitter without a cache or tiles need not open the source at all.
-        if (!this.results && this.engine.mode === 'cluster' && !this.mayTile(request)) return { lane: UNREAD_LANE, inLibvips: false };
         const head = await sourceHead(request.source, this.options.store);
         if (request.source.kind === 'object') {
           const tiles = await this.tileSizeFor(request, head, limits);
@@ -227,20 +241,22 @@ export class Runner {
     return planned;
   }
 
-  private async compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
+  private compute(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
     const { tileSize, plan } = facts;
-    const outcome = tileSize === undefined || !plan ? await this.computeWhole(request, limits, facts) : await this.computeTiled(request, limits, tileSize, plan);
-    this.options.onComputed?.(outcome);
-    return outcome;
+    const outcome = tileSize === undefined || !plan ? this.computeWhole(request, limits, facts) : this.computeTiled(request, limits, tileSize, plan);
+    const { onComputed } = this.options;
+    return onComputed ? outcome.then((settled) => { onComputed(settled); return settled; }) : outcome;
   }
 
   private async computeWhole(request: ImageRequest, limits: Limits, facts: Facts): Promise<Outcome> {
     const source = request.source.kind === 'store' ? { kind: 'bytes' as const, bytes: await request.source.source.bytes() } : request.source;
-    const { assets } = request;
-    return this.engine.run({
-      source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits,
-      ...(assets ? { assets } : {}), ...(facts.inLibvips ? { work: 'libvips' as const, pixels: facts.pixels } : {}),
-    }, { signal: request.signal });
+    const task: Task = { source, pipeline: request.pipeline.spec, sink: request.sink, priority: request.priority, limits };
+    if (request.assets) task.assets = request.assets;
+    if (facts.inLibvips) {
+      task.work = 'libvips';
+      task.pixels = facts.pixels;
+    }
+    return this.engine.run(task, request.signal ? { signal: request.signal } : undefined);
   }
 
   /** A large image as tiles on the engine, from a file to a file (bytes are put in scratch files first). */

@@ -68,6 +68,11 @@ const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
 const STATE_CHECK_MS = 2000;
 const PRIORITY = { interactive: 1, batch: 10 } as const;
+/** What a task by reference has to upload and to delete after: nothing (shared by them all). */
+const NOTHING_TO_UPLOAD: Promise<unknown> = Promise.resolve();
+const NONE: readonly never[] = Object.freeze([]);
+/** The group key's stand-in for a task without limits of its own. */
+const NO_LIMITS = {};
 
 /**
  * A batch's submitter lets V8's heap grow to four times what a full collection leaves (V8's own
@@ -89,9 +94,9 @@ interface Pending {
   /** Tasks with the same pipeline, limits and priority may share a job. */
   groupKey: string;
   /** Blob keys to delete once the task is settled. */
-  keys: string[];
+  keys: readonly string[];
   /** Scratch objects to delete once the task is settled. */
-  objects: ObjectRef[];
+  objects: readonly ObjectRef[];
   bytes: number;
   /** The input's bytes (and logos') on their way to Redis or the scratch store; the job is added once they are there. */
   uploaded: Promise<unknown>;
@@ -116,8 +121,8 @@ export class ClusterEngine implements Engine {
   /** Images waiting for bytesInFlight to fall under the limit before reading their files. */
   private waitingForRoom: (() => void)[] = [];
   private timer?: NodeJS.Timeout;
-  /** Group keys by pipeline object, then by limits and priority: one string per kind of task, not one per image. */
-  private readonly groupKeys = new WeakMap<Task['pipeline'], Map<string, string>>();
+  /** Group keys by pipeline object, then by limits object and priority: one string per kind of task, not one per image. */
+  private readonly groupKeys = new WeakMap<Task['pipeline'], WeakMap<object, Map<Task['priority'], string>>>();
   /** When QueueEvents last brought news: while it does, no job's state needs looking at. */
   private lastEventAt = performance.now();
   /** Jobs made in this turn of the event loop, added together in one round trip (BullMQ addBulk). */
@@ -220,12 +225,16 @@ export class ClusterEngine implements Engine {
 
   /** Reads the input (unless paths are shared), starts its upload, and names where the result goes. */
   private prepare(task: Task): Pending {
+    // Keys in a store, as a batch from bucket to bucket sends thousands of: nothing to name or upload.
+    if (task.source.kind === 'object' && (task.sink.kind === 'object' || task.sink.kind === 'none') && !task.tile && !task.assets) {
+      return { task, item: { source: task.source, sink: task.sink }, groupKey: this.groupKeyOf(task), keys: NONE, objects: NONE, bytes: 0, uploaded: NOTHING_TO_UPLOAD, resolve: () => {} };
+    }
     let named: string | undefined;
     /** Names this task's blobs and scratch objects (references need none). */
     const id = () => (named ??= randomUUID());
     const keys: string[] = [];
     const objects: ObjectRef[] = [];
-    const limits = { ...DEFAULT_LIMITS, ...task.limits };
+    const maxFileBytes = task.limits?.maxFileBytes ?? DEFAULT_LIMITS.maxFileBytes;
     let bytes = 0;
     const uploads: Promise<unknown>[] = [];
     const { scratch } = this.options;
@@ -242,11 +251,11 @@ export class ClusterEngine implements Engine {
       if (from.kind === 'file' && this.options.sharedFs) return { kind: 'file', path: resolve(from.path) };
       const object = scratchObject(role);
       if (object) {
-        uploads.push(scratch!.store.put(object, from.kind === 'file' ? readFileLimited(from.path, limits.maxFileBytes) : from.bytes));
+        uploads.push(scratch!.store.put(object, from.kind === 'file' ? readFileLimited(from.path, maxFileBytes) : from.bytes));
         return object;
       }
       const key = this.blobs.key(id(), role);
-      const upload = from.kind === 'file' ? this.blobs.putFile(key, from.path, limits.maxFileBytes) : { bytes: from.bytes.byteLength, sent: this.blobs.put(key, from.bytes) };
+      const upload = from.kind === 'file' ? this.blobs.putFile(key, from.path, maxFileBytes) : { bytes: from.bytes.byteLength, sent: this.blobs.put(key, from.bytes) };
       keys.push(key);
       uploads.push(upload.sent);
       bytes += upload.bytes;
@@ -284,15 +293,18 @@ export class ClusterEngine implements Engine {
   }
 
   /**
-   * The images of a batch share their pipeline object, so its JSON is written once; the key is
-   * the same string for each image (compared by reference, never rebuilt and flattened per image).
+   * The images of a batch share their pipeline object and their limits object (the runner's), so
+   * their JSON is written once; the key is the same string for each image (compared by reference,
+   * never rebuilt and flattened per image). Equal limits in other objects give an equal key.
    */
   private groupKeyOf(task: Task): string {
-    let byRest = this.groupKeys.get(task.pipeline);
-    if (!byRest) this.groupKeys.set(task.pipeline, (byRest = new Map()));
-    const rest = `${JSON.stringify(task.limits ?? null)} ${task.priority}`;
-    let key = byRest.get(rest);
-    if (key === undefined) byRest.set(rest, (key = `${JSON.stringify(task.pipeline)} ${rest}`));
+    let byLimits = this.groupKeys.get(task.pipeline);
+    if (!byLimits) this.groupKeys.set(task.pipeline, (byLimits = new WeakMap()));
+    const limits = task.limits ?? NO_LIMITS;
+    let byPriority = byLimits.get(limits);
+    if (!byPriority) byLimits.set(limits, (byPriority = new Map()));
+    let key = byPriority.get(task.priority);
+    if (key === undefined) byPriority.set(task.priority, (key = `${JSON.stringify(task.pipeline)} ${JSON.stringify(task.limits ?? null)} ${task.priority}`));
     return key;
   }
 

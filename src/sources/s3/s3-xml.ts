@@ -15,9 +15,15 @@ export function listPage(xml: string): ListPage {
   const objects: ListedObject[] = [];
   // Each <Contents> holds <Key>, then <ETag> and <Size>, in the order the API defines.
   for (const [, key, etag, size] of xml.matchAll(/<Contents>\s*<Key>([^<]*)<\/Key>[^]*?<ETag>([^<]*)<\/ETag>[^]*?<Size>(\d+)<\/Size>[^]*?<\/Contents>/g)) {
-    objects.push({ key: decodeEntities(key), size: Number(size), etag: decodeEntities(etag).replace(/^"|"$/g, '') });
+    objects.push({ key: decodeEntities(key), size: Number(size), etag: unquotedEtag(etag) });
   }
   return { objects, truncated: xmlText(xml, 'IsTruncated') === 'true', nextToken: xmlText(xml, 'NextContinuationToken') };
+}
+
+/** An ETag without its quotes, which S3 writes as entities (`&quot;…&quot;`, as most stores do) or as they are. */
+function unquotedEtag(text: string): string {
+  if (text.startsWith('&quot;') && text.endsWith('&quot;') && text.indexOf('&', 6) === text.length - 6) return text.slice(6, -6);
+  return decodeEntities(text).replace(/^"|"$/g, '');
 }
 
 const ELEMENTS = new Map<string, RegExp>();
