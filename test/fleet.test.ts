@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { FAST_CLUSTER_ENV, REDIS_URL, startWorker, testPrefix, waitFor } from './cluster-helpers.js';
@@ -39,9 +40,9 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
   it('runs bucket to bucket on two workers, one killed with SIGKILL mid-batch; the submitter never reads an image', async (t) => {
     const dir = tempDir(t);
     const s3 = await startS3(t, ['fleet']);
-    // Jobs of keys carry up to 64 images: 400 make 7 jobs, two at a time on each worker, so work is
-    // left when the first worker finishes its first two.
-    const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 400);
+    // Jobs of keys carry up to 128 images, as many as these workers say they take: 800 make 7 jobs,
+    // two at a time on each worker, so work is left when the first worker finishes its first two.
+    const names = await uploadJpegs(s3, dir, 'fleet', 'in/', 800);
     const prefix = testPrefix(t);
     const slow = ['-c', '1', '--delay-rate', '1', '--delay-ms', '40', '--s3-root', 's3://fleet/in/', '--s3-root', 's3://fleet/out/'];
     const workers = await Promise.all(['s1', 's2'].map((name) => startWorker(prefix, name, slow, { env: s3.env })));
@@ -56,17 +57,42 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     workers[0].child.kill('SIGKILL');
     let outputsAtKill = 0;
     for await (const page of s3.client.list({ bucket: 'fleet', prefix: 'out/' })) outputsAtKill += page.length;
-    assert.ok(outputsAtKill < 400, `killed mid-batch (${outputsAtKill} outputs then)`);
+    assert.ok(outputsAtKill < 800, `killed mid-batch (${outputsAtKill} outputs then)`);
     const result = await running;
     assert.equal(result.status, 0, result.stderr);
-    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [400, 0]);
+    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [800, 0]);
     await assertObjectOutputs(s3, 'fleet', 'out/', names, 48);
     const byWorker = new Set(result.report.items.map((i) => i.worker));
     assert.ok(byWorker.has('s1') && byWorker.has('s2'), [...byWorker].join());
     assert.ok(proxy.requests.length > 0 && proxy.requests.every((r) => /^GET \/fleet\/\?.*list-type=2/.test(r)), `the submitter only listed: ${proxy.requests.join(', ')}`);
     // A job run again after its worker died is the same job, with the same images: seven jobs in all.
     const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
-    assert.deepEqual(sizes.sort((a, b) => a - b), [16, 64, 64, 64, 64, 64, 64]);
+    assert.deepEqual(sizes.sort((a, b) => a - b), [32, 128, 128, 128, 128, 128, 128]);
+  });
+
+  it('sends jobs of at most 64 keys while a live worker does not say how many it takes, as workers of earlier versions do not', async (t) => {
+    const dir = tempDir(t);
+    const s3 = await startS3(t, ['legacy']);
+    const names = await uploadJpegs(s3, dir, 'legacy', 'in/', 300);
+    const prefix = testPrefix(t);
+    const worker = await startWorker(prefix, 'current', ['-c', '2', '--s3-root', 's3://legacy/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    assert.equal(await redis.hget(`${prefix}:worker:current`, 'jobItems'), '128');
+    // The registry entry of a worker that refuses jobs of more than 64 images and does not say so.
+    // It takes no jobs here: it is only listed.
+    const now = String(Date.now());
+    await redis.hset(`${prefix}:worker:earlier`, { name: 'earlier', host: 'elsewhere', pid: '1', concurrency: '1', done: '0', failed: '0', rejected: '0', active: '0', startedAt: now, lastSeen: now });
+    await redis.pexpire(`${prefix}:worker:earlier`, 120_000);
+    const result = await submitObjects(prefix, s3.env, ['s3://legacy/in/', '-o', 's3://legacy/out/', '-p', 'resize:48:48:fit=fill,output:jpeg'], dir);
+    assert.equal(result.status, 0, result.stderr);
+    await assertObjectOutputs(s3, 'legacy', 'out/', names, 48);
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(() => queue.close());
+    const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
+    // 300 images for two live workers' four job slots: shares of 75, cut to the earlier worker's 64.
+    assert.deepEqual(sizes.sort((a, b) => a - b), [44, 64, 64, 64, 64]);
   });
 
   it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {

@@ -80,6 +80,17 @@ describe('cluster workers: job data is untrusted', () => {
     const long = await run({ items: [{ source: { kind: 'file', path: join(shared, 'tiny.png') }, sink: { kind: 'none' } }], pipeline: { steps: Array.from({ length: 40 }, () => ({ op: 'negate' })) } });
     assert.equal(long.error?.code, 'BAD_PIPELINE');
 
+    // A job holds at most 128 images, and at most 64 whose bytes go through Redis: a worker holds
+    // those results while Redis is away, so their number bounds its memory.
+    const inside = { source: { kind: 'file', path: join(shared, 'tiny.png') }, sink: { kind: 'none' } };
+    const tooMany = await run({ items: Array.from({ length: 129 }, () => inside), pipeline: { steps: [{ op: 'histogram' }] } });
+    assert.equal(tooMany.error?.code, 'BAD_USAGE');
+    assert.match(tooMany.error!.message, /malformed job: expected 1 to 128 items/);
+    const blob = { source: { kind: 'blob', key: `${prefix}:blob:probe:in` }, sink: { kind: 'none' } };
+    const manyBlobs = await run({ items: [...Array.from({ length: 65 }, () => blob), inside], pipeline: { steps: [{ op: 'histogram' }] } });
+    assert.equal(manyBlobs.error?.code, 'BAD_USAGE');
+    assert.match(manyBlobs.error!.message, /malformed job: expected at most 64 items with blobs/);
+
     const garbage = await run({ items: 'everything', pipeline: 42 });
     assert.equal(garbage.error?.code, 'BAD_USAGE');
 

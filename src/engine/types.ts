@@ -14,6 +14,8 @@ export interface WorkerInfo {
   active: number;
   startedAt: number;
   lastSeen: number;
+  /** The most images the worker takes in one job. */
+  jobItems: number;
 }
 
 export interface EngineStatus {

@@ -14,7 +14,7 @@ import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
 import type { S3Client } from '../../sources/s3/s3-client.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { decodeFailure, JOB_NAME, JOBS_PER_WORKER, MAX_JOB_ITEMS, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { BLOB_JOB_ITEMS, decodeFailure, JOB_NAME, JOBS_PER_WORKER, LEGACY_JOB_ITEMS, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { queueCounts } from './queue-counts.js';
 import { checkRedis, RedisLink, redisReason, type LinkLog } from './redis-link.js';
 import { listWorkers } from './worker-registry.js';
@@ -58,10 +58,11 @@ export interface ClusterEngineOptions {
  * scripts cost Redis about 0.6 ms a job, and the submitter 2–3 ms of CPU for adding it and
  * following its events, against 0.05–0.08 ms for an image's own part when jobs carry keys. With
  * bytes through Redis, jobs of 64 took the submitter from 0.64 to 0.40 ms an image against jobs
- * of 16 (medians of three rounds side by side). A worker runs a job's images a few at a time (its
- * threads and one), so the size of a job does not change what a worker holds.
+ * of 16 (medians of three rounds side by side); jobs of references hold up to what the live
+ * workers take (job-data.ts). A worker runs a job's images a few at a time (its threads and one
+ * for blobs, REFERENCES_AT_ONCE for references), so the size of a job does not change what a
+ * worker holds.
  */
-const GROUP_IMAGES = MAX_JOB_ITEMS;
 /** A group of blobs closes at this many bytes of inputs, so that large images spread over several jobs. */
 const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
@@ -113,6 +114,10 @@ export class ClusterEngine implements Engine {
   private readonly window: number;
   /** The most images a job holds (see ClusterEngineOptions.batchImages). */
   private groupImages = Number.POSITIVE_INFINITY;
+  /** The most references (keys or shared paths) a job holds: what every live worker takes. */
+  private referenceImages = LEGACY_JOB_ITEMS;
+  /** Whether a task of the group being made has bytes through Redis (BLOB_JOB_ITEMS). */
+  private pendingBlobs = false;
   private pending: Pending[] = [];
   private pendingBytes = 0;
   private readonly windowBytes: number;
@@ -171,6 +176,7 @@ export class ClusterEngine implements Engine {
       // at once when not ready, which would count no workers and make the jobs for one.
       const workers = await listWorkers(redis, settings.prefix).catch(() => []);
       engine.groupImages = Math.ceil(options.batchImages / (Math.max(1, workers.length) * JOBS_PER_WORKER));
+      if (workers.length > 0) engine.referenceImages = Math.min(...workers.map((w) => w.jobItems));
     }
     const heard = () => { engine.lastEventAt = performance.now(); };
     for (const name of ['completed', 'failed', 'active', 'waiting'] as const) events.on(name, heard);
@@ -196,7 +202,9 @@ export class ClusterEngine implements Engine {
       if (this.pending.length > 0 && this.pending[0].groupKey !== entry.groupKey) this.flush();
       this.pending.push(entry);
       this.pendingBytes += entry.bytes;
-      if (this.pending.length >= Math.min(this.groupImages, GROUP_IMAGES) || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
+      if (entry.keys.length > 0) this.pendingBlobs = true;
+      const most = Math.min(this.groupImages, this.pendingBlobs ? BLOB_JOB_ITEMS : this.referenceImages);
+      if (this.pending.length >= most || this.pendingBytes >= GROUP_BYTES || task.tile) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), GROUP_WAIT_MS);
     });
   }
@@ -313,6 +321,7 @@ export class ClusterEngine implements Engine {
     this.timer = undefined;
     const group = this.pending.splice(0);
     this.pendingBytes = 0;
+    this.pendingBlobs = false;
     if (group.length > 0) void this.dispatch(group);
   }
 

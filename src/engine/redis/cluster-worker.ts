@@ -17,7 +17,7 @@ import { defaultThreads } from '../tuning.js';
 import { BlobStore, type JobHold } from './blob-store.js';
 import { ReadAhead } from './read-ahead.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { encodeFailure, JOBS_PER_WORKER, readJobData, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { encodeFailure, JOBS_PER_WORKER, readJobData, REFERENCES_AT_ONCE, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
 import { WorkerRegistry } from './worker-registry.js';
 
@@ -116,12 +116,12 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       const staged: string[] = [];
       // Images whose bytes come through Redis start a few at a time: their inputs arrive in well
       // under a millisecond, and a job's size must not decide what the worker holds. Those read
-      // from a store (or a shared folder) all start at once, so that the store's latency hides
+      // from a store (or a shared folder) start many at once, so that the store's latency hides
       // behind other images' work: two at a time per job took 16 simulated workers of 3 ms images
       // from 290-336 img/s to 229-272 (the fleet benchmark, side by side). An image holds its slot
       // from reading its input to writing its result; one slot more than the threads keeps each
       // thread's next image read and ready.
-      const atOnce = items.every((item) => item.source.kind === 'blob') ? threads + 1 : items.length;
+      const atOnce = items.every((item) => item.source.kind === 'blob') ? threads + 1 : Math.min(items.length, REFERENCES_AT_ONCE);
       // The images of a job read their inputs a few at a time, as many as run at once.
       const ahead = new ReadAhead(blobs, items.flatMap((item) => (item.source.kind === 'blob' ? [item.source.key] : [])), atOnce);
       const io = withObjects(clusterIo(blobs, files, (key) => ahead.read(key)), objects);

@@ -39,8 +39,17 @@ export interface ClusterJobResult {
 export const JOB_NAME = 'images';
 /** Jobs a worker runs at once: a job is a few images, and two keep its pool busy without hoarding work. */
 export const JOBS_PER_WORKER = 2;
-/** The most images a worker takes in one job. */
-export const MAX_JOB_ITEMS = 64;
+/** The most images a worker takes in one job (it says so in its registry entry, as jobItems). */
+export const MAX_JOB_ITEMS = 128;
+/** What a worker that does not say takes (workers before jobItems was advertised refuse more). */
+export const LEGACY_JOB_ITEMS = 64;
+/**
+ * The most images of a job whose bytes travel through Redis: a worker holds the finished ones'
+ * results while Redis is away, so their number bounds its memory (README, "A worker").
+ */
+export const BLOB_JOB_ITEMS = 64;
+/** The most images of one job a worker reads from a store (or a shared folder) at once. */
+export const REFERENCES_AT_ONCE = 64;
 
 /** The job's data if it has the shape a submitter writes; BAD_USAGE otherwise, naming what is wrong. */
 export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
@@ -68,6 +77,8 @@ export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
     if (item.tile !== undefined && !isObject(item.tile)) throw bad(`items[${i}].tile must be an object`);
     return item as unknown as ClusterItem;
   });
+  const blobs = items.filter((item) => item.source.kind === 'blob' || item.sink.kind === 'blob').length;
+  if (blobs > BLOB_JOB_ITEMS) throw bad(`expected at most ${BLOB_JOB_ITEMS} items with blobs`);
   return { items, pipeline: data.pipeline as unknown as PipelineSpec, limits: data.limits as Partial<Limits> | undefined };
 }
 

@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import type { Redis } from 'ioredis';
 import type { WorkerInfo } from '../types.js';
+import { LEGACY_JOB_ITEMS, MAX_JOB_ITEMS } from './job-data.js';
 
 export type { WorkerInfo };
 
@@ -14,7 +15,7 @@ export class WorkerRegistry {
 
   constructor(private readonly redis: Redis, private readonly prefix: string, name: string, concurrency: number, private readonly heartbeatMs: number) {
     const now = Date.now();
-    this.info = { name, host: hostname(), pid: process.pid, concurrency, done: 0, failed: 0, rejected: 0, active: 0, startedAt: now, lastSeen: now };
+    this.info = { name, host: hostname(), pid: process.pid, concurrency, done: 0, failed: 0, rejected: 0, active: 0, startedAt: now, lastSeen: now, jobItems: MAX_JOB_ITEMS };
   }
 
   /** Whether the connection to Redis is up now (commands wait, and heartbeats with them, while it is not). */
@@ -56,5 +57,6 @@ export async function listWorkers(redis: Redis, prefix: string): Promise<WorkerI
   return hashes.filter((h) => h.name).map((h) => ({
     name: h.name, host: h.host, pid: Number(h.pid), concurrency: Number(h.concurrency), done: Number(h.done),
     failed: Number(h.failed), rejected: Number(h.rejected), active: Number(h.active), startedAt: Number(h.startedAt), lastSeen: Number(h.lastSeen),
+    jobItems: Number(h.jobItems) || LEGACY_JOB_ITEMS,
   })).sort((a, b) => a.name.localeCompare(b.name));
 }
