@@ -92,7 +92,9 @@ export function runCommand({ env, result }: CommandContext): Command {
 function checkReportPath(report: string, job: BatchJob): void {
   if (statSync(report, { throwIfNoEntry: false })?.isDirectory()) throw usageError(`--report ${report}: a folder; name a file`);
   const there = fileIdentity(report);
-  const input = job.items.find((item) => resolve(item.input) === resolve(report) || (there !== undefined && fileIdentity(item.input) === there));
+  const path = resolve(report);
+  // Only files can be in its way: objects (s3:// inputs) are left out, thousands of them at no cost.
+  const input = job.items.find((item) => !item.source && (resolve(item.input) === path || (there !== undefined && fileIdentity(item.input) === there)));
   if (input) throw usageError(`--report ${report}: refusing to write the report over input ${input.input}`);
 }
 
