@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a command and prints, as JSON, its wall time, the CPU time of it and all its children,
-the largest resident set of any one of them, and the peak memory of the whole process tree:
-`measure.py -- cmd args...`.
+the largest resident set of any one of them, the peak memory of the whole process tree, and
+the end of its standard error and output: `measure.py -- cmd args...`.
 
 The tree's peak is the sum of the proportional set sizes (PSS: shared pages split among the
 processes sharing them) of the command and its descendants, sampled every 50 ms. It counts a
@@ -67,11 +67,11 @@ def sample_tree(root, done, peak):
 
 args = sys.argv[sys.argv.index('--') + 1:]
 start = time.perf_counter()
-proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 done, peak = threading.Event(), [0]
 sampler = threading.Thread(target=sample_tree, args=(proc.pid, done, peak), daemon=True)
 sampler.start()
-_, stderr = proc.communicate()
+stdout, stderr = proc.communicate()
 wall = time.perf_counter() - start
 done.set()
 sampler.join()
@@ -83,4 +83,5 @@ print(json.dumps({
     'maxRssMiB': usage.ru_maxrss / 1024,
     'treePeakMiB': peak[0] / 1024,
     'stderr': stderr.decode(errors='replace')[-2000:],
+    'stdout': stdout.decode(errors='replace')[-2000:],
 }))

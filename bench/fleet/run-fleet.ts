@@ -92,29 +92,35 @@ export async function fleetBench(root: string, photos: string, count: number, si
 
     const prefix = 'fleet-bench';
     const env = { ...store.env, IMGFLEET_PREFIX: prefix };
+    // The command as users run it, without --report: its summary line says what was done and
+    // how long it took. (3,000 per-image records in a report cost the submitter about 0.02 ms an
+    // image more: bench/README.md.)
+    const summaryOf = (stdout: string) => {
+      const line = /processed (\d+)\/\d+ images in ([\d.]+) s/.exec(stdout);
+      if (!line) throw new Error(`fleet bench: no summary line in the submitter's output: ${stdout}`);
+      return { done: Number(line[1]), elapsedS: Number(line[2]) };
+    };
     const submit = (inputs: string[], out: string, extra: string[] = []) => {
-      const report = join(work, `report-${Date.now()}.json`);
       const measured = JSON.parse(execFileSync('python3', [join(root, 'bench', 'measure.py'), '--', process.execPath, bin, 'run', ...inputs, '-o', out, '-p', W1,
-        '--redis', redis.url, '--report', report, ...extra], { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' }, maxBuffer: 1 << 24 })) as { exitCode: number; cpuS: number; wallS: number; stderr: string };
+        '--redis', redis.url, ...extra], { encoding: 'utf8', env: { ...process.env, ...env, CI: 'true' }, maxBuffer: 1 << 24 })) as { exitCode: number; cpuS: number; wallS: number; stderr: string; stdout: string };
       if (measured.exitCode !== 0) throw new Error(`fleet bench: the submitter failed: ${measured.stderr}`);
-      const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: { done: number; elapsedMs: number } }).summary;
-      return { cpuS: measured.cpuS, done: summary.done, elapsedS: summary.elapsedMs / 1000 };
+      return { cpuS: measured.cpuS, ...summaryOf(measured.stdout) };
     };
     /** The submitter as a child whose /proc is read as it runs: its CPU and its main thread's demand, over the batch. */
     const submitWatched = async (inputs: string[], out: string, extra: string[]) => {
-      const report = join(work, `report-${Date.now()}.json`);
-      const child = spawn(process.execPath, [bin, 'run', ...inputs, '-o', out, '-p', W1, '--redis', redis.url, '--report', report, ...extra],
-        { env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const child = spawn(process.execPath, [bin, 'run', ...inputs, '-o', out, '-p', W1, '--redis', redis.url, ...extra],
+        { env: { ...process.env, ...env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stderr = '';
+      let stdout = '';
       child.stderr!.on('data', (d) => { stderr += d; });
-      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      child.stdout!.on('data', (d) => { stdout += d; });
       let last = { cpu: 0, demand: 0 };
       const watch = setInterval(() => { last = { cpu: cpuOf(child.pid!), demand: mainThreadDemand(child.pid!) }; }, 20);
-      const status = await exited;
-      clearInterval(watch);
+      // The last /proc reading is the one before it exited; 'close' comes once its output is read too.
+      child.on('exit', () => clearInterval(watch));
+      const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
       if (status !== 0) throw new Error(`fleet bench: the submitter failed: ${stderr}`);
-      const summary = (JSON.parse(readFileSync(report, 'utf8')) as { summary: { done: number; elapsedMs: number } }).summary;
-      return { cpuS: last.cpu, demandS: last.demand, done: summary.done, elapsedS: summary.elapsedMs / 1000 };
+      return { cpuS: last.cpu, demandS: last.demand, ...summaryOf(stdout) };
     };
 
     // 1. The coordinator, with two real single-thread workers.
