@@ -326,10 +326,7 @@ export class ClusterEngine implements Engine {
   }
 
   private async dispatch(group: Pending[]): Promise<void> {
-    const uploads = await Promise.allSettled(group.map((p) => p.uploaded));
-    const ready = group.filter((_, i) => uploads[i].status === 'fulfilled');
-    const ran = ready.length > 0 ? await this.runGroup(ready) : [];
-    const outcomes = uploads.map((upload) => (upload.status === 'rejected' ? failed(toErrorInfo(upload.reason), 'cluster') : ran.shift()!));
+    const outcomes = group.every((p) => p.uploaded === NOTHING_TO_UPLOAD) ? await this.runGroup(group) : await this.runUploaded(group);
     // Blobs go before the outcomes are handed back: a settled image frees a window slot, and the
     // next image's upload must never coexist with this one's bytes.
     await this.blobs.delete(...group.flatMap((p) => p.keys)).catch(() => {});
@@ -338,6 +335,14 @@ export class ClusterEngine implements Engine {
     this.bytesInFlight -= group.reduce((sum, p) => sum + p.bytes, 0);
     for (const makeRoom of this.waitingForRoom.splice(0)) makeRoom();
     group.forEach((p, i) => p.resolve(outcomes[i]));
+  }
+
+  /** The group's images whose uploads arrived, and a failure for each of the others. */
+  private async runUploaded(group: Pending[]): Promise<Outcome[]> {
+    const uploads = await Promise.allSettled(group.map((p) => p.uploaded));
+    const ready = group.filter((_, i) => uploads[i].status === 'fulfilled');
+    const ran = ready.length > 0 ? await this.runGroup(ready) : [];
+    return uploads.map((upload) => (upload.status === 'rejected' ? failed(toErrorInfo(upload.reason), 'cluster') : ran.shift()!));
   }
 
   private async runGroup(group: Pending[]): Promise<Outcome[]> {

@@ -17,7 +17,7 @@ import { defaultThreads } from '../tuning.js';
 import { BlobStore, type JobHold } from './blob-store.js';
 import { ReadAhead } from './read-ahead.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { encodeFailure, JOBS_PER_WORKER, readJobData, REFERENCES_AT_ONCE, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { encodeFailure, JOBS_PER_WORKER, readJobData, REFERENCES_AT_ONCE, statsToSend, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { RedisLink, type LinkLog } from './redis-link.js';
 import { WorkerRegistry } from './worker-registry.js';
 
@@ -130,7 +130,7 @@ export async function startClusterWorker(options: ClusterWorkerOptions): Promise
       if (hold && staged.length > 0 && !(await blobs.moveWhileHeld(staged, hold))) throw new Error(encodeFailure(toErrorInfo(lostHold())));
       const transient = outcomes.find((o) => !o.ok && !isPermanent(o.error.code));
       if (transient && !transient.ok) throw new Error(encodeFailure(transient.error));
-      const results = outcomes.map((o): ClusterItemResult => (o.ok ? { ok: true, output: o.output, data: o.data, stats: o.stats } : { ok: false, error: o.error }));
+      const results = outcomes.map((o): ClusterItemResult => (o.ok ? { ok: true, output: o.output, data: o.data, stats: statsToSend(o.stats) } : { ok: false, error: o.error }));
       for (const result of results) registry.info[result.ok ? 'done' : 'failed']++;
       // A job of one bad image fails as a job, at once and for good; in a group, each image has its own result.
       const [only] = results;

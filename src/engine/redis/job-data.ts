@@ -82,6 +82,22 @@ export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
   return { items, pipeline: data.pipeline as unknown as PipelineSpec, limits: data.limits as Partial<Limits> | undefined };
 }
 
+/**
+ * An image's timings as they travel back: to the microsecond, which every reader shows at most
+ * (a float's 17 digits made them a fifth of a job's result, stored twice in Redis and read by
+ * the submitter).
+ */
+export function statsToSend(stats: ProcessStats): ProcessStats {
+  return {
+    ...stats, probeMs: toMicroseconds(stats.probeMs), encodeMs: toMicroseconds(stats.encodeMs), totalMs: toMicroseconds(stats.totalMs),
+    steps: stats.steps.map((step) => ({ ...step, ms: toMicroseconds(step.ms) })),
+  };
+}
+
+function toMicroseconds(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
 /** Failures travel as BullMQ's failedReason: JSON of the error's code and message. */
 export function encodeFailure(error: ErrorInfo): string {
   return JSON.stringify(error);
