@@ -13,7 +13,10 @@ import { assertObjectOutputs, recordingProxy, startS3, uploadJpegs } from './s3-
 interface FleetRun {
   status: number | null;
   stderr: string;
-  report: { summary: { done: number; failed: number }; items: { status: string; worker?: string; output?: string }[] };
+  report: {
+    summary: { done: number; failed: number };
+    items: { status: string; worker?: string; output?: string; stats?: { probeMs: number; encodeMs: number; totalMs: number; steps: { ms: number }[] } }[];
+  };
 }
 
 /** `imgfleet run --redis` from bucket to bucket, as a user would, with its report. */
@@ -93,6 +96,11 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
     // 300 images for two live workers' four job slots: shares of 75, cut to the earlier worker's 64.
     assert.deepEqual(sizes.sort((a, b) => a - b), [44, 64, 64, 64, 64]);
+    // Timings come back to the microsecond, as a worker sends them.
+    const timings = result.report.items.flatMap((item) => (item.stats ? [item.stats.probeMs, item.stats.encodeMs, item.stats.totalMs, ...item.stats.steps.map((s) => s.ms)] : []));
+    assert.ok(timings.length >= 300 * 3, `${timings.length} timings`);
+    const notMicroseconds = timings.filter((ms) => Math.abs(ms * 1000 - Math.round(ms * 1000)) > 1e-6);
+    assert.deepEqual(notMicroseconds, []);
   });
 
   it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {
