@@ -26,7 +26,7 @@ function spawnImgfleet(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 describe('Redis that cannot be used', { skip: !haveRedisServer && 'redis-server is not installed' }, () => {
-  it('run, process and histogram end with exit 2 and one line naming the URL and the reason', async (t) => {
+  it('run, process, histogram and workers end with exit 2 and one line naming the URL and the reason', async (t) => {
     const dir = tempDir(t);
     await sharp({ create: { width: 8, height: 8, channels: 3, background: '#808080' } }).png().toFile(join(dir, 'x.png'));
     const port = await freePort();
@@ -35,6 +35,7 @@ describe('Redis that cannot be used', { skip: !haveRedisServer && 'redis-server 
       ['run', dir, '-o', join(dir, 'out'), '-p', 'negate', '--redis', url],
       ['process', join(dir, 'x.png'), '-o', join(dir, 'y.png'), '-p', 'negate', '--redis', url],
       ['histogram', dir, '--redis', url],
+      ['workers', '--redis', url],
     ]) {
       const started = Date.now();
       const result = await cli(args);
