@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import sharp from 'sharp';
-import { Queue, QueueEvents } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -101,6 +101,40 @@ describe('a fleet on object storage', { timeout: 240_000 }, () => {
     assert.ok(timings.length >= 300 * 3, `${timings.length} timings`);
     const notMicroseconds = timings.filter((ms) => Math.abs(ms * 1000 - Math.round(ms * 1000)) > 1e-6);
     assert.deepEqual(notMicroseconds, []);
+  });
+
+  it('sends a job that a worker of an earlier version refuses as too large again, in jobs that worker takes', async (t) => {
+    const dir = tempDir(t);
+    const s3 = await startS3(t, ['upgrade']);
+    const names = await uploadJpegs(s3, dir, 'upgrade', 'in/', 200);
+    const prefix = testPrefix(t);
+    const redis = new Redis(REDIS_URL);
+    t.after(() => redis.disconnect());
+    // The submitter sees one live worker that takes 128 images: 200 go as two jobs of 100.
+    const now = String(Date.now());
+    await redis.hset(`${prefix}:worker:listed`, { name: 'listed', host: 'elsewhere', pid: '1', concurrency: '1', done: '0', failed: '0', rejected: '0', active: '0', jobItems: '128', startedAt: now, lastSeen: now });
+    await redis.pexpire(`${prefix}:worker:listed`, 120_000);
+    const running = submitObjects(prefix, s3.env, ['s3://upgrade/in/', '-o', 's3://upgrade/out/', '-p', 'resize:48:48:fit=fill,output:jpeg'], dir);
+    // A worker of an earlier version takes the first job and refuses it, in its own words, before any
+    // worker of this version runs.
+    const earlier = new Worker('images', null, { connection: { url: REDIS_URL }, prefix, autorun: false });
+    t.after(() => earlier.close());
+    let refused: Job | undefined;
+    await waitFor(async () => { refused = await earlier.getNextJob('earlier-token', { block: false }); return refused !== undefined; }, 30_000, 'the first job');
+    assert.equal((refused!.data as { items: unknown[] }).items.length, 100);
+    await refused!.moveToFailed(new UnrecoverableError(JSON.stringify({ code: 'BAD_USAGE', message: 'malformed job: expected 1 to 64 items' })), 'earlier-token', false);
+    await earlier.close();
+    const worker = await startWorker(prefix, 'current', ['-c', '2', '--s3-root', 's3://upgrade/'], { env: s3.env });
+    t.after(async () => { worker.child.kill('SIGKILL'); await worker.exited; });
+    const result = await running;
+    assert.equal(result.status, 0, result.stderr);
+    assert.deepEqual([result.report.summary.done, result.report.summary.failed], [200, 0]);
+    await assertObjectOutputs(s3, 'upgrade', 'out/', names, 48);
+    const queue = new Queue('images', { connection: { url: REDIS_URL }, prefix });
+    t.after(() => queue.close());
+    const sizes = (await queue.getJobs(['completed'])).map((job) => (job.data as { items: unknown[] }).items.length);
+    // The refused 100 as 64 and 36; the other job of 100 ran as it was, on this version's worker.
+    assert.deepEqual(sizes.sort((a, b) => a - b), [36, 64, 100]);
   });
 
   it('sends the tiles of a large image through the store, and makes the image the local pool makes', async (t) => {

@@ -10,6 +10,8 @@ import { describe, it } from 'node:test';
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
+import { itemsTakenByRefuser } from '../src/engine/redis/job-data.js';
+import type { ErrorInfo } from '../src/errors.js';
 import { REDIS_URL, startWorker, testPrefix } from './cluster-helpers.js';
 import { gradientPng } from './server-helpers.js';
 import { tempDir } from './helpers.js';
@@ -86,10 +88,13 @@ describe('cluster workers: job data is untrusted', () => {
     const tooMany = await run({ items: Array.from({ length: 129 }, () => inside), pipeline: { steps: [{ op: 'histogram' }] } });
     assert.equal(tooMany.error?.code, 'BAD_USAGE');
     assert.match(tooMany.error!.message, /malformed job: expected 1 to 128 items/);
+    // A submitter reads how many the worker takes from that refusal, and sends the images again in jobs that small.
+    assert.equal(itemsTakenByRefuser(tooMany.error as ErrorInfo), 128);
     const blob = { source: { kind: 'blob', key: `${prefix}:blob:probe:in` }, sink: { kind: 'none' } };
     const manyBlobs = await run({ items: [...Array.from({ length: 65 }, () => blob), inside], pipeline: { steps: [{ op: 'histogram' }] } });
     assert.equal(manyBlobs.error?.code, 'BAD_USAGE');
     assert.match(manyBlobs.error!.message, /malformed job: expected at most 64 items with blobs/);
+    assert.equal(itemsTakenByRefuser(manyBlobs.error as ErrorInfo), undefined);
 
     const garbage = await run({ items: 'everything', pipeline: 42 });
     assert.equal(garbage.error?.code, 'BAD_USAGE');

@@ -14,7 +14,7 @@ import type { ObjectPrefix, ObjectRef } from '../../sources/s3/object-url.js';
 import type { S3Client } from '../../sources/s3/s3-client.js';
 import { BlobStore } from './blob-store.js';
 import { QUEUE_NAME, type ClusterSettings } from './cluster-settings.js';
-import { BLOB_JOB_ITEMS, decodeFailure, JOB_NAME, JOBS_PER_WORKER, LEGACY_JOB_ITEMS, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
+import { BLOB_JOB_ITEMS, decodeFailure, itemsTakenByRefuser, JOB_NAME, JOBS_PER_WORKER, LEGACY_JOB_ITEMS, type ClusterItem, type ClusterItemResult, type ClusterJobData, type ClusterJobResult } from './job-data.js';
 import { queueCounts } from './queue-counts.js';
 import { checkRedis, RedisLink, redisReason, type LinkLog } from './redis-link.js';
 import { listWorkers } from './worker-registry.js';
@@ -351,13 +351,28 @@ export class ClusterEngine implements Engine {
       const data: ClusterJobData = { items: group.map((p) => p.item), pipeline: task.pipeline, limits: task.limits };
       const job = await this.add(data, PRIORITY[task.priority] ?? PRIORITY.batch);
       const ended = await this.untilFinished(job);
-      if (!ended.ok) return group.map(() => failed(ended.error, 'cluster', ended.attempts));
+      if (!ended.ok) {
+        const most = itemsTakenByRefuser(ended.error);
+        if (most !== undefined && most < group.length) return await this.runInSmallerJobs(group, most);
+        return group.map(() => failed(ended.error, 'cluster', ended.attempts));
+      }
       const { result } = ended;
       const bodies = await this.resultBlobs(group, result);
       return await Promise.all(group.map((p, i) => this.settle(p, result.items[i], result, bodies[i])));
     } catch (error) {
       return group.map(() => failed(toErrorInfo(error), 'cluster'));
     }
+  }
+
+  /**
+   * A group that a worker of an earlier version refused as larger than it takes, sent again as
+   * jobs it takes; the batch's later groups are made that small too. (Upgrading a fleet's workers
+   * one by one, an earlier one may take a job while the submitter counts only the newer ones.)
+   */
+  private async runInSmallerJobs(group: Pending[], most: number): Promise<Outcome[]> {
+    this.referenceImages = Math.min(this.referenceImages, most);
+    const parts = Array.from({ length: Math.ceil(group.length / most) }, (_, i) => group.slice(i * most, (i + 1) * most));
+    return (await Promise.all(parts.map((part) => this.runGroup(part)))).flat();
   }
 
   /**

@@ -83,6 +83,17 @@ export function readJobData(data: unknown, blobPrefix: string): ClusterJobData {
 }
 
 /**
+ * The most images a job may hold for the worker that failed it, when that worker refused it for
+ * its size (one of an earlier version, which takes fewer, joined while the batch ran); else undefined.
+ * Workers of every version word that refusal as readJobData does.
+ */
+export function itemsTakenByRefuser(error: ErrorInfo): number | undefined {
+  const refused = error.code === 'BAD_USAGE' ? /^malformed job: expected 1 to (\d+) items$/.exec(error.message) : null;
+  const most = refused ? Number(refused[1]) : 0;
+  return most >= 1 ? most : undefined;
+}
+
+/**
  * An image's timings as they travel back: to the microsecond, which every reader shows at most
  * (a float's 17 digits made them a fifth of a job's result, stored twice in Redis and read by
  * the submitter).
