@@ -106,7 +106,7 @@ export function redisReason(error: unknown): string {
   const { code, message = '' } = (error ?? {}) as { code?: string; message?: string };
   if (code === 'ECONNREFUSED' || /ECONNREFUSED/.test(message)) return 'connection refused (is Redis running there?)';
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || /ENOTFOUND|EAI_AGAIN/.test(message)) return 'unknown host';
-  if (code === 'ETIMEDOUT' || /ETIMEDOUT|timeout/i.test(message)) return 'no answer in time (a firewall, or the wrong address?)';
+  if (code === 'ETIMEDOUT' || /ETIMEDOUT|timeout|timed out/i.test(message)) return 'no answer in time (a firewall, or the wrong address?)';
   if (/WRONGPASS|invalid password|invalid username-password/i.test(message)) return 'it refused the password';
   if (/NOAUTH/.test(message)) return 'it needs a password (redis://:password@host:port)';
   if (/ECONNRESET|EPIPE|Connection is closed|connection closed/i.test(message) || code === 'ECONNRESET') return 'the connection was closed';
