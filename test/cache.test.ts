@@ -14,7 +14,7 @@ import type { Computed } from '../src/cache/cached-results.js';
 import { negotiateFormat, resolveAutoFormat } from '../src/pipeline/negotiate.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { parseCompact } from '../src/pipeline/compact.js';
-import { REDIS_URL, submit, testPrefix } from './cluster-helpers.js';
+import { droppingProxy, REDIS_URL, submit, testPrefix } from './cluster-helpers.js';
 import { cli, synthetic, tempDir, toPng } from './helpers.js';
 import { startCluster } from './server-helpers.js';
 
@@ -100,6 +100,16 @@ describe('result cache', () => {
     await redis.del(`${prefix}:cache:e:${key(4)}`);
     assert.equal(await cache.get(key(4)), undefined);
     assert.ok(await cache.storedBytes() < before);
+  });
+
+  it('Redis: a cache lost mid-question behind a load balancer fails the question within seconds, never holding a request', async (t) => {
+    const proxy = await droppingProxy(t, 'eval(sha)?');
+    const cache = await RedisCache.open(proxy.url, testPrefix(t), 4000);
+    t.after(() => cache.close());
+    const started = Date.now();
+    await assert.rejects(cache.get(key(1)));
+    assert.ok(proxy.dropped(), 'the proxy saw the cache asked');
+    assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
   });
 
   it('identical work in flight is computed once; failures are not kept', async (t) => {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { randomUUID } from 'node:crypto';
-import { createServer } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { Redis } from 'ioredis';
 import { BIN, photo } from './helpers.js';
 
@@ -118,6 +118,37 @@ export async function waitFor(condition: () => boolean | Promise<boolean>, timeo
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A proxy to the test's Redis that, when a client sends `command` (a pattern), cuts that connection and
+ * closes every later one as soon as it opens, as a load balancer before a Redis that just died.
+ */
+export async function droppingProxy(t: { after: (fn: () => void) => void }, command: string): Promise<{ url: string; dropped: () => boolean }> {
+  const target = new URL(REDIS_URL);
+  const asked = new RegExp(`\\r\\n${command}\\r\\n`, 'i');
+  let dropped = false;
+  const sockets = new Set<Socket>();
+  const proxy = createServer((client) => {
+    sockets.add(client);
+    if (dropped) { client.destroy(); return; }
+    const upstream = connect(Number(target.port || 6379), target.hostname);
+    sockets.add(upstream);
+    client.on('data', (chunk: Buffer) => {
+      if (!asked.test(chunk.toString('latin1'))) { upstream.write(chunk); return; }
+      dropped = true;
+      client.destroy();
+      upstream.destroy();
+    });
+    upstream.on('data', (chunk: Buffer) => client.write(chunk));
+    for (const [a, b] of [[client, upstream], [upstream, client]]) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => b.destroy());
+    }
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  t.after(() => { for (const socket of sockets) socket.destroy(); proxy.close(); });
+  return { url: `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`, dropped: () => dropped };
 }
 
 export function freePort(): Promise<number> {

@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import sharp from 'sharp';
 import { BIN, cli, photo, tempDir } from './helpers.js';
-import { freePort, haveRedisServer, REDIS_URL, smallJpegs, startRedis, testPrefix, waitFor, waitForRedis } from './cluster-helpers.js';
+import { droppingProxy, freePort, haveRedisServer, smallJpegs, startRedis, testPrefix, waitFor, waitForRedis } from './cluster-helpers.js';
 
 /** A stack trace in output: lines like `    at foo (file.js:1:2)`. */
 const STACK = /^\s+at .+:\d+/m;
@@ -48,39 +47,13 @@ describe('Redis that cannot be used', { skip: !haveRedisServer && 'redis-server 
   });
 
   it('workers ends within seconds, saying Redis went away, when it is lost after the command connected', async (t) => {
-    // A proxy to the test's Redis that cuts the connection which asks for the worker list (a SCAN),
-    // and closes every connection after it as soon as it opens, as a load balancer before a dead
-    // Redis does: the question was asked again on each reconnection, and the command waited for ever.
-    const target = new URL(REDIS_URL);
-    let lost = false;
-    const sockets = new Set<Socket>();
-    const proxy = createServer((client) => {
-      sockets.add(client);
-      if (lost) { client.destroy(); return; }
-      const upstream = connect(Number(target.port || 6379), target.hostname);
-      sockets.add(upstream);
-      client.on('data', (chunk: Buffer) => {
-        if (/\r\nscan\r\n/i.test(chunk.toString('latin1'))) {
-          lost = true;
-          client.destroy();
-          upstream.destroy();
-          return;
-        }
-        upstream.write(chunk);
-      });
-      upstream.on('data', (chunk: Buffer) => client.write(chunk));
-      for (const [a, b] of [[client, upstream], [upstream, client]]) {
-        a.on('error', () => b.destroy());
-        a.on('close', () => b.destroy());
-      }
-    });
-    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-    t.after(() => { for (const socket of sockets) socket.destroy(); proxy.close(); });
-    const url = `redis://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    // Redis is lost as the worker list is asked for (a SCAN), behind a load balancer that then
+    // closes every connection as soon as it opens: the command waited for ever.
+    const proxy = await droppingProxy(t, 'scan');
     const started = Date.now();
-    const result = await cli(['workers', '--redis', url], { IMGFLEET_PREFIX: testPrefix(t) });
+    const result = await cli(['workers', '--redis', proxy.url], { IMGFLEET_PREFIX: testPrefix(t) });
     assert.ok(Date.now() - started < 15_000, `ended after ${Date.now() - started} ms`);
-    assert.ok(lost, 'the proxy saw the worker list asked for');
+    assert.ok(proxy.dropped(), 'the proxy saw the worker list asked for');
     assert.equal(result.status, 2, result.stderr);
     assert.match(result.stderr, /^imgfleet: cannot list the workers: Redis unavailable: .+\n$/);
     assert.doesNotMatch(result.stdout, /live worker/);

@@ -73,7 +73,7 @@ export class RedisCache implements ResultCache {
 
   static async open(url: string, prefix: string, budgetBytes: number, log?: LinkLog): Promise<RedisCache> {
     // A cache that is away must not hold requests up: commands fail fast and count as misses.
-    const redis = new RedisLink(url, log).connection({ lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000 });
+    const redis = new RedisLink(url, log).failFastConnection({ lazyConnect: true });
     redis.defineCommand('cachePut', { numberOfKeys: 4, lua: PUT });
     redis.defineCommand('cacheGet', { numberOfKeys: 4, lua: GET });
     // A server starts while Redis is away; the cache connects when Redis comes back.

@@ -68,8 +68,6 @@ const GROUP_BYTES = 8 * 1024 * 1024;
 const GROUP_WAIT_MS = 2;
 /** How often a waiting submitter looks at its job's state, in case an event was missed. */
 const STATE_CHECK_MS = 2000;
-/** How long the probe waits for Redis to answer a question about the fleet (a few short commands). */
-const PROBE_TIMEOUT_MS = 5000;
 const PRIORITY = { interactive: 1, batch: 10 } as const;
 /** What a task by reference has to upload and to delete after: nothing (shared by them all). */
 const NOTHING_TO_UPLOAD: Promise<unknown> = Promise.resolve();
@@ -161,10 +159,7 @@ export class ClusterEngine implements Engine {
     if (failFast) await checkRedis(settings.redisUrl);
     const link = new RedisLink(settings.redisUrl, options.log);
     const redis = link.connection();
-    // A question in flight when Redis is lost is asked again on reconnection, and a connection that
-    // opens and closes at once (a proxy or load balancer before a dead Redis, a Redis at its client
-    // limit) never counts as a failed retry: without a deadline, status would wait for ever.
-    const probe = link.connection({ maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: PROBE_TIMEOUT_MS });
+    const probe = link.failFastConnection();
     const queue = new Queue<ClusterJobData, ClusterJobResult>(QUEUE_NAME, { connection: redis, prefix: settings.prefix });
     const events = new QueueEvents(QUEUE_NAME, { connection: link.connection(), prefix: settings.prefix });
     link.watch(queue);

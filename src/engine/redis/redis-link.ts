@@ -5,6 +5,9 @@ import { ImgfleetError } from '../../errors.js';
 /** Where a process reports a change of its link to Redis: one line, never a stack trace. */
 export type LinkLog = (line: string) => void;
 
+/** How long a fail-fast connection waits for an answer (its commands are a few short ones). */
+const FAIL_FAST_COMMAND_MS = 5000;
+
 /**
  * All the connections one process keeps to one Redis, seen as one link that is up or down.
  * Each change is reported once, with the reason in words (`connection refused`), however many
@@ -29,6 +32,17 @@ export class RedisLink {
     this.watch(redis);
     redis.on('ready', () => this.markUp());
     return redis;
+  }
+
+  /**
+   * A connection for questions that must not hold anyone up (a fleet's status, the result cache):
+   * its commands fail at once while Redis is away, and within a few seconds when Redis is lost
+   * mid-question. That deadline matters: a command cut off with its connection is sent again on
+   * reconnection, and a connection that opens and closes at once (a load balancer before a dead
+   * Redis, a Redis at its client limit) never counts as a failed retry.
+   */
+  failFastConnection(options: RedisOptions = {}): Redis {
+    return this.connection({ maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2000, commandTimeout: FAIL_FAST_COMMAND_MS, ...options });
   }
 
   /** Reports the errors of anything that talks to Redis (a BullMQ queue, worker or event stream). */
