@@ -153,8 +153,9 @@ describe('libjpeg-turbo lane', () => {
       lanes.push(result.stats.path);
     }
     assert.deepEqual(lanes.slice(0, 2), ['jpeg-turbo', 'jpeg-turbo']);
-    // A plain RGB PNG takes the PNG lane (test/png-lane.test.ts).
-    assert.deepEqual(lanes.slice(2), lanes.slice(2).map((_, i) => (cases[i + 2][0] === coffee ? 'png-zlib' : 'libvips')));
+    // A plain RGB PNG takes the PNG lane (test/png-lane.test.ts), a large JPEG decoded small this lane.
+    const large = cases.length - 1;
+    assert.deepEqual(lanes.slice(2), lanes.slice(2).map((_, i) => (cases[i + 2][0] === coffee ? 'png-zlib' : i + 2 === large ? 'jpeg-turbo' : 'libvips')));
   });
 
   it('lets a task start from any thread when its steps on pixels are light at their size', async () => {
@@ -226,6 +227,49 @@ describe('libjpeg-turbo lane', () => {
       assert.equal((await processImage(path, p)).stats.path, expected, `${name}, from its file`);
       assert.equal(laneFor(readHead(path), p), expected, `${name}, from its head`);
     }
+  });
+
+  describe('on large JPEGs, decoded small in libuv\'s pool as libvips shrinks them on load', () => {
+    const volna = () => readFile(join(CORPUS, 'large', 'volna-5120x2880.jpg'));
+    // Sides that are not multiples of 8: libjpeg decodes a partial last column and row, which libvips leaves out.
+    const odd = async () => sharp(await volna()).resize(4003, 3005, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    const grey = async () => sharp(await volna()).resize(3001, 2003, { fit: 'fill' }).grayscale().jpeg({ quality: 90 }).toBuffer();
+    const cases: Array<[string, () => Promise<Buffer>, string, ResizeOptions]> = [
+      ['5120×2880', volna, 'resize:300:300:fit=cover', { width: 300, height: 300, fit: 'cover' }],
+      ['5120×2880', volna, 'resize:512:512', { width: 512, height: 512, fit: 'inside' }],
+      ['5120×2880', volna, 'resize:400:400:fit=contain:background=ff0000', { width: 400, height: 400, fit: 'contain', background: '#ff0000' }],
+      ['5120×2880', volna, 'resize:1000:300:fit=fill:kernel=cubic', { width: 1000, height: 300, fit: 'fill', kernel: 'cubic' }],
+      ['4003×3005', odd, 'resize:300:300:fit=cover', { width: 300, height: 300, fit: 'cover' }],
+      ['4003×3005', odd, 'resize:width=700:fit=outside', { width: 700, fit: 'outside' }],
+      ['3001×2003 grey', grey, 'resize:256:256', { width: 256, height: 256, fit: 'inside' }],
+    ];
+    for (const [name, input, text, options] of cases) {
+      it(`${text} on ${name}: sharp's size and pixels`, async () => {
+        const bytes = await input();
+        const result = await processImage(bytes, pipeline(`${text},output:png`));
+        assert.equal(result.stats.path, 'jpeg-turbo');
+        const got = await decode((result as { data: Buffer }).data);
+        const libvips = await bySharp(bytes, options);
+        assert.deepEqual([got.width, got.height, got.channels], [libvips.width, libvips.height, libvips.channels], 'sharp\'s size');
+        // Both decode the same DCT-scaled pixels and differ by their resamplers only; rows taken
+        // at the wrong stride, or a cover cut a pixel off, fall far below this.
+        assert.ok(psnr(got, libvips) > 38, `PSNR ${psnr(got, libvips).toFixed(1)} dB against sharp`);
+        if (options.fit === 'contain') assert.deepEqual([...got.data.subarray(0, 3)], [255, 0, 0], 'padding is the background colour');
+      });
+    }
+
+    it('a large JPEG cut short falls back to libvips, which explains it', async () => {
+      const cut = (await volna()).subarray(0, 200_000);
+      await assert.rejects(processImage(cut, pipeline('resize:300:300:fit=cover')), { code: 'CORRUPT_IMAGE', message: /VipsJpeg/ });
+    });
+
+    it('runs many at once, each decode with a handle of its own, to the same pixels as one at a time', async () => {
+      const bytes = await odd();
+      const p = pipeline('resize:256:256,output:png');
+      const alone = await decode((await processImage(bytes, p) as { data: Buffer }).data);
+      const together = await Promise.all(Array.from({ length: 6 }, () => processImage(bytes, p)));
+      for (const result of together) assert.deepEqual(await decode((result as { data: Buffer }).data), alone);
+    });
   });
 
   it('reports a failure inside the lane instead of trying libvips after it', async () => {

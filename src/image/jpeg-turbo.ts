@@ -19,6 +19,10 @@ interface TurboJpeg3 {
   decompressHeader(handle: unknown, jpeg: Buffer, size: number): number;
   get(handle: unknown, param: number): number;
   decompress8(handle: unknown, jpeg: Buffer, size: number, into: Buffer, pitch: number, pixelFormat: number): number;
+  setScalingFactor(handle: unknown, factor: { num: number; denom: number }): number;
+  /** A handle of its own for each decode under way in libuv's pool (a handle is not shared between threads). */
+  newHandle(): unknown;
+  decompressInPool(handle: unknown, jpeg: Buffer, size: number, into: Buffer, pitch: number, pixelFormat: number, done: (error: unknown, result: number) => void): void;
   errorText(handle: unknown): string;
 }
 
@@ -52,13 +56,18 @@ function load(): Loaded | null {
   if (!existsSync(library)) return null;
   const koffi = require('koffi') as typeof import('koffi');
   const lib = koffi.load(library);
+  const scalingFactor = koffi.struct({ num: 'int', denom: 'int' });
   const init = lib.func('void *tj3Init(int)');
   const errorText = lib.func('const char *tj3GetErrorStr(void *)');
+  const decompress8 = lib.func('int tj3Decompress8(void *, const uint8_t *, size_t, uint8_t *, int, int)');
   const tj3: TurboJpeg3 = {
     handle: init(TJINIT_DECOMPRESS),
+    newHandle: () => init(TJINIT_DECOMPRESS),
+    decompressInPool: (...args) => decompress8.async(...args),
     decompressHeader: lib.func('int tj3DecompressHeader(void *, const uint8_t *, size_t)'),
     get: lib.func('int tj3Get(void *, int)'),
-    decompress8: lib.func('int tj3Decompress8(void *, const uint8_t *, size_t, uint8_t *, int, int)'),
+    decompress8,
+    setScalingFactor: lib.func('tj3SetScalingFactor', 'int', ['void *', scalingFactor]),
     errorText: (handle) => String(errorText(handle)),
   };
   if (!tj3.handle) return null;
@@ -71,6 +80,7 @@ const TJPARAM_JPEGWIDTH = 5;
 const TJPARAM_JPEGHEIGHT = 6;
 const TJPARAM_PRECISION = 7;
 const PIXEL_FORMAT = { rgb: 0, rgbx: 2, grey: 6 } as const;
+const BYTES_PER_PIXEL = { rgb: 3, rgbx: 4, grey: 1 } as const;
 
 /** libjpeg-turbo could not read the file: the caller lets libvips try it, and explain it when it is broken. */
 export class JpegTurboRefused extends Error {}
@@ -88,12 +98,58 @@ function format(jt: Binding, layout: TurboLayout): number {
 export function decodeJpegInto(input: Buffer, into: Buffer, layout: TurboLayout, width: number, height: number): void {
   const { tj3 } = jpegTurbo()!;
   const { handle } = tj3;
+  readHeader(tj3, handle, input, width, height);
+  if (into.length < width * height * BYTES_PER_PIXEL[layout]) throw new RangeError('decode buffer too small');
+  if (tj3.setScalingFactor(handle, { num: 1, denom: 1 }) !== 0 || tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) {
+    throw new JpegTurboRefused(tj3.errorText(handle));
+  }
+}
+
+/** Pixels decoded at a smaller scale: `width` × `height` of them in rows `stride` bytes apart. */
+export interface ScaledPixels {
+  data: Buffer;
+  width: number;
+  height: number;
+  stride: number;
+}
+
+const idleHandles: unknown[] = [];
+
+/** The whole pixels of an image decoded at 1/shrink, as libvips keeps them. */
+export function decodedSize(source: { width: number; height: number }, shrink: number): { width: number; height: number } {
+  return { width: Math.floor(source.width / shrink), height: Math.floor(source.height / shrink) };
+}
+
+/**
+ * Decodes `input` at 1/`shrink` (2, 4 or 8) through libjpeg's DCT scaling, as libvips shrinks a
+ * JPEG on load, in libuv's thread pool: the calling thread is free meanwhile, as it is while
+ * libvips works. The result holds the whole pixels of the smaller image, floor(width / shrink)
+ * × floor(height / shrink), as libvips keeps them (libjpeg rounds a side up: the partial last
+ * column and row are decoded and left out by the stride).
+ */
+export async function decodeJpegScaled(input: Buffer, layout: TurboLayout, width: number, height: number, shrink: number): Promise<ScaledPixels> {
+  const { tj3 } = jpegTurbo()!;
+  const handle = idleHandles.pop() ?? tj3.newHandle();
+  try {
+    readHeader(tj3, handle, input, width, height);
+    if (tj3.setScalingFactor(handle, { num: 1, denom: shrink }) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
+    const stride = Math.ceil(width / shrink) * BYTES_PER_PIXEL[layout];
+    const data = Buffer.allocUnsafe(stride * Math.ceil(height / shrink));
+    const result = await new Promise<number>((resolve, reject) => {
+      tj3.decompressInPool(handle, input, input.length, data, stride, PIXEL_FORMAT[layout], (error, code) => (error ? reject(error) : resolve(code)));
+    });
+    if (result !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
+    return { data, ...decodedSize({ width, height }, shrink), stride };
+  } finally {
+    idleHandles.push(handle);
+  }
+}
+
+function readHeader(tj3: TurboJpeg3, handle: unknown, input: Buffer, width: number, height: number): void {
   if (tj3.decompressHeader(handle, input, input.length) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
   if (tj3.get(handle, TJPARAM_JPEGWIDTH) !== width || tj3.get(handle, TJPARAM_JPEGHEIGHT) !== height || tj3.get(handle, TJPARAM_PRECISION) !== 8) {
     throw new JpegTurboRefused('header and image disagree');
   }
-  if (into.length < width * height * (layout === 'rgbx' ? 4 : layout === 'rgb' ? 3 : 1)) throw new RangeError('decode buffer too small');
-  if (tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
 }
 
 let scratch = Buffer.alloc(0);

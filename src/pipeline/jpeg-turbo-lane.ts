@@ -1,6 +1,6 @@
 /**
- * The libjpeg-turbo lane, for the everyday jobs on small JPEGs, where libvips' per-pipeline
- * set-up costs as much as the work (see bench/README.md): libjpeg-turbo decodes straight into
+ * The libjpeg-turbo lane, for the everyday jobs on JPEGs, where libvips' per-pipeline set-up
+ * costs as much as the work (see bench/README.md): libjpeg-turbo decodes straight into
  * the WebAssembly SIMD resampler's memory, the resize (every fit, Pillow's sample alignment)
  * and any steps that work on pixels run in this thread, and libjpeg-turbo encodes a JPEG
  * (libvips a PNG or WebP, from the pixels). Grey JPEGs stay grey: one channel decoded,
@@ -9,17 +9,18 @@
  */
 import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
-import { decodeJpegInto, jpegTurboAvailable } from '../image/jpeg-turbo.js';
-import { resizeInResampler } from '../image/resample/resize-pixels.js';
+import { decodedSize, decodeJpegInto, decodeJpegScaled, jpegTurboAvailable } from '../image/jpeg-turbo.js';
+import { fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
 import { laneResize, laneShape, type LaneSteps } from './lane-steps.js';
 import type { ValidPipeline } from './spec.js';
 
 /**
- * Measured on this project's 2-core machine (bench/README.md): up to this many input pixels
+ * Measured on this project's 2-core machine (bench/README.md): up to this many decoded pixels
  * the lane is faster than libvips when both decode every pixel; above it, libvips streams and
- * holds less. Below SMALL_PIXELS libvips' set-up outweighs even its shrink-on-load, which
- * decodes a quarter or less of the pixels; above it, a resize that libvips shrinks on load
- * stays there.
+ * holds less. Below SMALL_PIXELS libvips' set-up outweighs even its shrink-on-load, so the lane
+ * decodes every pixel and resamples from them; above it, a resize that libvips would shrink on
+ * load is decoded at the same scale by libjpeg's DCT scaling, in libuv's pool: 100 camera
+ * photos to 300 px covers took 10 ms an image against 13-15 ms in libvips, one at a time.
  */
 const MAX_LANE_PIXELS = 1_500_000;
 const SMALL_PIXELS = 400_000;
@@ -29,28 +30,33 @@ export interface TurboLanePlan extends LaneSteps {
   source: JpegHeader;
   /** A one-component (grey) JPEG: decoded, worked on and written as one channel. */
   grey: boolean;
+  /** Decoded at 1/shrink through libjpeg's DCT scaling, as libvips shrinks on load. */
+  shrink: number;
 }
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour or grey JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS,
- * and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the resampler
- * makes and, above SMALL_PIXELS, libvips would not shrink on load.
+ * 8-bit colour or grey JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS as
+ * decoded, and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the
+ * resampler makes.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
   const shape = laneShape(pipeline, 'jpeg');
   if (!shape) return undefined;
   const source = readJpegHeader(head);
   if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.hasIcc || source.orientation !== 1) return undefined;
-  if (source.width * source.height > MAX_LANE_PIXELS) return undefined;
   const grey = source.components === 1;
   let resize: LaneSteps['resize'];
+  let shrink = 1;
   if (shape.resizeStep) {
     resize = laneResize(source, grey, shape.resizeStep, true);
-    if (!resize || (resize.geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS)) return undefined;
+    if (!resize) return undefined;
+    if (resize.geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) shrink = resize.geometry.shrinkOnLoad;
   }
+  const decoded = decodedSize(source, shrink);
+  if (decoded.width * decoded.height > MAX_LANE_PIXELS || (resize && !fitsResampler(decoded, resize.geometry.resized, resize.kernel))) return undefined;
   if (!jpegTurboAvailable()) return undefined;
-  return { lane: 'jpeg-turbo', source, resize, rest: shape.rest, format: shape.format, grey };
+  return { lane: 'jpeg-turbo', source, shrink, resize, rest: shape.rest, format: shape.format, grey };
 }
 
 /**
@@ -59,14 +65,26 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
  * decoder.
  * Throws JpegTurboRefused when libjpeg-turbo cannot read the file.
  */
-export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): T {
-  const { source, resize, grey } = plan;
+export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): T | Promise<T> {
+  const { source, resize, grey, shrink } = plan;
   if (!resize) {
     const channels = grey ? 1 : 3;
     const data = Buffer.allocUnsafe(source.width * source.height * channels);
     decodeJpegInto(input, data, grey ? 'grey' : 'rgb', source.width, source.height);
     return use({ data, width: source.width, height: source.height, channels });
   }
+  if (shrink > 1) return decodeScaledAndResize(input, plan, use);
   return resizeInResampler(source, resize.geometry, resize.kernel, resize.background, grey ? 1 : 4,
     (pixels) => decodeJpegInto(input, pixels, grey ? 'grey' : 'rgbx', source.width, source.height), use);
+}
+
+/** A large JPEG decoded small in libuv's pool, then resized here. */
+async function decodeScaledAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): Promise<T> {
+  const { source, resize, grey, shrink } = plan;
+  const scaled = await decodeJpegScaled(input, grey ? 'grey' : 'rgbx', source.width, source.height, shrink);
+  const row = scaled.width * (grey ? 1 : 4);
+  return resizeInResampler(scaled, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
+    if (scaled.stride === row) scaled.data.copy(pixels, 0, 0, row * scaled.height);
+    else for (let y = 0; y < scaled.height; y++) scaled.data.copy(pixels, y * row, y * scaled.stride, y * scaled.stride + row);
+  }, use);
 }

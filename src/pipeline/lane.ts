@@ -34,6 +34,20 @@ export function pixelLanePlan(input: Uint8Array, pipeline: ValidPipeline): Pixel
 }
 
 /**
+ * Whether the lane decodes in libuv's pool, leaving the calling thread free meanwhile as libvips
+ * does: a large JPEG decoded at a smaller scale (decodeJpegScaled).
+ */
+export function decodesOffThread(plan: PixelLanePlan): plan is TurboLanePlan {
+  return plan.lane === 'jpeg-turbo' && plan.shrink > 1;
+}
+
+/**
+ * The calling thread's time for such a lane's resize, by the pixels it decodes: about 3–4 ns a
+ * pixel in the resampler, measured on 2 cores (bench/README.md).
+ */
+const RESAMPLE_NS_PER_PIXEL = 4;
+
+/**
  * Time on the starting thread that a task whose other work is all in libvips may take for its
  * steps on pixels, and still be started from any thread: about what libvips' own set-up of a
  * pipeline costs that thread (a thumbnail sharpened, or text drawn on a 400-pixel image).
@@ -43,24 +57,27 @@ const LIGHT_PIXEL_WORK_NS = 5_000_000;
 /**
  * Whether the work of `pipeline` on an input that starts with `head` happens in libvips's own
  * threads (every step a libvips stage, or one on pixels light enough at its size, no
- * enlargement, which the resampler makes, and the libvips lane): then any JavaScript thread
- * can start it and wait, and none needs to be its own. Otherwise (heavier steps on pixels in
- * JavaScript or WebAssembly, the libjpeg-turbo lane) the work takes the thread that runs it.
+ * enlargement, which the resampler makes, and the libvips lane, or a lane that decodes in
+ * libuv's pool and whose resize is light too): then any JavaScript thread can start it and
+ * wait, and none needs to be its own. Otherwise (heavier steps on pixels in JavaScript or
+ * WebAssembly, the pixel lanes that decode on their thread) the work takes the thread that runs it.
  * Unsure is no. Yes comes with the input's size in pixels, from its header.
  */
 export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline): { pixels: number } | undefined {
-  if (pipeline.yieldsData || laneFor(head, pipeline) !== 'libvips') return undefined;
+  if (pipeline.yieldsData) return undefined;
+  const plan = pixelLanePlan(head, pipeline);
+  if (plan && !decodesOffThread(plan)) return undefined;
   const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
   if (!header) return undefined;
   let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
-  let pixelWorkNs = 0;
+  let pixelWorkNs = plan ? RESAMPLE_NS_PER_PIXEL * (header.width / plan.shrink) * (header.height / plan.shrink) : 0;
   for (const step of pipeline.steps) {
     if (step.op.kind !== 'image') return undefined;
     if (!step.op.stage) {
       if (!step.op.pixelWorkNs) return undefined;
       pixelWorkNs += step.op.pixelWorkNs(size, step.params);
-      if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     }
+    if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
     if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return undefined;
     size = next;
