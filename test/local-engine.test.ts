@@ -32,7 +32,7 @@ describe('local engine', () => {
     assert.equal(next.ok, true, JSON.stringify(next));
   });
 
-  it('leaves reading a file to other threads when all the work is off this one (libvips, or a decode in libuv\'s pool): this thread reads only its head', async (t) => {
+  it('leaves reading a file to libvips when all the work is in libvips: this thread reads only its head', async (t) => {
     const dir = tempDir(t);
     const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
     const engine = new LocalEngine({ threads: 2, batchImages: 1 });
@@ -47,14 +47,33 @@ describe('local engine', () => {
     }) as typeof fs.readSync;
     syncBuiltinESMExports();
     t.after(() => { fs.readSync = readSync; syncBuiltinESMExports(); });
+    // A blur after the resize: a libvips stage, so the libjpeg-turbo lane (which reads the file) does not take it.
     const job = new BatchJob([{ input: large, output: join(dir, 'out.jpg') }],
-      validatePipeline({ steps: [{ op: 'resize', width: 512, height: 512 }], output: { format: 'jpeg' } }), engine.mode);
+      validatePipeline({ steps: [{ op: 'resize', width: 512, height: 512 }, { op: 'blur', sigma: 0.5 }], output: { format: 'jpeg' } }), engine.mode);
     const summary = await runBatch(new Runner({ engine }), job);
     assert.equal(summary.done, 1);
     assert.ok(job.items[0].worker!.endsWith('/main'), job.items[0].worker);
     const { width, height } = await sharp(join(dir, 'out.jpg')).metadata();
     assert.deepEqual([width, height], [512, 288]);
     assert.ok(bytesRead <= 64 * 1024, `read ${bytesRead} of the file's ${statSync(large).size} bytes here`);
+  });
+
+  it('starts a large JPEG that the libjpeg-turbo lane decodes small from this thread too: its decode runs in libuv\'s pool', async (t) => {
+    const dir = tempDir(t);
+    const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+    // No batch: a task that needs a thread of its own would go to the pool's.
+    const engine = new LocalEngine({ threads: 2 });
+    t.after(() => engine.close());
+    const items = Array.from({ length: 4 }, (_, i) => ({ input: large, output: join(dir, `${i}.jpg`) }));
+    const job = new BatchJob(items, validatePipeline({ steps: [{ op: 'resize', width: 512, height: 512 }], output: { format: 'jpeg' } }), engine.mode);
+    const summary = await runBatch(new Runner({ engine }), job);
+    assert.equal(summary.done, 4);
+    for (const item of job.items) {
+      assert.ok(item.worker!.endsWith('/main'), item.worker);
+      assert.equal(item.stats?.path, 'jpeg-turbo');
+    }
+    const { width, height } = await sharp(join(dir, '3.jpg')).metadata();
+    assert.deepEqual([width, height], [512, 288]);
   });
 
   it('keeps small images under way up to libuv\'s pool less two when their work is all in libvips, and two large ones a thread', async (t) => {
