@@ -100,9 +100,7 @@ export function decodeJpegInto(input: Buffer, into: Buffer, layout: TurboLayout,
   const { handle } = tj3;
   readHeader(tj3, handle, input, width, height);
   if (into.length < width * height * BYTES_PER_PIXEL[layout]) throw new RangeError('decode buffer too small');
-  if (tj3.setScalingFactor(handle, { num: 1, denom: 1 }) !== 0 || tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) {
-    throw new JpegTurboRefused(tj3.errorText(handle));
-  }
+  if (tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
 }
 
 /** Pixels decoded at a smaller scale: `width` × `height` of them in rows `stride` bytes apart. */
@@ -113,6 +111,7 @@ export interface ScaledPixels {
   stride: number;
 }
 
+/** Handles for the decodes in libuv's pool, kept for the next ones (this thread's own handle does the rest). */
 const idleHandles: unknown[] = [];
 
 /** The whole pixels of an image decoded at 1/shrink, as libvips keeps them. */
