@@ -1,6 +1,7 @@
 import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import { planPngLane, type PngLanePlan } from './png-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
+import { decodedSize } from '../image/jpeg-turbo.js';
 import { quickHeader } from '../image/quick-header.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from './spec.js';
@@ -70,7 +71,8 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline): { pixe
   const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
   if (!header) return undefined;
   let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
-  let pixelWorkNs = plan ? RESAMPLE_NS_PER_PIXEL * (header.width / plan.shrink) * (header.height / plan.shrink) : 0;
+  const decoded = plan && decodedSize(header, plan.shrink);
+  let pixelWorkNs = decoded ? RESAMPLE_NS_PER_PIXEL * decoded.width * decoded.height : 0;
   for (const step of pipeline.steps) {
     if (step.op.kind !== 'image') return undefined;
     if (!step.op.stage) {
