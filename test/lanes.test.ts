@@ -258,6 +258,22 @@ describe('libjpeg-turbo lane', () => {
       });
     }
 
+    it('without the binding (IMGFLEET_JPEG_TURBO=off), libvips shrinks it on load to the same size and pixels', async (t) => {
+      const dir = tempDir(t);
+      const input = join(dir, 'large.jpg');
+      writeFileSync(input, await odd());
+      const outputs: RawImage[] = [];
+      for (const [env, lane] of [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']] as const) {
+        const output = join(dir, `${lane}.png`);
+        const run = await cli(['process', input, '-p', 'resize:300:300:fit=cover,output:png', '-o', output, '--json'], env);
+        assert.equal(run.status, 0, run.stderr);
+        assert.equal(JSON.parse(run.stdout).stats.path, lane);
+        outputs.push(await decode(output));
+      }
+      assert.deepEqual([outputs[0].width, outputs[0].height], [outputs[1].width, outputs[1].height]);
+      assert.ok(psnr(outputs[0], outputs[1]) > 38, `PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);
+    });
+
     it('a large JPEG cut short falls back to libvips, which explains it', async () => {
       const cut = (await volna()).subarray(0, 200_000);
       await assert.rejects(processImage(cut, pipeline('resize:300:300:fit=cover')), { code: 'CORRUPT_IMAGE', message: /VipsJpeg/ });
