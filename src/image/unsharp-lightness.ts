@@ -45,7 +45,7 @@ export function unsharpLightness(image: RawImage, settings: UnsharpSettings): Ra
     const bottom = Math.min(height, end + radius);
     heap.set(data.subarray(top * rowBytes, bottom * rowBytes), at[0]);
     w.exports.unsharp(at[0], width, bottom - top, channels, start - top, end - top, at[1], at[2], at[3], at[4], at[5], at[6],
-      at[7], mask.weights.length, mask.sum, w.curveAt, w.toLinearAt, w.toSrgbAt, w.cubeRootsAt);
+      at[7], mask.weights.length, mask.sum, w.curveAt, w.toLinearAt, w.toSrgbAt);
     sharpened.set(heap.subarray(at[0] + (start - top) * rowBytes, at[0] + (end - top) * rowBytes), start * rowBytes);
   }
   // WebAssembly memory never shrinks: after a very wide image, the next call starts a new
@@ -62,14 +62,13 @@ interface Exports {
   heap_base(): number;
   unsharp(pixels: number, width: number, rows: number, channels: number, first: number, last: number, lightness: number, aStar: number, bStar: number,
     across: number, blurred: number, rowBuffer: number, weights: number, taps: number, sum: number, curve: number,
-    toLinear: number, toSrgb: number, cubeRoots: number): void;
+    toLinear: number, toSrgb: number): void;
 }
 
 interface UnsharpModule {
   exports: Exports;
   toLinearAt: number;
   toSrgbAt: number;
-  cubeRootsAt: number;
   curveAt: number;
   /** Writes a curve into its place, unless it is already there. */
   useCurve(curve: Int32Array): void;
@@ -85,8 +84,8 @@ function module(): UnsharpModule {
   const exports = new WebAssembly.Instance(new WebAssembly.Module(
     readFileSync(new URL('../../../assets/wasm/unsharp.wasm', import.meta.url)),
   ), {}).exports as unknown as Exports;
-  const { toLinear, toSrgb, cubeRoots } = colourTables();
-  const tables = [toLinear, toSrgb, cubeRoots, new Int32Array(65536)];
+  const { toLinear, toSrgb } = colourTables();
+  const tables = [toLinear, toSrgb, new Int32Array(65536)];
   const at: number[] = [];
   let next = align(exports.heap_base());
   for (const table of tables) {
@@ -96,17 +95,16 @@ function module(): UnsharpModule {
   const tablesEnd = next;
   grow(exports.memory, tablesEnd);
   const heap = new Uint8Array(exports.memory.buffer);
-  tables.slice(0, 3).forEach((table, i) => heap.set(new Uint8Array(table.buffer, table.byteOffset, table.byteLength), at[i]));
+  tables.slice(0, 2).forEach((table, i) => heap.set(new Uint8Array(table.buffer, table.byteOffset, table.byteLength), at[i]));
   let curveInPlace: Int32Array | undefined;
   loaded = {
     exports,
     toLinearAt: at[0],
     toSrgbAt: at[1],
-    cubeRootsAt: at[2],
-    curveAt: at[3],
+    curveAt: at[2],
     useCurve(curve) {
       if (curve === curveInPlace) return;
-      new Uint8Array(exports.memory.buffer).set(new Uint8Array(curve.buffer, curve.byteOffset, curve.byteLength), at[3]);
+      new Uint8Array(exports.memory.buffer).set(new Uint8Array(curve.buffer, curve.byteOffset, curve.byteLength), at[2]);
       curveInPlace = curve;
     },
     layout(sizes) {
@@ -131,15 +129,11 @@ function grow(memory: WebAssembly.Memory, bytes: number): void {
   if (bytes > memory.buffer.byteLength) memory.grow(Math.ceil((bytes - memory.buffer.byteLength) / 65536));
 }
 
-const CUBE_ROOT_STEPS = 100000;
-
 interface ColourTables {
   /** sRGB level → linear light, 0–1. */
   toLinear: Float32Array;
   /** Linear light × 255 → sRGB level, read between entries. */
   toSrgb: Int32Array;
-  /** Lab's f(t) for t in steps of 1/100000. */
-  cubeRoots: Float32Array;
 }
 
 let tables: ColourTables | undefined;
@@ -154,12 +148,7 @@ function colourTables(): ColourTables {
     toSrgb[i] = Math.round(255 * (f <= 0.0031308 ? 12.92 * f : 1.055 * f ** (1 / 2.4) - 0.055));
   }
   toSrgb[256] = toSrgb[255];
-  const cubeRoots = new Float32Array(CUBE_ROOT_STEPS);
-  for (let i = 0; i < CUBE_ROOT_STEPS; i++) {
-    const y = i / CUBE_ROOT_STEPS;
-    cubeRoots[i] = y < 0.008856 ? 7.787 * y + 16 / 116 : Math.cbrt(y);
-  }
-  tables = { toLinear, toSrgb, cubeRoots };
+  tables = { toLinear, toSrgb };
   return tables;
 }
 

@@ -2,28 +2,19 @@
 // as a short (LabS, 327.67 per L* unit), L blurred with libvips' integer Gaussian, L pushed
 // away from the blur through libvips' curve, then back to sRGB; alpha is kept. Each step
 // repeats libvips' arithmetic (its tables, truncations and edge copies; float where it uses
-// double on the way back) so that results agree with libvips to within one level. The way back
-// to sRGB, the costliest part, runs four pixels at a time in SIMD with the same operations.
-// Built by scripts/build-wasm.sh into assets/wasm/unsharp.wasm; the tables come from
-// unsharp-lightness.ts, since there is no libm here.
+// double on the way back) so that results agree with libvips to within one level. One step
+// differs: libvips reads Lab's cube root from a table, here it is computed to float precision.
+// The ways there and back run four pixels at a time in SIMD. Built by scripts/build-wasm.sh into
+// assets/wasm/unsharp.wasm; the tables come from unsharp-lightness.ts, since there is no libm here.
 #include <stdint.h>
 #include <wasm_simd128.h>
 
 extern unsigned char __heap_base;
 __attribute__((export_name("heap_base"))) uint32_t heap_base(void) { return (uint32_t)&__heap_base; }
 
-#define CUBE_ROOT_STEPS 100000
 #define D65_X0 95.0470f
 #define D65_Y0 100.0f
 #define D65_Z0 108.8827f
-
-static inline float cube_root(const float *table, float value) {
-  const float scaled = value * CUBE_ROOT_STEPS;
-  int i = (int)scaled;
-  if (i < 0) i = 0;
-  if (i > CUBE_ROOT_STEPS - 2) i = CUBE_ROOT_STEPS - 2;
-  return table[i] + (scaled - i) * (table[i + 1] - table[i]);
-}
 
 static inline int to_srgb(const int32_t *table, float linear) {
   float scaled = linear * 255.0f;
@@ -115,6 +106,65 @@ static inline v128_t to_srgb4(const int32_t *table, v128_t linear) {
   return wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_add(v, F4(0.5f)));
 }
 
+// The cube root of four values to float precision: a first guess from the bits of each float
+// (its exponent divided by three), then three of Newton's steps.
+static inline v128_t cube_root4(v128_t x) {
+  v128_t y = wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_mul(wasm_f32x4_convert_i32x4(x), F4(1.0f / 3.0f))),
+                            wasm_i32x4_splat(709921077));
+  for (int step = 0; step < 3; step++) {
+    y = wasm_f32x4_mul(wasm_f32x4_add(wasm_f32x4_add(y, y), wasm_f32x4_div(x, wasm_f32x4_mul(y, y))), F4(1.0f / 3.0f));
+  }
+  return y;
+}
+
+// Lab's f(t) on four values: linear below 0.008856, the cube root above (libvips reads the same
+// function from a table, between entries 1/100000 apart).
+static inline v128_t lab_f4(v128_t t) {
+  const v128_t low = wasm_f32x4_add(wasm_f32x4_mul(F4(7.787f), t), F4(16.0f / 116.0f));
+  return wasm_v128_bitselect(low, cube_root4(t), wasm_f32x4_lt(t, F4(0.008856f)));
+}
+
+static inline v128_t mix3(v128_t r, v128_t g, v128_t b, float kr, float kg, float kb) {
+  return wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(F4(kr), r), wasm_f32x4_mul(F4(kg), g)), wasm_f32x4_mul(F4(kb), b));
+}
+
+// Four values, truncated, as shorts: the first `count` of them.
+__attribute__((always_inline)) static inline void store_shorts(int16_t *to, v128_t values, int count) {
+  const v128_t whole = wasm_i32x4_trunc_sat_f32x4(values);
+  const v128_t shorts = wasm_i16x8_narrow_i32x4(whole, whole);
+  if (count == 4) {
+    wasm_v128_store64_lane(to, shorts, 0);
+    return;
+  }
+  to[0] = (int16_t)wasm_i32x4_extract_lane(whole, 0);
+  if (count > 1) to[1] = (int16_t)wasm_i32x4_extract_lane(whole, 1);
+  if (count > 2) to[2] = (int16_t)wasm_i32x4_extract_lane(whole, 2);
+}
+
+// Four pixels from `first` (the last repeated where fewer are left) to LabS lightness and a*, b*
+// as libvips stores them, written for the `count` pixels there are.
+__attribute__((always_inline)) static inline void to_lab4(const uint8_t *pixels, int channels, int first, int count, const float *to_linear,
+                    int16_t *lightness, int16_t *a_star, int16_t *b_star) {
+  const int colour = channels >= 3;
+  float lin[3][4];
+  for (int k = 0; k < 4; k++) {
+    const uint8_t *q = pixels + (first + (k < count ? k : count - 1)) * channels;
+    lin[0][k] = to_linear[q[0]];
+    lin[1][k] = colour ? to_linear[q[1]] : lin[0][k];
+    lin[2][k] = colour ? to_linear[q[2]] : lin[0][k];
+  }
+  const v128_t r = wasm_f32x4_mul(wasm_v128_load(lin[0]), F4(D65_Y0));
+  const v128_t g = wasm_f32x4_mul(wasm_v128_load(lin[1]), F4(D65_Y0));
+  const v128_t b = wasm_f32x4_mul(wasm_v128_load(lin[2]), F4(D65_Y0));
+  const v128_t cbx = lab_f4(wasm_f32x4_div(mix3(r, g, b, 0.4124f, 0.3576f, 0.1805f), F4(D65_X0)));
+  const v128_t cby = lab_f4(wasm_f32x4_div(mix3(r, g, b, 0.2126f, 0.7152f, 0.0722f), F4(D65_Y0)));
+  const v128_t cbz = lab_f4(wasm_f32x4_div(mix3(r, g, b, 0.0193f, 0.1192f, 0.9505f), F4(D65_Z0)));
+  const v128_t L = wasm_f32x4_mul(wasm_f32x4_sub(wasm_f32x4_mul(F4(116.0f), cby), F4(16.0f)), F4((float)(32767.0 / 100.0)));
+  store_shorts(lightness + first, wasm_f32x4_min(wasm_f32x4_max(L, F4(0.0f)), F4(32767.0f)), count);
+  store_shorts(a_star + first, wasm_f32x4_mul(wasm_f32x4_mul(F4(500.0f), wasm_f32x4_sub(cbx, cby)), F4(256.0f)), count);
+  store_shorts(b_star + first, wasm_f32x4_mul(wasm_f32x4_mul(F4(200.0f), wasm_f32x4_sub(cby, cbz)), F4(256.0f)), count);
+}
+
 // Rows then columns, edges copied outwards, each pass rounded as libvips' integer convolution.
 // The vertical pass makes only the rows from first to last.
 static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width, int height, int first, int last,
@@ -160,29 +210,18 @@ __attribute__((export_name("unsharp"))) void unsharp(
     uint8_t *pixels, int width, int rows, int channels, int first, int last,
     int16_t *lightness, int16_t *a_star, int16_t *b_star, int16_t *across, int16_t *blurred, int32_t *row_buffer,
     const int32_t *weights, int taps, int sum, const int32_t *curve,
-    const float *to_linear, const int32_t *srgb_table, const float *cube_roots) {
+    const float *to_linear, const int32_t *srgb_table) {
   const int n = width * rows;
   const int colour = channels >= 3;
-  uint8_t *p = pixels;
-  for (int i = 0; i < n; i++, p += channels) {
-    const float r = to_linear[p[0]] * D65_Y0;
-    const float g = colour ? to_linear[p[1]] * D65_Y0 : r;
-    const float b = colour ? to_linear[p[2]] * D65_Y0 : r;
-    const float cbx = cube_root(cube_roots, (0.4124f * r + 0.3576f * g + 0.1805f * b) / D65_X0);
-    const float cby = cube_root(cube_roots, (0.2126f * r + 0.7152f * g + 0.0722f * b) / D65_Y0);
-    const float cbz = cube_root(cube_roots, (0.0193f * r + 0.1192f * g + 0.9505f * b) / D65_Z0);
-    float L = (116.0f * cby - 16.0f) * (float)(32767.0 / 100.0);
-    L = L < 0.0f ? 0.0f : L > 32767.0f ? 32767.0f : L;
-    lightness[i] = (int16_t)L;
-    a_star[i] = (int16_t)(500.0f * (cbx - cby) * 256.0f);
-    b_star[i] = (int16_t)(200.0f * (cby - cbz) * 256.0f);
-  }
+  int i = 0;
+  for (; i + 4 <= n; i += 4) to_lab4(pixels, channels, i, 4, to_linear, lightness, a_star, b_star);
+  if (i < n) to_lab4(pixels, channels, i, n - i, to_linear, lightness, a_star, b_star);
 
   blur(lightness, across, blurred, width, rows, first, last, weights, taps, sum, row_buffer);
 
   const int end = last * width;
-  int i = first * width;
-  p = pixels + i * channels;
+  i = first * width;
+  uint8_t *p = pixels + i * channels;
   // Four pixels at a time: the same float operations in the same order as back_to_srgb, so the
   // same results; only the table reads are one lane at a time.
   for (; i + 4 <= end; i += 4, p += 4 * channels) {
