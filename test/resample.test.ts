@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { RawImage } from '../src/image/frame.js';
+import { rgbFromRgbx } from '../src/image/resample/resize-pixels.js';
 import { resample, resampleInPlace, type SourceBox } from '../src/image/resample/wasm-resampler.js';
 import { decode, photo, runPipeline, synthetic } from './helpers.js';
 
@@ -106,6 +107,20 @@ describe('SIMD resampler', () => {
     for (const kernel of ['linear', 'cubic', 'mitchell', 'lanczos2', 'lanczos3'] as const) {
       const out = resample(flat, 77, 41, kernel);
       for (let i = 0; i < out.data.length; i++) assert.equal(out.data[i], [200, 17, 99, 255][i % 4], kernel);
+    }
+  });
+
+  it('turns RGBX into RGB byte for byte, whatever the count of pixels and wherever the buffer starts', () => {
+    for (const [width, height] of [[1, 1], [3, 1], [4, 1], [7, 3], [257, 5]]) {
+      const n = width * height;
+      const bytes = Buffer.alloc(4 * n + 1);
+      for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 97 + 13) & 255;
+      for (const data of [bytes.subarray(0, 4 * n), bytes.subarray(1)]) {
+        const out = rgbFromRgbx({ data, width, height, channels: 4 });
+        const expected = Buffer.from(data.filter((_, i) => i % 4 !== 3));
+        assert.equal(out.channels, 3);
+        assert.deepEqual(out.data, expected, `${width}×${height}, buffer at ${data.byteOffset}`);
+      }
     }
   });
 });

@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import type { Rgba } from '../color.js';
 import type { RawImage } from '../frame.js';
 import { KERNELS, type KernelName } from './kernels.js';
@@ -84,15 +85,29 @@ function embed(pixels: Buffer, channels: ResamplerChannels, geometry: PixelGeome
   return canvas;
 }
 
-/** RGBX from the resampler as RGB. */
+/** RGBX from the resampler as RGB: four pixels of 16 bytes become 12, a 32-bit word at a time. */
 export function rgbFromRgbx(image: RawImage): RawImage {
   if (image.channels !== 4) return image;
   const n = image.width * image.height;
+  const from = image.data;
   const data = Buffer.allocUnsafe(n * 3);
-  for (let i = 0, o = 0, p = 0; i < n; i++, o += 3, p += 4) {
-    data[o] = image.data[p];
-    data[o + 1] = image.data[p + 1];
-    data[o + 2] = image.data[p + 2];
+  let i = 0;
+  if (LITTLE_ENDIAN && from.byteOffset % 4 === 0 && data.byteOffset % 4 === 0) {
+    const pixels = new Uint32Array(from.buffer, from.byteOffset, n);
+    const words = new Uint32Array(data.buffer, data.byteOffset, Math.floor((n * 3) / 4));
+    for (let w = 0; i + 4 <= n; i += 4, w += 3) {
+      const a = pixels[i], b = pixels[i + 1], c = pixels[i + 2], d = pixels[i + 3];
+      words[w] = (a & 0xffffff) | (b << 24);
+      words[w + 1] = ((b >>> 8) & 0xffff) | (c << 16);
+      words[w + 2] = ((c >>> 16) & 0xff) | (d << 8);
+    }
+  }
+  for (let o = i * 3, p = i * 4; i < n; i++, o += 3, p += 4) {
+    data[o] = from[p];
+    data[o + 1] = from[p + 1];
+    data[o + 2] = from[p + 2];
   }
   return { ...image, data, channels: 3 };
 }
+
+const LITTLE_ENDIAN = endianness() === 'LE';
