@@ -1,6 +1,4 @@
-import { endianness } from 'node:os';
-
-const LITTLE_ENDIAN = endianness() === 'LE';
+import { LITTLE_ENDIAN } from './byte-order.js';
 
 /**
  * How many samples of each 8-bit level each channel of interleaved pixels holds: `channels`

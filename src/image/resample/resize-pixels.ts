@@ -1,4 +1,4 @@
-import { endianness } from 'node:os';
+import { LITTLE_ENDIAN } from '../byte-order.js';
 import type { Rgba } from '../color.js';
 import type { RawImage } from '../frame.js';
 import { KERNELS, type KernelName } from './kernels.js';
@@ -109,5 +109,3 @@ export function rgbFromRgbx(image: RawImage): RawImage {
   }
   return { ...image, data, channels: 3 };
 }
-
-const LITTLE_ENDIAN = endianness() === 'LE';
