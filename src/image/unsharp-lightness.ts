@@ -20,9 +20,9 @@ export interface UnsharpSettings {
  * libvips' sharpen on 8-bit pixels of 1–4 channels, in WebAssembly (src/image/unsharp.c), a
  * strip of rows at a time: the image goes to CIE Lab with L held as libvips holds it, L is
  * blurred with libvips' integer Gaussian and pushed away from the blur through its curve, and
- * the pixels come back to sRGB; alpha is kept. The arithmetic is libvips' own, so results agree with it to within one level;
- * libvips spends most of its time on the colour conversions in float, here they cost a few
- * table reads per pixel.
+ * the pixels come back to sRGB; alpha is kept. The arithmetic is libvips' own but for Lab's cube
+ * root, computed here where libvips reads a table, so results agree with it to within one level.
+ * Both colour conversions run four pixels at a time in SIMD.
  */
 export function unsharpLightness(image: RawImage, settings: UnsharpSettings): RawImage {
   const { data, width, height, channels } = image;
