@@ -166,6 +166,51 @@ __attribute__((always_inline)) static inline void to_lab4(const uint8_t *pixels,
   store_shorts(b_star + first, wasm_f32x4_mul(wasm_f32x4_mul(F4(200.0f), wasm_f32x4_sub(cby, cbz)), F4(256.0f)), count);
 }
 
+// Grey: a level's L, a* and b* depend on the level alone, and a* and b* take only a few values
+// (four, with this arithmetic), so each level is converted once, and the way back is a table per
+// (a*, b*) pair from sharpened L to grey level. Both are made once per instance by the same
+// four-pixel arithmetic as for colour, so they hold the same results.
+#define GREY_PAIRS 8
+#define LIGHTNESS_LEVELS 32768
+// 0: not made yet; 1: made; -1: more pairs than there is room for, so each pixel is converted.
+static int grey_tables = 0;
+static int16_t level_lightness[256];
+static uint8_t level_pair[256];
+static uint8_t grey_back[GREY_PAIRS][LIGHTNESS_LEVELS];
+
+static void make_grey_tables(const float *to_linear, const int32_t *srgb_table) {
+  static uint8_t levels[256];
+  static int16_t level_a[256], level_b[256];
+  for (int v = 0; v < 256; v++) levels[v] = (uint8_t)v;
+  for (int v = 0; v < 256; v += 4) to_lab4(levels, 1, v, 4, to_linear, level_lightness, level_a, level_b);
+  int16_t pair_a[GREY_PAIRS], pair_b[GREY_PAIRS];
+  int pairs = 0;
+  for (int v = 0; v < 256; v++) {
+    int j = 0;
+    while (j < pairs && (pair_a[j] != level_a[v] || pair_b[j] != level_b[v])) j++;
+    if (j == pairs) {
+      if (pairs == GREY_PAIRS) {
+        grey_tables = -1;
+        return;
+      }
+      pair_a[j] = level_a[v];
+      pair_b[j] = level_b[v];
+      pairs++;
+    }
+    level_pair[v] = (uint8_t)j;
+  }
+  for (int j = 0; j < pairs; j++) {
+    for (int after = 0; after < LIGHTNESS_LEVELS; after += 4) {
+      v128_t R, G, B;
+      lab_to_linear4(wasm_i32x4_make(after, after + 1, after + 2, after + 3), wasm_i32x4_splat(pair_a[j]), wasm_i32x4_splat(pair_b[j]), &R, &G, &B);
+      int32_t out[4];
+      wasm_v128_store(out, to_srgb4(srgb_table, mix3(R, G, B, 0.2126f, 0.7152f, 0.0722f)));
+      for (int k = 0; k < 4; k++) grey_back[j][after + k] = (uint8_t)out[k];
+    }
+  }
+  grey_tables = 1;
+}
+
 // Rows then columns, edges copied outwards, each pass rounded as libvips' integer convolution.
 // The vertical pass makes only the rows from first to last.
 static void blur(const int16_t *plane, int16_t *across, int16_t *out, int width, int height, int first, int last,
@@ -214,15 +259,30 @@ __attribute__((export_name("unsharp"))) void unsharp(
     const float *to_linear, const int32_t *srgb_table) {
   const int n = width * rows;
   const int colour = channels >= 3;
+  if (!colour && grey_tables == 0) make_grey_tables(to_linear, srgb_table);
+  const int grey = !colour && grey_tables == 1;
   int i = 0;
-  for (; i + 4 <= n; i += 4) to_lab4(pixels, channels, i, 4, to_linear, lightness, a_star, b_star);
-  if (i < n) to_lab4(pixels, channels, i, n - i, to_linear, lightness, a_star, b_star);
+  if (grey) {
+    // a_star holds each pixel's (a*, b*) pair instead.
+    for (; i < n; i++) {
+      const uint8_t v = pixels[i * channels];
+      lightness[i] = level_lightness[v];
+      a_star[i] = level_pair[v];
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) to_lab4(pixels, channels, i, 4, to_linear, lightness, a_star, b_star);
+    if (i < n) to_lab4(pixels, channels, i, n - i, to_linear, lightness, a_star, b_star);
+  }
 
   blur(lightness, across, blurred, width, rows, first, last, weights, taps, sum, row_buffer);
 
   const int end = last * width;
   i = first * width;
   uint8_t *p = pixels + i * channels;
+  if (grey) {
+    for (; i < end; i++, p += channels) p[0] = grey_back[a_star[i]][sharpened(lightness[i], blurred[i], curve)];
+    return;
+  }
   // Four pixels at a time: the same float operations in the same order as back_to_srgb, so the
   // same results; only the table reads are one lane at a time.
   for (; i + 4 <= end; i += 4, p += 4 * channels) {
@@ -243,9 +303,7 @@ __attribute__((export_name("unsharp"))) void unsharp(
         p[k * channels + 2] = out[2][k];
       }
     } else {
-      const v128_t grey = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(F4(0.2126f), R), wasm_f32x4_mul(F4(0.7152f), G)),
-                                         wasm_f32x4_mul(F4(0.0722f), B));
-      wasm_v128_store(out[0], to_srgb4(srgb_table, grey));
+      wasm_v128_store(out[0], to_srgb4(srgb_table, mix3(R, G, B, 0.2126f, 0.7152f, 0.0722f)));
       for (int k = 0; k < 4; k++) p[k * channels] = out[0][k];
     }
   }
