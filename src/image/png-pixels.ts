@@ -39,15 +39,16 @@ export function readPlainPng(head: Uint8Array): PlainPng | undefined {
 }
 
 /**
- * Decodes a plain PNG into `into`: RGBX (`channels` 4) for an RGB PNG, grey (`channels` 1) for a
- * grey one, exactly width × height pixels. Throws PngRefused for anything readPlainPng would not
- * take, a bad checksum, or image data that is cut short, runs long or has an unknown row filter.
+ * Decodes a plain PNG into `into`: RGBX (`channels` 4) or RGB (3) for an RGB PNG, grey (`channels`
+ * 1) for a grey one, exactly width × height pixels. Throws PngRefused for anything readPlainPng
+ * would not take, a bad checksum, or image data that is cut short, runs long or has an unknown
+ * row filter.
  */
-export function decodePngInto(bytes: Uint8Array, into: Uint8Array, channels: 1 | 4): void {
+export function decodePngInto(bytes: Uint8Array, into: Uint8Array, channels: 1 | 3 | 4): void {
   const png = readPlainPng(bytes);
   const chunks = png && readChunks(bytes);
   if (!png || !chunks || chunks.ancillary.some((type) => !NEUTRAL_CHUNKS.has(type))) throw new PngRefused('not a plain 8-bit grey or RGB PNG');
-  if ((png.grey ? 1 : 4) !== channels) throw new PngRefused(`a ${png.grey ? 'grey' : 'colour'} PNG asked for as ${channels} channels`);
+  if (png.grey !== (channels === 1)) throw new PngRefused(`a ${png.grey ? 'grey' : 'colour'} PNG asked for as ${channels} channels`);
   const bpp = png.grey ? 1 : 3;
   const rowBytes = png.width * bpp;
   const expected = png.height * (rowBytes + 1);
@@ -73,7 +74,7 @@ export function decodePngInto(bytes: Uint8Array, into: Uint8Array, channels: 1 |
   const heap = new Uint8Array(rows.memory.buffer);
   heap.fill(0, zeroRow, zeroRow + rowBytes);
   heap.set(data, rowsAt);
-  const badRow = rows.unfilter_pack(rowsAt, png.height, rowBytes, bpp, zeroRow, outAt, png.grey ? 0 : 1);
+  const badRow = rows.unfilter_pack(rowsAt, png.height, rowBytes, bpp, zeroRow, outAt, channels === 4 ? 1 : 0);
   if (badRow !== 0) throw new PngRefused(`row ${badRow} has an unknown filter type`);
   into.set(heap.subarray(outAt, outAt + outBytes));
 }

@@ -29,28 +29,34 @@ export interface PngLanePlan extends LaneSteps {
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain PNG
- * of at most MAX_PNG_LANE_PIXELS, and a pipeline that starts with a resize the resampler makes
- * (without one, libvips' own decode-and-encode is as quick) and that laneShape takes.
+ * of at most MAX_PNG_LANE_PIXELS, and a pipeline that laneShape takes and that starts with a
+ * resize the resampler makes or has steps on pixels (with neither, libvips' own
+ * decode-and-encode is as quick; with steps on pixels, libvips' decode is one more pipeline).
  */
 export function planPngLane(head: Uint8Array, pipeline: ValidPipeline): PngLanePlan | undefined {
   const shape = laneShape(pipeline, 'png');
-  if (!shape?.resizeStep) return undefined;
+  if (!shape || (!shape.resizeStep && shape.rest.length === 0)) return undefined;
   const source = readPlainPng(head);
   if (!source || source.width * source.height > MAX_PNG_LANE_PIXELS) return undefined;
-  const resize = laneResize(source, source.grey, shape.resizeStep, false);
-  if (!resize) return undefined;
+  const resize = shape.resizeStep && laneResize(source, source.grey, shape.resizeStep, false);
+  if (shape.resizeStep && !resize) return undefined;
   // A JPEG is written by libjpeg-turbo, from the resampler's memory.
   if (shape.format === 'jpeg' && !jpegTurboAvailable()) return undefined;
   return { lane: 'png-zlib', source, resize, rest: shape.rest, format: shape.format, grey: source.grey };
 }
 
 /**
- * Decodes and resizes: `use` gets RGBX or grey pixels in the resampler's memory, valid only
- * during the call. Throws PngRefused when the file is not as its first bytes promised.
+ * Decodes, and resizes when the plan starts with a resize: `use` gets RGBX or grey pixels in the
+ * resampler's memory, valid only during the call, or RGB or grey straight from the decoder.
+ * Throws PngRefused when the file is not as its first bytes promised.
  */
 export function decodePngAndResize<T>(input: Buffer, plan: PngLanePlan, use: (image: RawImage) => T): T {
   const { source, resize, grey } = plan;
-  if (!resize) throw new Error('the PNG lane starts with a resize');
+  if (!resize) {
+    const data = Buffer.allocUnsafe(source.width * source.height * (grey ? 1 : 3));
+    decodePngInto(input, data, grey ? 1 : 3);
+    return use({ data, width: source.width, height: source.height, channels: grey ? 1 : 3 });
+  }
   const channels = grey ? 1 : 4;
   return resizeInResampler(source, resize.geometry, resize.kernel, resize.background, channels, (pixels) => decodePngInto(input, pixels, channels), use);
 }
