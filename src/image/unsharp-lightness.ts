@@ -22,7 +22,8 @@ export interface UnsharpSettings {
  * blurred with libvips' integer Gaussian and pushed away from the blur through its curve, and
  * the pixels come back to sRGB; alpha is kept. The arithmetic is libvips' own but for Lab's cube
  * root, computed here where libvips reads a table, so results agree with it to within one level.
- * Both colour conversions run four pixels at a time in SIMD.
+ * Both colour conversions and the blur run four pixels at a time in SIMD; grey pixels are
+ * converted through tables made once by the same arithmetic.
  */
 export function unsharpLightness(image: RawImage, settings: UnsharpSettings): RawImage {
   const { data, width, height, channels } = image;
