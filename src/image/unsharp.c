@@ -211,10 +211,10 @@ static void make_grey_tables(const float *to_linear, const int32_t *srgb_table) 
   grey_tables = 1;
 }
 
-// total / sum, rounded down, for totals below 2^25 (a total here is at most 32767 + 32767 · sum),
-// as a multiply and shift: with shift = 25 + ⌈log2 sum⌉ and factor = ⌈2^shift / sum⌉ < 2^26, the
-// factor's excess over 2^shift / sum is under 2^-25 of a unit per unit of total, so the quotient
-// is exact.
+// total / sum, rounded down, as a multiply and shift, for totals below 2^25 (a total here is at
+// most 32767 · sum + sum / 2, and sum is 490 at σ 10, sharpen's largest): with shift = 25 +
+// ⌈log2 sum⌉ and factor = ⌈2^shift / sum⌉ ≤ 2^26, factor · sum exceeds 2^shift by less than sum,
+// so total · factor / 2^shift exceeds total / sum by less than 1 / sum and the quotient is exact.
 typedef struct {
   uint32_t factor;
   int shift;
