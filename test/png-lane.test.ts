@@ -146,19 +146,23 @@ describe('PNG lane', () => {
     const input = await photoPng(500, 375);
     const cut = input.subarray(0, Math.floor(input.length / 2));
     assert.throws(() => decodePngInto(cut, Buffer.alloc(500 * 375 * 4), 4), PngRefused);
-    const error = await processImage(cut, pipeline('resize:200:200:fit=cover,output:jpeg')).then(() => undefined, (e: unknown) => e as { code: string; message: string });
-    assert.equal(error?.code, 'CORRUPT_IMAGE');
-    assert.ok(!error.message.includes('\n'), error.message);
+    for (const text of ['resize:200:200:fit=cover,output:jpeg', 'sharpen,output:jpeg']) {
+      const error = await processImage(cut, pipeline(text)).then(() => undefined, (e: unknown) => e as { code: string; message: string });
+      assert.equal(error?.code, 'CORRUPT_IMAGE', text);
+      assert.ok(!error.message.includes('\n'), error.message);
+    }
 
     // One byte changed anywhere: an image (from either lane) or a coded, one-line refusal, never a crash.
     const small = await photoPng(90, 70);
     let seed = 7;
     const random = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    // Every other one through a pipeline with no resize, whose pixels come straight from the decoder.
     for (let i = 0; i < 200; i++) {
       const changed = Buffer.from(small);
       changed[Math.floor(random() * changed.length)] = Math.floor(random() * 256);
-      await processImage(changed, pipeline('resize:40:40:fit=cover,output:jpeg')).then(
-        (result) => assert.ok(result.kind === 'image' && result.width === 40),
+      const [text, width] = i % 2 === 0 ? ['resize:40:40:fit=cover,output:jpeg', 40] : ['sharpen,output:jpeg', 90];
+      await processImage(changed, pipeline(text)).then(
+        (result) => assert.ok(result.kind === 'image' && result.width === width, text),
         (e: { code?: string; message: string }) => assert.ok(e.code && !e.message.includes('\n'), `${e.code}: ${e.message}`),
       );
     }
