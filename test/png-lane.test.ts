@@ -49,6 +49,24 @@ describe('PNG lane', () => {
     }
   });
 
+  it('writes a JPEG of a PNG with no resize or steps from the decoded pixels, grey kept grey', async () => {
+    for (const grey of [false, true]) {
+      const input = await photoPng(500, 375, grey);
+      const result = await processImage(input, pipeline('output:jpeg:90'));
+      assert.equal(result.stats.path, 'png-zlib', grey ? 'grey' : 'RGB');
+      assert.ok(result.kind === 'image');
+      assert.equal(result.format, 'jpeg');
+      const got = await decode(result.data);
+      assert.equal(got.channels, grey ? 1 : 3);
+      // As close to the PNG as libvips' own JPEG of it, within half a dB (the encoders' DCTs differ).
+      const original = await decode(input);
+      const libvips = sharp(input).jpeg({ quality: 90 });
+      const reference = psnr(await decode(await (grey ? libvips.toColourspace('b-w') : libvips).toBuffer()), original);
+      const quality = psnr(got, original);
+      assert.ok(quality > reference - 0.5, `${grey ? 'grey' : 'RGB'}: PSNR ${quality.toFixed(2)} dB against the PNG, libvips' JPEG ${reference.toFixed(2)} dB`);
+    }
+  });
+
   it('runs steps on pixels without a resize, from the decoded PNG: sharpened as libvips sharpens, grey kept grey', async () => {
     for (const grey of [false, true]) {
       const input = await photoPng(301, 199, grey);
@@ -115,7 +133,7 @@ describe('PNG lane', () => {
     }
   });
 
-  it('leaves to libvips every PNG whose pixels mean more than their samples, and pipelines with neither a resize nor steps on pixels', async () => {
+  it('leaves to libvips every PNG whose pixels mean more than their samples, and one only written again as PNG or WebP', async () => {
     const plain = await photoPng(120, 90);
     const rgb = (w: number, h: number) => Array.from({ length: w * h * 3 }, (_, i) => i % 251);
     const cases: Array<[string, Buffer, string]> = [
@@ -129,9 +147,10 @@ describe('PNG lane', () => {
       ['RGBA', await sharp(plain).ensureAlpha(0.5).png().toBuffer(), 'resize:60,output:png'],
       ['palette', await sharp(plain).png({ palette: true }).toBuffer(), 'resize:60,output:png'],
       ['over 1 MP', await photoPng(1200, 900), 'resize:60,output:png'],
-      ['no resize', plain, 'output:webp'],
-      ['no resize, no steps on pixels', plain, 'output:jpeg:80'],
-      ['plain, steps on pixels', plain, 'sharpen,output:jpeg:80'],
+      ['no resize, to WebP', plain, 'output:webp'],
+      ['no resize, to PNG', plain, 'output:png'],
+      ['plain, to JPEG', plain, 'output:jpeg:80'],
+      ['plain, steps on pixels', plain, 'sharpen,output:webp'],
       ['AVIF', plain, 'resize:60,output:avif'],
     ];
     for (const [name, input, text] of cases) {
