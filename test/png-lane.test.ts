@@ -30,6 +30,17 @@ const photoPng = (width: number, height: number, grey = false, filtered = true) 
   return (grey ? image.toColourspace('b-w') : image).png({ adaptiveFiltering: filtered, compressionLevel: 6 }).toBuffer();
 };
 
+/** The pipeline's output for a PNG, checked to have come from this lane in `format` with grey kept grey. */
+async function throughLane(input: Buffer, text: string, grey: boolean, format: 'jpeg' | 'png'): Promise<RawImage> {
+  const result = await processImage(input, pipeline(text));
+  assert.equal(result.stats.path, 'png-zlib', `${text}, ${grey ? 'grey' : 'RGB'}`);
+  assert.ok(result.kind === 'image');
+  assert.equal(result.format, format);
+  const got = await decode(result.data);
+  assert.equal(got.channels, grey ? 1 : 3);
+  return got;
+}
+
 describe('PNG lane', () => {
   it('decodes every row filter to exactly the samples written, RGB as RGBX and grey as grey', () => {
     const width = 37;
@@ -52,12 +63,7 @@ describe('PNG lane', () => {
   it('writes a JPEG of a PNG with no resize or steps from the decoded pixels, grey kept grey', async () => {
     for (const grey of [false, true]) {
       const input = await photoPng(500, 375, grey);
-      const result = await processImage(input, pipeline('output:jpeg:90'));
-      assert.equal(result.stats.path, 'png-zlib', grey ? 'grey' : 'RGB');
-      assert.ok(result.kind === 'image');
-      assert.equal(result.format, 'jpeg');
-      const got = await decode(result.data);
-      assert.equal(got.channels, grey ? 1 : 3);
+      const got = await throughLane(input, 'output:jpeg:90', grey, 'jpeg');
       // As close to the PNG as libvips' own JPEG of it, within half a dB (the encoders' DCTs differ).
       const original = await decode(input);
       const libvips = sharp(input).jpeg({ quality: 90 });
@@ -70,11 +76,7 @@ describe('PNG lane', () => {
   it('runs steps on pixels without a resize, from the decoded PNG: sharpened as libvips sharpens, grey kept grey', async () => {
     for (const grey of [false, true]) {
       const input = await photoPng(301, 199, grey);
-      const result = await processImage(input, pipeline('sharpen,output:png'));
-      assert.equal(result.stats.path, 'png-zlib', grey ? 'grey' : 'RGB');
-      assert.ok(result.kind === 'image');
-      assert.equal(result.channels, grey ? 1 : 3);
-      const got = await decode(result.data);
+      const got = await throughLane(input, 'sharpen,output:png', grey, 'png');
       // sharp writes a sharpened grey PNG as RGB unless told.
       const sharpened = sharp(input).sharpen({ sigma: 1 });
       const libvips = await decode(await (grey ? sharpened.toColourspace('b-w') : sharpened).png().toBuffer());
