@@ -57,6 +57,16 @@ export function maxDifference(a: RawImage, b: RawImage): number {
   return max;
 }
 
+/** Peak signal-to-noise ratio between two images of the same shape, in dB. */
+export function psnr(a: RawImage, b: RawImage): number {
+  if (a.width !== b.width || a.height !== b.height || a.channels !== b.channels) {
+    throw new Error(`shapes differ: ${a.width}×${a.height}×${a.channels} vs ${b.width}×${b.height}×${b.channels}`);
+  }
+  let squared = 0;
+  for (let i = 0; i < a.data.length; i++) squared += (a.data[i] - b.data[i]) ** 2;
+  return 10 * Math.log10((255 * 255) / (squared / a.data.length));
+}
+
 /** A raw image made from a function of (x, y, channel). */
 export function synthetic(width: number, height: number, channels: Channels, value: (x: number, y: number, c: number) => number): RawImage {
   const data = Buffer.alloc(width * height * channels);

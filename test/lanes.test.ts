@@ -12,17 +12,10 @@ import { laneFor, LANE_HEAD_BYTES, workInLibvips } from '../src/pipeline/lane.js
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { cli, CORPUS, decode, photo, pillowCover, tempDir } from './helpers.js';
+import { cli, CORPUS, decode, photo, pillowCover, psnr, tempDir } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
 const jpeg = (width: number, height: number) => sharp(photo('coffee.png')).resize(width, height, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
-
-function psnr(a: RawImage, b: RawImage): number {
-  assert.deepEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels]);
-  let squared = 0;
-  for (let i = 0; i < a.data.length; i++) squared += (a.data[i] - b.data[i]) ** 2;
-  return 10 * Math.log10((255 * 255) / (squared / a.data.length));
-}
 
 /** The same resize by plain sharp (libvips), as a user of sharp writes it. */
 async function bySharp(input: Buffer, options: ResizeOptions): Promise<RawImage> {

@@ -7,17 +7,10 @@ import { laneFor, LANE_HEAD_BYTES } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { decode, photo, pillowCover } from './helpers.js';
+import { decode, photo, pillowCover, psnr } from './helpers.js';
 import { encodePng, pngChunk } from './png-writer.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
-
-function psnr(a: RawImage, b: RawImage): number {
-  assert.deepEqual([a.width, a.height, a.channels], [b.width, b.height, b.channels]);
-  let squared = 0;
-  for (let i = 0; i < a.data.length; i++) squared += (a.data[i] - b.data[i]) ** 2;
-  return 10 * Math.log10((255 * 255) / (squared / a.data.length));
-}
 
 /** The PNG with `chunk` put right after its IHDR. */
 function withChunk(png: Buffer, chunk: Buffer): Buffer {
