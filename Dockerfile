@@ -30,9 +30,10 @@ RUN npm run build \
 FROM ${BASE_IMAGE}
 # tini is PID 1: it hands SIGTERM to imgfleet (which drains) and reaps what exits.
 # jemalloc keeps a long-running worker's memory flat where glibc's per-thread arenas fragment
-# (measured: README, Deploy, "Which allocator").
+# (measured: README, Deploy, "Which allocator"). libwebp7 lets small WebPs skip libvips' loader
+# (README, "Lanes").
 RUN apt-get update \
-  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini libjemalloc2 \
+  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini libjemalloc2 libwebp7 \
   && ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2)" /usr/local/lib/libjemalloc.so.2 \
   && rm -rf /var/lib/apt/lists/*
 # A worker rewrites IMGFLEET_ALIVE_FILE while alive; `imgfleet health --worker` reads it.

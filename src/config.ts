@@ -29,6 +29,8 @@ export interface Environment {
   presets?: string;
   /** IMGFLEET_JPEG_TURBO=off: never use the optional libjpeg-turbo binding (every image takes the libvips lane). */
   jpegTurbo: boolean;
+  /** IMGFLEET_LIBWEBP=off: never decode WebPs with the system's libwebp directly (they take the libvips lane). */
+  libwebp: boolean;
   /** CI or a non-terminal stderr: no progress bars. */
   interactive: boolean;
   /** The object store, from the standard AWS variables. */
@@ -46,7 +48,7 @@ export interface S3Environment {
 
 export const ENVIRONMENT_VARIABLES = [
   'IMGFLEET_REDIS', 'IMGFLEET_PREFIX', 'IMGFLEET_TOKEN', 'IMGFLEET_KEY',
-  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_MAX_STALLED', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_ALIVE_FILE', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_PRESETS',
+  'IMGFLEET_LOCK_MS', 'IMGFLEET_STALLED_MS', 'IMGFLEET_MAX_STALLED', 'IMGFLEET_HEARTBEAT_MS', 'IMGFLEET_DRAIN_MS', 'IMGFLEET_ALIVE_FILE', 'IMGFLEET_JPEG_TURBO', 'IMGFLEET_LIBWEBP', 'IMGFLEET_PRESETS',
   'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_ENDPOINT_URL_S3', 'AWS_ENDPOINT_URL',
 ] as const;
 
@@ -64,6 +66,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env, stderrIsTe
     drainMs: milliseconds(env, 'IMGFLEET_DRAIN_MS', 60_000),
     aliveFile: text(env.IMGFLEET_ALIVE_FILE),
     jpegTurbo: onOff(env, 'IMGFLEET_JPEG_TURBO', true),
+    libwebp: onOff(env, 'IMGFLEET_LIBWEBP', true),
     presets: text(env.IMGFLEET_PRESETS),
     interactive: stderrIsTerminal && !env.CI,
     s3: {

@@ -86,6 +86,16 @@ describe('the container image', { skip: enabled ? false : 'built and run by npm 
     assert.equal(pool.status, 0, pool.stderr);
     const ran = JSON.parse(pool.stdout) as { ok: boolean; worker: string; width: number };
     assert.ok(ran.ok && /\/thread-1$/.test(ran.worker) && ran.width === 320, pool.stdout);
+    // The image has libwebp: a small WebP skips libvips' loader (src/pipeline/webp-lane.ts).
+    const webp = await c.exec(['node', '--input-type=module', '-e', `
+      import sharp from 'sharp';
+      import { processImage } from '/app/dist/src/pipeline/process.js';
+      import { parsePipelineText } from '/app/dist/src/pipeline/load.js';
+      import { validatePipeline } from '/app/dist/src/pipeline/validate.js';
+      const bytes = await sharp({ create: { width: 500, height: 375, channels: 3, background: '#406080' } }).webp().toBuffer();
+      const result = await processImage(bytes, validatePipeline(parsePipelineText('resize:256:256,output:jpeg')));
+      console.log(result.stats.path, result.width);`]);
+    assert.equal(webp.stdout.trim(), 'libwebp 256', webp.stderr);
     const id = await c.exec(['id', '-u']);
     assert.equal(id.stdout.trim(), '1000');
     // Packages no production dependency reaches, through its dependencies and optional dependencies.

@@ -1,5 +1,6 @@
 import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import { planPngLane, type PngLanePlan } from './png-lane.js';
+import { planWebpLane, type WebpLanePlan } from './webp-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
 import { decodedSize } from '../image/jpeg-turbo.js';
 import { quickHeader } from '../image/quick-header.js';
@@ -10,8 +11,9 @@ import type { ValidPipeline } from './spec.js';
  * Which codecs and resampler make a result; lanes may differ in pixels, never in meaning.
  * `png-rows`: a PNG's histogram counted from its rows as they are inflated (src/image/png-levels.ts).
  * `png-zlib`: a plain PNG inflated by Node's zlib into the resampler (src/pipeline/png-lane.ts).
+ * `libwebp`: a plain lossy WebP decoded by libwebp into the resampler (src/pipeline/webp-lane.ts).
  */
-export type Lane = 'libvips' | 'jpeg-turbo' | 'png-rows' | 'png-zlib';
+export type Lane = 'libvips' | 'jpeg-turbo' | 'png-rows' | 'png-zlib' | 'libwebp';
 
 /** Bytes from the start of an input that are enough to choose its lane. */
 export const LANE_HEAD_BYTES = 64 * 1024;
@@ -25,13 +27,13 @@ export function laneFor(head: Uint8Array, pipeline: ValidPipeline): Lane {
   return pixelLanePlan(head, pipeline)?.lane ?? 'libvips';
 }
 
-/** A plan of a lane that decodes into the resampler: the libjpeg-turbo lane or the PNG lane. */
-export type PixelLanePlan = TurboLanePlan | PngLanePlan;
+/** A plan of a lane that decodes into the resampler: the libjpeg-turbo, PNG or WebP lane. */
+export type PixelLanePlan = TurboLanePlan | PngLanePlan | WebpLanePlan;
 
 /** The processor's choice, from the same first bytes laneFor reads, so that the two always agree. */
 export function pixelLanePlan(input: Uint8Array, pipeline: ValidPipeline): PixelLanePlan | undefined {
   const head = Buffer.from(input.buffer, input.byteOffset, Math.min(input.byteLength, LANE_HEAD_BYTES));
-  return planJpegTurboLane(head, pipeline) ?? planPngLane(head, pipeline);
+  return planJpegTurboLane(head, pipeline) ?? planPngLane(head, pipeline) ?? planWebpLane(head, pipeline);
 }
 
 /**

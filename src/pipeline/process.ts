@@ -10,7 +10,9 @@ import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
 import { decodeAndResize } from './jpeg-turbo-lane.js';
 import { decodePngAndResize } from './png-lane.js';
+import { decodeWebpAndResize } from './webp-lane.js';
 import { PngRefused } from '../image/png-pixels.js';
+import { WebpRefused } from '../image/webp-pixels.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
@@ -209,14 +211,14 @@ function joinsPending(step: ValidStep, frame: Frame): boolean {
 }
 
 /**
- * The libjpeg-turbo lane (jpeg-turbo-lane.ts) or the PNG lane (png-lane.ts), under the same
+ * The libjpeg-turbo lane (jpeg-turbo-lane.ts), the PNG lane (png-lane.ts) or the WebP lane (webp-lane.ts), under the same
  * limits. When the lane's decoder refuses the file, libvips tries it (and explains it better
  * when it is broken); any other failure is a failure.
  */
 async function runPixelLane(
   input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
-  const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : 'png';
+  const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : plan.lane === 'png-zlib' ? 'png' : 'webp';
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
@@ -249,9 +251,10 @@ async function runPixelLane(
       }
       return kept();
     };
-    image = plan.lane === 'jpeg-turbo' ? await decodeAndResize(input, plan, withPixels) : decodePngAndResize(input, plan, withPixels);
+    image = plan.lane === 'jpeg-turbo' ? await decodeAndResize(input, plan, withPixels)
+      : plan.lane === 'png-zlib' ? decodePngAndResize(input, plan, withPixels) : decodeWebpAndResize(input, plan, withPixels);
   } catch (error) {
-    if (error instanceof JpegTurboRefused || error instanceof PngRefused) return undefined;
+    if (error instanceof JpegTurboRefused || error instanceof PngRefused || error instanceof WebpRefused) return undefined;
     throw error;
   }
   if (plan.rest.length > 0) {
