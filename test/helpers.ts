@@ -1,8 +1,9 @@
+import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
@@ -111,6 +112,22 @@ export interface CliResult {
   status: number | null;
   stdout: string;
   stderr: string;
+}
+
+/**
+ * `imgfleet process` of the file `input` through `text` once in each environment of `runs`, each
+ * checked to have taken the lane named beside it; the decoded outputs, in the same order.
+ */
+export async function outputsByLane(input: string, text: string, runs: readonly (readonly [NodeJS.ProcessEnv, string])[]): Promise<RawImage[]> {
+  const outputs: RawImage[] = [];
+  for (const [env, lane] of runs) {
+    const output = join(dirname(input), `${lane}.png`);
+    const run = await cli(['process', input, '-p', text, '-o', output, '--json'], env);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout).stats.path, lane, text);
+    outputs.push(await decode(output));
+  }
+  return outputs;
 }
 
 /** Runs the real `imgfleet` binary as a user would. */

@@ -12,7 +12,7 @@ import { laneFor, LANE_HEAD_BYTES, workInLibvips } from '../src/pipeline/lane.js
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { cli, CORPUS, decode, photo, pillowCover, psnr, tempDir } from './helpers.js';
+import { CORPUS, decode, outputsByLane, photo, pillowCover, psnr, tempDir } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
 const jpeg = (width: number, height: number) => sharp(photo('coffee.png')).resize(width, height, { fit: 'fill' }).jpeg({ quality: 92 }).toBuffer();
@@ -256,14 +256,7 @@ describe('libjpeg-turbo lane', () => {
       const dir = tempDir(t);
       const input = join(dir, 'large.jpg');
       writeFileSync(input, await odd());
-      const outputs: RawImage[] = [];
-      for (const [env, lane] of [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']] as const) {
-        const output = join(dir, `${lane}.png`);
-        const run = await cli(['process', input, '-p', 'resize:300:300:fit=cover,output:png', '-o', output, '--json'], env);
-        assert.equal(run.status, 0, run.stderr);
-        assert.equal(JSON.parse(run.stdout).stats.path, lane);
-        outputs.push(await decode(output));
-      }
+      const outputs = await outputsByLane(input, 'resize:300:300:fit=cover,output:png', [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']]);
       assert.deepEqual([outputs[0].width, outputs[0].height], [outputs[1].width, outputs[1].height]);
       assert.ok(psnr(outputs[0], outputs[1]) > 38, `PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);
     });
@@ -305,14 +298,7 @@ describe('libjpeg-turbo lane', () => {
     const input = join(dir, 'in.jpg');
     writeFileSync(input, await jpeg(500, 375));
     for (const text of ['resize:300:200:fit=cover,output:png', 'resize:300:300:fit=contain:background=ff0000,output:png', 'resize:256,grayscale,output:png']) {
-      const outputs: RawImage[] = [];
-      for (const [env, lane] of [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']] as const) {
-        const output = join(dir, `${lane}.png`);
-        const run = await cli(['process', input, '-p', text, '-o', output, '--json'], env);
-        assert.equal(run.status, 0, run.stderr);
-        assert.equal(JSON.parse(run.stdout).stats.path, lane);
-        outputs.push(await decode(output));
-      }
+      const outputs = await outputsByLane(input, text, [[{}, 'jpeg-turbo'], [{ IMGFLEET_JPEG_TURBO: 'off' }, 'libvips']] as const);
       // The same part of the image at the same size; libvips cuts a cover in whole pixels of its
       // scaled image, up to two thirds of a pixel from the centre the pixel lanes cut at.
       const least = text.includes('cover') ? 26 : 32;

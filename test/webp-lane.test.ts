@@ -8,7 +8,7 @@ import { laneFor } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { cli, CORPUS, decode, photo, pillowCover, psnr, tempDir } from './helpers.js';
+import { CORPUS, decode, outputsByLane, photo, pillowCover, psnr, tempDir } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
 
@@ -116,14 +116,7 @@ describe('WebP lane', { skip: !libwebpAvailable() && 'libwebp is not installed' 
     const input = join(dir, 'in.webp');
     writeFileSync(input, await photoWebp(500, 375));
     for (const text of ['resize:300:200:fit=cover,output:png', 'resize:300:300:fit=contain:background=ff0000,output:png', 'resize:256,sharpen,output:png']) {
-      const outputs = [];
-      for (const [env, lane] of [[{}, 'libwebp'], [{ IMGFLEET_LIBWEBP: 'off' }, 'libvips']] as const) {
-        const output = join(dir, `${lane}.png`);
-        const run = await cli(['process', input, '-p', text, '-o', output, '--json'], env);
-        assert.equal(run.status, 0, run.stderr);
-        assert.equal(JSON.parse(run.stdout).stats.path, lane);
-        outputs.push(await decode(output));
-      }
+      const outputs = await outputsByLane(input, text, [[{}, 'libwebp'], [{ IMGFLEET_LIBWEBP: 'off' }, 'libvips']] as const);
       assert.deepEqual([outputs[0].width, outputs[0].height], [outputs[1].width, outputs[1].height], `${text}: sizes`);
       // libvips shrinks on load and cuts a cover in whole pixels of its scaled image.
       assert.ok(psnr(outputs[0], outputs[1]) > 26, `${text}: PSNR ${psnr(outputs[0], outputs[1]).toFixed(1)} dB between the lanes`);

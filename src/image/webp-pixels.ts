@@ -11,10 +11,13 @@
  */
 import { createRequire } from 'node:module';
 import { processEnvironment } from '../config.js';
+import { quickHeader } from './quick-header.js';
+
+type Decode = (data: Uint8Array, size: number, into: Uint8Array, intoSize: number, stride: number) => unknown;
 
 interface Libwebp {
   getInfo(data: Uint8Array, size: number, width: number[], height: number[]): number;
-  decodeInto(data: Uint8Array, size: number, into: Uint8Array, intoSize: number, stride: number): unknown;
+  decodeInto: Record<3 | 4, Decode>;
 }
 
 /** A plain lossy WebP's size, from its first bytes. */
@@ -29,22 +32,20 @@ export class WebpRefused extends Error {}
 /** The shared library's names, newest first (libwebp 1.x is soname 7; 0.6 was 6). */
 const LIBRARY_NAMES = ['libwebp.so.7', 'libwebp.so.6', 'libwebp.dylib'];
 
-const decoders = new Map<number, Libwebp | null>();
+let loaded: Libwebp | null | undefined;
 
-function libwebp(channels: 3 | 4): Libwebp | null {
-  let decoder = decoders.get(channels);
-  if (decoder === undefined) {
+function libwebp(): Libwebp | null {
+  if (loaded === undefined) {
     try {
-      decoder = processEnvironment().libwebp ? load(channels) : null;
+      loaded = processEnvironment().libwebp ? load() : null;
     } catch {
-      decoder = null;
+      loaded = null;
     }
-    decoders.set(channels, decoder);
   }
-  return decoder;
+  return loaded;
 }
 
-function load(channels: 3 | 4): Libwebp | null {
+function load(): Libwebp | null {
   const require = createRequire(import.meta.url);
   const koffi = require('koffi') as typeof import('koffi');
   for (const name of LIBRARY_NAMES) {
@@ -54,31 +55,25 @@ function load(channels: 3 | 4): Libwebp | null {
     } catch {
       continue;
     }
+    const into = (layout: string): Decode => lib.func(`uint8_t *WebPDecode${layout}Into(const uint8_t *, size_t, uint8_t *, size_t, int)`);
     return {
       getInfo: lib.func('int WebPGetInfo(const uint8_t *, size_t, _Out_ int *, _Out_ int *)'),
-      decodeInto: lib.func(`uint8_t *WebPDecode${channels === 4 ? 'RGBA' : 'RGB'}Into(const uint8_t *, size_t, uint8_t *, size_t, int)`),
+      decodeInto: { 3: into('RGB'), 4: into('RGBA') },
     };
   }
   return null;
 }
 
 export function libwebpAvailable(): boolean {
-  return libwebp(4) !== null;
+  return libwebp() !== null;
 }
 
-/**
- * The size of a simple lossy WebP (RIFF, WEBP, then one 'VP8 ' chunk with its key frame's start
- * code) from its first 30 bytes; undefined for anything else.
- */
+/** The size of a simple lossy WebP (RIFF, WEBP, then one 'VP8 ' chunk) from its first bytes; undefined for anything else. */
 export function readPlainWebp(head: Uint8Array): PlainWebp | undefined {
-  if (head.length < 30) return undefined;
   const bytes = Buffer.from(head.buffer, head.byteOffset, head.byteLength);
-  if (bytes.toString('latin1', 0, 4) !== 'RIFF' || bytes.toString('latin1', 8, 16) !== 'WEBPVP8 ') return undefined;
-  // A key frame (bit 0 clear) and its start code.
-  if ((bytes[20] & 1) !== 0 || bytes[23] !== 0x9d || bytes[24] !== 0x01 || bytes[25] !== 0x2a) return undefined;
-  const width = bytes.readUInt16LE(26) & 0x3fff;
-  const height = bytes.readUInt16LE(28) & 0x3fff;
-  return width > 0 && height > 0 ? { width, height } : undefined;
+  if (bytes.toString('latin1', 12, 16) !== 'VP8 ') return undefined;
+  const header = quickHeader(bytes);
+  return header?.format === 'webp' ? { width: header.width, height: header.height } : undefined;
 }
 
 /**
@@ -87,7 +82,7 @@ export function readPlainWebp(head: Uint8Array): PlainWebp | undefined {
  * bytes promised, its size differs from `expected`, or libwebp cannot decode it.
  */
 export function decodeWebpInto(input: Uint8Array, into: Uint8Array, channels: 3 | 4, expected: PlainWebp): void {
-  const decoder = libwebp(channels);
+  const decoder = libwebp();
   if (!decoder) throw new WebpRefused('libwebp is not available');
   const plain = readPlainWebp(input);
   if (!plain || plain.width !== expected.width || plain.height !== expected.height) throw new WebpRefused('not the plain lossy WebP its header promised');
@@ -98,5 +93,5 @@ export function decodeWebpInto(input: Uint8Array, into: Uint8Array, channels: 3 
   }
   const bytes = plain.width * plain.height * channels;
   if (into.length < bytes) throw new RangeError('decode buffer too small');
-  if (!decoder.decodeInto(input, input.length, into, bytes, plain.width * channels)) throw new WebpRefused('libwebp cannot decode it');
+  if (!decoder.decodeInto[channels](input, input.length, into, bytes, plain.width * channels)) throw new WebpRefused('libwebp cannot decode it');
 }
