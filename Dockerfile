@@ -30,8 +30,8 @@ RUN npm run build \
 FROM ${BASE_IMAGE}
 # tini is PID 1: it hands SIGTERM to imgfleet (which drains) and reaps what exits.
 # jemalloc keeps a long-running worker's memory flat where glibc's per-thread arenas fragment
-# (measured: README, Deploy, "Which allocator"). libwebp7 lets small WebPs skip libvips' loader
-# (README, "Lanes").
+# (measured: README, Deploy, "Which allocator"). libwebp7 reads small WebPs and writes
+# WebPs without libvips' set-up (README, "Lanes").
 RUN apt-get update \
   && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends tini libjemalloc2 libwebp7 \
   && ln -s "$(ls /usr/lib/*-linux-gnu/libjemalloc.so.2)" /usr/local/lib/libjemalloc.so.2 \

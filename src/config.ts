@@ -29,7 +29,7 @@ export interface Environment {
   presets?: string;
   /** IMGFLEET_JPEG_TURBO=off: never use the optional libjpeg-turbo binding (every image takes the libvips lane). */
   jpegTurbo: boolean;
-  /** IMGFLEET_LIBWEBP=off: never decode WebPs with the system's libwebp directly (they take the libvips lane). */
+  /** IMGFLEET_LIBWEBP=off: never use the system's libwebp directly (libvips reads and writes every WebP). */
   libwebp: boolean;
   /** CI or a non-terminal stderr: no progress bars. */
   interactive: boolean;

@@ -40,6 +40,11 @@ export function withEncoder(
   return encoder(input.hasIcc && format !== 'gif' ? image.keepIccProfile() : image, format, output, input.hasAlpha, animation);
 }
 
+/** The WebP encoder's settings for an output, whichever library writes it. */
+export function webpSettings({ quality, effort }: Pick<OutputSpec, 'quality' | 'effort'>): { quality: number; effort: number } {
+  return { quality: quality ?? 80, effort: effort ?? DEFAULT_EFFORT.webp };
+}
+
 /** Formats whose encoder takes a quality, so that a byte budget can be met by lowering it. */
 export const LOSSY_FORMATS: readonly OutputFormat[] = ['jpeg', 'webp', 'avif', 'tiff', 'jxl'];
 
@@ -52,7 +57,7 @@ function encoder(image: Sharp, format: OutputFormat, { quality, effort }: Pick<O
     case 'png':
       return image.png({ compressionLevel: effort ?? DEFAULT_EFFORT.png, adaptiveFiltering: true });
     case 'webp':
-      return image.webp({ quality: quality ?? 80, effort: effort ?? DEFAULT_EFFORT.webp, ...timing });
+      return image.webp({ ...webpSettings({ quality, effort }), ...timing });
     case 'avif':
       return image.avif({ quality: quality ?? 50, effort: effort ?? DEFAULT_EFFORT.avif });
     case 'tiff':

@@ -3,7 +3,7 @@
  * costs as much as the work (see bench/README.md): libjpeg-turbo decodes straight into
  * the WebAssembly SIMD resampler's memory, the resize (every fit, Pillow's sample alignment)
  * and any steps that work on pixels run in this thread, and libjpeg-turbo encodes a JPEG
- * (libvips a PNG or WebP, from the pixels). Grey JPEGs stay grey: one channel decoded,
+ * (libwebp a colour WebP, libvips a PNG or a grey WebP, from the pixels). Grey JPEGs stay grey: one channel decoded,
  * resampled and written. Same meaning as the libvips path: the same sizes,
  * crop, padding and colours; the pixels differ only by the resampler and the decoder's DCT.
  */

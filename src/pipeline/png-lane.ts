@@ -3,9 +3,9 @@
  * cost more than the work: plain 8-bit grey or RGB PNGs (src/image/png-pixels.ts) are inflated
  * by Node's zlib, unfiltered in the row module's WebAssembly memory and copied once into the
  * resampler's (the two modules have memories of their own), or into plain pixels when nothing is
- * resized, and then
- * go the way of the libjpeg-turbo lane (src/pipeline/jpeg-turbo-lane.ts): the resize in the
- * resampler, steps on pixels, libjpeg-turbo's JPEG encoder or libvips' PNG and WebP encoders.
+ * resized, and then go the way of the libjpeg-turbo lane (src/pipeline/jpeg-turbo-lane.ts): the
+ * resize in the resampler, steps on pixels, libjpeg-turbo's JPEG encoder, libwebp's WebP encoder
+ * (src/image/webp-encode.ts) or libvips' PNG encoder.
  * Same meaning as the libvips path; the pixels differ only by the resampler.
  */
 import type { RawImage } from '../image/frame.js';

@@ -4,7 +4,7 @@ import type { Sharp } from 'sharp';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
-import { outputFormatFor, withEncoder } from '../image/encode.js';
+import { outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
@@ -13,6 +13,7 @@ import { decodePngAndResize } from './png-lane.js';
 import { decodeWebpAndResize } from './webp-lane.js';
 import { PngRefused } from '../image/png-pixels.js';
 import { WebpRefused } from '../image/webp-pixels.js';
+import { encodeWebp, libwebpEncodes } from '../image/webp-encode.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
@@ -266,7 +267,9 @@ async function runPixelLane(
       stats.steps.push({ op: step.op.name, ms: lap() });
     }
   }
-  data ??= plan.format === 'jpeg' ? jpeg(image) : await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+  data ??= plan.format === 'jpeg' ? jpeg(image)
+    : (plan.format === 'webp' && libwebpEncodes(image) ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
+      ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };

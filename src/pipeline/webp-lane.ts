@@ -2,7 +2,8 @@
  * The WebP lane, for the everyday jobs on small lossy WebPs: libwebp decodes every pixel
  * straight into the resampler's memory (src/image/webp-pixels.ts), and the rest goes the way of
  * the libjpeg-turbo lane (src/pipeline/jpeg-turbo-lane.ts): the resize in the resampler, steps
- * on pixels, libjpeg-turbo's JPEG encoder or libvips' PNG and WebP encoders.
+ * on pixels, libjpeg-turbo's JPEG encoder, libwebp's WebP encoder (src/image/webp-encode.ts) or
+ * libvips' PNG encoder.
  *
  * libvips would have libwebp shrink a WebP on load, towards the target size, with libwebp's own
  * averaging scaler rather than the resize's kernel (0.5 dB below Pillow's Lanczos after a JPEG

@@ -1,0 +1,72 @@
+/**
+ * Lossy WebPs written by the system's libwebp (libwebp.ts) from a pixel lane's RGB or RGBX
+ * pixels, with the settings libvips' encoder gives it (the default preset, the quality, method =
+ * effort; see webpSettings): without libvips' set-up, a 256×192 thumbnail took 1.6–1.7 ms against
+ * 3.2–3.9 ms through sharp, for a file of the same size and quality (bench/README.md). Both libwebp calls run in libuv's pool, as
+ * libvips' encoder does, so the calling thread goes on meanwhile.
+ *
+ * The structs are passed as memory libwebp lays out itself (its Init calls); only fields whose
+ * place libwebp's ABI keeps are written: WebPConfig's method, and WebPPicture's size, writer and
+ * the writer's state.
+ */
+import type { RawImage } from './frame.js';
+import { libwebp, type Libwebp } from './libwebp.js';
+
+/** WEBP_ENCODER_ABI_VERSION of libwebp 1.2; libwebp accepts any with the same major byte. */
+const ENCODER_ABI = 0x020f;
+const PRESET_DEFAULT = 0;
+/** Larger than either struct in any libwebp 1.x (WebPConfig 116 bytes, WebPPicture 256). */
+const STRUCT_BYTES = 512;
+const CONFIG_METHOD = 8;
+const PICTURE_WIDTH = 8;
+const PICTURE_HEIGHT = 12;
+const PICTURE_WRITER = 96;
+const PICTURE_CUSTOM_PTR = 104;
+/** WebPMemoryWriter: the output's address, then its size. */
+const WRITER_BYTES = 64;
+
+export function libwebpEncodes(image: RawImage): boolean {
+  return (image.channels === 3 || image.channels === 4) && libwebp() !== null;
+}
+
+/** The lossy WebP of RGB pixels, or of RGBX ones (the fourth byte ignored); undefined if libwebp fails. */
+export async function encodeWebp(image: RawImage, { quality, effort }: { quality: number; effort: number }): Promise<Buffer | undefined> {
+  const lib = libwebp();
+  if (!lib || (image.channels !== 3 && image.channels !== 4)) return undefined;
+  const { encoder } = lib;
+  const { koffi } = encoder;
+  const config = Buffer.alloc(STRUCT_BYTES);
+  if (!encoder.configInit(config, PRESET_DEFAULT, quality, ENCODER_ABI)) return undefined;
+  config.writeInt32LE(effort, CONFIG_METHOD);
+  if (!encoder.validateConfig(config)) return undefined;
+  const picture = Buffer.alloc(STRUCT_BYTES);
+  if (!encoder.pictureInit(picture, ENCODER_ABI)) return undefined;
+  picture.writeInt32LE(image.width, PICTURE_WIDTH);
+  picture.writeInt32LE(image.height, PICTURE_HEIGHT);
+  const writer = koffi.alloc('uint8_t', WRITER_BYTES);
+  encoder.memoryWriterInit(writer);
+  try {
+    if (!await inPool(encoder.importInPool[image.channels], picture, image.data, image.width * image.channels)) return undefined;
+    picture.writeBigUInt64LE(encoder.memoryWrite, PICTURE_WRITER);
+    picture.writeBigUInt64LE(BigInt(koffi.address(writer)), PICTURE_CUSTOM_PTR);
+    if (!await inPool(encoder.encodeInPool, config, picture)) return undefined;
+    return written(koffi, writer);
+  } finally {
+    encoder.pictureFree(picture);
+    encoder.memoryWriterClear(writer);
+    koffi.free(writer);
+  }
+}
+
+function inPool(call: (...args: unknown[]) => void, ...args: unknown[]): Promise<number> {
+  return new Promise((resolve, reject) => call(...args, (error: unknown, result: number) => (error ? reject(error) : resolve(result))));
+}
+
+let memoryWriter: unknown;
+
+/** A copy of what the memory writer holds. */
+function written(koffi: Libwebp['encoder']['koffi'], writer: unknown): Buffer {
+  memoryWriter ??= koffi.struct({ mem: 'void *', size: 'size_t' });
+  const { mem, size } = koffi.decode(writer, memoryWriter as ReturnType<typeof koffi.struct>) as { mem: unknown; size: number | bigint };
+  return Buffer.from(koffi.decode(mem, koffi.array('uint8_t', Number(size), 'Typed')) as Uint8Array);
+}

@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import sharp from 'sharp';
+import { libwebp } from '../src/image/libwebp.js';
+import { encodeWebp } from '../src/image/webp-encode.js';
+import { parsePipelineText } from '../src/pipeline/load.js';
+import { processImage } from '../src/pipeline/process.js';
+import { validatePipeline } from '../src/pipeline/validate.js';
+import { decode, photo, psnr } from './helpers.js';
+
+const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
+
+/** Two WebPs that hold the same picture: the same size within 3 %, and pixels within 50 dB. */
+async function assertSameWebp(got: Buffer, expected: Buffer, what: string): Promise<void> {
+  assert.equal(got.toString('latin1', 8, 16), 'WEBPVP8 ', `${what}: a lossy WebP`);
+  assert.ok(Math.abs(got.length - expected.length) <= expected.length * 0.03, `${what}: ${got.length} bytes against libvips' ${expected.length}`);
+  const [a, b] = await Promise.all([decode(got), decode(expected)]);
+  assert.ok(psnr(a, b) > 50, `${what}: PSNR ${psnr(a, b).toFixed(1)} dB against libvips' WebP`);
+}
+
+describe('WebP encoder (libwebp without libvips)', { skip: !libwebp() && 'libwebp is not installed' }, () => {
+  it('writes what libvips writes from the same RGB or RGBX pixels, at each quality and effort', async () => {
+    const { data, info } = await sharp(photo('rocket.jpg')).resize(301, 199, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+    const rgbx = Buffer.alloc(info.width * info.height * 4, 7);
+    for (let p = 0; p < info.width * info.height; p++) data.copy(rgbx, p * 4, p * 3, p * 3 + 3);
+    for (const effort of [0, 2, 4, 6]) {
+      for (const quality of [30, 80, 100]) {
+        const expected = await sharp(data, { raw: info }).webp({ quality, effort }).toBuffer();
+        const rgb = await encodeWebp({ data, width: info.width, height: info.height, channels: 3 }, { quality, effort });
+        const padded = await encodeWebp({ data: rgbx, width: info.width, height: info.height, channels: 4 }, { quality, effort });
+        assert.ok(rgb && padded);
+        await assertSameWebp(rgb, expected, `effort ${effort} quality ${quality}`);
+        assert.ok(padded.equals(rgb), `effort ${effort} quality ${quality}: the fourth byte of RGBX is ignored`);
+      }
+    }
+  });
+
+  it('writes a pixel lane\'s WebP with the pipeline\'s quality and effort, or their defaults', async () => {
+    const jpeg = await sharp(photo('coffee.png')).resize(500, 375, { fit: 'fill' }).jpeg({ quality: 90 }).toBuffer();
+    for (const [output, settings] of [['webp', { quality: 80, effort: 2 }], ['webp:60:effort=5', { quality: 60, effort: 5 }]] as const) {
+      const result = await processImage(jpeg, pipeline(`resize:256:256,output:${output}`));
+      assert.equal(result.stats.path, 'jpeg-turbo');
+      assert.ok(result.kind === 'image' && result.format === 'webp');
+      const pixels = await processImage(jpeg, pipeline('resize:256:256,output:png'));
+      assert.ok(pixels.kind === 'image');
+      await assertSameWebp(result.data, await sharp(pixels.data).webp(settings).toBuffer(), output);
+    }
+  });
+});
