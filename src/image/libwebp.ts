@@ -52,7 +52,11 @@ function load(): Libwebp {
   const koffi = require('koffi') as typeof import('koffi');
   const lib = koffi.load(LIBRARY);
   const into = (layout: string): Decode => lib.func(`uint8_t *WebPDecode${layout}Into(const uint8_t *, size_t, uint8_t *, size_t, int)`);
-  const importInPool = (layout: string): AsyncCall => lib.func(`int WebPPictureImport${layout}(void *, const uint8_t *, int)`).async;
+  const inPool = (prototype: string): AsyncCall => {
+    const call = lib.func(prototype);
+    return (...args) => call.async(...args);
+  };
+  const importInPool = (layout: string) => inPool(`int WebPPictureImport${layout}(void *, const uint8_t *, int)`);
   return {
     getInfo: lib.func('int WebPGetInfo(const uint8_t *, size_t, _Out_ int *, _Out_ int *)'),
     decodeInto: { 3: into('RGB'), 4: into('RGBA') },
@@ -62,7 +66,7 @@ function load(): Libwebp {
       pictureInit: lib.func('int WebPPictureInitInternal(void *, int)'),
       pictureFree: lib.func('void WebPPictureFree(void *)'),
       importInPool: { 3: importInPool('RGB'), 4: importInPool('RGBX') },
-      encodeInPool: lib.func('int WebPEncode(const void *, void *)').async,
+      encodeInPool: inPool('int WebPEncode(const void *, void *)'),
       memoryWriterInit: lib.func('void WebPMemoryWriterInit(void *)'),
       memoryWriterClear: lib.func('void WebPMemoryWriterClear(void *)'),
       memoryWrite: BigInt(lib.symbol('WebPMemoryWrite', 'void') as unknown as bigint),
