@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { libwebp } from '../src/image/libwebp.js';
-import { encodeWebp } from '../src/image/webp-encode.js';
+import { encodeWebp, libwebpEncodes } from '../src/image/webp-encode.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
@@ -33,6 +33,11 @@ describe('WebP encoder (libwebp without libvips)', { skip: !libwebp() && 'libweb
         assert.ok(padded.equals(rgb), `effort ${effort} quality ${quality}: the fourth byte of RGBX is ignored`);
       }
     }
+  });
+
+  it('leaves grey pixels, and images over 2 MP (which libvips\' encoder can stop at a deadline), to libvips', () => {
+    const image = (width: number, height: number, channels: 1 | 3 | 4) => ({ data: Buffer.alloc(0), width, height, channels });
+    assert.deepEqual([image(1000, 1000, 3), image(2000, 1000, 4), image(2000, 1001, 3), image(500, 375, 1)].map(libwebpEncodes), [true, true, false, false]);
   });
 
   it('writes a pixel lane\'s WebP with the pipeline\'s quality and effort, or their defaults', async () => {

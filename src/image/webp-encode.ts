@@ -1,9 +1,9 @@
 /**
  * Lossy WebPs written by the system's libwebp (libwebp.ts) from a pixel lane's RGB or RGBX
  * pixels, with the settings libvips' encoder gives it (the default preset, the quality, method =
- * effort; see webpSettings): without libvips' set-up, a 256×192 thumbnail took 1.6–1.7 ms against
- * 3.2–3.9 ms through sharp, for a file of the same size and quality (bench/README.md). Both libwebp calls run in libuv's pool, as
- * libvips' encoder does, so the calling thread goes on meanwhile.
+ * effort; see webpSettings), and the same bytes: without libvips' set-up, a 256×192 thumbnail
+ * took 1.6–1.7 ms against 2.7–3.9 ms through sharp (bench/README.md). Both libwebp calls run in
+ * libuv's pool, as libvips' encoder does, so the calling thread goes on meanwhile.
  *
  * The structs are passed as memory libwebp lays out itself (its Init calls); only fields whose
  * place libwebp's ABI keeps are written: WebPConfig's method, and WebPPicture's size, writer and
@@ -24,9 +24,14 @@ const PICTURE_WRITER = 96;
 const PICTURE_CUSTOM_PTR = 104;
 /** WebPMemoryWriter: the output's address, then its size. */
 const WRITER_BYTES = 64;
+/**
+ * Larger images go to libvips, whose encoder stops at a task's deadline (its kill flag); once
+ * started, libwebp's cannot be stopped. 2 MP took it 73 ms at effort 2, 199 ms at effort 6.
+ */
+const MAX_PIXELS = 2_000_000;
 
 export function libwebpEncodes(image: RawImage): boolean {
-  return (image.channels === 3 || image.channels === 4) && libwebp() !== null;
+  return (image.channels === 3 || image.channels === 4) && image.width * image.height <= MAX_PIXELS && libwebp() !== null;
 }
 
 /** The lossy WebP of RGB pixels, or of RGBX ones (the fourth byte ignored); undefined if libwebp fails. */
