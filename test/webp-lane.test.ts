@@ -42,7 +42,7 @@ describe('WebP lane', { skip: !libwebpAvailable() && 'libwebp is not installed' 
     assert.equal(laneFor(animated, pipeline(text)), 'libvips');
   });
 
-  it('chooses by what is written: a JPEG up to 1 MP, PNG or WebP up to 0.4 MP, nothing to do stays with libvips', async () => {
+  it('chooses by what is written: a JPEG or WebP up to 1 MP, a PNG up to 0.4 MP, nothing to do stays with libvips', async () => {
     const small = await photoWebp(500, 375);
     const medium = await photoWebp(1000, 750);
     const large = await photoWebp(1200, 900);
@@ -55,7 +55,8 @@ describe('WebP lane', { skip: !libwebpAvailable() && 'libwebp is not installed' 
       [small, 'output:webp:70', 'libvips'],
       [small, 'resize:256:256:kernel=nearest,output:jpeg', 'libvips'],
       [medium, 'resize:256:256,output:jpeg', 'libwebp'],
-      [medium, 'resize:256:256,output:webp', 'libvips'],
+      [medium, 'resize:256:256,output:webp', 'libwebp'],
+      [medium, 'resize:256:256,output:png', 'libvips'],
       [large, 'resize:256:256,output:jpeg', 'libvips'],
     ];
     for (const [input, text, lane] of cases) {

@@ -19,12 +19,12 @@ import type { ValidPipeline } from './spec.js';
 
 /**
  * Up to this many pixels the lane was quicker, measured on this project's 2-core machine
- * (bench/README.md, batches of 750 WebPs): to a 256 px JPEG it took 1.3× less time at 0.75 MP;
- * written as WebP again, it won at 0.31 MP and lost 5 % at 0.75 MP, where libvips' shrink on
- * load (libwebp decoding straight to a smaller size) outweighs its set-up and its encoder's.
+ * (bench/README.md, batches of 750 WebPs): at 0.75 MP it took 1.3× less time to a 256 px JPEG,
+ * and about 1.15× less to a 256 or 512 px WebP once libwebp wrote the WebPs too (with libvips'
+ * encoder it had lost 5 %). Written as PNG, it won at 0.19 MP and was not measured above.
  */
-const MAX_PIXELS_TO_JPEG = 1_000_000;
-const MAX_PIXELS_TO_OTHERS = 400_000;
+const MAX_PIXELS = 1_000_000;
+const MAX_PIXELS_TO_PNG = 400_000;
 
 export interface WebpLanePlan extends LaneSteps {
   lane: 'libwebp';
@@ -41,7 +41,7 @@ export function planWebpLane(head: Uint8Array, pipeline: ValidPipeline): WebpLan
   const shape = laneShape(pipeline, 'webp');
   if (!shape || (!shape.resizeStep && shape.rest.length === 0 && shape.format !== 'jpeg')) return undefined;
   const source = readPlainWebp(head);
-  if (!source || source.width * source.height > (shape.format === 'jpeg' ? MAX_PIXELS_TO_JPEG : MAX_PIXELS_TO_OTHERS)) return undefined;
+  if (!source || source.width * source.height > (shape.format === 'png' ? MAX_PIXELS_TO_PNG : MAX_PIXELS)) return undefined;
   const resize = shape.resizeStep && laneResize(source, false, shape.resizeStep, false);
   if (shape.resizeStep && !resize) return undefined;
   if ((shape.format === 'jpeg' && !jpegTurboAvailable()) || !libwebpAvailable()) return undefined;
