@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { libwebp } from '../src/image/libwebp.js';
@@ -6,7 +8,7 @@ import { encodeWebp, libwebpEncodes } from '../src/image/webp-encode.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
-import { decode, photo, psnr } from './helpers.js';
+import { decode, photo, psnr, ROOT } from './helpers.js';
 
 const pipeline = (text: string) => validatePipeline(parsePipelineText(text));
 
@@ -38,6 +40,16 @@ describe('WebP encoder (libwebp without libvips)', { skip: !libwebp() && 'libweb
   it('leaves grey pixels, and images over 2 MP (which libvips\' encoder can stop at a deadline), to libvips', () => {
     const image = (width: number, height: number, channels: 1 | 3 | 4) => ({ data: Buffer.alloc(0), width, height, channels });
     assert.deepEqual([image(1000, 1000, 3), image(2000, 1000, 4), image(2000, 1001, 3), image(500, 375, 1)].map(libwebpEncodes), [true, true, false, false]);
+  });
+
+  it('writes nothing with IMGFLEET_LIBWEBP=off, so that libvips writes every WebP', () => {
+    const script = `import { encodeWebp } from ${JSON.stringify(join(ROOT, 'dist', 'src', 'image', 'webp-encode.js'))};
+      const image = { data: Buffer.alloc(64 * 48 * 3, 128), width: 64, height: 48, channels: 3 };
+      const written = await encodeWebp(image, { quality: 80, effort: 2 });
+      console.log(written === undefined ? 'none' : written.toString('latin1', 8, 12));`;
+    const run = (env: NodeJS.ProcessEnv) => execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } }).toString().trim();
+    assert.equal(run({ IMGFLEET_LIBWEBP: 'off' }), 'none');
+    assert.equal(run({}), 'WEBP');
   });
 
   it('writes a pixel lane\'s WebP with the pipeline\'s quality and effort, or their defaults', async () => {

@@ -30,15 +30,17 @@ const WRITER_BYTES = 64;
  */
 const MAX_PIXELS = 2_000_000;
 
-export function libwebpEncodes(image: RawImage): boolean {
+export function libwebpEncodes(image: RawImage): image is RawImage & { channels: 3 | 4 } {
   return (image.channels === 3 || image.channels === 4) && image.width * image.height <= MAX_PIXELS && libwebp() !== null;
 }
 
-/** The lossy WebP of RGB pixels, or of RGBX ones (the fourth byte ignored); undefined if libwebp fails. */
+/**
+ * The lossy WebP of RGB pixels, or of RGBX ones (the fourth byte ignored); undefined when
+ * libwebpEncodes says no or libwebp fails, and libvips is to write it.
+ */
 export async function encodeWebp(image: RawImage, { quality, effort }: { quality: number; effort: number }): Promise<Buffer | undefined> {
-  const lib = libwebp();
-  if (!lib || (image.channels !== 3 && image.channels !== 4)) return undefined;
-  const { encoder } = lib;
+  if (!libwebpEncodes(image)) return undefined;
+  const { encoder } = libwebp()!;
   const { koffi } = encoder;
   const config = Buffer.alloc(STRUCT_BYTES);
   if (!encoder.configInit(config, PRESET_DEFAULT, quality, ENCODER_ABI)) return undefined;
@@ -69,9 +71,10 @@ function inPool(call: (...args: unknown[]) => void, ...args: unknown[]): Promise
 
 let memoryWriter: unknown;
 
-/** A copy of what the memory writer holds. */
+/** A copy of what the memory writer holds (koffi's array is already one). */
 function written(koffi: Libwebp['encoder']['koffi'], writer: unknown): Buffer {
   memoryWriter ??= koffi.struct({ mem: 'void *', size: 'size_t' });
   const { mem, size } = koffi.decode(writer, memoryWriter as ReturnType<typeof koffi.struct>) as { mem: unknown; size: number | bigint };
-  return Buffer.from(koffi.decode(mem, koffi.array('uint8_t', Number(size), 'Typed')) as Uint8Array);
+  const bytes = koffi.decode(mem, koffi.array('uint8_t', Number(size), 'Typed')) as Uint8Array;
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

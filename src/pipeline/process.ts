@@ -13,7 +13,7 @@ import { decodePngAndResize } from './png-lane.js';
 import { decodeWebpAndResize } from './webp-lane.js';
 import { PngRefused } from '../image/png-pixels.js';
 import { WebpRefused } from '../image/webp-pixels.js';
-import { encodeWebp, libwebpEncodes } from '../image/webp-encode.js';
+import { encodeWebp } from '../image/webp-encode.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
@@ -268,7 +268,7 @@ async function runPixelLane(
     }
   }
   data ??= plan.format === 'jpeg' ? jpeg(image)
-    : (plan.format === 'webp' && libwebpEncodes(image) ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
+    : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
       ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
