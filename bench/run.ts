@@ -13,6 +13,7 @@
  *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
  *   npm run bench -- --only soak [--duration 10m] [--soak-clients 8]   (bench/soak/: serve under mixed traffic, memory each second)
  *   npm run bench -- --only cold-start [--quick]   (bench/cold-start.ts: --version, and process of one photo against a plain sharp script)
+ *   npm run bench -- --only on-request [--on-request-count 100] [--quick]   (bench/on-request.ts: camera photos to 512 px JPEG, WebP, PNG, AVIF over HTTP, against a plain sharp server)
  *
  * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
  * `matrix` for every row. With --only, the rows not run are kept from the previous results.
@@ -94,6 +95,7 @@ const { values: args } = parseArgs({
     duration: { type: 'string', default: '10m' },
     'soak-clients': { type: 'string', default: '8' },
     'matrix-large-count': { type: 'string', default: '100' },
+    'on-request-count': { type: 'string', default: '100' },
     quick: { type: 'boolean', default: false },
     rewrite: { type: 'boolean', default: false },
   },
@@ -165,6 +167,14 @@ async function main(): Promise<void> {
     const { runColdStartWorkload } = await import('./cold-start.js');
     await runColdStartWorkload(ROOT, PHOTOS, { rounds: args.quick ? 5 : 21, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
     if (args.only === 'cold-start') return;
+  }
+  // ── Images made on request (bench/on-request.ts): asked for by name, writes bench/results/on-request.*.
+  if (args.only?.split(',').includes('on-request')) {
+    const { runOnRequestWorkload } = await import('./on-request.js');
+    const count = args.quick ? 10 : Number(args['on-request-count']);
+    const photos = await ensureCorpus(PHOTOS, join(BENCH, 'corpus'), cameraPhotos(Math.max(count, 100)));
+    await runOnRequestWorkload(ROOT, { photos, count, clients: 2, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
+    if (args.only === 'on-request') return;
   }
   const count = Number(args.count);
   const corpusRoot = join(BENCH, 'corpus');

@@ -8,17 +8,22 @@ export interface ServeProcess {
 }
 
 /** `imgfleet serve` on a free port as a process of its own, once it says where it listens. */
-export async function startServe(bin: string, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
-  const server = spawn(process.execPath, [bin, 'serve', '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true', ...env } });
+export function startServe(bin: string, extra: string[], env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  return startServer([bin, 'serve', '--port', '0', ...extra], /serving on (http:\/\/\S+)/, env);
+}
+
+/** A Node server script as a process of its own, once a line matching `listening` gives its URL. */
+export async function startServer(argv: string[], listening: RegExp, env: NodeJS.ProcessEnv = {}): Promise<ServeProcess> {
+  const server = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, CI: 'true', ...env } });
   const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     server.stdout.on('data', (d) => {
       out += d;
-      const match = /serving on (http:\/\/\S+)/.exec(out);
+      const match = listening.exec(out);
       if (match) resolve(match[1]);
     });
-    void exited.then(() => reject(new Error(`imgfleet serve exited: ${out}`)));
+    void exited.then(() => reject(new Error(`${argv.slice(0, 2).join(' ')} exited: ${out}`)));
   });
   return {
     url, pid: server.pid!,
