@@ -1,9 +1,10 @@
 /**
  * The on-request workload of `npm run bench -- --only on-request`: camera photos (3–12 MP) sent
  * to a server one request each, made 512 px JPEG, WebP, PNG and AVIF as an image server makes
- * them on the fly, from two clients. `imgfleet serve` (`POST /v1/process`, its result cache in a
- * fresh folder, so every request computes) beside the server a Node user writes with plain sharp
- * (baselines/sharp_server.mjs, its defaults), one format after another, the two in turn. Each
+ * them on the fly, from 2 clients (a latency-bound server) and from 8 (a busy one). `imgfleet
+ * serve` (`POST /v1/process`, its result cache in a fresh folder for each cell, so every request
+ * computes) beside the server a Node user writes with plain sharp (baselines/sharp_server.mjs,
+ * its defaults), one format after another, the two in turn. Each
  * response is checked: status 200, the format asked for, a side of 512 px. Writes
  * bench/results/on-request.{json,md}.
  */
@@ -17,7 +18,8 @@ import { startServe, startServer, type ServeProcess } from './serve-process.js';
 export interface OnRequestOptions {
   photos: string;
   count: number;
-  clients: number;
+  /** One cell per count of clients and format. */
+  clients: number[];
   command: string;
 }
 
@@ -28,12 +30,14 @@ const SIDE = 512;
 interface Server {
   id: 'imgfleet' | 'sharp';
   label: string;
-  start: (work: string) => Promise<ServeProcess>;
+  /** `cacheDir`: a folder of its own for the cell, for a server that keeps results. */
+  start: (cacheDir: string) => Promise<ServeProcess>;
   path: (format: Format) => string;
 }
 
 interface Cell {
   server: Server['id'];
+  clients: number;
   format: Format;
   requests: number;
   errors: number;
@@ -53,7 +57,7 @@ export async function runOnRequestWorkload(root: string, options: OnRequestOptio
   const servers: Server[] = [
     {
       id: 'imgfleet', label: '`imgfleet serve` (local pool), `POST /v1/process`',
-      start: (work) => startServe(join(root, 'bin', 'imgfleet.js'), ['--cache-dir', join(work, 'cache')]),
+      start: (cacheDir) => startServe(join(root, 'bin', 'imgfleet.js'), ['--cache-dir', cacheDir]),
       path: (format) => `/v1/process?pipeline=resize:${SIDE}:${SIDE},output:${format}`,
     },
     {
@@ -66,15 +70,18 @@ export async function runOnRequestWorkload(root: string, options: OnRequestOptio
   const load = [loadavg()[0]];
   const cells: Cell[] = [];
   try {
-    for (const [i, format] of FORMATS.entries()) {
-      for (const server of i % 2 === 0 ? servers : [...servers].reverse()) {
-        const running = await server.start(work);
-        try {
-          const cell = await sendAll(running, server, format, bodies, options.clients);
-          cells.push(cell);
-          console.log(`on-request  ${format.padEnd(5)} ${server.id.padEnd(9)} ${cell.requestsPerSecond.toFixed(1).padStart(6)} req/s  p99 ${cell.latencyMs.p99} ms  ${cell.cpuMsPerRequest.toFixed(0)} CPU ms/req  ${cell.errors} errors`);
-        } finally {
-          await running.stop();
+    let turn = 0;
+    for (const clients of options.clients) {
+      for (const format of FORMATS) {
+        for (const server of turn++ % 2 === 0 ? servers : [...servers].reverse()) {
+          const running = await server.start(join(work, `cache-${clients}-${format}`));
+          try {
+            const cell = await sendAll(running, server, format, bodies, clients);
+            cells.push(cell);
+            console.log(`on-request  ${String(clients).padStart(2)} clients  ${format.padEnd(5)} ${server.id.padEnd(9)} ${cell.requestsPerSecond.toFixed(1).padStart(6)} req/s  p99 ${cell.latencyMs.p99} ms  ${cell.cpuMsPerRequest.toFixed(0)} CPU ms/req  ${cell.errors} errors`);
+          } finally {
+            await running.stop();
+          }
         }
       }
     }
@@ -84,7 +91,7 @@ export async function runOnRequestWorkload(root: string, options: OnRequestOptio
   }
   const results = {
     date: new Date().toISOString(), command: options.command, machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
-    loadAverage: load, photos: names.length, clients: options.clients, side: SIDE, servers: servers.map(({ id, label }) => ({ id, label })), cells,
+    loadAverage: load, photos: names.length, side: SIDE, servers: servers.map(({ id, label }) => ({ id, label })), cells,
   };
   const dir = join(root, 'bench', 'results');
   writeFileSync(join(dir, 'on-request.json'), `${JSON.stringify(results, null, 2)}\n`);
@@ -121,7 +128,7 @@ async function sendAll(running: ServeProcess, server: Server, format: Format, bo
   const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
   const ok = bodies.length - errors;
   return {
-    server: server.id, format, requests: bodies.length, errors, requestsPerSecond: bodies.length / wallS,
+    server: server.id, clients, format, requests: bodies.length, errors, requestsPerSecond: bodies.length / wallS,
     latencyMs: { p50: at(0.5), p99: at(0.99) }, cpuMsPerRequest: (cpuS * 1000) / bodies.length, meanBytes: ok > 0 ? bytes / ok : 0,
   };
 }
@@ -133,24 +140,25 @@ async function isAsked(image: Buffer, format: Format): Promise<boolean> {
 }
 
 export function onRequestMarkdown(results: {
-  date: string; command: string; machine: { cores: number; cpu?: string; node: string }; loadAverage: number[]; photos: number; clients: number;
+  date: string; command: string; machine: { cores: number; cpu?: string; node: string }; loadAverage: number[]; photos: number;
   servers: { id: string; label: string }[]; cells: Cell[];
 }): string {
-  const { date, command, machine, loadAverage, photos, clients, servers, cells } = results;
-  const cell = (server: string, format: Format) => cells.find((c) => c.server === server && c.format === format);
+  const { date, command, machine, loadAverage, photos, servers, cells } = results;
+  const cell = (server: string, clients: number, format: Format) => cells.find((c) => c.server === server && c.clients === clients && c.format === format);
+  const counts = [...new Set(cells.map((c) => c.clients))];
   const lines = [
     `Run ${date.slice(0, 16).replace('T', ' ')} UTC on ${machine.cores} cores (${machine.cpu ?? 'unknown CPU'}), Node ${machine.node}: \`${command}\``,
     '',
-    `${photos} camera photos (3–12 MP JPEGs), each sent once per format from ${clients} clients, made ${SIDE} px (inside) in each format; load average ${loadAverage.map((l) => l.toFixed(1)).join(' → ')}. Servers: ${servers.map((s) => `${s.id}: ${s.label}`).join('; ')}. Per cell: requests per second, p99 latency, the server's CPU per request, the mean response size.`,
+    `${photos} camera photos (3–12 MP JPEGs), each sent once per format and count of clients, made ${SIDE} px (inside) in each format; load average ${loadAverage.map((l) => l.toFixed(1)).join(' → ')}. Servers: ${servers.map((s) => `${s.id}: ${s.label}`).join('; ')}. Per cell: requests per second, p99 latency, the server's CPU per request, the mean response size.`,
     '',
-    '| format | imgfleet req/s | plain sharp req/s | imgfleet ÷ sharp | p99 (ms) imgfleet / sharp | CPU ms/req imgfleet / sharp | mean KiB imgfleet / sharp | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
-    ...FORMATS.map((format) => {
-      const a = cell('imgfleet', format);
-      const b = cell('sharp', format);
-      if (!a || !b) return `| ${format} | ${a?.requestsPerSecond.toFixed(1) ?? '–'} | ${b?.requestsPerSecond.toFixed(1) ?? '–'} | | | | | |`;
-      return `| ${format} | ${a.requestsPerSecond.toFixed(1)} | ${b.requestsPerSecond.toFixed(1)} | ${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}× | ${a.latencyMs.p99} / ${b.latencyMs.p99} | ${a.cpuMsPerRequest.toFixed(0)} / ${b.cpuMsPerRequest.toFixed(0)} | ${(a.meanBytes / 1024).toFixed(1)} / ${(b.meanBytes / 1024).toFixed(1)} | ${a.errors} / ${b.errors} |`;
-    }),
+    '| clients | format | imgfleet req/s | plain sharp req/s | imgfleet ÷ sharp | p99 (ms) imgfleet / sharp | CPU ms/req imgfleet / sharp | mean KiB imgfleet / sharp | errors |',
+    '|---:|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...counts.flatMap((clients) => FORMATS.map((format) => {
+      const a = cell('imgfleet', clients, format);
+      const b = cell('sharp', clients, format);
+      if (!a || !b) return `| ${clients} | ${format} | ${a?.requestsPerSecond.toFixed(1) ?? '–'} | ${b?.requestsPerSecond.toFixed(1) ?? '–'} | | | | | |`;
+      return `| ${clients} | ${format} | ${a.requestsPerSecond.toFixed(1)} | ${b.requestsPerSecond.toFixed(1)} | ${(a.requestsPerSecond / b.requestsPerSecond).toFixed(2)}× | ${a.latencyMs.p99} / ${b.latencyMs.p99} | ${a.cpuMsPerRequest.toFixed(0)} / ${b.cpuMsPerRequest.toFixed(0)} | ${(a.meanBytes / 1024).toFixed(1)} / ${(b.meanBytes / 1024).toFixed(1)} | ${a.errors} / ${b.errors} |`;
+    })),
     '',
   ];
   return lines.join('\n');

@@ -13,7 +13,7 @@
  *   npm run bench -- --only fleet [--fleet-count 3000] [--fleet-sizes 1,2,4,8,16,32,64]   (bench/fleet/)
  *   npm run bench -- --only soak [--duration 10m] [--soak-clients 8]   (bench/soak/: serve under mixed traffic, memory each second)
  *   npm run bench -- --only cold-start [--quick]   (bench/cold-start.ts: --version, and process of one photo against a plain sharp script)
- *   npm run bench -- --only on-request [--on-request-count 100] [--quick]   (bench/on-request.ts: camera photos to 512 px JPEG, WebP, PNG, AVIF over HTTP, against a plain sharp server)
+ *   npm run bench -- --only on-request [--on-request-count 100] [--quick]   (bench/on-request.ts: camera photos to 512 px JPEG, WebP, PNG, AVIF over HTTP from 2 and 8 clients, against a plain sharp server)
  *
  * --only takes workload ids (W1, W4-histogram, …), matrix row ids (s-cover, l-inside, …) or
  * `matrix` for every row. With --only, the rows not run are kept from the previous results.
@@ -173,7 +173,7 @@ async function main(): Promise<void> {
     const { runOnRequestWorkload } = await import('./on-request.js');
     const count = args.quick ? 10 : Number(args['on-request-count']);
     const photos = await ensureCorpus(PHOTOS, join(BENCH, 'corpus'), cameraPhotos(Math.max(count, 100)));
-    await runOnRequestWorkload(ROOT, { photos, count, clients: 2, command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
+    await runOnRequestWorkload(ROOT, { photos, count, clients: [2, 8], command: `npm run bench -- ${process.argv.slice(2).join(' ')}` });
     if (args.only === 'on-request') return;
   }
   const count = Number(args.count);
