@@ -12,6 +12,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import { closedLoop, latencyAt } from './closed-loop.js';
 import { cpuOf } from './cluster.js';
 import { startServe, startServer, type ServeProcess } from './serve-process.js';
 
@@ -99,37 +100,29 @@ export async function runOnRequestWorkload(root: string, options: OnRequestOptio
   console.log(onRequestMarkdown(results));
 }
 
-/** Every photo once, from `clients` clients; a response counts only if it is the image asked for. */
+/**
+ * Every photo once, from `clients` clients. A response counts only if it is the image asked for,
+ * checked once the load is over so that the check's decodes do not share the cores with the server.
+ */
 async function sendAll(running: ServeProcess, server: Server, format: Format, bodies: ArrayBuffer[], clients: number): Promise<Cell> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  let bytes = 0;
+  const images: (Buffer | undefined)[] = [];
   const cpuBefore = cpuOf(running.pid);
-  const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < bodies.length) {
-      const body = bodies[next++];
-      const t0 = performance.now();
-      try {
-        const response = await fetch(running.url + server.path(format), { method: 'POST', body, headers: { 'content-type': 'image/jpeg' } });
-        const image = Buffer.from(await response.arrayBuffer());
-        latencies.push(performance.now() - t0);
-        if (response.status !== 200 || !(await isAsked(image, format))) errors++;
-        else bytes += image.length;
-      } catch {
-        errors++;
-      }
+  const { wallS, latenciesMs } = await closedLoop(bodies.length, clients, async (i) => {
+    try {
+      const response = await fetch(running.url + server.path(format), { method: 'POST', body: bodies[i], headers: { 'content-type': 'image/jpeg' } });
+      const image = Buffer.from(await response.arrayBuffer());
+      if (response.status === 200) images[i] = image;
+    } catch {
+      // counted below, as a missing image
     }
-  }));
-  const wallS = (performance.now() - started) / 1000;
+  });
   const cpuS = cpuOf(running.pid) - cpuBefore;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0);
-  const ok = bodies.length - errors;
+  const asked = (await Promise.all(Array.from(bodies, async (_, i) => (images[i] && await isAsked(images[i]!, format) ? images[i]!.length : undefined))))
+    .filter((bytes): bytes is number => bytes !== undefined);
   return {
-    server: server.id, clients, format, requests: bodies.length, errors, requestsPerSecond: bodies.length / wallS,
-    latencyMs: { p50: at(0.5), p99: at(0.99) }, cpuMsPerRequest: (cpuS * 1000) / bodies.length, meanBytes: ok > 0 ? bytes / ok : 0,
+    server: server.id, clients, format, requests: bodies.length, errors: bodies.length - asked.length, requestsPerSecond: bodies.length / wallS,
+    latencyMs: { p50: Math.round(latencyAt(latenciesMs, 0.5)), p99: Math.round(latencyAt(latenciesMs, 0.99)) }, cpuMsPerRequest: (cpuS * 1000) / bodies.length,
+    meanBytes: asked.length > 0 ? asked.reduce((a, b) => a + b, 0) / asked.length : 0,
   };
 }
 

@@ -7,6 +7,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { signedPath } from '../src/server/signing.js';
+import { closedLoop, latencyAt } from './closed-loop.js';
 import { cpuOf, startBenchCluster } from './cluster.js';
 import { startServe } from './serve-process.js';
 
@@ -78,34 +79,24 @@ export async function urlLoad(root: string, photos: string, clients: number, req
   return results;
 }
 
-/** `clients` loops, each sending the next request of `order` as soon as its last one is answered. */
+/** The requests of `order` from `clients` clients, counting what the cache answered. */
 async function load(base: string, order: string[], clients: number) {
-  const latencies: number[] = [];
-  let next = 0;
   let errors = 0;
   let served = 0;
   let misses = 0;
-  const started = performance.now();
-  await Promise.all(Array.from({ length: clients }, async () => {
-    while (next < order.length) {
-      const path = order[next++];
-      const t0 = performance.now();
-      try {
-        const response = await fetch(base + path, { headers: { accept: 'image/webp,image/*,*/*;q=0.8' } });
-        await response.arrayBuffer();
-        if (response.status !== 200) errors++;
-        const cache = response.headers.get('x-imgfleet-cache');
-        if (cache === 'miss') misses++;
-        else if (cache === 'hit' || cache === 'shared') served++;
-      } catch {
-        errors++;
-      }
-      latencies.push(performance.now() - t0);
+  const { wallS, latenciesMs } = await closedLoop(order.length, clients, async (i) => {
+    try {
+      const response = await fetch(base + order[i], { headers: { accept: 'image/webp,image/*,*/*;q=0.8' } });
+      await response.arrayBuffer();
+      if (response.status !== 200) errors++;
+      const cache = response.headers.get('x-imgfleet-cache');
+      if (cache === 'miss') misses++;
+      else if (cache === 'hit' || cache === 'shared') served++;
+    } catch {
+      errors++;
     }
-  }));
-  const wallS = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] * 10) / 10;
+  });
+  const at = (q: number) => latencyAt(latenciesMs, q);
   return { wallS, errors, served, misses, latencyMs: { p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) } };
 }
 
