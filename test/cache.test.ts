@@ -143,6 +143,47 @@ describe('result cache', () => {
     assert.equal(failures, 2, 'a failure is computed again, never served from the cache');
   });
 
+  it('answers a result while it is stored: a request meanwhile gets it from memory, and settled() waits for the store', async (t) => {
+    const disk = await DiskCache.open(join(tempDir(t), 'c'), 256 << 20);
+    let release!: () => void;
+    const storeMayFinish = new Promise<void>((resolve) => { release = resolve; });
+    const puts: string[] = [];
+    const slowStore: ResultCache = {
+      kind: 'disk', budgetBytes: disk.budgetBytes, get: (k) => disk.get(k), storedBytes: () => disk.storedBytes(), close: () => disk.close(),
+      put: async (k, e) => { puts.push(k); await storeMayFinish; return disk.put(k, e); },
+    };
+    const results = new CachedResults(slowStore);
+    const compute = async (): Promise<Computed> => ({ outcome: { ok: true, worker: 'w', stats: STATS }, entry: entry(7, 10) });
+    const first = await results.serve(key(1), compute);
+    assert.equal(first.cache, 'miss', 'answered while its store has not finished');
+    assert.deepEqual(puts, [key(1)]);
+    const meanwhile = await results.serve(key(1), async () => assert.fail('computed again while it was being stored'));
+    assert.equal(meanwhile.cache, 'hit');
+    assert.deepEqual(meanwhile.cache === 'hit' && [...meanwhile.entry.body], [...entry(7, 10).body]);
+    let settled = false;
+    const waiting = results.settled().then(() => { settled = true; });
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    assert.equal(settled, false, 'settled() waits for the store');
+    release();
+    await waiting;
+    assert.equal((await disk.get(key(1)))?.body.length, 10, 'stored once settled');
+
+    // Past 64 MiB waiting to be stored, a result is stored before it is answered: a slow store
+    // slows its requests instead of filling memory.
+    let releaseLarge!: () => void;
+    const largeMayFinish = new Promise<void>((resolve) => { releaseLarge = resolve; });
+    const held = new CachedResults({ ...slowStore, put: async (k, e) => { await largeMayFinish; return disk.put(k, e); } });
+    const large = (fill: number) => async (): Promise<Computed> => ({ outcome: { ok: true, worker: 'w', stats: STATS }, entry: entry(fill, 40 << 20) });
+    assert.equal((await held.serve(key(2), large(2))).cache, 'miss', 'the first 40 MiB is answered before it is stored');
+    let answered = false;
+    const second = held.serve(key(3), large(3)).then((served) => { answered = true; return served; });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(answered, false, 'the next waits for its store');
+    releaseLarge();
+    assert.equal((await second).cache, 'miss');
+    await held.settled();
+  });
+
   it('the content address: source bytes, normalised pipeline, negotiated format and the lane that makes it', () => {
     const spec = (text: string) => validatePipeline(parseCompact(text)).spec;
     const resultKey = (bytes: Buffer, pipeline: ReturnType<typeof spec>, lane = 'libvips') => resultKeyOf(sha256(bytes), pipeline, lane);

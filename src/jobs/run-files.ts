@@ -56,13 +56,14 @@ export async function runFiles(options: RunFilesOptions): Promise<BatchJob> {
     });
     try {
       const cache = options.cache ? await openCache(options.cache, options.log, store) : undefined;
+      const runner = new Runner({ engine, cache, cacheEvents: options.cacheEvents, tiling: options.tiling, limits: options.limits, store });
       try {
-        const runner = new Runner({ engine, cache, cacheEvents: options.cacheEvents, tiling: options.tiling, limits: options.limits, store });
         const job = new BatchJob(items, options.pipeline, engine.mode, skipped);
         options.onStart?.(job);
         await runBatch(runner, job, { priority: options.priority, limits: options.limits });
         return job;
       } finally {
+        await runner.settled();
         await cache?.close();
       }
     } finally {

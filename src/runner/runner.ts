@@ -192,6 +192,11 @@ export class Runner {
     return known;
   }
 
+  /** Resolves once the results answered so far are in the cache: call it before the cache closes. */
+  settled(): Promise<void> {
+    return this.results?.settled() ?? Promise.resolve();
+  }
+
   slots(kind: 'image' | 'tile'): Promise<number> {
     return this.engine.slots(kind);
   }

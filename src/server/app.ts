@@ -151,6 +151,8 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
     clearInterval(closingIdle);
     clearTimeout(closingAll);
     await jobs.close();
+    // The cache closes after the app: results answered must be in it by then.
+    await runner.settled();
     rmSync(spillDir, { recursive: true, force: true });
   });
   return app;
