@@ -61,10 +61,15 @@ export class DiskCache implements ResultCache {
     const value = encodeEntry(entry, key);
     if (value.length > this.budgetBytes) return 0;
     const path = this.path(key);
-    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
     const temp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const write = () => writeFile(temp, value, { mode: 0o600, flag: 'wx' });
     try {
-      await writeFile(temp, value, { mode: 0o600, flag: 'wx' });
+      // The shard's folder is made when a write finds it missing, not before every write.
+      await write().catch(async (error: NodeJS.ErrnoException) => {
+        if (error.code !== 'ENOENT') throw error;
+        await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
+        await write();
+      });
       await rename(temp, path);
     } catch (error) {
       await rm(temp, { force: true });
