@@ -266,12 +266,15 @@ describe('libjpeg-turbo lane', () => {
       await assert.rejects(processImage(cut, pipeline('resize:300:300:fit=cover')), { code: 'CORRUPT_IMAGE', message: /VipsJpeg/ });
     });
 
-    it('runs many at once, each decode with a handle of its own, to the same pixels as one at a time', async () => {
-      const bytes = await odd();
+    it('runs many at once, each decode with a handle and memory of its own, to the same pixels as one at a time', async () => {
+      // Different images, sizes and layouts in turn: the memory of one image's decode is reused for the next.
+      const inputs = await Promise.all([odd(), volna(), grey()]);
       const p = pipeline('resize:256:256,output:png');
-      const alone = await decode((await processImage(bytes, p) as { data: Buffer }).data);
-      const together = await Promise.all(Array.from({ length: 6 }, () => processImage(bytes, p)));
-      for (const result of together) assert.deepEqual(await decode((result as { data: Buffer }).data), alone);
+      const alone = [];
+      for (const bytes of inputs) alone.push(await decode((await processImage(bytes, p) as { data: Buffer }).data));
+      const order = Array.from({ length: 9 }, (_, i) => i % inputs.length);
+      const together = await Promise.all(order.map((i) => processImage(inputs[i], p)));
+      for (const [n, result] of together.entries()) assert.deepEqual(await decode((result as { data: Buffer }).data), alone[order[n]], `image ${n}`);
     });
   });
 

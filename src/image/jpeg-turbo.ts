@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { processEnvironment } from '../config.js';
+import { giveBackPixels, takePixels } from './pixel-buffers.js';
 
 type Binding = typeof import('@julusian/jpeg-turbo');
 
@@ -103,7 +104,7 @@ export function decodeJpegInto(input: Buffer, into: Buffer, layout: TurboLayout,
   if (tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
 }
 
-/** Pixels decoded at a smaller scale: `width` × `height` of them in rows `stride` bytes apart. */
+/** Pixels decoded at a smaller scale: `width` × `height` of them in rows `stride` bytes apart (memory from takePixels). */
 export interface ScaledPixels {
   data: Buffer;
   width: number;
@@ -133,11 +134,14 @@ export async function decodeJpegScaled(input: Buffer, layout: TurboLayout, width
     readHeader(tj3, handle, input, width, height);
     if (tj3.setScalingFactor(handle, { num: 1, denom: shrink }) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
     const stride = Math.ceil(width / shrink) * BYTES_PER_PIXEL[layout];
-    const data = Buffer.allocUnsafe(stride * Math.ceil(height / shrink));
+    const data = takePixels(stride * Math.ceil(height / shrink));
     const result = await new Promise<number>((resolve, reject) => {
       tj3.decompressInPool(handle, input, input.length, data, stride, PIXEL_FORMAT[layout], (error, code) => (error ? reject(error) : resolve(code)));
     });
-    if (result !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
+    if (result !== 0) {
+      giveBackPixels(data);
+      throw new JpegTurboRefused(tj3.errorText(handle));
+    }
     return { data, ...decodedSize({ width, height }, shrink), stride };
   } finally {
     idleHandles.push(handle);

@@ -10,6 +10,7 @@
 import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodedSize, decodeJpegInto, decodeJpegScaled, jpegTurboAvailable } from '../image/jpeg-turbo.js';
+import { giveBackPixels } from '../image/pixel-buffers.js';
 import { fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
 import { laneResize, laneShape, type LaneSteps } from './lane-steps.js';
 import type { ValidPipeline } from './spec.js';
@@ -86,5 +87,6 @@ async function decodeScaledAndResize<T>(input: Buffer, plan: TurboLanePlan, use:
   return resizeInResampler(scaled, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
     if (scaled.stride === row) scaled.data.copy(pixels, 0, 0, row * scaled.height);
     else for (let y = 0; y < scaled.height; y++) scaled.data.copy(pixels, y * row, y * scaled.stride, y * scaled.stride + row);
+    giveBackPixels(scaled.data);
   }, use);
 }
