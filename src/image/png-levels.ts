@@ -107,6 +107,7 @@ export interface PngRowsModule {
   heap_base(): number;
   unfilter_count(rows: number, height: number, rowBytes: number, bpp: number, counts: number, mask: number, countBytes: number, zeroRow: number): number;
   unfilter_pack(rows: number, height: number, rowBytes: number, bpp: number, zeroRow: number, out: number, rgbx: number): number;
+  filter_rows(pixels: number, width: number, height: number, inBpp: number, bpp: number, work: number, out: number): void;
 }
 
 /** Images up to this many bytes of rows reuse one module per thread; larger ones get a module of their own, freed after. */

@@ -1,6 +1,6 @@
 // Undoes PNG row filters in place, in WebAssembly (SIMD across the channels of 3- and 4-byte
 // pixels), and counts byte values (png-levels.ts) or packs the rows for the resampler
-// (png-pixels.ts). Built by scripts/build-wasm.sh into assets/wasm/png-rows.wasm; the callers
+// (png-pixels.ts); and filters rows for the PNG writer (png-write.ts). Built by scripts/build-wasm.sh into assets/wasm/png-rows.wasm; the callers
 // inflate the rows into this module's memory first.
 //
 // rows: `height` rows of 1 filter byte + `row_bytes` bytes; `bpp`: bytes per complete pixel
@@ -156,4 +156,100 @@ int unfilter_pack(uint8_t *rows, int height, int row_bytes, int bpp, uint8_t *ze
     prev = row + 1;
   }
   return 0;
+}
+
+// The cost of a filtered row, libpng's heuristic: the sum of its bytes taken as signed values.
+static uint32_t row_cost(const uint8_t *row, int n) {
+  v128_t sums = wasm_i32x4_splat(0);
+  int i = 0;
+  for (; i + 16 <= n; i += 16) {
+    // |-128| stays 0x80, which is 128 read unsigned.
+    v128_t magnitude = wasm_i8x16_abs(wasm_v128_load(row + i));
+    sums = wasm_i32x4_add(sums, wasm_u32x4_extadd_pairwise_u16x8(wasm_u16x8_extadd_pairwise_u8x16(magnitude)));
+  }
+  uint32_t sum = (uint32_t)(wasm_i32x4_extract_lane(sums, 0) + wasm_i32x4_extract_lane(sums, 1) + wasm_i32x4_extract_lane(sums, 2) + wasm_i32x4_extract_lane(sums, 3));
+  for (; i < n; i++) {
+    int8_t v = (int8_t)row[i];
+    sum += (uint32_t)(v < 0 ? -v : v);
+  }
+  return sum;
+}
+
+// Paeth on 8 bytes at a time: each byte's prediction depends only on the unfiltered row and
+// the row above, so the bytes of a row are independent.
+static void paeth_row(const uint8_t *cur, const uint8_t *prev, uint8_t *out, int n, int bpp) {
+  int i = 0;
+  for (; i < bpp; i++) out[i] = (uint8_t)(cur[i] - prev[i]);
+  const v128_t low_byte = wasm_i16x8_splat(255);
+  for (; i + 8 <= n; i += 8) {
+    v128_t a = wasm_u16x8_load8x8(cur + i - bpp), b = wasm_u16x8_load8x8(prev + i), c = wasm_u16x8_load8x8(prev + i - bpp);
+    v128_t pa = wasm_i16x8_abs(wasm_i16x8_sub(b, c));
+    v128_t pb = wasm_i16x8_abs(wasm_i16x8_sub(a, c));
+    v128_t pc = wasm_i16x8_abs(wasm_i16x8_sub(wasm_i16x8_add(a, b), wasm_i16x8_add(c, c)));
+    v128_t use_a = wasm_v128_and(wasm_i16x8_le(pa, pb), wasm_i16x8_le(pa, pc));
+    v128_t predicted = wasm_v128_bitselect(a, wasm_v128_bitselect(b, c, wasm_i16x8_le(pb, pc)), use_a);
+    v128_t filtered = wasm_v128_and(wasm_i16x8_sub(wasm_u16x8_load8x8(cur + i), predicted), low_byte);
+    wasm_v128_store64_lane(out + i, wasm_u8x16_narrow_i16x8(filtered, filtered), 0);
+  }
+  for (; i < n; i++) out[i] = (uint8_t)(cur[i] - paeth(cur[i - bpp], prev[i], prev[i - bpp]));
+}
+
+static void filter_row(int filter, const uint8_t *cur, const uint8_t *prev, uint8_t *out, int n, int bpp) {
+  int i = 0;
+  switch (filter) {
+    case 0:
+      for (; i < n; i++) out[i] = cur[i];
+      break;
+    case 1:
+      for (; i < bpp; i++) out[i] = cur[i];
+      for (; i < n; i++) out[i] = (uint8_t)(cur[i] - cur[i - bpp]);
+      break;
+    case 2:
+      for (; i < n; i++) out[i] = (uint8_t)(cur[i] - prev[i]);
+      break;
+    case 3:
+      for (; i < bpp; i++) out[i] = (uint8_t)(cur[i] - (prev[i] >> 1));
+      for (; i < n; i++) out[i] = (uint8_t)(cur[i] - ((cur[i - bpp] + prev[i]) >> 1));
+      break;
+    default:
+      paeth_row(cur, prev, out, n, bpp);
+  }
+}
+
+// Rows for a PNG's image data: `height` rows of `width` pixels of `in_bpp` bytes, of which the
+// first `bpp` are kept (RGBX loses its padding), each written to `out` as a filter byte and the
+// row under the filter of the five whose bytes cost least (row_cost). `work` holds 4 rows of
+// width * bpp bytes, the first of them zeros (the row above the first).
+__attribute__((export_name("filter_rows")))
+void filter_rows(const uint8_t *pixels, int width, int height, int in_bpp, int bpp, uint8_t *work, uint8_t *out) {
+  const int n = width * bpp;
+  uint8_t *prev = work, *cur = work + n, *best = work + 2 * n, *trial = work + 3 * n;
+  for (int y = 0; y < height; y++) {
+    const uint8_t *src = pixels + (long)y * width * in_bpp;
+    if (in_bpp == bpp) {
+      for (int i = 0; i < n; i++) cur[i] = src[i];
+    } else {
+      for (int x = 0; x < width; x++)
+        for (int k = 0; k < bpp; k++) cur[x * bpp + k] = src[x * in_bpp + k];
+    }
+    int chosen = 0;
+    uint32_t least = 0xffffffffu;
+    for (int filter = 0; filter < 5; filter++) {
+      filter_row(filter, cur, prev, trial, n, bpp);
+      uint32_t cost = row_cost(trial, n);
+      if (cost < least) {
+        least = cost;
+        chosen = filter;
+        uint8_t *t = best;
+        best = trial;
+        trial = t;
+      }
+    }
+    uint8_t *row = out + (long)y * (n + 1);
+    row[0] = (uint8_t)chosen;
+    for (int i = 0; i < n; i++) row[i + 1] = best[i];
+    uint8_t *t = prev;
+    prev = cur;
+    cur = t;
+  }
 }

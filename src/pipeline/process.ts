@@ -4,7 +4,7 @@ import type { Sharp } from 'sharp';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
-import { outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
+import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
@@ -14,6 +14,7 @@ import { decodeWebpAndResize } from './webp-lane.js';
 import { PngRefused } from '../image/png-pixels.js';
 import { WebpRefused } from '../image/webp-pixels.js';
 import { encodeWebp } from '../image/webp-encode.js';
+import { pngRowsOf, pngWriterTakes, writePng, type PngRows } from '../image/png-write.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
 import { planPasses } from './plan.js';
@@ -237,9 +238,11 @@ async function runPixelLane(
   };
   const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
     image.width, image.height, pipeline.output.quality ?? 80);
-  // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there,
-  // steps on pixels take RGB (or a copy of grey) out of it, and a PNG or WebP takes a plain copy.
+  // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there and
+  // one to PNG filtered there, steps on pixels take RGB (or a copy of grey) out of it, and a WebP
+  // takes a plain copy.
   let data: Buffer | undefined;
+  let pngRows: PngRows | undefined;
   let image: RawImage;
   try {
     const withPixels = (pixels: RawImage): RawImage => {
@@ -248,6 +251,10 @@ async function runPixelLane(
       if (plan.rest.length > 0) return pixels.channels === 4 ? rgbFromRgbx(pixels) : kept();
       if (plan.format === 'jpeg') {
         data = jpeg(pixels);
+        return { ...pixels, data: Buffer.alloc(0) };
+      }
+      if (plan.format === 'png' && pngWriterTakes(pixels)) {
+        pngRows = pngRowsOf(pixels);
         return { ...pixels, data: Buffer.alloc(0) };
       }
       return kept();
@@ -267,9 +274,11 @@ async function runPixelLane(
       stats.steps.push({ op: step.op.name, ms: lap() });
     }
   }
+  if (plan.format === 'png' && !data && !pngRows && pngWriterTakes(image)) pngRows = pngRowsOf(image);
   data ??= plan.format === 'jpeg' ? jpeg(image)
-    : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
-      ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+    : pngRows ? await writePng(pngRows, pipeline.output.effort ?? DEFAULT_EFFORT.png)
+      : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
+        ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
