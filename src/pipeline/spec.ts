@@ -14,7 +14,7 @@ export const OUTPUT_PARAMS: ParamSpec = {
   quality: { type: 'integer', min: 1, max: 100, label: 'Quality', description: 'lossy quality, 1 smallest to 100 best (default: jpeg 80, webp 80, avif 50, tiff 80, jxl 75)' },
   effort: {
     type: 'integer', min: 0, max: 9, label: 'Effort',
-    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 3), jxl 1–9 (default 4); jpeg, tiff and gif ignore it',
+    description: 'encoder effort, more for smaller files and slower: avif 0–9 (default 0), webp 0–6 (default 2), png zlib level 0–9 (default 2), jxl 1–9 (default 4); jpeg, tiff and gif ignore it',
   },
   frames: {
     type: 'enum', values: ['all', 'first'], label: 'Frames',
