@@ -1,8 +1,9 @@
 /**
- * Memory for decoded pixels that live only until the resampler has read them, kept for the
- * next image instead of left to the garbage collector. A server making thumbnails of camera
- * photos allocated 2-3 MB of such pixels a request, and V8 answered that outside memory with a
- * full collection every 100-150 ms, 2-3 ms of the main thread's time a request.
+ * Memory for pixels that live only until they are read once (a large JPEG decoded small, until
+ * the resampler has it; a PNG's filtered rows, until zlib has them), kept for the next image
+ * instead of left to the garbage collector. A server making thumbnails of camera photos
+ * allocated 2-3 MB of such pixels a request, and V8 answered that outside memory with a full
+ * collection every 100-150 ms, 2-3 ms of the main thread's time a request.
  */
 const MAX_KEPT = 4;
 const MAX_KEPT_BYTES = 16 * 1024 * 1024;
