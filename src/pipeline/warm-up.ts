@@ -1,3 +1,4 @@
+import { resample } from '../image/resample/wasm-resampler.js';
 import { loadSharp } from '../image/sharp-module.js';
 import { parseCompact } from './compact.js';
 import { processImage } from './process.js';
@@ -8,8 +9,9 @@ const WARM_PIPELINES = ['resize:64:64,output:jpeg', 'resize:64:64,output:png', '
 
 /**
  * Runs a small made-up photo through the pixel lanes before a server takes requests, so that
- * their libraries load and their code compiles then: a server's first camera photo took 125 ms
- * instead of 25-35 ms (70 ms of it loading the decoder and the resampler, 17 ms the encoder).
+ * their libraries load and their code compiles then, and the resampler once at a camera photo's
+ * size: a server's first camera photo took 125 ms instead of 25-35 ms (70 ms of it loading the
+ * decoder and the resampler, 17 ms the encoder), 70-75 ms with the small photo alone.
  * Never fails: a lane that cannot start now is met by the first request, which falls back.
  */
 export async function warmUpLanes(): Promise<void> {
@@ -17,6 +19,9 @@ export async function warmUpLanes(): Promise<void> {
     // Past the size the JPEG lane decodes at a smaller scale in libuv's pool, as it does camera photos.
     const photo = await loadSharp()({ create: { width: 720, height: 720, channels: 3, background: { r: 90, g: 140, b: 200 } } }).jpeg().toBuffer();
     for (const text of WARM_PIPELINES) await processImage(photo, validatePipeline(parseCompact(text)));
+    // A camera photo decoded small is about this large: the resampler's first image of that size
+    // took 35-40 ms more than the next (the memory it first touches, the code V8 optimises).
+    resample({ data: Buffer.alloc(1200 * 900 * 4), width: 1200, height: 900, channels: 4 }, 512, 384, 'lanczos3');
   } catch {
     // The first request meets it instead.
   }
