@@ -1,7 +1,8 @@
 // Undoes PNG row filters in place, in WebAssembly (SIMD across the channels of 3- and 4-byte
 // pixels), and counts byte values (png-levels.ts) or packs the rows for the resampler
-// (png-pixels.ts); and filters rows for the PNG writer (png-write.ts). Built by scripts/build-wasm.sh into assets/wasm/png-rows.wasm; the callers
-// inflate the rows into this module's memory first.
+// (png-pixels.ts); and filters rows for the PNG writer (png-write.ts). Built by
+// scripts/build-wasm.sh into assets/wasm/png-rows.wasm; the callers inflate the rows into this
+// module's memory first.
 //
 // rows: `height` rows of 1 filter byte + `row_bytes` bytes; `bpp`: bytes per complete pixel
 // (at least 1). counts: 256 uint32 per byte position within a pixel; only positions whose bit
