@@ -165,6 +165,10 @@ describe('libjpeg-turbo lane', () => {
       ['resize:256,histogram', false],
     ];
     assert.deepEqual(cases.map(([text]) => workInLibvips(head, pipeline(text))), cases.map(([, light]) => (light ? { pixels: 5120 * 2880 } : undefined)));
+    // A server's thread keeps none of the lanes' resizes or steps on pixels: only work all in libvips.
+    const served = [...cases.map(([text]) => text), 'blur:2,output:jpeg'];
+    const allInLibvips = new Set(['sharpen,output:webp', 'blur:2,output:jpeg']);
+    assert.deepEqual(served.map((text) => workInLibvips(head, pipeline(text), 'serving')), served.map((text) => (allInLibvips.has(text) ? { pixels: 5120 * 2880 } : undefined)));
   });
 
   it('knows a still WebP from its first bytes, so its work in libvips starts from any thread; an animation takes a thread', async () => {

@@ -76,6 +76,26 @@ describe('local engine', () => {
     assert.deepEqual([width, height], [512, 288]);
   });
 
+  it('runs that lane\'s resize on the pool\'s threads, warmed up before, for a server, whose thread serves requests', async (t) => {
+    const dir = tempDir(t);
+    const large = join(CORPUS, 'large', 'volna-5120x2880.jpg');
+    const engine = new LocalEngine({ threads: 2, warm: true });
+    t.after(() => engine.close());
+    await engine.warmedUp();
+    const runner = new Runner({ engine, callingThread: 'serving' });
+    const pipeline = validatePipeline({ steps: [{ op: 'resize', width: 512, height: 512 }], output: { format: 'jpeg' } });
+    const outcomes = await Promise.all([0, 1].map((i) => runner.run({ source: { kind: 'file', path: large }, pipeline, sink: { kind: 'file', path: join(dir, `${i}.jpg`) }, priority: 'interactive' })));
+    for (const outcome of outcomes) {
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      assert.match(outcome.worker, /\/thread-\d+$/);
+      assert.equal(outcome.stats.path, 'jpeg-turbo');
+    }
+    // One on each thread: both had started and warmed up.
+    assert.notEqual(outcomes[0].worker, outcomes[1].worker);
+    const { width, height } = await sharp(join(dir, '1.jpg')).metadata();
+    assert.deepEqual([width, height], [512, 288]);
+  });
+
   it('keeps small images under way up to libuv\'s pool less two when their work is all in libvips, and two large ones a thread', async (t) => {
     const dir = tempDir(t);
     // As the command line sizes it on one core: four a core and two (src/engine/threadpool-size.cts).

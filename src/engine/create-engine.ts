@@ -38,6 +38,8 @@ export interface EngineChoice {
   batchImages?: number;
   /** Cluster mode: where the pixels of tiles travel instead of Redis (see ClusterEngineOptions.scratch). */
   scratch?: ClusterEngineOptions['scratch'];
+  /** Local pool: a server's, whose threads start and warm up with it (see LocalEngineOptions.warm). */
+  warm?: boolean;
 }
 
 /** The one place that picks an engine; each is loaded only when chosen, so a command starts quickly. */
@@ -58,5 +60,5 @@ export async function createEngine(choice: EngineChoice): Promise<Engine> {
     return new SequentialEngine({ assets: choice.assets, limits: choice.limits, tilesOnPool: choice.tilesOnPool, s3: choice.s3 });
   }
   const { LocalEngine } = await import('./local/local-engine.js');
-  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue, s3: choice.s3, batchImages: choice.batchImages });
+  return new LocalEngine({ threads: choice.threads, timeoutMs: choice.timeoutMs, assets: choice.assets, limits: choice.limits, maxQueue: choice.maxQueue, s3: choice.s3, batchImages: choice.batchImages, warm: choice.warm });
 }

@@ -53,5 +53,7 @@ export interface Engine {
   /** How many tasks of a kind are worth having in flight to keep it busy (tiles: one a thread and one waiting). */
   slots(kind: 'image' | 'tile'): Promise<number>;
   status(): Promise<EngineStatus>;
+  /** Resolves once work given now starts without one-off loads (a server's local pool: its threads warmed up). */
+  warmedUp?(): Promise<void>;
   close(): Promise<void>;
 }

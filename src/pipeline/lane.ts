@@ -45,6 +45,16 @@ export function decodesOffThread(plan: PixelLanePlan): plan is TurboLanePlan {
 }
 
 /**
+ * What else the thread that would start a task has to do. `serving`: a server's requests, which
+ * wait while it runs a lane's resize or a step on pixels, however light; in a server those go to
+ * the pool's threads. Camera photos made 512 px on request, interleaved (bench/README.md): JPEG
+ * 61-87 req/s with the resize on a pool thread against 63-82 on the server's thread (2 clients),
+ * WebP 55-66 against 51-58, PNG about level; the server's thread spent 2.4-3.7 ms a request
+ * against 5.2-10.5.
+ */
+export type CallingThread = 'free' | 'serving';
+
+/**
  * The calling thread's time for such a lane's resize, by the pixels it decodes: about 3–4 ns a
  * pixel in the resampler, measured on 2 cores (bench/README.md).
  */
@@ -64,12 +74,13 @@ const LIGHT_PIXEL_WORK_NS = 5_000_000;
  * libuv's pool and whose resize is light too): then any JavaScript thread can start it and
  * wait, and none needs to be its own. Otherwise (heavier steps on pixels in JavaScript or
  * WebAssembly, the pixel lanes that decode on their thread) the work takes the thread that runs it.
- * Unsure is no. Yes comes with the input's size in pixels, from its header.
+ * Unsure is no. Yes comes with the input's size in pixels, from its header. A thread that is
+ * `serving` requests keeps none of that work: only work all in libvips starts from it.
  */
-export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline): { pixels: number } | undefined {
+export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller: CallingThread = 'free'): { pixels: number } | undefined {
   if (pipeline.yieldsData) return undefined;
   const plan = pixelLanePlan(head, pipeline);
-  if (plan && !decodesOffThread(plan)) return undefined;
+  if (plan && (caller === 'serving' || !decodesOffThread(plan))) return undefined;
   const header = quickHeader(Buffer.from(head.buffer, head.byteOffset, head.byteLength));
   if (!header) return undefined;
   let size: Size = header.orientation >= 5 ? { width: header.height, height: header.width } : header;
@@ -79,7 +90,9 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline): { pixe
     if (step.op.kind !== 'image') return undefined;
     if (!step.op.stage) {
       if (!step.op.pixelWorkNs) return undefined;
-      pixelWorkNs += step.op.pixelWorkNs(size, step.params);
+      const stepNs = step.op.pixelWorkNs(size, step.params);
+      if (stepNs > 0 && caller === 'serving') return undefined;
+      pixelWorkNs += stepNs;
     }
     if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;

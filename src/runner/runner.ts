@@ -13,7 +13,7 @@ import { AssetLoader, type AssetPolicy } from '../io/assets.js';
 import { writeFileAtomic } from '../io/atomic-write.js';
 import { checkInputPixels, type Limits } from '../limits.js';
 import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
-import { laneFor, workInLibvips } from '../pipeline/lane.js';
+import { laneFor, workInLibvips, type CallingThread } from '../pipeline/lane.js';
 import type { S3Client } from '../sources/s3/s3-client.js';
 import { sameInputAndOutput, tighterLimits } from '../task/execute.js';
 import { readFileLimited } from '../io/read-file.js';
@@ -52,6 +52,8 @@ export interface RunnerOptions {
   onComputed?: (outcome: Outcome) => void;
   /** The object store of object sources and sinks: for a large image run as tiles here, and results from the cache. */
   store?: S3Client;
+  /** What else this thread does: a server's thread keeps no work on pixels (see CallingThread). @defaultValue 'free' */
+  callingThread?: CallingThread;
 }
 
 /** What the runner learns of a request once: whether it runs as tiles (and their plan), and its lane. */
@@ -175,7 +177,7 @@ export class Runner {
         }
         const tiles = await this.tileSizeFor(request, head, limits);
         const whole = tiles.tileSize === undefined;
-        const inLibvips = whole ? workInLibvips(head, request.pipeline) : undefined;
+        const inLibvips = whole ? workInLibvips(head, request.pipeline, this.options.callingThread) : undefined;
         return { ...tiles, lane: whole ? laneFor(head, request.pipeline) : 'libvips', inLibvips: inLibvips !== undefined, pixels: inLibvips?.pixels };
       })();
       this.learnt.set(request, known);

@@ -84,6 +84,7 @@ export async function buildServer(serverOptions: ServerOptions): Promise<Fastify
   const runner = new Runner({
     engine, cache: options.cache, cacheEvents: metrics.cacheEvents(), limits: options.limits,
     assets: assetsIn(options.assetsDir), scratchDir: options.dataDir, onComputed: (outcome) => metrics.recordImage(outcome),
+    callingThread: 'serving',
   });
   const disk = new DiskQuota(options.maxJobBytes, options.maxDiskBytes);
   const jobs = new JobStore({

@@ -2,7 +2,6 @@ import { openCache, type CacheChoice } from '../cache/open-cache.js';
 import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import { createEngine } from '../engine/create-engine.js';
 import { loadSharp } from '../image/sharp-module.js';
-import { warmUpLanes } from '../pipeline/warm-up.js';
 import { assetsIn } from '../io/assets.js';
 import type { Presets } from '../pipeline/presets.js';
 import { ImgfleetError } from '../errors.js';
@@ -87,7 +86,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   // A server starts without its Redis and keeps retrying: /readyz says so meanwhile.
   const engine = await createEngine({
     redis: options.redis, threads: options.threads, environment, failFast: false, log: options.logLine,
-    assets: assetsIn(options.assetsDir), limits,
+    assets: assetsIn(options.assetsDir), limits, warm: true,
   });
   const app = await buildServer({
     engine, token: options.token, limits: options.limits, maxFiles: options.maxFiles, resultTtlMs: options.resultTtlMs,
@@ -102,7 +101,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   // Loaded before the server takes requests, so that the first image does not wait for it.
   loadSharp();
-  if (engine.mode === 'local') await warmUpLanes();
+  await engine.warmedUp?.();
   try {
     await app.listen({ host: options.host, port: options.port });
   } catch (error) {

@@ -11,7 +11,7 @@ import { LARGE_IMAGE_PIXELS } from '../../image/vips-threads.js';
 import type { Engine, EngineStatus, RunOptions } from '../types.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import { withObjects } from '../../task/object-io.js';
-import type { PoolGroupMessage, PoolGroupResult, PoolMessage, PoolThreadSettings } from './worker.js';
+import type { PoolGroupMessage, PoolGroupResult, PoolMessage, PoolThreadSettings, PoolWarmMessage } from './worker.js';
 
 export interface LocalEngineOptions {
   /** Worker threads. @defaultValue the machine's cores */
@@ -42,6 +42,11 @@ export interface LocalEngineOptions {
   groupWorkMs?: number;
   /** How long past its deadline a task's thread may take to stop before it is ended and replaced. @defaultValue 10 000 */
   stopGraceMs?: number;
+  /**
+   * A server's pool: every thread starts with the engine and warms up the lanes
+   * (src/pipeline/warm-up.ts) before it takes work, and stays; warmedUp() waits for them.
+   */
+  warm?: boolean;
 }
 
 interface Waiting {
@@ -149,6 +154,7 @@ export class LocalEngine implements Engine {
   private groupSize = 1;
   private readonly groupWorkMs: number;
   private readonly stopGraceMs: number;
+  private readonly warm: boolean;
 
   constructor(options: LocalEngineOptions = {}) {
     this.threads = options.threads ?? defaultThreads();
@@ -163,7 +169,8 @@ export class LocalEngine implements Engine {
     this.cancelFlags = new Int32Array(new SharedArrayBuffer(4 * flags));
     this.startedAt = new Float64Array(new SharedArrayBuffer(8 * flags));
     this.freeFlags = Array.from({ length: flags }, (_, i) => i);
-    this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, startedAt: this.startedAt, s3: options.s3 };
+    this.warm = options.warm ?? false;
+    this.workerData = { assets: options.assets ?? { kind: 'paths' }, limits: options.limits, cancelFlags: this.cancelFlags, startedAt: this.startedAt, s3: options.s3, warmUp: this.warm };
     tuneSharpForParallelImages();
     const io = withObjects(localIo(), { s3: options.s3 });
     this.here = { worker: `${hostname()}/main`, io, limits: options.limits, assets: new AssetLoader(this.workerData.assets) };
@@ -250,12 +257,20 @@ export class LocalEngine implements Engine {
       // Threads start with the first task that needs one (this pool is made then). One stays: piscina
       // replaces a thread ended for a stuck task only up to minThreads, and with none left the
       // tasks queued behind that one would wait for ever.
-      minThreads: 1,
+      minThreads: this.warm ? this.threads : 1,
       maxThreads: this.threads,
       idleTimeout: 30_000,
       workerData: this.workerData,
     }));
     return this.pool;
+  }
+
+  /** With `warm`: starts every thread and resolves once each has warmed up (a thread takes work only after). */
+  async warmedUp(): Promise<void> {
+    if (!this.warm) return;
+    const pool = await this.poolThreads();
+    // A new thread takes its first message once it has warmed up; piscina gives each idle thread one.
+    await Promise.all(Array.from({ length: this.threads }, () => pool.run({ warm: true } satisfies PoolWarmMessage)));
   }
 
   private waitingCount(): number {
@@ -316,10 +331,10 @@ export class LocalEngine implements Engine {
   /**
    * Starting a pool thread costs a fifth of a second of CPU: a few tasks that need one among
    * many that do not (a small JPEG in a folder of photos) share one thread; once they keep
-   * coming, or wait together, they get every thread.
+   * coming, or wait together, they get every thread; a warm pool's threads have all started.
    */
   private poolMayTake(): boolean {
-    const busy = this.poolTasksSeen >= this.threads * 2 || this.poolTasksWaiting > 1;
+    const busy = this.warm || this.poolTasksSeen >= this.threads * 2 || this.poolTasksWaiting > 1;
     return this.onPoolNow < (busy ? this.maxInFlight() : 1);
   }
 

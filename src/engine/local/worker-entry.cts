@@ -6,15 +6,20 @@
  * fresh thread at once (a V8 fatal error, "IsGraphAsync must be used on an instantiated module").
  */
 import type { Outcome } from '../../task/task.js';
-import type { PoolGroupMessage, PoolGroupResult, PoolMessage } from './worker.js';
+import type { PoolGroupMessage, PoolGroupResult, PoolMessage, PoolWarmMessage } from './worker.js';
 
 interface WorkerModule {
   default(message: PoolMessage): Promise<Outcome>;
   runGroup(message: PoolGroupMessage): Promise<PoolGroupResult>;
+  ready: Promise<void>;
 }
 
 const worker = require('./worker.bundle.cjs') as WorkerModule;
 
-export = function run(message: PoolMessage | PoolGroupMessage): Promise<Outcome | PoolGroupResult> {
+function run(message: PoolMessage | PoolGroupMessage | PoolWarmMessage): Promise<Outcome | PoolGroupResult | undefined> {
+  if ('warm' in message) return Promise.resolve(undefined);
   return 'group' in message ? worker.runGroup(message) : worker.default(message);
-};
+}
+
+// piscina awaits an exported promise for the handler: the thread takes no task before it is ready.
+export = worker.ready.then(() => run);

@@ -8,6 +8,7 @@ import { withObjects } from '../../task/object-io.js';
 import { localIo } from '../../task/task-io.js';
 import type { S3Settings } from '../../sources/s3/s3-settings.js';
 import type { Outcome, Task } from '../../task/task.js';
+import { warmUpLanes } from '../../pipeline/warm-up.js';
 import { mapAtMost } from '../map-at-most.js';
 import { tuneSharpForParallelImages } from '../tuning.js';
 
@@ -21,6 +22,8 @@ export interface PoolThreadSettings {
   startedAt: Float64Array;
   /** The object store tasks may read and write, when a batch uses one. */
   s3?: S3Settings;
+  /** Warm up the lanes before taking work (LocalEngineOptions.warm). */
+  warmUp?: boolean;
 }
 
 /** One task as the engine hands it to a thread: its time, counted from its start here, and which flag cancels it. */
@@ -35,6 +38,11 @@ export interface PoolGroupMessage {
   group: PoolMessage[];
 }
 
+/** Answered once the thread has warmed up (LocalEngine.warmedUp). */
+export interface PoolWarmMessage {
+  warm: true;
+}
+
 /** How often a running task looks at its flag. */
 const WATCH_MS = 20;
 
@@ -46,6 +54,9 @@ const place: Place = {
   limits: settings.limits,
   assets: new AssetLoader(settings.assets),
 };
+
+/** Settles once this thread is ready for work: the pool gives it none before. */
+export const ready: Promise<void> = settings.warmUp ? warmUpLanes() : Promise.resolve();
 
 /** One task on this pool thread. */
 export default async function run({ task, timeoutMs, cancelFlag }: PoolMessage): Promise<Outcome> {
