@@ -49,7 +49,7 @@ export function decodesOffThread(plan: PixelLanePlan): plan is TurboLanePlan {
  * wait while it runs a lane's resize or a step on pixels, however light; in a server those go to
  * the pool's threads. Camera photos made 512 px on request, interleaved (bench/README.md): JPEG
  * 61-89 req/s with the resize on a pool thread against 63-84 on the server's thread (2 clients),
- * WebP 55-66 against 51-58, PNG 44-56 against 39-52; the server's thread spent 2.3-3.7 ms a
+ * WebP 55-66 against 51-58, PNG 44-56 against 39-52; the server's thread spent 2.3-4.2 ms a
  * request against 5.1-10.5.
  */
 export type CallingThread = 'free' | 'serving';
