@@ -2,6 +2,7 @@ import { openCache, type CacheChoice } from '../cache/open-cache.js';
 import { DEFAULT_ENVIRONMENT, type Environment } from '../config.js';
 import { createEngine } from '../engine/create-engine.js';
 import { loadSharp } from '../image/sharp-module.js';
+import { warmUpLaneChoice } from '../pipeline/warm-up.js';
 import { assetsIn } from '../io/assets.js';
 import type { Presets } from '../pipeline/presets.js';
 import { ImgfleetError } from '../errors.js';
@@ -101,6 +102,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   });
   // Loaded before the server takes requests, so that the first image does not wait for it.
   loadSharp();
+  warmUpLaneChoice();
   await engine.warmedUp?.();
   try {
     await app.listen({ host: options.host, port: options.port });
