@@ -11,8 +11,9 @@ const WARM_PIPELINES = ['resize:64:64,output:jpeg', 'resize:64:64,output:png', '
 /**
  * Runs a small made-up photo through the pixel lanes on each of a server's pool threads before
  * it takes work (LocalEngineOptions.warm), so that their libraries load and their code compiles
- * then, and the resampler once at a camera photo's size: a server's first camera photo took 125 ms instead of 25-35 ms (70 ms of it loading the
- * decoder and the resampler, 17 ms the encoder), 70-75 ms with the small photo alone.
+ * then, and the resampler once at a camera photo's size: a server's first camera photo took
+ * 125 ms instead of 25-35 ms (70 ms of it loading the decoder and the resampler, 17 ms the
+ * encoder), 70-75 ms with the small photo alone.
  * Never fails: a lane that cannot start now is met by the first request, which falls back.
  */
 export async function warmUpLanes(): Promise<void> {
