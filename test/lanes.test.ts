@@ -76,6 +76,20 @@ describe('libjpeg-turbo lane', () => {
     }
   });
 
+  it('cuts a small image\'s cover as Pillow does in the libvips lane too (a JPEG with an ICC profile, which the pixel lanes leave to libvips)', async () => {
+    for (const [w, h] of [[300, 200], [400, 400]] as const) {
+      const input = await sharp(await jpeg(500, 375)).withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer();
+      const expected = await pillowCover(input, w, h);
+      const result = await processImage(input, pipeline(`resize:${w}:${h}:fit=cover,output:png`));
+      assert.equal(result.stats.path, 'libvips');
+      assert.ok(result.kind === 'image');
+      const got = psnr(await decode(result.data), expected);
+      const libvips = psnr(await bySharp(input, { width: w, height: h, fit: 'cover' }), expected);
+      assert.ok(got > 40, `500×375 → ${w}×${h}: PSNR ${got.toFixed(1)} dB against Pillow`);
+      assert.ok(got > libvips + 1, `500×375 → ${w}×${h}: ${got.toFixed(1)} dB, libvips ${libvips.toFixed(1)} dB`);
+    }
+  });
+
   it('runs steps that work on pixels, and writes JPEG, PNG and WebP', async () => {
     const input = await jpeg(500, 375);
     const grey = await processImage(input, pipeline('grayscale,output:png'));

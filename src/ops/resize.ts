@@ -1,6 +1,6 @@
 import { colorOrThrow } from '../image/color.js';
 import { Frame } from '../image/frame.js';
-import { fitsResampler, resizeColourOrGrey } from '../image/resample/resize-pixels.js';
+import { coverBox, fitsResampler, resizeColourOrGrey } from '../image/resample/resize-pixels.js';
 import type { ImageOperation, Size } from './types.js';
 
 export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
@@ -59,14 +59,23 @@ export const resize: ImageOperation<ResizeParams> = {
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     // libvips enlarges through a 2-D interpolator half a pixel off Pillow's grid, 6 dB below
-    // Pillow (bench/README.md): enlargements of decoded colour or grey pixels take the resampler.
+    // Pillow, and cuts a cover from whole pixels of the scaled image (bench/README.md):
+    // enlargements of decoded colour or grey pixels take the resampler, and so do small covers
+    // (SMALL_COVER_PIXELS) but the first step's.
     const size = frame.knownSize();
     const background = colorOrThrow(p.background);
     const { width, height } = targetSize(p);
     // The resampler cuts a cover's middle only: other positions are libvips'.
     if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1) && p.position === 'center') {
       const geometry = resizeGeometry(size, p);
-      if ((geometry.resized.width > size.width || geometry.resized.height > size.height) && fitsResampler(size, geometry.resized, p.kernel)) {
+      const box = coverBox(size, geometry);
+      // Fresh from the decoder, a small image's cover is the centred box cut in whole source pixels
+      // (a fraction of an output pixel off), then filled to the size, in the decoder's pipeline.
+      if (box && !enlarges(size, geometry) && size.width * size.height <= SMALL_COVER_PIXELS && frame.canTake('extract')) {
+        const region = wholePixels(box);
+        return frame.pipe('resize', (image) => image.extract(region).resize({ width: geometry.output.width, height: geometry.output.height, fit: 'fill', kernel: p.kernel }), () => geometry.output);
+      }
+      if (resizesInResampler(size, geometry, false) && fitsResampler(size, geometry.resized, p.kernel)) {
         return Frame.fromRaw(resizeColourOrGrey(await frame.raw(), geometry, p.kernel, background));
       }
     }
@@ -83,6 +92,36 @@ export const resize: ImageOperation<ResizeParams> = {
     }), (input) => resizeGeometry(input, p).output);
   },
 };
+
+/**
+ * Covers of images up to this size are cut from the centred box, as Pillow's ImageOps.fit cuts
+ * it: in whole source pixels before libvips resizes (first step), or by the resampler in
+ * fractions of a pixel (after other steps). libvips alone cuts whole pixels of its scaled
+ * image, up to half an output pixel off centre: 1.7 dB below Pillow on 500×375 → 300×200,
+ * linear (bench/README.md). libvips decodes every pixel of such an image anyway; a larger
+ * JPEG it shrinks on load, which a region cut first would forgo.
+ */
+const SMALL_COVER_PIXELS = 400_000;
+
+/**
+ * Whether a resize of decoded colour or grey pixels of `input` to `geometry` is made by the
+ * resampler on the calling thread instead of libvips: an enlargement, or a small image's cover
+ * after other steps (`fresh`: the first step, whose cover libvips cuts from the decoder).
+ */
+export function resizesInResampler(input: Size, geometry: ResizeGeometry, fresh: boolean): boolean {
+  return enlarges(input, geometry) || (geometry.crop !== undefined && input.width * input.height <= SMALL_COVER_PIXELS && !fresh);
+}
+
+function enlarges(input: Size, geometry: ResizeGeometry): boolean {
+  return geometry.resized.width > input.width || geometry.resized.height > input.height;
+}
+
+/** A box in source pixels, centred as it was, to whole pixels. */
+function wholePixels(box: { left: number; top: number; width: number; height: number }): { left: number; top: number; width: number; height: number } {
+  const width = Math.round(box.width);
+  const height = Math.round(box.height);
+  return { left: Math.round(box.left + (box.width - width) / 2), top: Math.round(box.top + (box.height - height) / 2), width, height };
+}
 
 /**
  * Where a resize puts the pixels, exactly as sharp computes it: the image is scaled to

@@ -4,6 +4,7 @@ import { planWebpLane, type WebpLanePlan } from './webp-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
 import { decodedSize } from '../image/jpeg-turbo.js';
 import { quickHeader } from '../image/quick-header.js';
+import { resizeGeometry, resizesInResampler, type ResizeParams } from '../ops/resize.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from './spec.js';
 
@@ -69,8 +70,8 @@ const LIGHT_PIXEL_WORK_NS = 5_000_000;
 
 /**
  * Whether the work of `pipeline` on an input that starts with `head` happens in libvips's own
- * threads (every step a libvips stage, or one on pixels light enough at its size, no
- * enlargement, which the resampler makes, and the libvips lane, or a lane that decodes in
+ * threads (every step a libvips stage, or one on pixels light enough at its size, no resize
+ * the resampler makes (resizesInResampler), and the libvips lane, or a lane that decodes in
  * libuv's pool and whose resize is light too): then any JavaScript thread can start it and
  * wait, and none needs to be its own. Otherwise (heavier steps on pixels in JavaScript or
  * WebAssembly, the pixel lanes that decode on their thread) the work takes the thread that runs it.
@@ -96,7 +97,7 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller:
     }
     if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
-    if (step.op.name === 'resize' && (next.width > size.width || next.height > size.height)) return undefined;
+    if (step.op.name === 'resize' && resizesInResampler(size, resizeGeometry(size, step.params as unknown as ResizeParams), step === pipeline.steps[0])) return undefined;
     size = next;
   }
   return { pixels: header.width * header.height };

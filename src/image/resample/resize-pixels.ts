@@ -35,7 +35,7 @@ export function resizeInResampler<T = RawImage>(
  * (4–5 dB below Pillow on 500×375 → 400×400): the size and the middle kept are the same, the
  * samples are where they belong. Unscaled, it cuts whole pixels, as libvips does.
  */
-function coverBox(source: { width: number; height: number }, geometry: PixelGeometry): SourceBox | undefined {
+export function coverBox(source: { width: number; height: number }, geometry: PixelGeometry): SourceBox | undefined {
   const { crop, resized } = geometry;
   if (!crop) return undefined;
   if (resized.width === source.width && resized.height === source.height) return crop;
