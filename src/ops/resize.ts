@@ -68,14 +68,14 @@ export const resize: ImageOperation<ResizeParams> = {
     // The resampler cuts a cover's middle only: other positions are libvips'.
     if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1) && p.position === 'center') {
       const geometry = resizeGeometry(size, p);
-      const box = coverBox(size, geometry);
+      const fresh = frame.canTake('extract');
       // Fresh from the decoder, a small image's cover is the centred box cut in whole source pixels
       // (a fraction of an output pixel off), then filled to the size, in the decoder's pipeline.
-      if (box && !enlarges(size, geometry) && size.width * size.height <= SMALL_COVER_PIXELS && frame.canTake('extract')) {
-        const region = wholePixels(box);
+      if (fresh && smallCover(size, geometry) && !enlarges(size, geometry)) {
+        const region = wholePixels(coverBox(size, geometry)!);
         return frame.pipe('resize', (image) => image.extract(region).resize({ width: geometry.output.width, height: geometry.output.height, fit: 'fill', kernel: p.kernel }), () => geometry.output);
       }
-      if (resizesInResampler(size, geometry, false) && fitsResampler(size, geometry.resized, p.kernel)) {
+      if (resizesInResampler(size, geometry, fresh) && fitsResampler(size, geometry.resized, p.kernel)) {
         return Frame.fromRaw(resizeColourOrGrey(await frame.raw(), geometry, p.kernel, background));
       }
     }
@@ -109,7 +109,11 @@ const SMALL_COVER_PIXELS = 400_000;
  * after other steps (`fresh`: the first step, whose cover libvips cuts from the decoder).
  */
 export function resizesInResampler(input: Size, geometry: ResizeGeometry, fresh: boolean): boolean {
-  return enlarges(input, geometry) || (geometry.crop !== undefined && input.width * input.height <= SMALL_COVER_PIXELS && !fresh);
+  return enlarges(input, geometry) || (smallCover(input, geometry) && !fresh);
+}
+
+function smallCover(input: Size, geometry: ResizeGeometry): boolean {
+  return geometry.crop !== undefined && input.width * input.height <= SMALL_COVER_PIXELS;
 }
 
 function enlarges(input: Size, geometry: ResizeGeometry): boolean {
