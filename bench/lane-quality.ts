@@ -1,9 +1,10 @@
 /**
  * Quality of each lane against Pillow for the same kernel: `npm run build && node
- * dist/bench/lane-quality.js [--count 40] [--input webp]`. Runs each resize through imgfleet
+ * dist/bench/lane-quality.js [--count 40] [--input webp] [--photos large]`. Runs each resize through imgfleet
  * twice (the libjpeg-turbo lane, and libvips with IMGFLEET_JPEG_TURBO=off; with `--input webp`,
  * the same photos as WebPs through the WebP lane, and libvips with IMGFLEET_LIBWEBP=off), and
- * Pillow, on the first images of the Flickr-like corpus, and prints PSNR against a float
+ * Pillow, on the first images of the Flickr-like corpus (or, with `--photos large`, of the
+ * 1600×1200 one), and prints PSNR against a float
  * reference (baselines/pil_lane_quality.py). A lane passes when it is at most 0.5 dB below Pillow.
  */
 import { execFileSync } from 'node:child_process';
@@ -11,10 +12,10 @@ import { mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ensureCorpus, ensureRewritten, flickrLike } from './corpus.js';
+import { ensureCorpus, ensureRewritten, flickrLike, largePhotos } from './corpus.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const { values: args } = parseArgs({ options: { count: { type: 'string', default: '40' }, input: { type: 'string', default: 'jpeg' } } });
+const { values: args } = parseArgs({ options: { count: { type: 'string', default: '40' }, input: { type: 'string', default: 'jpeg' }, photos: { type: 'string', default: 'flickr' } } });
 const count = Number(args.count);
 const webp = args.input === 'webp';
 const lane = webp ? { name: 'WebP', off: 'IMGFLEET_LIBWEBP' } : { name: 'libjpeg-turbo', off: 'IMGFLEET_JPEG_TURBO' };
@@ -29,7 +30,7 @@ const CASES: Array<[width: number, height: number, fit: string, kernel: string, 
   [640, 640, 'outside', 'lanczos3', 80],
 ];
 
-const jpegs = await ensureCorpus(join(ROOT, '..', 'shared', 'corpus', 'photos'), join(ROOT, 'bench', 'corpus'), flickrLike(count));
+const jpegs = await ensureCorpus(join(ROOT, '..', 'shared', 'corpus', 'photos'), join(ROOT, 'bench', 'corpus'), args.photos === 'large' ? largePhotos(count) : flickrLike(count));
 const corpus = webp ? await ensureRewritten(jpegs, join(ROOT, 'bench', 'corpus'), 'webp') : jpegs;
 const work = join(ROOT, 'bench', 'corpus', 'lane-quality');
 rmSync(work, { recursive: true, force: true });

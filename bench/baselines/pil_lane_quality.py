@@ -85,7 +85,13 @@ for name in sorted(os.listdir(SRC)):
     for key, path in candidates.items():
         got = Image.open(path).convert('RGB')
         assert got.size == (W, H) or where is None, (path, got.size)
-        s, n = mse(pixels(got.split()), ref)
+        expected = ref
+        if got.size != (ref.shape[2], ref.shape[1]):
+            # A JPEG shrunk on load by libvips can come out a pixel off the exact scale (as sharp):
+            # compared with the reference made at that size.
+            assert where is None and all(abs(a - b) <= 1 for a, b in zip(got.size, size)), (path, got.size)
+            expected = np.clip(pixels([b.convert('F').resize(got.size, FILTER) for b in im.split()]), 0, 255)
+        s, n = mse(pixels(got.split()), expected)
         totals[key][0] += s
         totals[key][1] += n
 print(json.dumps({k: round(10 * math.log10(255 * 255 / (s / n)), 2) for k, (s, n) in totals.items()}))
