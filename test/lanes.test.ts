@@ -65,9 +65,14 @@ describe('libjpeg-turbo lane', () => {
   it('cuts a cover from the source as Pillow\'s ImageOps.fit does, where libvips is up to half a pixel off; in the libvips lane too', async () => {
     // A JPEG with an ICC profile is left to libvips by the pixel lanes: its small cover is cut from the box there.
     const withIcc = async (width: number, height: number) => sharp(await jpeg(width, height)).withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer();
+    // Larger ones, where libvips shrinks on load first: the resampler makes the last part of the resize.
+    const volna = (width: number, height: number) => sharp(join(CORPUS, 'large', 'volna-5120x2880.jpg')).resize(width, height, { fit: 'fill' });
+    const largeWithIcc = (width: number, height: number) => volna(width, height).withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer();
+    const largeWebp = (width: number, height: number) => volna(width, height).webp({ quality: 90 }).toBuffer();
     const cases = [
       [jpeg, 'jpeg-turbo', 500, 375, 400, 400], [jpeg, 'jpeg-turbo', 375, 500, 200, 200], [jpeg, 'jpeg-turbo', 500, 375, 300, 120],
       [withIcc, 'libvips', 500, 375, 300, 200], [withIcc, 'libvips', 500, 375, 400, 400],
+      [largeWithIcc, 'libvips', 1600, 1200, 400, 400], [largeWebp, 'libvips', 1600, 1200, 300, 200],
     ] as const;
     for (const [make, path, width, height, w, h] of cases) {
       const input = await make(width, height);
@@ -182,9 +187,11 @@ describe('libjpeg-turbo lane', () => {
     const still = await sharp(photo('rocket.jpg')).resize(1600).webp().toBuffer();
     const animated = await sharp(join(CORPUS, 'odd', 'no_time_for_that_tiny.gif'), { animated: true }).webp().toBuffer();
     assert.ok((await sharp(animated).metadata()).pages! > 1);
-    const resize = pipeline('resize:256:256,output:jpeg');
+    const blur = pipeline('blur:2,output:jpeg');
     const stillSize = await sharp(still).metadata();
-    assert.deepEqual([still, animated].map((input) => workInLibvips(input.subarray(0, LANE_HEAD_BYTES), resize)), [{ pixels: stillSize.width! * stillSize.height! }, undefined]);
+    assert.deepEqual([still, animated].map((input) => workInLibvips(input.subarray(0, LANE_HEAD_BYTES), blur)), [{ pixels: stillSize.width! * stillSize.height! }, undefined]);
+    // libvips would let libwebp shrink it on load: the resampler makes the last part of a resize.
+    assert.equal(workInLibvips(still.subarray(0, LANE_HEAD_BYTES), pipeline('resize:256:256,output:jpeg')), undefined);
     // The size the runner tiles by: from the first bytes for the still one, from libvips for the animation.
     for (const input of [still, animated]) {
       const { width, height, pages } = await sharp(input).metadata();

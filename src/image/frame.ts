@@ -36,16 +36,28 @@ export class Frame {
     private appended = 0,
     /** What the pending pipeline will make, as its steps foresaw it (see expectedSize). */
     private expected?: Size,
+    private decoderAverages = false,
   ) {}
+
+  /**
+   * Whether a resize appended now would be shrunk on load by the decoder's own averaging scaler
+   * (libwebp's) rather than with the resize's kernel: a fresh frame of such a format.
+   */
+  get averagesOnLoad(): boolean {
+    return this.decoderAverages && this.stage === 'none' && this.image !== undefined;
+  }
 
   /** Operations appended to the pending pipeline, which will run as one libvips pipeline. */
   get pendingSteps(): number {
     return this.appended;
   }
 
-  /** A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet. */
-  static open(image: Sharp, size: Size, channels: Channels): Frame {
-    return new Frame(image, 'none', undefined, channels, size);
+  /**
+   * A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet.
+   * `averagesOnLoad`: its decoder shrinks on load with an averaging scaler of its own.
+   */
+  static open(image: Sharp, size: Size, channels: Channels, averagesOnLoad = false): Frame {
+    return new Frame(image, 'none', undefined, channels, size, 0, undefined, averagesOnLoad);
   }
 
   /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit): made into pixels before any step. */
