@@ -69,10 +69,13 @@ describe('libjpeg-turbo lane', () => {
     const volna = (width: number, height: number) => sharp(join(CORPUS, 'large', 'volna-5120x2880.jpg')).resize(width, height, { fit: 'fill' });
     const largeWithIcc = (width: number, height: number) => volna(width, height).withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer();
     const largeWebp = (width: number, height: number) => volna(width, height).webp({ quality: 90 }).toBuffer();
+    const largeJpeg = (width: number, height: number) => volna(width, height).jpeg({ quality: 95 }).toBuffer();
     const cases = [
       [jpeg, 'jpeg-turbo', 500, 375, 400, 400], [jpeg, 'jpeg-turbo', 375, 500, 200, 200], [jpeg, 'jpeg-turbo', 500, 375, 300, 120],
       [withIcc, 'libvips', 500, 375, 300, 200], [withIcc, 'libvips', 500, 375, 400, 400],
       [largeWithIcc, 'libvips', 1600, 1200, 400, 400], [largeWebp, 'libvips', 1600, 1200, 300, 200],
+      // Decoded at 1/4, 1067 rows hold 266.75 rows of the photo: mapped exactly, not stretched from 266.
+      [largeJpeg, 'jpeg-turbo', 1600, 1067, 300, 200],
     ] as const;
     for (const [make, path, width, height, w, h] of cases) {
       const input = await make(width, height);

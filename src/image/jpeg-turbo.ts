@@ -104,28 +104,29 @@ export function decodeJpegInto(input: Buffer, into: Buffer, layout: TurboLayout,
   if (tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
 }
 
-/** Pixels decoded at a smaller scale: `width` × `height` of them in rows `stride` bytes apart (memory from takePixels). */
+/** Pixels decoded at a smaller scale, `width` × `height` of them (memory from takePixels, perhaps longer). */
 export interface ScaledPixels {
   data: Buffer;
   width: number;
   height: number;
-  stride: number;
 }
 
 /** Handles for the decodes in libuv's pool, kept for the next ones (this thread's own handle does the rest). */
 const idleHandles: unknown[] = [];
 
-/** The whole pixels of an image decoded at 1/shrink, as libvips keeps them. */
+/**
+ * The pixels libjpeg decodes of an image at 1/shrink: a side rounded up, the last column and row
+ * partial (libvips leaves them out; the lane maps the photo onto its exact extent in them).
+ */
 export function decodedSize(source: { width: number; height: number }, shrink: number): { width: number; height: number } {
-  return { width: Math.floor(source.width / shrink), height: Math.floor(source.height / shrink) };
+  return { width: Math.ceil(source.width / shrink), height: Math.ceil(source.height / shrink) };
 }
 
 /**
  * Decodes `input` at 1/`shrink` (2, 4 or 8) through libjpeg's DCT scaling, as libvips shrinks a
  * JPEG on load, in libuv's thread pool: the calling thread is free meanwhile, as it is while
- * libvips works. The result holds the whole pixels of the smaller image, floor(width / shrink)
- * × floor(height / shrink), as libvips keeps them (libjpeg rounds a side up: the partial last
- * column and row are decoded and left out by the stride).
+ * libvips works. The result holds every pixel libjpeg decodes (decodedSize), rows one after
+ * another.
  */
 export async function decodeJpegScaled(input: Buffer, layout: TurboLayout, width: number, height: number, shrink: number): Promise<ScaledPixels> {
   const { tj3 } = jpegTurbo()!;
@@ -133,8 +134,9 @@ export async function decodeJpegScaled(input: Buffer, layout: TurboLayout, width
   try {
     readHeader(tj3, handle, input, width, height);
     if (tj3.setScalingFactor(handle, { num: 1, denom: shrink }) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
-    const stride = Math.ceil(width / shrink) * BYTES_PER_PIXEL[layout];
-    const data = takePixels(stride * Math.ceil(height / shrink));
+    const size = decodedSize({ width, height }, shrink);
+    const stride = size.width * BYTES_PER_PIXEL[layout];
+    const data = takePixels(stride * size.height);
     const result = await new Promise<number>((resolve, reject) => {
       tj3.decompressInPool(handle, input, input.length, data, stride, PIXEL_FORMAT[layout], (error, code) => (error ? reject(error) : resolve(code)));
     });
@@ -142,7 +144,7 @@ export async function decodeJpegScaled(input: Buffer, layout: TurboLayout, width
       giveBackPixels(data);
       throw new JpegTurboRefused(tj3.errorText(handle));
     }
-    return { data, ...decodedSize({ width, height }, shrink), stride };
+    return { data, ...size };
   } finally {
     idleHandles.push(handle);
   }

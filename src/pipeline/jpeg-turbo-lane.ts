@@ -83,10 +83,11 @@ export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (ima
 async function decodeScaledAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (image: RawImage) => T): Promise<T> {
   const { source, resize, grey, shrink } = plan;
   const scaled = await decodeJpegScaled(input, grey ? 'grey' : 'rgbx', source.width, source.height, shrink);
-  const row = scaled.width * (grey ? 1 : 4);
-  return resizeInResampler(scaled, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
-    if (scaled.stride === row) scaled.data.copy(pixels, 0, 0, row * scaled.height);
-    else for (let y = 0; y < scaled.height; y++) scaled.data.copy(pixels, y * row, y * scaled.stride, y * scaled.stride + row);
+  // The photo is mapped onto its exact extent in the decoded pixels, partial last column and row
+  // included: libvips leaves those out and scales the rest, up to a pixel off at the far side.
+  const extent = { width: source.width / shrink, height: source.height / shrink };
+  return resizeInResampler({ width: scaled.width, height: scaled.height, extent }, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
+    scaled.data.copy(pixels, 0, 0, pixels.length);
     giveBackPixels(scaled.data);
   }, use);
 }

@@ -13,6 +13,17 @@ export interface PixelGeometry {
 }
 
 /**
+ * The pixels the resampler is given. `extent`: how far the image reaches in them, when its last
+ * column and row are partial, as a JPEG decoded at 1/4 holds width / 4 columns of the photo:
+ * mapped exactly, as Pillow maps the photo, rather than a fraction of a pixel off scale.
+ */
+export interface ResamplerSource {
+  width: number;
+  height: number;
+  extent?: { width: number; height: number };
+}
+
+/**
  * Resizes with the SIMD resampler: the source's RGBX pixels (or grey ones, with `channels` 1)
  * are written by `fill` straight into the resampler's memory, only the part of the source that
  * makes the output is resampled (cover), and the result is laid on a canvas of the background
@@ -20,11 +31,13 @@ export interface PixelGeometry {
  * ones, which may be the resampler's own memory, valid only during the call: by default, a copy.
  */
 export function resizeInResampler<T = RawImage>(
-  source: { width: number; height: number }, geometry: PixelGeometry, kernel: KernelName, background: Rgba, channels: ResamplerChannels,
+  source: ResamplerSource, geometry: PixelGeometry, kernel: KernelName, background: Rgba, channels: ResamplerChannels,
   fill: (pixels: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
 ): T {
   const size = geometry.crop ?? geometry.resized;
-  return resampleInPlace(source.width, source.height, size, coverBox(source, geometry), kernel, channels, fill,
+  const { extent } = source;
+  const box = extent ? coverBox(extent, geometry) ?? { left: 0, top: 0, ...extent } : coverBox(source, geometry);
+  return resampleInPlace(source.width, source.height, size, box, kernel, channels, fill,
     (pixels) => use({ data: geometry.embed ? embed(pixels, channels, geometry, background) : pixels, ...geometry.output, channels }));
 }
 
