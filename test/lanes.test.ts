@@ -190,11 +190,9 @@ describe('libjpeg-turbo lane', () => {
     const still = await sharp(photo('rocket.jpg')).resize(1600).webp().toBuffer();
     const animated = await sharp(join(CORPUS, 'odd', 'no_time_for_that_tiny.gif'), { animated: true }).webp().toBuffer();
     assert.ok((await sharp(animated).metadata()).pages! > 1);
-    const blur = pipeline('blur:2,output:jpeg');
+    const resize = pipeline('resize:256:256,output:jpeg');
     const stillSize = await sharp(still).metadata();
-    assert.deepEqual([still, animated].map((input) => workInLibvips(input.subarray(0, LANE_HEAD_BYTES), blur)), [{ pixels: stillSize.width! * stillSize.height! }, undefined]);
-    // libvips would let libwebp shrink it on load: the resampler makes the last part of a resize.
-    assert.equal(workInLibvips(still.subarray(0, LANE_HEAD_BYTES), pipeline('resize:256:256,output:jpeg')), undefined);
+    assert.deepEqual([still, animated].map((input) => workInLibvips(input.subarray(0, LANE_HEAD_BYTES), resize)), [{ pixels: stillSize.width! * stillSize.height! }, undefined]);
     // The size the runner tiles by: from the first bytes for the still one, from libvips for the animation.
     for (const input of [still, animated]) {
       const { width, height, pages } = await sharp(input).metadata();

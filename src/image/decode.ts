@@ -140,7 +140,7 @@ export function open(input: ImageSource, header: ImageHeader, limits: Limits): F
  * WebPRescaler) instead of the resize's kernel: 0.5 dB below Pillow's Lanczos on small photos to
  * 256 px (bench/README.md). A JPEG's DCT scaling is left to libvips: within 0.2 dB.
  */
-export function averagesOnLoad(format: InputFormat): boolean {
+function averagesOnLoad(format: InputFormat): boolean {
   return format === 'webp';
 }
 

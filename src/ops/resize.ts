@@ -59,9 +59,9 @@ export const resize: ImageOperation<ResizeParams> = {
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
     // libvips enlarges through a 2-D interpolator half a pixel off Pillow's grid, 6 dB below
-    // Pillow, cuts a cover from whole pixels of the scaled image, and lets libwebp shrink a
-    // WebP on load with its own averaging (bench/README.md): those resizes of colour or grey
-    // pixels take the resampler, for its last part at least (resizesInResampler).
+    // Pillow, and cuts a cover from whole pixels of the scaled image (bench/README.md): those
+    // resizes of colour or grey pixels take the resampler, for its last part at least
+    // (resizesInResampler).
     const size = frame.knownSize();
     const background = colorOrThrow(p.background);
     const { width, height } = targetSize(p);
@@ -75,11 +75,11 @@ export const resize: ImageOperation<ResizeParams> = {
         const region = wholePixels(coverBox(size, geometry)!);
         return frame.pipe('resize', (image) => image.extract(region).resize({ width: geometry.output.width, height: geometry.output.height, fit: 'fill', kernel: p.kernel }), () => geometry.output);
       }
-      if (resizesInResampler(size, geometry, fresh, frame.averagesOnLoad)) {
+      if (resizesInResampler(size, geometry, fresh)) {
         const from = resamplerSource(size, geometry);
         if (fitsResampler(from, geometry.resized, p.kernel)) {
           const decoded = from.width === size.width && from.height === size.height ? frame
-            : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel: p.kernel }), () => from);
+            : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel: p.kernel, ...loadedWhole(frame, size, from) }), () => from);
           return Frame.fromRaw(resizeColourOrGrey(await decoded.raw(), geometry, p.kernel, background));
         }
       }
@@ -91,6 +91,7 @@ export const resize: ImageOperation<ResizeParams> = {
       ...(p.fit === 'cover' && p.position !== 'center' ? { position: p.position } : {}),
       kernel: p.kernel,
       withoutEnlargement: !p.enlarge,
+      ...(size ? loadedWhole(frame, size, resizeGeometry(size, p).resized) : {}),
       // Only padding uses it; sharp parses a colour given to it with a library of its own, a
       // good part of a millisecond of JavaScript per image.
       ...(p.fit === 'contain' ? { background } : {}),
@@ -120,16 +121,31 @@ const RESAMPLER_MARGIN = 1.25;
 const CENTRE_TOLERANCE = 0.1;
 
 /**
+ * Below this shrink, a decoder that averages on load (libwebp's scaler) is kept from it and
+ * libvips resizes the whole pixels with the kernel. After a JPEG encode, against a float
+ * reference (bench/lane-quality.js): at 1.95× (500×375 WebPs to 256 px) libwebp's scaler was
+ * 0.51 dB below Pillow, the whole pixels 0.22; at 2.5× (1600×1200 to 640 px) 0.38 dB, where the
+ * whole decode took 31–36 ms an image against 20–22; at 3× and more 0.06–0.23 dB.
+ */
+const AVERAGED_SHRINK_LIMIT = 2.5;
+
+/** sharp's option that keeps the decoder of a fresh `frame` from averaging a small shrink from `input` to `to` on load. */
+function loadedWhole(frame: Frame, input: Size, to: Size): { fastShrinkOnLoad?: false } {
+  const shrink = Math.min(input.width / to.width, input.height / to.height);
+  return frame.averagesOnLoad && shrink > 1 && shrink < AVERAGED_SHRINK_LIMIT ? { fastShrinkOnLoad: false } : {};
+}
+
+/**
  * Whether a resize of decoded colour or grey pixels of `input` to `geometry` is made by the
  * resampler on the calling thread, for its last part at least, instead of libvips: an
  * enlargement, a small image's cover after other steps (`fresh`: the first step, whose cover
- * libvips cuts from the decoder), a larger image's cover whose whole-pixel crop would be off
- * centre, and any shrink that the decoder would average on load (`averagesOnLoad`).
+ * libvips cuts from the decoder), and a larger image's cover whose whole-pixel crop would be off
+ * centre.
  */
-export function resizesInResampler(input: Size, geometry: ResizeGeometry, fresh: boolean, averagesOnLoad: boolean): boolean {
+export function resizesInResampler(input: Size, geometry: ResizeGeometry, fresh: boolean): boolean {
   if (enlarges(input, geometry)) return true;
   if (smallCover(input, geometry)) return !fresh;
-  return offCentre(input, geometry) || (averagesOnLoad && shrinks(input, geometry));
+  return offCentre(input, geometry);
 }
 
 /** What the resampler starts from: the whole pixels, or, for a larger image, libvips' resize to RESAMPLER_MARGIN times the size. */
@@ -148,10 +164,6 @@ function smallCover(input: Size, geometry: ResizeGeometry): boolean {
 
 function enlarges(input: Size, geometry: ResizeGeometry): boolean {
   return geometry.resized.width > input.width || geometry.resized.height > input.height;
-}
-
-function shrinks(input: Size, geometry: ResizeGeometry): boolean {
-  return geometry.resized.width < input.width || geometry.resized.height < input.height;
 }
 
 /** Whether libvips' crop of the cover, in whole pixels of the scaled image, is off the exact centre. */

@@ -3,7 +3,6 @@ import { planPngLane, type PngLanePlan } from './png-lane.js';
 import { planWebpLane, type WebpLanePlan } from './webp-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
 import { decodedSize } from '../image/jpeg-turbo.js';
-import { averagesOnLoad } from '../image/decode.js';
 import { quickHeader } from '../image/quick-header.js';
 import { resizeGeometry, resizesInResampler, type ResizeParams } from '../ops/resize.js';
 import type { Size } from '../ops/types.js';
@@ -98,7 +97,7 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller:
     }
     if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
-    if (step.op.name === 'resize' && resizesInResampler(size, resizeGeometry(size, step.params as unknown as ResizeParams), step === pipeline.steps[0], step === pipeline.steps[0] && averagesOnLoad(header.format))) return undefined;
+    if (step.op.name === 'resize' && resizesInResampler(size, resizeGeometry(size, step.params as unknown as ResizeParams), step === pipeline.steps[0])) return undefined;
     size = next;
   }
   return { pixels: header.width * header.height };
