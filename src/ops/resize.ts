@@ -124,9 +124,10 @@ const CENTRE_TOLERANCE = 0.1;
 /**
  * Below this shrink, a decoder that averages on load (libwebp's scaler) is kept from it and
  * libvips resizes the whole pixels with the kernel. After a JPEG encode, against a float
- * reference (bench/lane-quality.js): at 1.95× (500×375 WebPs to 256 px) libwebp's scaler was
- * 0.51 dB below Pillow, the whole pixels 0.22; at 2.5× (1600×1200 to 640 px) 0.38 dB, where the
- * whole decode took 31–36 ms an image against 20–22; at 3× and more 0.06–0.23 dB.
+ * reference (bench/lane-quality.js): at 1.9–2× (500×375 WebPs to 256 px, 1600×1200 ones to a
+ * 640 px outside fit) libwebp's scaler was 0.38–0.51 dB below Pillow, the whole pixels 0.16–0.22;
+ * at 2.3× 0.14 dB; at 5× and more 0.06–0.23 dB, where the whole decode costs most (1600×1200
+ * to 640 px inside, 2.5×: 31–36 ms an image against 20–22).
  */
 const AVERAGED_SHRINK_LIMIT = 2.5;
 
