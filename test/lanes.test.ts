@@ -11,6 +11,7 @@ import { headerSize } from '../src/runner/source-facts.js';
 import { laneFor, LANE_HEAD_BYTES, workInLibvips } from '../src/pipeline/lane.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
+import { resizeRoute, type ResizeParams } from '../src/ops/resize.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
 import { CORPUS, decode, outputsByLane, photo, pillowCover, psnr, tempDir } from './helpers.js';
 
@@ -74,6 +75,9 @@ describe('libjpeg-turbo lane', () => {
       [jpeg, 'jpeg-turbo', 500, 375, 400, 400], [jpeg, 'jpeg-turbo', 375, 500, 200, 200], [jpeg, 'jpeg-turbo', 500, 375, 300, 120],
       [withIcc, 'libvips', 500, 375, 300, 200], [withIcc, 'libvips', 500, 375, 400, 400],
       [largeWithIcc, 'libvips', 1600, 1200, 400, 400], [largeWebp, 'libvips', 1600, 1200, 300, 200],
+      // libvips' first pass makes 166×125 of it, each side at its own scale (sides that are
+      // multiples of 8: libvips' shrink on load keeps every row).
+      [largeWithIcc, 'libvips', 2000, 1504, 100, 100],
       // Decoded at 1/4, 1067 rows hold 266.75 rows of the photo: mapped exactly, not stretched from 266.
       [largeJpeg, 'jpeg-turbo', 1600, 1067, 300, 200],
     ] as const;
@@ -88,6 +92,24 @@ describe('libjpeg-turbo lane', () => {
       assert.ok(got > 40, `${path}, ${width}×${height} → ${w}×${h}: PSNR ${got.toFixed(1)} dB against Pillow`);
       assert.ok(got > libvips + 1, `${path}, ${width}×${height} → ${w}×${h}: ${got.toFixed(1)} dB, sharp ${libvips.toFixed(1)} dB`);
     }
+  });
+
+  it('leaves to libvips the covers it cuts in the centre or that would hold too much memory, and starts the rest from a smaller copy', () => {
+    const cover = (width: number, height: number): ResizeParams => ({ width, height, fit: 'cover', kernel: 'lanczos3', enlarge: true, background: '#000000', position: 'center', dpr: 1 });
+    // 1600×1200 → 400×400: libvips' crop 67 against 66.67 pixels from the left.
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 3, true), { by: 'resampler', from: { width: 667, height: 500 }, kernel: 'lanczos3' });
+    // 1600×1200 → 300×300: the crop's offset of 50 is exact.
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, true), { by: 'libvips' });
+    // Unscaled, every lane cuts whole pixels.
+    assert.deepEqual(resizeRoute({ width: 4000, height: 3001 }, cover(4000, 2000), 3, true), { by: 'libvips' });
+    // 1000×999 → 900×700: 1.25 times its scale is nearly all of it, so from the whole pixels.
+    assert.deepEqual(resizeRoute({ width: 1000, height: 999 }, cover(900, 700), 3, true), { by: 'resampler', from: { width: 1000, height: 999 }, kernel: 'lanczos3' });
+    // 8000×6000 → 7000×3000: the whole 48 MP would be the resampler's.
+    assert.deepEqual(resizeRoute({ width: 8000, height: 6000 }, cover(7000, 3000), 3, true), { by: 'libvips' });
+    // With alpha, another position or the nearest pixel: libvips.
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 4, true), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, { ...cover(400, 400), position: 'north' }, 3, true), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, { ...cover(400, 400), kernel: 'nearest' }, 3, true), { by: 'libvips' });
   });
 
   it('runs steps that work on pixels, and writes JPEG, PNG and WebP', async () => {
@@ -170,6 +192,8 @@ describe('libjpeg-turbo lane', () => {
     const head = readFileSync(join(CORPUS, 'large', 'volna-5120x2880.jpg')).subarray(0, LANE_HEAD_BYTES);
     const cases: Array<[string, boolean]> = [
       ['resize:512:512,output:jpeg', true],
+      // The lane cuts the cover's box itself, from the pixels decoded at 1/8.
+      ['resize:300:300:fit=cover,output:jpeg', true],
       ['resize:256:256,sharpen,output:webp', true],
       ['resize:400,blur:1.5,watermark:hi,output:webp', true],
       // At full size libvips sharpens it; at 1200×675 the WebAssembly sharpen takes about 30 ms.

@@ -104,7 +104,7 @@ export function decodeJpegInto(input: Buffer, into: Buffer, layout: TurboLayout,
   if (tj3.decompress8(handle, input, input.length, into, 0, PIXEL_FORMAT[layout]) !== 0) throw new JpegTurboRefused(tj3.errorText(handle));
 }
 
-/** Pixels decoded at a smaller scale, `width` × `height` of them (memory from takePixels, perhaps longer). */
+/** Pixels decoded at a smaller scale, `width` × `height` of them (memory from takePixels). */
 export interface ScaledPixels {
   data: Buffer;
   width: number;

@@ -1,6 +1,7 @@
 import { colorOrThrow } from '../image/color.js';
 import { Frame } from '../image/frame.js';
 import { coverBox, fitsResampler, resizeColourOrGrey } from '../image/resample/resize-pixels.js';
+import type { KernelName } from '../image/resample/kernels.js';
 import type { ImageOperation, Size } from './types.js';
 
 export type Fit = 'cover' | 'contain' | 'fill' | 'inside' | 'outside';
@@ -58,31 +59,20 @@ export const resize: ImageOperation<ResizeParams> = {
   stage: 'resize',
   tiling: () => ({ kind: 'geometry' }),
   async apply(frame, p) {
-    // libvips enlarges through a 2-D interpolator half a pixel off Pillow's grid, 6 dB below
-    // Pillow, and cuts a cover from whole pixels of the scaled image (bench/README.md): those
-    // resizes of colour or grey pixels take the resampler, for its last part at least
-    // (resizesInResampler).
     const size = frame.knownSize();
     const background = colorOrThrow(p.background);
     const { width, height } = targetSize(p);
-    // The resampler cuts a cover's middle only: other positions are libvips'.
-    if (size && (frame.channels === 1 || frame.channels === 3) && p.kernel !== 'nearest' && !(p.fit === 'contain' && background.alpha !== 1) && p.position === 'center') {
+    const route = size ? resizeRoute(size, p, frame.channels, frame.canTake('extract')) : LIBVIPS;
+    if (size && route.by === 'box-then-libvips') {
+      const { output } = resizeGeometry(size, p);
+      return frame.pipe('resize', (image) => image.extract(route.region).resize({ width: output.width, height: output.height, fit: 'fill', kernel: p.kernel }), () => output);
+    }
+    if (size && route.by === 'resampler') {
+      const { from, kernel } = route;
       const geometry = resizeGeometry(size, p);
-      const fresh = frame.canTake('extract');
-      // Fresh from the decoder, a small image's cover is the centred box cut in whole source pixels
-      // (a fraction of an output pixel off), then filled to the size, in the decoder's pipeline.
-      if (fresh && smallCover(size, geometry) && !enlarges(size, geometry)) {
-        const region = wholePixels(coverBox(size, geometry)!);
-        return frame.pipe('resize', (image) => image.extract(region).resize({ width: geometry.output.width, height: geometry.output.height, fit: 'fill', kernel: p.kernel }), () => geometry.output);
-      }
-      if (resizesInResampler(size, geometry, fresh)) {
-        const from = resamplerSource(size, geometry);
-        if (fitsResampler(from, geometry.resized, p.kernel)) {
-          const decoded = from.width === size.width && from.height === size.height ? frame
-            : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel: p.kernel, ...loadedWhole(frame, size, from) }), () => from);
-          return Frame.fromRaw(resizeColourOrGrey(await decoded.raw(), geometry, p.kernel, background));
-        }
-      }
+      const decoded = from.width === size.width && from.height === size.height ? frame
+        : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel, ...loadedWhole(frame, size, from) }), () => from);
+      return Frame.fromRaw(resizeColourOrGrey(await decoded.raw(), geometry, kernel, background, scaledBox(coverBox(size, geometry), size, from)));
     }
     return frame.pipe(this.stage!, (image) => image.resize({
       width,
@@ -100,26 +90,74 @@ export const resize: ImageOperation<ResizeParams> = {
 };
 
 /**
- * Covers of images up to this size are cut from the centred box, as Pillow's ImageOps.fit cuts
- * it: in whole source pixels before libvips resizes (first step), or by the resampler in
- * fractions of a pixel (after other steps). libvips alone cuts whole pixels of its scaled
- * image, up to half an output pixel off centre: 1.7 dB below Pillow on 500×375 → 300×200,
- * linear (bench/README.md). libvips decodes every pixel of such an image anyway; a larger
- * JPEG it shrinks on load, which a region cut first would forgo.
+ * How a resize of `input` is made. libvips enlarges through a 2-D interpolator half a pixel off
+ * Pillow's grid, 6 dB below Pillow, and cuts a cover from whole pixels of the scaled image, up to
+ * half an output pixel off centre (bench/README.md). So, for colour or grey pixels and the
+ * kernels the resampler has: an enlargement takes the resampler; a small image's cover is cut
+ * from the centred box in whole source pixels before libvips resizes it, when it is the first
+ * step (`fresh`: libvips decodes every pixel of it anyway), or by the resampler after other
+ * steps; a larger image's cover that libvips would cut off centre is resized by libvips to
+ * RESAMPLER_MARGIN times its scale, and the resampler cuts the box from that. The rest is
+ * libvips' alone.
  */
+export function resizeRoute(input: Size, p: ResizeParams, channels: number, fresh: boolean): ResizeRoute {
+  // The resampler cuts a cover's middle only: other positions are libvips'.
+  const { kernel } = p;
+  if ((channels !== 1 && channels !== 3) || kernel === 'nearest' || p.position !== 'center') return LIBVIPS;
+  if (p.fit === 'contain' && colorOrThrow(p.background).alpha !== 1) return LIBVIPS;
+  const geometry = resizeGeometry(input, p);
+  const resampler = (from: Size): ResizeRoute => (fitsResampler(from, geometry.resized, kernel) ? { by: 'resampler', from, kernel } : LIBVIPS);
+  if (enlarges(input, geometry)) return resampler(input);
+  if (geometry.crop && input.width * input.height <= SMALL_COVER_PIXELS) {
+    return fresh ? { by: 'box-then-libvips', region: wholePixels(coverBox(input, geometry)!) } : resampler(input);
+  }
+  if (!offCentre(input, geometry)) return LIBVIPS;
+  const from = marginSize(input, geometry);
+  return from.width * from.height <= RESAMPLER_MAX_PIXELS ? resampler(from) : LIBVIPS;
+}
+
+export type ResizeRoute = { by: 'libvips' } | { by: 'box-then-libvips'; region: Rect } | { by: 'resampler'; from: Size; kernel: KernelName };
+const LIBVIPS: ResizeRoute = { by: 'libvips' };
+
+/** Covers of images up to this size are cut from the centred box in whole source pixels by libvips (see resizeRoute). */
 const SMALL_COVER_PIXELS = 400_000;
 
 /**
  * A larger image's cover is first resized by libvips (shrinking on load) to this much more than
- * the resize's own scale, and the resampler makes the rest, cutting the box in fractions of a
- * pixel. 1600×1200 photos to 400×400 covers (bench/lane-quality.js): 2.3 dB below Pillow in
- * whole pixels, 0.2 dB with 1.25 and 0.1 with 2; camera photos took 20–23 ms an image against
- * 14–16 in whole pixels.
+ * the cover's scale, and the resampler makes the rest, cutting the box in fractions of a pixel.
+ * 1600×1200 photos to 400×400 covers (bench/lane-quality.js): 2.3 dB below Pillow in whole
+ * pixels, 0.02 dB so; camera photos took 19–21 ms an image against 14–15 in whole pixels.
  */
 const RESAMPLER_MARGIN = 1.25;
 
+/** Nearer the whole image than this, libvips' first pass would only blur it: the resampler takes the whole pixels. */
+const WHOLE_WITHIN = 0.8;
+
+/** The resampler's memory grows to the largest image it is given and stays so: larger ones keep libvips' crop. */
+const RESAMPLER_MAX_PIXELS = 4_000_000;
+
 /** A whole-pixel crop this far off the centre, in output pixels, is left to libvips. */
 const CENTRE_TOLERANCE = 0.1;
+
+/** What the resampler starts from for a larger image's cover: the image at RESAMPLER_MARGIN times the cover's scale, or whole. */
+function marginSize(input: Size, geometry: ResizeGeometry): Size {
+  const scale = coverScale(input, geometry.crop!) * RESAMPLER_MARGIN;
+  const from = { width: Math.round(input.width * scale), height: Math.round(input.height * scale) };
+  return from.width >= input.width * WHOLE_WITHIN || from.height >= input.height * WHOLE_WITHIN ? input : from;
+}
+
+/** The exact scale of a cover: the larger of the crop's sides over the image's. */
+function coverScale(input: Size, crop: Rect): number {
+  return Math.max(crop.width / input.width, crop.height / input.height);
+}
+
+/** A box in `input`'s pixels mapped onto `to`, the same image at another size (each side scaled on its own, as libvips fills). */
+function scaledBox(box: Rect | undefined, input: Size, to: Size): Rect | undefined {
+  if (!box || (to.width === input.width && to.height === input.height)) return box;
+  const x = to.width / input.width;
+  const y = to.height / input.height;
+  return { left: box.left * x, top: box.top * y, width: box.width * x, height: box.height * y };
+}
 
 /**
  * Below this shrink, a decoder that averages on load (libwebp's scaler) is kept from it and
@@ -137,42 +175,18 @@ function loadedWhole(frame: Frame, input: Size, to: Size): { fastShrinkOnLoad?: 
   return frame.averagesOnLoad && shrink > 1 && shrink < AVERAGED_SHRINK_LIMIT ? { fastShrinkOnLoad: false } : {};
 }
 
-/**
- * Whether a resize of decoded colour or grey pixels of `input` to `geometry` is made by the
- * resampler on the calling thread, for its last part at least, instead of libvips: an
- * enlargement, a small image's cover after other steps (`fresh`: the first step, whose cover
- * libvips cuts from the decoder), and a larger image's cover whose whole-pixel crop would be off
- * centre.
- */
-export function resizesInResampler(input: Size, geometry: ResizeGeometry, fresh: boolean): boolean {
-  if (enlarges(input, geometry)) return true;
-  if (smallCover(input, geometry)) return !fresh;
-  return offCentre(input, geometry);
-}
-
-/** What the resampler starts from: the whole pixels, or, for a larger image, libvips' resize to RESAMPLER_MARGIN times the size. */
-function resamplerSource(input: Size, geometry: ResizeGeometry): Size {
-  if (enlarges(input, geometry) || smallCover(input, geometry)) return input;
-  const { resized } = geometry;
-  return {
-    width: Math.min(input.width, Math.round(resized.width * RESAMPLER_MARGIN)),
-    height: Math.min(input.height, Math.round(resized.height * RESAMPLER_MARGIN)),
-  };
-}
-
-function smallCover(input: Size, geometry: ResizeGeometry): boolean {
-  return geometry.crop !== undefined && input.width * input.height <= SMALL_COVER_PIXELS;
-}
-
-function enlarges(input: Size, geometry: ResizeGeometry): boolean {
+export function enlarges(input: Size, geometry: ResizeGeometry): boolean {
   return geometry.resized.width > input.width || geometry.resized.height > input.height;
 }
 
-/** Whether libvips' crop of the cover, in whole pixels of the scaled image, is off the exact centre. */
+/**
+ * Whether libvips' crop of the cover, in whole pixels of the scaled image, is off the exact
+ * centre. Unscaled, the crop is whole pixels in every lane.
+ */
 function offCentre(input: Size, geometry: ResizeGeometry): boolean {
-  const { crop } = geometry;
-  if (!crop) return false;
-  const scale = Math.max(crop.width / input.width, crop.height / input.height);
+  const { crop, resized } = geometry;
+  if (!crop || (resized.width === input.width && resized.height === input.height)) return false;
+  const scale = coverScale(input, crop);
   const off = (side: number, left: number, cropped: number) => Math.abs(left - (side * scale - cropped) / 2);
   return off(input.width, crop.left, crop.width) > CENTRE_TOLERANCE || off(input.height, crop.top, crop.height) > CENTRE_TOLERANCE;
 }

@@ -11,7 +11,7 @@ import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodedSize, decodeJpegInto, decodeJpegScaled, jpegTurboAvailable } from '../image/jpeg-turbo.js';
 import { giveBackPixels } from '../image/pixel-buffers.js';
-import { fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
+import { coverBox, fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
 import { laneResize, laneShape, type LaneSteps } from './lane-steps.js';
 import type { ValidPipeline } from './spec.js';
 
@@ -86,8 +86,10 @@ async function decodeScaledAndResize<T>(input: Buffer, plan: TurboLanePlan, use:
   // The photo is mapped onto its exact extent in the decoded pixels, partial last column and row
   // included: libvips leaves those out and scales the rest, up to a pixel off at the far side.
   const extent = { width: source.width / shrink, height: source.height / shrink };
-  return resizeInResampler({ width: scaled.width, height: scaled.height, extent }, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
-    scaled.data.copy(pixels, 0, 0, pixels.length);
+  const box = coverBox(extent, resize!.geometry) ?? { left: 0, top: 0, ...extent };
+  return resizeInResampler({ width: scaled.width, height: scaled.height, box }, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
+    if (scaled.data.length !== pixels.length) throw new RangeError('decoded pixels and resampler memory differ in size');
+    scaled.data.copy(pixels);
     giveBackPixels(scaled.data);
   }, use);
 }

@@ -4,7 +4,7 @@ import { planWebpLane, type WebpLanePlan } from './webp-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
 import { decodedSize } from '../image/jpeg-turbo.js';
 import { quickHeader } from '../image/quick-header.js';
-import { resizeGeometry, resizesInResampler, type ResizeParams } from '../ops/resize.js';
+import { enlarges, resizeGeometry, resizeRoute, type ResizeParams } from '../ops/resize.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline } from './spec.js';
 
@@ -71,7 +71,7 @@ const LIGHT_PIXEL_WORK_NS = 5_000_000;
 /**
  * Whether the work of `pipeline` on an input that starts with `head` happens in libvips's own
  * threads (every step a libvips stage, or one on pixels light enough at its size, no resize
- * the resampler makes (resizesInResampler), and the libvips lane, or a lane that decodes in
+ * the resampler makes (resizeRoute), and the libvips lane, or a lane that decodes in
  * libuv's pool and whose resize is light too): then any JavaScript thread can start it and
  * wait, and none needs to be its own. Otherwise (heavier steps on pixels in JavaScript or
  * WebAssembly, the pixel lanes that decode on their thread) the work takes the thread that runs it.
@@ -97,8 +97,18 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller:
     }
     if (pixelWorkNs > LIGHT_PIXEL_WORK_NS) return undefined;
     const next = step.op.outputSize ? step.op.outputSize(size, step.params) : size;
-    if (step.op.name === 'resize' && resizesInResampler(size, resizeGeometry(size, step.params as unknown as ResizeParams), step === pipeline.steps[0])) return undefined;
+    if (step.op.name === 'resize' && resizeTakesResampler(size, step.params as unknown as ResizeParams, header.channels, step === pipeline.steps[0], plan !== undefined)) return undefined;
     size = next;
   }
   return { pixels: header.width * header.height };
+}
+
+/**
+ * Whether the resampler makes a resize step of this size, on the thread that runs it: a pixel
+ * lane makes the first itself, its cost counted from the pixels it decodes, but for an
+ * enlargement's larger output.
+ */
+function resizeTakesResampler(input: Size, p: ResizeParams, channels: number, first: boolean, lane: boolean): boolean {
+  if (first && lane) return enlarges(input, resizeGeometry(input, p));
+  return resizeRoute(input, p, channels, first).by === 'resampler';
 }

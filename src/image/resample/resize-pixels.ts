@@ -13,14 +13,15 @@ export interface PixelGeometry {
 }
 
 /**
- * The pixels the resampler is given. `extent`: how far the image reaches in them, when its last
- * column and row are partial, as a JPEG decoded at 1/4 holds width / 4 columns of the photo:
- * mapped exactly, as Pillow maps the photo, rather than a fraction of a pixel off scale.
+ * The pixels the resampler is given. `box`: the part of them the output is made from, in
+ * fractions of a pixel, when not the whole image or, for a cover, its centred box (coverBox):
+ * a JPEG decoded at 1/4 holds width / 4 columns of the photo, the last one partial; an image
+ * resized first by libvips holds each side at its own scale.
  */
 export interface ResamplerSource {
   width: number;
   height: number;
-  extent?: { width: number; height: number };
+  box?: SourceBox;
 }
 
 /**
@@ -35,9 +36,7 @@ export function resizeInResampler<T = RawImage>(
   fill: (pixels: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
 ): T {
   const size = geometry.crop ?? geometry.resized;
-  const { extent } = source;
-  const box = extent ? coverBox(extent, geometry) ?? { left: 0, top: 0, ...extent } : coverBox(source, geometry);
-  return resampleInPlace(source.width, source.height, size, box, kernel, channels, fill,
+  return resampleInPlace(source.width, source.height, size, source.box ?? coverBox(source, geometry), kernel, channels, fill,
     (pixels) => use({ data: geometry.embed ? embed(pixels, channels, geometry, background) : pixels, ...geometry.output, channels }));
 }
 
@@ -65,12 +64,13 @@ function copyOf(image: RawImage): RawImage {
   return { ...image, data: Buffer.from(image.data) };
 }
 
-/** The same for decoded RGB or grey pixels, giving back the same layout. */
-export function resizeColourOrGrey(image: RawImage, geometry: PixelGeometry, kernel: KernelName, background: Rgba): RawImage {
+/** The same for decoded RGB or grey pixels, giving back the same layout (`box`: see ResamplerSource). */
+export function resizeColourOrGrey(image: RawImage, geometry: PixelGeometry, kernel: KernelName, background: Rgba, box?: SourceBox): RawImage {
   const { data, channels } = image;
-  if (channels === 1) return resizeInResampler(image, geometry, kernel, background, 1, (into) => into.set(data));
+  const source = { width: image.width, height: image.height, box };
+  if (channels === 1) return resizeInResampler(source, geometry, kernel, background, 1, (into) => into.set(data));
   if (channels !== 3) throw new Error('resizeColourOrGrey takes RGB or grey pixels');
-  const rgbx = resizeInResampler(image, geometry, kernel, background, 4, (into) => {
+  const rgbx = resizeInResampler(source, geometry, kernel, background, 4, (into) => {
     for (let p = 0, o = 0; p < data.length; p += 3, o += 4) {
       into[o] = data[p];
       into[o + 1] = data[p + 1];
