@@ -126,7 +126,7 @@ const SMALL_COVER_PIXELS = 400_000;
  * A larger image's cover is first resized by libvips (shrinking on load) to this much more than
  * the cover's scale, and the resampler makes the rest, cutting the box in fractions of a pixel.
  * 1600×1200 photos to 400×400 covers (bench/lane-quality.js): 2.3 dB below Pillow in whole
- * pixels, 0.02 dB so; camera photos took 19–21 ms an image against 14–15 in whole pixels.
+ * pixels, 0.02 dB this way; camera photos took 19–21 ms an image against 14–15 in whole pixels.
  */
 const RESAMPLER_MARGIN = 1.25;
 
