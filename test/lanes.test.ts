@@ -207,6 +207,12 @@ describe('libjpeg-turbo lane', () => {
     const served = [...cases.map(([text]) => text), 'blur:2,output:jpeg'];
     const allInLibvips = new Set(['sharpen,output:webp', 'blur:2,output:jpeg']);
     assert.deepEqual(served.map((text) => workInLibvips(head, pipeline(text), 'serving')), served.map((text) => (allInLibvips.has(text) ? { pixels: 5120 * 2880 } : undefined)));
+    // A JPEG with an ICC profile takes the libvips lane: its cover is finished by the resampler
+    // from libvips' 667×500 copy, light enough; an enlargement resamples every pixel.
+    const withIcc = (await sharp(join(CORPUS, 'large', 'volna-5120x2880.jpg')).resize(1600, 1200, { fit: 'fill' }).withIccProfile('srgb').jpeg().toBuffer()).subarray(0, LANE_HEAD_BYTES);
+    assert.deepEqual(workInLibvips(withIcc, pipeline('resize:400:400:fit=cover,output:jpeg')), { pixels: 1600 * 1200 });
+    assert.equal(workInLibvips(withIcc, pipeline('resize:400:400:fit=cover,output:jpeg'), 'serving'), undefined);
+    assert.equal(workInLibvips(withIcc, pipeline('resize:2000:2000:fit=cover,output:jpeg')), undefined);
   });
 
   it('knows a still WebP from its first bytes, so its work in libvips starts from any thread; an animation takes a thread', async () => {
