@@ -71,7 +71,7 @@ export const resize: ImageOperation<ResizeParams> = {
       const { from, kernel } = route;
       const geometry = resizeGeometry(size, p);
       const decoded = from.width === size.width && from.height === size.height ? frame
-        : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel, ...loadedWhole(frame, size, from) }), () => from);
+        : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel }), () => from);
       return Frame.fromRaw(resizeColourOrGrey(await decoded.raw(), geometry, kernel, background, scaledBox(coverBox(size, geometry), size, from)));
     }
     return frame.pipe(this.stage!, (image) => image.resize({
