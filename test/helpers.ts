@@ -100,7 +100,7 @@ export async function pillowCover(input: Buffer, width: number, height: number):
     execFileSync('/usr/bin/python3', ['-c', `import sys
 from PIL import Image, ImageOps
 with Image.open(sys.argv[1]) as im:
-    ImageOps.fit(im, (int(sys.argv[2]), int(sys.argv[3])), Image.Resampling.LANCZOS).save(sys.argv[4])
+    ImageOps.fit(ImageOps.exif_transpose(im), (int(sys.argv[2]), int(sys.argv[3])), Image.Resampling.LANCZOS).save(sys.argv[4])
 `, source, String(width), String(height), output]);
     return await decode(output);
   } finally {

@@ -6,7 +6,7 @@ import { readHead } from '../io/read-head.js';
 import { checkFileSize, checkInputPixels, type Limits } from '../limits.js';
 import { boundedByDeadline, isKilled } from './deadline.js';
 import { supportedFormats } from './formats.js';
-import { Frame, type Channels } from './frame.js';
+import { Frame, NO_SHRINK_ON_LOAD, type Channels, type ShrinkOnLoad } from './frame.js';
 import { quickHeader } from './quick-header.js';
 
 export const INPUT_FORMATS = ['jpeg', 'png', 'webp', 'avif', 'tiff', 'gif', 'svg', 'jxl'] as const;
@@ -23,6 +23,8 @@ export interface ImageHeader {
   hasIcc: boolean;
   /** Not 8-bit sRGB or grey (16-bit, CMYK, …): decoding converts it to 8-bit. */
   converts: boolean;
+  /** The EXIF orientation decoding applies (1: stored upright). */
+  orientation: number;
   /** The dots per inch an SVG is drawn at; its width and height are the drawn size. */
   density?: number;
   /** Frames of an animated GIF or WebP, as its header counts them; 1 for a still image. */
@@ -68,7 +70,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
     const swapped = quick.orientation >= 5;
     return {
       format: quick.format, width: swapped ? quick.height : quick.width, height: swapped ? quick.width : quick.height,
-      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts, frames: 1,
+      channels: quick.channels, hasAlpha: quick.hasAlpha, hasIcc: quick.hasIcc, converts: quick.converts, orientation: quick.orientation, frames: 1,
     };
   }
   let metadata: Metadata;
@@ -89,7 +91,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
   const { depth, space } = metadata;
   const eightBit = depth === undefined || depth === 'uchar' || depth === 'char';
   if (format === 'svg') {
-    return { format, width, height, channels: 4, hasAlpha: true, hasIcc: false, converts: false, frames: 1, density: read.density ?? SVG_DENSITY };
+    return { format, width, height, channels: 4, hasAlpha: true, hasIcc: false, converts: false, orientation: 1, frames: 1, density: read.density ?? SVG_DENSITY };
   }
   const frames = ANIMATED_FORMATS.includes(format) ? Math.max(1, metadata.pages ?? 1) : 1;
   return {
@@ -100,6 +102,7 @@ export async function probe(input: ImageSource, limits: Limits, read: ReadOption
     hasAlpha: metadata.hasAlpha ?? false,
     hasIcc: Boolean(metadata.icc),
     converts: !(eightBit && (space === 'srgb' || space === 'b-w' || space === undefined)),
+    orientation: metadata.orientation ?? 1,
     frames,
     ...(frames > 1 ? { animation: { delay: frameDelays(metadata.delay, frames), loop: metadata.loop ?? 0 } } : {}),
   };
@@ -131,17 +134,21 @@ export function open(input: ImageSource, header: ImageHeader, limits: Limits): F
   }));
   const grey = header.channels - (header.hasAlpha ? 1 : 0) === 1;
   const channels = ((grey ? 1 : 3) + (header.hasAlpha ? 1 : 0)) as Channels;
-  if (!header.converts) return Frame.open(image, { width: header.width, height: header.height }, channels, averagesOnLoad(header.format));
+  if (!header.converts) return Frame.open(image, { width: header.width, height: header.height }, channels, shrinkOnLoad(header.format, header.orientation));
   return Frame.converted(image.toColourspace(grey ? 'b-w' : 'srgb'), channels);
 }
 
 /**
- * Whether libvips shrinks this format on load with the decoder's own averaging scaler (libwebp's
- * WebPRescaler) instead of the resize's kernel: 0.5 dB below Pillow's Lanczos on small photos to
- * 256 px (bench/README.md). A JPEG's DCT scaling is left to libvips: within 0.2 dB.
+ * How libvips shrinks this format on load. libwebp averages with a scaler of its own
+ * (WebPRescaler) instead of the resize's kernel: 0.5 dB below Pillow's Lanczos on small photos
+ * to 256 px (bench/README.md). libjpeg's DCT scaling is within 0.2 dB of it, but libvips keeps
+ * whole blocks only: a side that is not a multiple of the shrink loses its partial last one,
+ * and sharp stretches the rest over the whole.
  */
-function averagesOnLoad(format: InputFormat): boolean {
-  return format === 'webp';
+export function shrinkOnLoad(format: InputFormat, orientation: number): ShrinkOnLoad {
+  if (format === 'webp') return { by: 'averaging' };
+  if (format === 'jpeg') return { by: 'whole-blocks', orientation };
+  return NO_SHRINK_ON_LOAD;
 }
 
 /**

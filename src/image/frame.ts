@@ -19,6 +19,15 @@ export interface Size {
 }
 
 /**
+ * How a decoder shrinks on load, which a resize that joins a fresh frame makes it do: libwebp
+ * with an averaging scaler of its own; libjpeg by its DCT scaling, of which libvips keeps whole
+ * blocks only (the stored image's partial last column and row left out, wherever the EXIF
+ * `orientation` puts them).
+ */
+export type ShrinkOnLoad = { by: 'none' } | { by: 'averaging' } | { by: 'whole-blocks'; orientation: number };
+export const NO_SHRINK_ON_LOAD: ShrinkOnLoad = { by: 'none' };
+
+/**
  * The image between two steps: a lazy sharp pipeline, or pixels. sharp runs the operations of
  * one pipeline in a fixed order (see native-stage.ts), so an operation joins the pending
  * pipeline only when it comes later in that order; otherwise the pending work is run to raw
@@ -36,15 +45,12 @@ export class Frame {
     private appended = 0,
     /** What the pending pipeline will make, as its steps foresaw it (see expectedSize). */
     private expected?: Size,
-    private decoderAverages = false,
+    private decoderShrinks: ShrinkOnLoad = NO_SHRINK_ON_LOAD,
   ) {}
 
-  /**
-   * Whether a resize appended now would be shrunk on load by the decoder's own averaging scaler
-   * (libwebp's) rather than with the resize's kernel: a fresh frame of such a format.
-   */
-  get averagesOnLoad(): boolean {
-    return this.decoderAverages && this.stage === 'none' && this.image !== undefined;
+  /** How a resize appended now would be shrunk on load by the decoder: a fresh frame's format's way, else not. */
+  get shrinkOnLoad(): ShrinkOnLoad {
+    return this.stage === 'none' && this.image !== undefined ? this.decoderShrinks : NO_SHRINK_ON_LOAD;
   }
 
   /** Operations appended to the pending pipeline, which will run as one libvips pipeline. */
@@ -54,10 +60,10 @@ export class Frame {
 
   /**
    * A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet.
-   * `averagesOnLoad`: its decoder shrinks on load with an averaging scaler of its own.
+   * `shrinkOnLoad`: how its decoder shrinks on load.
    */
-  static open(image: Sharp, size: Size, channels: Channels, averagesOnLoad = false): Frame {
-    return new Frame(image, 'none', undefined, channels, size, 0, undefined, averagesOnLoad);
+  static open(image: Sharp, size: Size, channels: Channels, shrinkOnLoad = NO_SHRINK_ON_LOAD): Frame {
+    return new Frame(image, 'none', undefined, channels, size, 0, undefined, shrinkOnLoad);
   }
 
   /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit): made into pixels before any step. */

@@ -1,5 +1,5 @@
 import { colorOrThrow } from '../image/color.js';
-import { Frame } from '../image/frame.js';
+import { Frame, NO_SHRINK_ON_LOAD, type ShrinkOnLoad } from '../image/frame.js';
 import { coverBox, fitsResampler, resizeColourOrGrey } from '../image/resample/resize-pixels.js';
 import type { KernelName } from '../image/resample/kernels.js';
 import type { ImageOperation, Size } from './types.js';
@@ -62,7 +62,8 @@ export const resize: ImageOperation<ResizeParams> = {
     const size = frame.knownSize();
     const background = colorOrThrow(p.background);
     const { width, height } = targetSize(p);
-    const route = size ? resizeRoute(size, p, frame.channels, frame.canTake('extract')) : LIBVIPS;
+    const onLoad = frame.shrinkOnLoad;
+    const route = size ? resizeRoute(size, p, frame.channels, frame.canTake('extract'), onLoad) : LIBVIPS;
     if (size && route.by === 'box-then-libvips') {
       const { output } = resizeGeometry(size, p);
       return frame.pipe('resize', (image) => image.extract(route.region).resize({ width: output.width, height: output.height, fit: 'fill', kernel: p.kernel }), () => output);
@@ -70,9 +71,11 @@ export const resize: ImageOperation<ResizeParams> = {
     if (size && route.by === 'resampler') {
       const { from, kernel } = route;
       const geometry = resizeGeometry(size, p);
-      const decoded = from.width === size.width && from.height === size.height ? frame
-        : await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel }), () => from);
-      return Frame.fromRaw(resizeColourOrGrey(await decoded.raw(), geometry, kernel, background, scaledBox(coverBox(size, geometry), size, from)));
+      const box = coverBox(size, geometry);
+      if (from.width === size.width && from.height === size.height) return Frame.fromRaw(resizeColourOrGrey(await frame.raw(), geometry, kernel, background, box));
+      const copy = await frame.pipe('resize', (image) => image.resize({ width: from.width, height: from.height, fit: 'fill', kernel }), () => from);
+      const whole = box ?? { left: 0, top: 0, ...size };
+      return Frame.fromRaw(resizeColourOrGrey(await copy.raw(), geometry, kernel, background, scaledBox(whole, copiedExtent(size, from, onLoad), from)));
     }
     return frame.pipe(this.stage!, (image) => image.resize({
       width,
@@ -81,7 +84,7 @@ export const resize: ImageOperation<ResizeParams> = {
       ...(p.fit === 'cover' && p.position !== 'center' ? { position: p.position } : {}),
       kernel: p.kernel,
       withoutEnlargement: !p.enlarge,
-      ...(size ? loadedWhole(frame, size, resizeGeometry(size, p).resized) : {}),
+      ...(size ? loadedWhole(onLoad, size, resizeGeometry(size, p).resized) : {}),
       // Only padding uses it; sharp parses a colour given to it with a library of its own, a
       // good part of a millisecond of JavaScript per image.
       ...(p.fit === 'contain' ? { background } : {}),
@@ -91,16 +94,17 @@ export const resize: ImageOperation<ResizeParams> = {
 
 /**
  * How a resize of `input` is made. libvips enlarges through a 2-D interpolator half a pixel off
- * Pillow's grid, 6 dB below Pillow, and cuts a cover from whole pixels of the scaled image, up to
- * half an output pixel off centre (bench/README.md). So, for colour or grey pixels and the
- * kernels the resampler has: an enlargement takes the resampler; a small image's cover is cut
- * from the centred box in whole source pixels before libvips resizes it, when it is the first
- * step (`fresh`: libvips decodes every pixel of it anyway), or by the resampler after other
- * steps; a larger image's cover that libvips would cut off centre is resized by libvips to
- * RESAMPLER_MARGIN times its scale, and the resampler cuts the box from that. The rest is
- * libvips' alone.
+ * Pillow's grid, 6 dB below Pillow; cuts a cover from whole pixels of the scaled image, up to
+ * half an output pixel off centre; and, shrinking a JPEG on load, leaves out its partial last
+ * block (bench/README.md). So, for colour or grey pixels and the kernels the resampler has: an
+ * enlargement takes the resampler; a small image's cover is cut from the centred box in whole
+ * source pixels before libvips resizes it, when it is the first step (`fresh`: libvips decodes
+ * every pixel of it anyway), or by the resampler after other steps; a larger image's cover that
+ * libvips would cut off centre, or a cover or fill of a JPEG it would cut short (`onLoad`, the
+ * fresh frame's), is resized by libvips to RESAMPLER_MARGIN times its scale, and the resampler
+ * cuts the box from that. The rest is libvips' alone.
  */
-export function resizeRoute(input: Size, p: ResizeParams, channels: number, fresh: boolean): ResizeRoute {
+export function resizeRoute(input: Size, p: ResizeParams, channels: number, fresh: boolean, onLoad = NO_SHRINK_ON_LOAD): ResizeRoute {
   // The resampler cuts a cover's middle only: other positions are libvips'.
   const { kernel } = p;
   if ((channels !== 1 && channels !== 3) || kernel === 'nearest' || p.position !== 'center') return LIBVIPS;
@@ -111,7 +115,7 @@ export function resizeRoute(input: Size, p: ResizeParams, channels: number, fres
   if (geometry.crop && input.width * input.height <= SMALL_COVER_PIXELS) {
     return fresh ? { by: 'box-then-libvips', region: wholePixels(coverBox(input, geometry)!) } : resampler(input);
   }
-  if (!offCentre(input, geometry)) return LIBVIPS;
+  if (!offCentre(input, geometry) && !dropsBlocks(input, p, geometry, onLoad)) return LIBVIPS;
   const from = marginSize(input, geometry);
   return from.width * from.height <= RESAMPLER_MAX_PIXELS ? resampler(from) : LIBVIPS;
 }
@@ -139,24 +143,61 @@ const RESAMPLER_MAX_PIXELS = 4_000_000;
 /** A whole-pixel crop this far off the centre, in output pixels, is left to libvips. */
 const CENTRE_TOLERANCE = 0.1;
 
-/** What the resampler starts from for a larger image's cover: the image at RESAMPLER_MARGIN times the cover's scale, or whole. */
+/** What the resampler starts from for a larger image's resize: the image at RESAMPLER_MARGIN times its scale, or whole. */
 function marginSize(input: Size, geometry: ResizeGeometry): Size {
-  const scale = coverScale(input, geometry.crop!) * RESAMPLER_MARGIN;
+  const scale = outputScale(input, geometry) * RESAMPLER_MARGIN;
   const from = { width: Math.round(input.width * scale), height: Math.round(input.height * scale) };
   return from.width >= input.width * WHOLE_WITHIN || from.height >= input.height * WHOLE_WITHIN ? input : from;
 }
 
 /** The exact scale of a cover: the larger of the crop's sides over the image's. */
-function coverScale(input: Size, crop: Rect): number {
+function coverScale(input: Size, crop: Size): number {
   return Math.max(crop.width / input.width, crop.height / input.height);
 }
 
-/** A box in `input`'s pixels mapped onto `to`, the same image at another size (each side scaled on its own, as libvips fills). */
-function scaledBox(box: Rect | undefined, input: Size, to: Size): Rect | undefined {
-  if (!box || (to.width === input.width && to.height === input.height)) return box;
-  const x = to.width / input.width;
-  const y = to.height / input.height;
-  return { left: box.left * x, top: box.top * y, width: box.width * x, height: box.height * y };
+/** The larger scale of a resize: a cover's exact one, else the larger of its sides'. */
+function outputScale(input: Size, geometry: ResizeGeometry): number {
+  return coverScale(input, geometry.crop ?? geometry.resized);
+}
+
+/** A box in the image's pixels mapped onto `to`, libvips' copy of its `extent` (each side scaled on its own, as libvips fills). */
+function scaledBox(box: Rect, extent: Rect, to: Size): Rect {
+  const x = to.width / extent.width;
+  const y = to.height / extent.height;
+  return { left: (box.left - extent.left) * x, top: (box.top - extent.top) * y, width: box.width * x, height: box.height * y };
+}
+
+/** The part of `input` that libvips' copy of it at `to` holds: a fresh JPEG's whole blocks at the copy's shrink on load, else all of it. */
+function copiedExtent(input: Size, to: Size, onLoad: ShrinkOnLoad): Rect {
+  if (onLoad.by !== 'whole-blocks') return { left: 0, top: 0, ...input };
+  const { shrinkOnLoad } = resizeGeometry(input, { width: to.width, height: to.height, fit: 'fill', enlarge: true }, true);
+  return loadedExtent(input, shrinkOnLoad, onLoad.orientation);
+}
+
+/**
+ * The part of an oriented JPEG that libvips decodes at 1/`shrink`: whole blocks only. The
+ * stored image's partial last column and row are left out; its orientation may turn them to
+ * the left (mirrored or turned: 2, 3, 6, 7) and the top (3, 4, 7, 8).
+ */
+function loadedExtent(input: Size, shrink: number, orientation: number): Rect {
+  const width = Math.floor(input.width / shrink) * shrink;
+  const height = Math.floor(input.height / shrink) * shrink;
+  const left = [2, 3, 6, 7].includes(orientation) ? input.width - width : 0;
+  const top = [3, 4, 7, 8].includes(orientation) ? input.height - height : 0;
+  return { left, top, width, height };
+}
+
+/**
+ * Whether libvips' cover or fill of a fresh JPEG it shrinks on load leaves out more than
+ * CENTRE_TOLERANCE of an output pixel: sharp stretches the whole blocks over the whole output,
+ * up to half an output pixel off at the far side (1600×1067 at 1/4 → 300×200: 0.56 pixel).
+ * The other fits keep libvips' size, which comes from the whole blocks.
+ */
+function dropsBlocks(input: Size, p: ResizeParams, geometry: ResizeGeometry, onLoad: ShrinkOnLoad): boolean {
+  if (onLoad.by !== 'whole-blocks' || (p.fit !== 'cover' && p.fit !== 'fill')) return false;
+  const extent = loadedExtent(input, resizeGeometry(input, p, true).shrinkOnLoad, onLoad.orientation);
+  const leftOut = Math.max(input.width - extent.width, input.height - extent.height);
+  return leftOut * outputScale(input, geometry) > CENTRE_TOLERANCE;
 }
 
 /**
@@ -169,10 +210,10 @@ function scaledBox(box: Rect | undefined, input: Size, to: Size): Rect | undefin
  */
 const AVERAGED_SHRINK_LIMIT = 2.5;
 
-/** sharp's option that keeps the decoder of a fresh `frame` from averaging a small shrink from `input` to `to` on load. */
-function loadedWhole(frame: Frame, input: Size, to: Size): { fastShrinkOnLoad?: false } {
+/** sharp's option that keeps a decoder that averages on load from averaging a small shrink from `input` to `to`. */
+function loadedWhole(onLoad: ShrinkOnLoad, input: Size, to: Size): { fastShrinkOnLoad?: false } {
   const shrink = Math.min(input.width / to.width, input.height / to.height);
-  return frame.averagesOnLoad && shrink > 1 && shrink < AVERAGED_SHRINK_LIMIT ? { fastShrinkOnLoad: false } : {};
+  return onLoad.by === 'averaging' && shrink > 1 && shrink < AVERAGED_SHRINK_LIMIT ? { fastShrinkOnLoad: false } : {};
 }
 
 export function enlarges(input: Size, geometry: ResizeGeometry): boolean {

@@ -2,6 +2,8 @@ import { planJpegTurboLane, type TurboLanePlan } from './jpeg-turbo-lane.js';
 import { planPngLane, type PngLanePlan } from './png-lane.js';
 import { planWebpLane, type WebpLanePlan } from './webp-lane.js';
 import { readPngHeader } from '../image/png-levels.js';
+import { shrinkOnLoad } from '../image/decode.js';
+import { NO_SHRINK_ON_LOAD, type ShrinkOnLoad } from '../image/frame.js';
 import { decodedSize } from '../image/jpeg-turbo.js';
 import { quickHeader } from '../image/quick-header.js';
 import { enlarges, resizeGeometry, resizeRoute, type ResizeParams } from '../ops/resize.js';
@@ -98,7 +100,9 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller:
     if (step.op.kind !== 'image') return undefined;
     let stepNs = 0;
     if (step.op.name === 'resize') {
-      const resampleNs = resizeResampleNs(size, step.params as unknown as ResizeParams, header.channels, step === pipeline.steps[0], plan !== undefined);
+      const first = step === pipeline.steps[0];
+      const onLoad = first && !header.converts ? shrinkOnLoad(header.format, header.orientation) : NO_SHRINK_ON_LOAD;
+      const resampleNs = resizeResampleNs(size, step.params as unknown as ResizeParams, header.channels, first, plan !== undefined, onLoad);
       if (resampleNs === undefined) return undefined;
       stepNs = resampleNs;
     } else if (!step.op.stage) {
@@ -119,9 +123,9 @@ export function workInLibvips(head: Uint8Array, pipeline: ValidPipeline, caller:
  * decodes); by the pixels of libvips' smaller copy when the resampler finishes a cover from one;
  * unknown (undefined) for an enlargement or a resample of the whole pixels.
  */
-function resizeResampleNs(input: Size, p: ResizeParams, channels: number, first: boolean, lane: boolean): number | undefined {
+function resizeResampleNs(input: Size, p: ResizeParams, channels: number, first: boolean, lane: boolean, onLoad: ShrinkOnLoad): number | undefined {
   if (first && lane) return enlarges(input, resizeGeometry(input, p)) ? undefined : 0;
-  const route = resizeRoute(input, p, channels, first);
+  const route = resizeRoute(input, p, channels, first, onLoad);
   if (route.by !== 'resampler') return 0;
   const { from } = route;
   return from.width === input.width && from.height === input.height ? undefined : COPY_AND_RESAMPLE_NS_PER_PIXEL * from.width * from.height;
