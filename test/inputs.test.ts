@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { decode, CORPUS, photo, runPipeline, runToPixels, synthetic } from './helpers.js';
 
 const odd = (name: string) => join(CORPUS, 'odd', name);
@@ -70,6 +70,35 @@ describe('input formats and modes', () => {
     const withProfile = await runPipeline('resize:100,output:jpeg', photo('rocket.jpg'));
     const meta = await sharp(withProfile.kind === 'image' ? withProfile.data : Buffer.alloc(0)).metadata();
     assert.ok(meta.icc && meta.icc.length === (await sharp(readFileSync(photo('rocket.jpg'))).metadata()).icc?.length);
+  });
+
+  it('keeps the input ICC profile and the pixels as stored where the steps are made on pixels', async () => {
+    // The same pixels with a Display P3 profile and without one; sides not multiples of 8.
+    const pixels = (image: Sharp) => image.raw().toBuffer({ resolveWithObject: true });
+    const p3 = await sharp(photo('coffee.png')).resize(1603, 1201, { fit: 'fill' }).withIccProfile('p3').png().toBuffer();
+    const { data, info } = await pixels(sharp(p3, { ignoreIcc: true }));
+    const plain = await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toBuffer();
+    const profile = (await sharp(p3).metadata()).icc!;
+    // Interlaced, so that the one without a profile is not taken by the PNG lane either.
+    const small = async (input: Buffer) => sharp(input, { ignoreIcc: true }).resize(300, 200, { fit: 'fill' }).keepIccProfile().png({ progressive: true }).toBuffer();
+    // An enlargement and a cover of a larger image are made by the resampler; a sharpen after a
+    // resize runs on pixels; each to every format that carries a profile.
+    const cases = [
+      ['resize:600:600', await small(p3), await small(plain)],
+      ['resize:400:400:fit=cover', p3, plain],
+      ['resize:200,sharpen:2', p3, plain],
+    ] as const;
+    for (const [steps, withProfile, without] of cases) {
+      for (const format of ['jpeg', 'png', 'webp', 'avif', 'tiff']) {
+        const kept = await runPipeline(`${steps},output:${format}`, withProfile);
+        const none = await runPipeline(`${steps},output:${format}`, without);
+        assert.ok(kept.kind === 'image' && none.kind === 'image');
+        assert.equal(kept.stats.path, none.stats.path);
+        const meta = await sharp(kept.data).metadata();
+        assert.ok(meta.icc?.equals(profile), `${steps} → ${format}: the input's profile (${meta.icc?.length ?? 0} bytes, stats ${JSON.stringify(kept.stats.steps)})`);
+        assert.ok((await pixels(sharp(kept.data, { ignoreIcc: true }))).data.equals((await pixels(sharp(none.data))).data), `${steps} → ${format}: the same pixels as without a profile`);
+      }
+    }
   });
 
   it('flattens alpha onto white for JPEG', async () => {

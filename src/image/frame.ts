@@ -46,7 +46,13 @@ export class Frame {
     /** What the pending pipeline will make, as its steps foresaw it (see expectedSize). */
     private expected?: Size,
     private decoderShrinks: ShrinkOnLoad = NO_SHRINK_ON_LOAD,
+    private fromInput = false,
   ) {}
+
+  /** Whether the pending pipeline reads the decoded input, so that the encoder can keep the input's ICC profile. */
+  get readsInput(): boolean {
+    return this.image !== undefined && this.fromInput;
+  }
 
   /** How a resize appended now would be shrunk on load by the decoder: a fresh frame's format's way, else not. */
   get shrinkOnLoad(): ShrinkOnLoad {
@@ -60,15 +66,21 @@ export class Frame {
 
   /**
    * A freshly opened input (already oriented to `size`): nothing appended to its pipeline yet.
-   * `shrinkOnLoad`: how its decoder shrinks on load.
+   * `shrinkOnLoad`: how its decoder shrinks on load; `decodesInput`: it is the input image (not
+   * an image made on the way, whose profile is not the input's).
    */
-  static open(image: Sharp, size: Size, channels: Channels, shrinkOnLoad = NO_SHRINK_ON_LOAD): Frame {
-    return new Frame(image, 'none', undefined, channels, size, 0, undefined, shrinkOnLoad);
+  static open(image: Sharp, size: Size, channels: Channels, shrinkOnLoad = NO_SHRINK_ON_LOAD, decodesInput = true): Frame {
+    return new Frame(image, 'none', undefined, channels, size, 0, undefined, shrinkOnLoad, decodesInput);
   }
 
   /** An opened input whose pipeline already converts it (16-bit or CMYK to 8-bit): made into pixels before any step. */
   static converted(image: Sharp, channels: Channels): Frame {
-    return new Frame(image, 'closed', undefined, channels);
+    return new Frame(image, 'closed', undefined, channels, undefined, 0, undefined, NO_SHRINK_ON_LOAD, true);
+  }
+
+  /** `pixels`, read by libvips from `image`, which carries the input's ICC profile too (input-profile.ts): for the encoder. */
+  static carrying(pixels: RawImage, image: Sharp): Frame {
+    return new Frame(image, 'closed', undefined, pixels.channels, undefined, 0, undefined, NO_SHRINK_ON_LOAD, true);
   }
 
   static fromRaw(raw: RawImage): Frame {
@@ -83,7 +95,7 @@ export class Frame {
    */
   async pipe(stage: NativeStage, operation: (image: Sharp) => Sharp, sizeAfter?: (size: Size) => Size): Promise<Frame> {
     if (this.canTake(stage)) {
-      return new Frame(operation(this.image!), stage, undefined, this.channels, undefined, this.appended + 1, foreseen(stage, this.expectedSize(), sizeAfter));
+      return new Frame(operation(this.image!), stage, undefined, this.channels, undefined, this.appended + 1, foreseen(stage, this.expectedSize(), sizeAfter), NO_SHRINK_ON_LOAD, this.fromInput);
     }
     const pixels = await this.raw();
     return new Frame(operation(rawToSharp(pixels)), stage, undefined, this.channels, undefined, 1, foreseen(stage, pixels, sizeAfter));

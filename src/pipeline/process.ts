@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ImgfleetError } from '../errors.js';
 import type { Sharp } from 'sharp';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
+import { withInputProfile } from '../image/input-profile.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
@@ -198,7 +199,7 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
     }
 
     options.signal?.throwIfAborted();
-    return await encodeResult(frame, pipeline, header, stats, started);
+    return await encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
   } catch (error) {
     throw decodeError(error);
   }

@@ -1,6 +1,7 @@
 import { ImgfleetError, fromErrorInfo } from '../errors.js';
 import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
+import { withInputProfile } from '../image/input-profile.js';
 import type { Frame, RawImage } from '../image/frame.js';
 import { writeAtomicWith, writeFileAtomic } from '../io/atomic-write.js';
 import { resolveLimits, type Limits } from '../limits.js';
@@ -92,7 +93,7 @@ export async function processTiled(input: ImageSource, pipeline: ValidPipeline, 
   try {
     const { frame, header, stats, close } = await tiledFrame(input, pipeline, options, started, 'memory');
     try {
-      return await encodeResult(frame, pipeline, header, stats, started);
+      return await encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
     } finally {
       close();
     }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSharp } from '../image/sharp-module.js';
 import { ImgfleetError } from '../errors.js';
-import { Frame, type Channels } from '../image/frame.js';
+import { Frame, NO_SHRINK_ON_LOAD, type Channels } from '../image/frame.js';
 import type { Rect } from './grid.js';
 import { plainVipsHeader, VIPS_HEADER_BYTES } from './raw-file.js';
 import { checkTile, type Stitcher, type TileResult } from './stitch.js';
@@ -47,7 +47,7 @@ export class FileStitcher implements Stitcher {
     closeSync(this.fd);
     this.fd = undefined;
     const image = loadSharp()(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false });
-    return Frame.open(image, { width: this.width, height: this.height }, this.channels!);
+    return Frame.open(image, { width: this.width, height: this.height }, this.channels!, NO_SHRINK_ON_LOAD, false);
   }
 
   close(): void {
