@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -140,6 +140,27 @@ describe('tiling: the command line', () => {
     const whole = await cli(['process', LARGE, '-p', 'blur:4,resize:800,output:png', '-o', join(dir, 'whole.png')]);
     assert.equal(whole.status, 0, whole.stderr);
     assert.equal(maxDifference(await decode(join(dir, 'tiled.png')), await decode(join(dir, 'whole.png'))), 0);
+  });
+
+  it('process --tile and run --tile keep the input\'s ICC profile, and its pixels as stored', async (t) => {
+    const dir = tempDir(t);
+    const p3 = await sharp(LARGE).resize(1603, 1201, { fit: 'fill' }).withIccProfile('p3').png().toBuffer();
+    const { data, info } = await sharp(p3, { ignoreIcc: true }).raw().toBuffer({ resolveWithObject: true });
+    writeFileSync(join(dir, 'p3.png'), p3);
+    await sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } }).png().toFile(join(dir, 'plain.png'));
+    const profile = (await sharp(p3).metadata()).icc!;
+    const pixels = async (file: string) => (await sharp(file, { ignoreIcc: true }).raw().toBuffer()).toString('base64');
+    for (const name of ['p3', 'plain']) {
+      const one = await cli(['process', join(dir, `${name}.png`), '-p', 'blur:2,output:jpeg', '--tile', '512', '-o', join(dir, `${name}-process.jpg`)]);
+      assert.equal(one.status, 0, one.stderr);
+      const batch = await cli(['run', join(dir, `${name}.png`), '-p', 'blur:2,output:jpeg', '--tile', '512', '-o', join(dir, `${name}-run`)]);
+      assert.equal(batch.status, 0, batch.stderr);
+    }
+    for (const made of ['process.jpg', 'run/p3.jpg']) {
+      const file = join(dir, `p3-${made}`);
+      assert.ok((await sharp(file).metadata()).icc?.equals(profile), `${made}: the input's profile`);
+      assert.equal(await pixels(file), await pixels(join(dir, made === 'process.jpg' ? 'plain-process.jpg' : 'plain-run/plain.jpg')), `${made}: the pixels as without a profile`);
+    }
   });
 
   it('run takes large images in turns beside the small ones, each tiled, none lost', async (t) => {

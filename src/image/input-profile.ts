@@ -11,11 +11,16 @@ import type { ImageHeader, ImageSource } from './decode.js';
  * back from the input, its pixels and the profile read by libvips from an uncompressed TIFF.
  */
 export async function withInputProfile(frame: Frame, input: ImageSource, header: Pick<ImageHeader, 'hasIcc'>): Promise<Frame> {
-  if (!header.hasIcc || frame.readsInput) return frame;
-  const { icc } = await loadSharp()(input, { limitInputPixels: false }).metadata();
+  if (frame.readsInput) return frame;
+  const icc = await inputProfile(input, header);
   if (!icc) return frame;
   const pixels = await frame.raw();
   return Frame.carrying(pixels, profiled(pixels, icc));
+}
+
+/** The input's ICC profile, if it has one. */
+export async function inputProfile(input: ImageSource, header: Pick<ImageHeader, 'hasIcc'>): Promise<Buffer | undefined> {
+  return header.hasIcc ? (await loadSharp()(input, { limitInputPixels: false }).metadata()).icc : undefined;
 }
 
 /** Pixels with an ICC profile, as libvips reads them: it takes the profile as the image's own and leaves the pixels as they are. */

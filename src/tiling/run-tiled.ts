@@ -1,7 +1,7 @@
 import { ImgfleetError, fromErrorInfo } from '../errors.js';
 import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
-import { withInputProfile } from '../image/input-profile.js';
+import { inputProfile, withInputProfile } from '../image/input-profile.js';
 import type { Frame, RawImage } from '../image/frame.js';
 import { writeAtomicWith, writeFileAtomic } from '../io/atomic-write.js';
 import { resolveLimits, type Limits } from '../limits.js';
@@ -179,7 +179,9 @@ async function tiledFrame(
 
   let t0 = performance.now();
   const source = await RawFile.write(await applySteps(open(input, header, limits), plan.before, ctx));
-  const stitcher: Stitcher = stitchTo === 'file' ? FileStitcher.create(source.width, source.height) : new MemoryStitcher(source.width, source.height);
+  const stitcher: Stitcher = stitchTo === 'file'
+    ? FileStitcher.create(source.width, source.height, await inputProfile(input, header))
+    : new MemoryStitcher(source.width, source.height);
   let stitched: Frame;
   try {
     stats.steps.push({ op: ['decode', ...plan.before.map((s) => s.op.name)].join('+'), ms: performance.now() - t0 });

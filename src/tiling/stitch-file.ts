@@ -1,4 +1,4 @@
-import { closeSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +18,15 @@ export class FileStitcher implements Stitcher {
   private dir?: string;
   private fd?: number;
   private channels?: Channels;
+  private keptProfile = false;
   /** Opened once, by the first tile back; the others wait for it. */
   private opening?: Promise<void>;
 
-  private constructor(private readonly width: number, private readonly height: number) {}
+  private constructor(private readonly width: number, private readonly height: number, private readonly profile?: Buffer) {}
 
-  static create(width: number, height: number): FileStitcher {
-    return new FileStitcher(width, height);
+  /** `profile`: the input's ICC profile, kept in the file for the encoder. */
+  static create(width: number, height: number, profile?: Buffer): FileStitcher {
+    return new FileStitcher(width, height, profile);
   }
 
   async place(keep: Rect, tile: TileResult): Promise<void> {
@@ -46,8 +48,9 @@ export class FileStitcher implements Stitcher {
     if (this.fd === undefined || !this.dir) throw new ImgfleetError('INTERNAL', 'no tile was placed');
     closeSync(this.fd);
     this.fd = undefined;
-    const image = loadSharp()(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false });
-    return Frame.open(image, { width: this.width, height: this.height }, this.channels!, NO_SHRINK_ON_LOAD, false);
+    // Pixels are used as stored: the profile is only carried to the output.
+    const image = loadSharp()(join(this.dir, 'stitched.v'), { sequentialRead: true, limitInputPixels: false, ignoreIcc: true });
+    return Frame.open(image, { width: this.width, height: this.height }, this.channels!, NO_SHRINK_ON_LOAD, this.keptProfile);
   }
 
   close(): void {
@@ -72,5 +75,24 @@ export class FileStitcher implements Stitcher {
     }
     this.fd = fd;
     this.channels = channels;
+    if (this.profile) this.keptProfile = withProfile(fd, VIPS_HEADER_BYTES + this.width * this.height * channels, this.profile);
   }
+}
+
+/**
+ * Adds an ICC profile to the metadata that a libvips native file keeps after its pixels (XML,
+ * blobs in base64), where libvips reads it as the image's own. False when the metadata is not
+ * as libvips writes it: the output then goes without the profile.
+ */
+function withProfile(fd: number, metadataAt: number, profile: Buffer): boolean {
+  const size = fstatSync(fd).size;
+  const metadata = Buffer.alloc(size - metadataAt);
+  readSync(fd, metadata, 0, metadata.length, metadataAt);
+  const xml = metadata.toString('utf8');
+  const end = xml.lastIndexOf('</meta>');
+  if (end < 0 || xml.includes('name="icc-profile-data"')) return false;
+  const field = `  <field type="VipsBlob" name="icc-profile-data">${profile.toString('base64')}</field>\n  `;
+  const updated = Buffer.from(xml.slice(0, end) + field + xml.slice(end), 'utf8');
+  writeSync(fd, updated, 0, updated.length, metadataAt);
+  return true;
 }
