@@ -121,6 +121,10 @@ describe('libjpeg-turbo lane', () => {
     // Sides that are multiples of the shrink (1600×1200 at 1/4) and fits whose size libvips decides stay libvips'.
     assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, true, jpegBlocks), { by: 'libvips' });
     assert.deepEqual(resizeRoute({ width: 1600, height: 1067 }, { ...cover(300, 200), fit: 'inside' }, 3, true, jpegBlocks), { by: 'libvips' });
+    // An enlargement is the resampler's, up to 4 MP: more would stay in its memory.
+    const enlarge = (width: number, height: number): ResizeParams => ({ ...cover(width, height), fit: 'inside' });
+    assert.deepEqual(resizeRoute({ width: 500, height: 375 }, enlarge(1600, 1200), 3, true), { by: 'resampler', from: { width: 500, height: 375 }, kernel: 'lanczos3' });
+    assert.deepEqual(resizeRoute({ width: 1000, height: 800 }, enlarge(3000, 2400), 3, true), { by: 'libvips' });
     // With alpha, another position or the nearest pixel: libvips.
     assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 4, true), { by: 'libvips' });
     assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, { ...cover(400, 400), position: 'north' }, 3, true), { by: 'libvips' });
@@ -227,7 +231,9 @@ describe('libjpeg-turbo lane', () => {
     const withIcc = (await sharp(join(CORPUS, 'large', 'volna-5120x2880.jpg')).resize(1600, 1200, { fit: 'fill' }).withIccProfile('srgb').jpeg().toBuffer()).subarray(0, LANE_HEAD_BYTES);
     assert.deepEqual(workInLibvips(withIcc, pipeline('resize:400:400:fit=cover,output:jpeg')), { pixels: 1600 * 1200 });
     assert.equal(workInLibvips(withIcc, pipeline('resize:400:400:fit=cover,output:jpeg'), 'serving'), undefined);
-    assert.equal(workInLibvips(withIcc, pipeline('resize:2000:2000:fit=cover,output:jpeg')), undefined);
+    assert.equal(workInLibvips(withIcc, pipeline('resize:1700:1300:fit=cover,output:jpeg')), undefined);
+    // One to more than 4 MP is libvips' own.
+    assert.deepEqual(workInLibvips(withIcc, pipeline('resize:2000:2000:fit=cover,output:jpeg')), { pixels: 1600 * 1200 });
   });
 
   it('knows a still WebP from its first bytes, so its work in libvips starts from any thread; an animation takes a thread', async () => {

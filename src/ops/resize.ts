@@ -97,7 +97,7 @@ export const resize: ImageOperation<ResizeParams> = {
  * Pillow's grid, 6 dB below Pillow; cuts a cover from whole pixels of the scaled image, up to
  * half an output pixel off centre; and, shrinking a JPEG on load, leaves out its partial last
  * block (bench/README.md). So, for colour or grey pixels and the kernels the resampler has: an
- * enlargement takes the resampler; a small image's cover is cut from the centred box in whole
+ * enlargement takes the resampler (up to RESAMPLER_MAX_PIXELS); a small image's cover is cut from the centred box in whole
  * source pixels before libvips resizes it, when it is the first step (`fresh`: libvips decodes
  * every pixel of it anyway), or by the resampler after other steps; a larger image's cover that
  * libvips would cut off centre, or a cover or fill of a JPEG it would cut short (`onLoad`, the
@@ -110,14 +110,17 @@ export function resizeRoute(input: Size, p: ResizeParams, channels: number, fres
   if ((channels !== 1 && channels !== 3) || kernel === 'nearest' || p.position !== 'center') return LIBVIPS;
   if (p.fit === 'contain' && colorOrThrow(p.background).alpha !== 1) return LIBVIPS;
   const geometry = resizeGeometry(input, p);
-  const resampler = (from: Size): ResizeRoute => (fitsResampler(from, geometry.resized, kernel) ? { by: 'resampler', from, kernel } : LIBVIPS);
+  const resampler = (from: Size): ResizeRoute => {
+    const largest = Math.max(from.width * from.height, geometry.resized.width * geometry.resized.height);
+    return largest <= RESAMPLER_MAX_PIXELS && fitsResampler(from, geometry.resized, kernel) ? { by: 'resampler', from, kernel } : LIBVIPS;
+  };
   if (enlarges(input, geometry)) return resampler(input);
   if (geometry.crop && input.width * input.height <= SMALL_COVER_PIXELS) {
     return fresh ? { by: 'box-then-libvips', region: wholePixels(coverBox(input, geometry)!) } : resampler(input);
   }
   if (!offCentre(input, geometry) && !dropsBlocks(input, p, geometry, onLoad)) return LIBVIPS;
   const from = marginSize(input, geometry);
-  return from.width * from.height <= RESAMPLER_MAX_PIXELS ? resampler(from) : LIBVIPS;
+  return resampler(from);
 }
 
 export type ResizeRoute = { by: 'libvips' } | { by: 'box-then-libvips'; region: Rect } | { by: 'resampler'; from: Size; kernel: KernelName };
@@ -137,7 +140,11 @@ const RESAMPLER_MARGIN = 1.25;
 /** Nearer the whole image than this, libvips' first pass would only blur it: the resampler takes the whole pixels. */
 const WHOLE_WITHIN = 0.8;
 
-/** The resampler's memory grows to the largest image it is given and stays so: larger ones keep libvips' crop. */
+/**
+ * The resampler's memory grows to the largest image it is given or makes, and stays so: a resize
+ * from or to more pixels is libvips' (a cover: its crop in whole pixels; an enlargement: its
+ * interpolator).
+ */
 const RESAMPLER_MAX_PIXELS = 4_000_000;
 
 /** A whole-pixel crop this far off the centre, in output pixels, is left to libvips. */
