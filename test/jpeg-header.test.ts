@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { readJpegHeader } from '../src/image/jpeg-header.js';
+import { jpegIccProfile, withJpegIccProfile } from '../src/image/jpeg-icc.js';
 import { photo } from './helpers.js';
 
 describe('JPEG header reader', () => {
@@ -36,5 +37,26 @@ describe('JPEG header reader', () => {
     assert.equal(readJpegHeader(readFileSync(photo('coffee.png'))), undefined);
     assert.equal(readJpegHeader(readFileSync(photo('rocket.jpg')).subarray(0, 300)), undefined);
     assert.equal(readJpegHeader(Buffer.from([0xff, 0xd8, 0xff])), undefined);
+  });
+});
+
+describe('JPEG ICC profile', () => {
+  it('reads the profile libvips reads, and writes one libvips reads whole, split over segments when long', async () => {
+    const rocket = readFileSync(photo('rocket.jpg'));
+    assert.ok(jpegIccProfile(rocket)?.equals((await sharp(rocket).metadata()).icc!));
+    const plain = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#abcdef' } }).jpeg().toBuffer();
+    assert.equal(jpegIccProfile(plain), undefined);
+    // 150,000 bytes take three segments of at most 65,519.
+    const long = Buffer.from(Array.from({ length: 150_000 }, (_, i) => (i * 31) % 256));
+    const written = withJpegIccProfile(plain, long);
+    assert.equal(written.length, plain.length + long.length + 3 * 18);
+    assert.ok((await sharp(written).metadata()).icc?.equals(long));
+    assert.ok(jpegIccProfile(written)?.equals(long));
+    // A piece missing: no profile rather than part of one.
+    const first = written.indexOf(Buffer.from('ICC_PROFILE\0', 'latin1')) - 4;
+    const second = first + 2 + written.readUInt16BE(first + 2);
+    assert.deepEqual([written[second], written[second + 1], written[second + 16]], [0xff, 0xe2, 2]);
+    const length = written.readUInt16BE(second + 2);
+    assert.equal(jpegIccProfile(Buffer.concat([written.subarray(0, second), written.subarray(second + 2 + length)])), undefined);
   });
 });

@@ -100,6 +100,33 @@ describe('libjpeg-turbo lane', () => {
     }
   });
 
+  it('carries a JPEG\'s ICC profile into the JPEG it writes, pixels as stored; other outputs are libvips\'', async () => {
+    const rocket = readFileSync(photo('rocket.jpg'));
+    const profile = (await sharp(rocket).metadata()).icc!;
+    // The same JPEG without its APP2 segments: the same coded pixels, no profile.
+    const segments: Buffer[] = [rocket.subarray(0, 2)];
+    let pos = 2;
+    while (rocket[pos + 1] !== 0xda) {
+      const end = pos + 2 + rocket.readUInt16BE(pos + 2);
+      if (rocket[pos + 1] !== 0xe2) segments.push(rocket.subarray(pos, end));
+      pos = end;
+    }
+    const bare = Buffer.concat([...segments, rocket.subarray(pos)]);
+    assert.equal((await sharp(bare).metadata()).icc, undefined);
+    for (const text of ['resize:300:200:fit=cover,output:jpeg', 'resize:200,sharpen,output:jpeg:90', 'output:jpeg']) {
+      const kept = await processImage(rocket, pipeline(text));
+      const none = await processImage(bare, pipeline(text));
+      assert.ok(kept.kind === 'image' && none.kind === 'image');
+      assert.equal(kept.stats.path, 'jpeg-turbo', text);
+      assert.equal(none.stats.path, 'jpeg-turbo', text);
+      assert.ok((await sharp(kept.data).metadata()).icc?.equals(profile), `${text}: the input's profile`);
+      const pixels = async (data: Buffer) => sharp(data, { ignoreIcc: true }).raw().toBuffer();
+      assert.ok((await pixels(kept.data)).equals(await pixels(none.data)), `${text}: the pixels as without a profile`);
+    }
+    assert.equal((await processImage(rocket, pipeline('resize:300:200:fit=cover,output:webp'))).stats.path, 'libvips');
+    assert.equal((await processImage(rocket, pipeline('resize:300:200:fit=cover,output:png'))).stats.path, 'libvips');
+  });
+
   it('leaves to libvips the covers it cuts in the centre or that would hold too much memory, and starts the rest from a smaller copy', () => {
     const cover = (width: number, height: number): ResizeParams => ({ width, height, fit: 'cover', kernel: 'lanczos3', enlarge: true, background: '#000000', position: 'center', dpr: 1 });
     // 1600×1200 → 400×400: libvips' crop 67 against 66.67 pixels from the left.
@@ -189,7 +216,8 @@ describe('libjpeg-turbo lane', () => {
       [small, 'resize:200,output:avif'],
       [small, 'histogram'],
       [lateHeader, 'resize:200'],
-      [await readFile(photo('rocket.jpg')), 'resize:200'],
+      // An ICC profile goes only into a JPEG that libjpeg-turbo writes.
+      [await readFile(photo('rocket.jpg')), 'resize:200,output:webp'],
       [coffee, 'resize:200'],
       [await readFile(join(CORPUS, 'large', 'volna-5120x2880.jpg')), 'resize:512:512'],
     ];

@@ -37,7 +37,7 @@ export interface TurboLanePlan extends LaneSteps {
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour or grey JPEG (no ICC profile, no EXIF rotation) of at most MAX_LANE_PIXELS as
+ * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG; no EXIF rotation) of at most MAX_LANE_PIXELS as
  * decoded, and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the
  * resampler makes.
  */
@@ -45,7 +45,9 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
   const shape = laneShape(pipeline, 'jpeg');
   if (!shape) return undefined;
   const source = readJpegHeader(head);
-  if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.hasIcc || source.orientation !== 1) return undefined;
+  if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.orientation !== 1) return undefined;
+  // The profile is carried into a JPEG that libjpeg-turbo writes (runPixelLane); other outputs are libvips'.
+  if (source.hasIcc && shape.format !== 'jpeg') return undefined;
   const grey = source.components === 1;
   let resize: LaneSteps['resize'];
   let shrink = 1;

@@ -7,6 +7,7 @@ import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
+import { jpegIccProfile, withJpegIccProfile } from '../image/jpeg-icc.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
 import { decodeAndResize } from './jpeg-turbo-lane.js';
@@ -222,6 +223,9 @@ async function runPixelLane(
   input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
   const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : plan.lane === 'png-zlib' ? 'png' : 'webp';
+  // Pixels are used as stored, and the input's profile goes into the output JPEG.
+  const profile = plan.lane === 'jpeg-turbo' && plan.source.hasIcc ? jpegIccProfile(input) : undefined;
+  if (plan.lane === 'jpeg-turbo' && plan.source.hasIcc && !profile) return undefined;
   checkFileSize(input.length, limits);
   checkInputPixels(plan.source.width, plan.source.height, limits);
   checkPlannedSizes(plan.source, pipeline, limits);
@@ -280,6 +284,7 @@ async function runPixelLane(
     : pngRows ? await writePng(pngRows, pipeline.output.effort ?? DEFAULT_EFFORT.png)
       : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
         ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+  if (profile) data = withJpegIccProfile(data, profile);
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
