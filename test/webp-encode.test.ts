@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import sharp from 'sharp';
 import { libwebp } from '../src/image/libwebp.js';
 import { encodeWebp, libwebpEncodes } from '../src/image/webp-encode.js';
+import { withWebpIccProfile } from '../src/image/webp-icc.js';
 import { parsePipelineText } from '../src/pipeline/load.js';
 import { processImage } from '../src/pipeline/process.js';
 import { validatePipeline } from '../src/pipeline/validate.js';
@@ -62,5 +63,28 @@ describe('WebP encoder (libwebp without libvips)', { skip: !libwebp() && 'libweb
       assert.ok(pixels.kind === 'image');
       await assertSameWebp(result.data, await sharp(pixels.data).webp(settings).toBuffer(), output);
     }
+  });
+});
+
+describe('an ICC profile in a WebP', () => {
+  it('goes into simple lossy and lossless WebPs and an extended one, as libvips reads it, the pixels unchanged', async () => {
+    const profile = (await sharp(photo('rocket.jpg')).metadata()).icc!;
+    const picture = sharp(photo('coffee.png')).resize(301, 201);
+    const webps = {
+      lossy: await picture.clone().webp({ quality: 80 }).toBuffer(),
+      lossless: await picture.clone().webp({ lossless: true }).toBuffer(),
+      alpha: await picture.clone().ensureAlpha(0.5).webp({ quality: 80 }).toBuffer(),
+    };
+    for (const [kind, webp] of Object.entries(webps)) {
+      const withProfile = withWebpIccProfile(webp, profile)!;
+      assert.ok(withProfile, kind);
+      const meta = await sharp(withProfile).metadata();
+      assert.ok(meta.icc?.equals(profile), `${kind}: the profile`);
+      assert.deepEqual([meta.width, meta.height, meta.hasAlpha], [301, 201, kind === 'alpha'], kind);
+      const pixels = async (data: Buffer) => sharp(data, { ignoreIcc: true }).raw().toBuffer();
+      assert.ok((await pixels(withProfile)).equals(await pixels(webp)), `${kind}: the same pixels`);
+    }
+    assert.equal(withWebpIccProfile(webps.lossy.subarray(0, 20), profile), undefined);
+    assert.equal(withWebpIccProfile(withWebpIccProfile(webps.lossy, profile)!, profile), undefined, 'a profile already there');
   });
 });

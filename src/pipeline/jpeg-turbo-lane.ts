@@ -37,7 +37,7 @@ export interface TurboLanePlan extends LaneSteps {
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG; no EXIF rotation) of at most MAX_LANE_PIXELS as
+ * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG or WebP; no EXIF rotation) of at most MAX_LANE_PIXELS as
  * decoded, and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the
  * resampler makes.
  */
@@ -46,8 +46,8 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
   if (!shape) return undefined;
   const source = readJpegHeader(head);
   if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.orientation !== 1) return undefined;
-  // The profile is carried into a JPEG that libjpeg-turbo writes (runPixelLane); other outputs are libvips'.
-  if (source.hasIcc && shape.format !== 'jpeg') return undefined;
+  // The profile is copied into the JPEG or WebP written (runPixelLane); a PNG with one is libvips'.
+  if (source.hasIcc && shape.format !== 'jpeg' && shape.format !== 'webp') return undefined;
   const grey = source.components === 1;
   let resize: LaneSteps['resize'];
   let shrink = 1;

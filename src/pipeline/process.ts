@@ -8,6 +8,7 @@ import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
 import { jpegIccProfile, withJpegIccProfile } from '../image/jpeg-icc.js';
+import { withWebpIccProfile } from '../image/webp-icc.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
 import { decodeAndResize } from './jpeg-turbo-lane.js';
@@ -223,7 +224,7 @@ async function runPixelLane(
   input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
   const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : plan.lane === 'png-zlib' ? 'png' : 'webp';
-  // Pixels are used as stored, and the input's profile goes into the output JPEG.
+  // Pixels are used as stored, and the input's profile goes into the output JPEG or WebP.
   const profile = plan.lane === 'jpeg-turbo' && plan.source.hasIcc ? jpegIccProfile(input) : undefined;
   if (plan.lane === 'jpeg-turbo' && plan.source.hasIcc && !profile) return undefined;
   checkFileSize(input.length, limits);
@@ -284,7 +285,12 @@ async function runPixelLane(
     : pngRows ? await writePng(pngRows, pipeline.output.effort ?? DEFAULT_EFFORT.png)
       : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
         ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
-  if (profile) data = withJpegIccProfile(data, profile);
+  if (profile) {
+    const profiled = plan.format === 'jpeg' ? withJpegIccProfile(data, profile) : withWebpIccProfile(data, profile);
+    // A WebP not laid out as expected: libvips writes it instead.
+    if (!profiled) return undefined;
+    data = profiled;
+  }
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
