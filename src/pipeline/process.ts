@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { ImgfleetError } from '../errors.js';
 import type { Sharp } from 'sharp';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
-import { withInputProfile } from '../image/input-profile.js';
+import { inputProfile, withInputProfile } from '../image/input-profile.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
@@ -115,6 +115,28 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
   return imageResult(encoded, format, stats, t0, started);
 }
 
+/**
+ * encodeResult, with the input's ICC profile in the output. Where the frame does not read the
+ * decoded input (pixels made by the resampler or by steps in JavaScript), a JPEG or WebP gets
+ * the profile spliced into its bytes, as the libjpeg-turbo lane does; other formats, and a byte
+ * budget (which the profile's bytes count against), read the pixels and profile from a TIFF.
+ */
+export async function encodeKeepingProfile(
+  frame: Frame, pipeline: ValidPipeline, header: ImageHeader, input: ImageSource, stats: ProcessStats, started: number,
+): Promise<ProcessResult> {
+  const format = outputFormatFor(pipeline.output, header.format);
+  if (header.hasIcc && !frame.readsInput && pipeline.output.maxBytes === undefined && (format === 'jpeg' || format === 'webp')) {
+    const profile = await inputProfile(input, header);
+    if (!profile) return encodeResult(frame, pipeline, header, stats, started);
+    const result = await encodeResult(frame, pipeline, header, stats, started);
+    const data = result.kind === 'image' && (format === 'jpeg' ? withJpegIccProfile(result.data, profile) : withWebpIccProfile(result.data, profile));
+    if (result.kind === 'image' && data) return { ...result, data };
+    // A WebP laid out otherwise: encoded again, from the TIFF.
+    return encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
+  }
+  return encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
+}
+
 /** The pipeline with its output's quality set (or left as it is). */
 export function withQuality(pipeline: ValidPipeline, quality: number | undefined): ValidPipeline {
   return quality === undefined ? pipeline : { ...pipeline, output: { ...pipeline.output, quality } };
@@ -201,7 +223,7 @@ export async function processImage(input: ImageSource, pipeline: ValidPipeline, 
     }
 
     options.signal?.throwIfAborted();
-    return await encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
+    return await encodeKeepingProfile(frame, pipeline, header, input, stats, started);
   } catch (error) {
     throw decodeError(error);
   }

@@ -1,12 +1,12 @@
 import { ImgfleetError, fromErrorInfo } from '../errors.js';
 import { animationNotTileable, staysAnimated } from '../pipeline/animated.js';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
-import { inputProfile, withInputProfile } from '../image/input-profile.js';
+import { inputProfile } from '../image/input-profile.js';
 import type { Frame, RawImage } from '../image/frame.js';
 import { writeAtomicWith, writeFileAtomic } from '../io/atomic-write.js';
 import { resolveLimits, type Limits } from '../limits.js';
 import type { OpContext } from '../ops/types.js';
-import { checkPlannedSizes, encodeResult, encoderFor, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
+import { checkPlannedSizes, encodeKeepingProfile, encodeResult, encoderFor, readAssetFile, type ProcessOptions, type ProcessResult, type ProcessStats, type TilingStats } from '../pipeline/process.js';
 import type { OutputFormat, PipelineSpec, ValidPipeline, ValidStep } from '../pipeline/spec.js';
 import { validatePipeline } from '../pipeline/validate.js';
 import type { Engine } from '../engine/types.js';
@@ -93,7 +93,7 @@ export async function processTiled(input: ImageSource, pipeline: ValidPipeline, 
   try {
     const { frame, header, stats, close } = await tiledFrame(input, pipeline, options, started, 'memory');
     try {
-      return await encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
+      return await encodeKeepingProfile(frame, pipeline, header, input, stats, started);
     } finally {
       close();
     }
