@@ -92,6 +92,18 @@ export function tempDir(t: { after: (fn: () => void) => void }): string {
  * A cover as Pillow makes it (ImageOps.fit with Lanczos: the centred box of the target's shape,
  * cut with fractions of a pixel), decoded: the reference the pixel lanes follow.
  */
+/** The same JPEG without its APP2 segments (an ICC profile): the same coded pixels. */
+export function withoutIccSegments(jpeg: Buffer): Buffer {
+  const segments: Buffer[] = [jpeg.subarray(0, 2)];
+  let pos = 2;
+  while (jpeg[pos + 1] !== 0xda) {
+    const end = pos + 2 + jpeg.readUInt16BE(pos + 2);
+    if (jpeg[pos + 1] !== 0xe2) segments.push(jpeg.subarray(pos, end));
+    pos = end;
+  }
+  return Buffer.concat([...segments, jpeg.subarray(pos)]);
+}
+
 export async function pillowCover(input: Buffer, width: number, height: number): Promise<RawImage> {
   const dir = mkdtempSync(join(tmpdir(), 'imgfleet-pillow-'));
   try {

@@ -10,8 +10,9 @@
 import type { RawImage } from '../image/frame.js';
 import { readJpegHeader, type JpegHeader } from '../image/jpeg-header.js';
 import { decodedSize, decodeJpegInto, decodeJpegScaled, jpegTurboAvailable } from '../image/jpeg-turbo.js';
+import { orientPixels, storedSize, uprightSize } from '../image/orientation.js';
 import { giveBackPixels } from '../image/pixel-buffers.js';
-import { coverBox, fitsResampler, resizeInResampler } from '../image/resample/resize-pixels.js';
+import { coverBox, fitsResampler, resizeInResampler, storedGeometry } from '../image/resample/resize-pixels.js';
 import { laneResize, laneShape, type LaneSteps } from './lane-steps.js';
 import type { ValidPipeline } from './spec.js';
 
@@ -37,27 +38,29 @@ export interface TurboLanePlan extends LaneSteps {
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG or WebP; no EXIF rotation) of at most MAX_LANE_PIXELS as
+ * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG or WebP) of at most MAX_LANE_PIXELS as
  * decoded, and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the
- * resampler makes.
+ * resampler makes. The resize is planned on the image shown upright; the resampler works on the
+ * stored pixels and turns its result by the EXIF orientation, before any other step.
  */
 export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboLanePlan | undefined {
   const shape = laneShape(pipeline, 'jpeg');
   if (!shape) return undefined;
   const source = readJpegHeader(head);
-  if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8 || source.orientation !== 1) return undefined;
+  if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8) return undefined;
   // The profile is copied into the JPEG or WebP written (runPixelLane); a PNG with one is libvips'.
   if (source.hasIcc && shape.format !== 'jpeg' && shape.format !== 'webp') return undefined;
   const grey = source.components === 1;
   let resize: LaneSteps['resize'];
   let shrink = 1;
   if (shape.resizeStep) {
-    resize = laneResize(source, grey, shape.resizeStep, true);
+    resize = laneResize(uprightSize(source, source.orientation), grey, shape.resizeStep, true);
     if (!resize) return undefined;
     if (resize.geometry.shrinkOnLoad > 1 && source.width * source.height > SMALL_PIXELS) shrink = resize.geometry.shrinkOnLoad;
   }
   const decoded = decodedSize(source, shrink);
-  if (decoded.width * decoded.height > MAX_LANE_PIXELS || (resize && !fitsResampler(decoded, resize.geometry.resized, resize.kernel))) return undefined;
+  if (decoded.width * decoded.height > MAX_LANE_PIXELS) return undefined;
+  if (resize && !fitsResampler(decoded, storedSize(resize.geometry.resized, source.orientation), resize.kernel)) return undefined;
   if (!jpegTurboAvailable()) return undefined;
   return { lane: 'jpeg-turbo', source, shrink, resize, rest: shape.rest, format: shape.format, grey };
 }
@@ -74,11 +77,11 @@ export function decodeAndResize<T>(input: Buffer, plan: TurboLanePlan, use: (ima
     const channels = grey ? 1 : 3;
     const data = Buffer.allocUnsafe(source.width * source.height * channels);
     decodeJpegInto(input, data, grey ? 'grey' : 'rgb', source.width, source.height);
-    return use({ data, width: source.width, height: source.height, channels });
+    return use(orientPixels({ data, width: source.width, height: source.height, channels }, source.orientation));
   }
   if (shrink > 1) return decodeScaledAndResize(input, plan, use);
   return resizeInResampler(source, resize.geometry, resize.kernel, resize.background, grey ? 1 : 4,
-    (pixels) => decodeJpegInto(input, pixels, grey ? 'grey' : 'rgbx', source.width, source.height), use);
+    (pixels) => decodeJpegInto(input, pixels, grey ? 'grey' : 'rgbx', source.width, source.height), use, source.orientation);
 }
 
 /** A large JPEG decoded small in libuv's pool, then resized here. */
@@ -88,10 +91,10 @@ async function decodeScaledAndResize<T>(input: Buffer, plan: TurboLanePlan, use:
   // The photo is mapped onto its exact extent in the decoded pixels, partial last column and row
   // included: libvips leaves those out and scales the rest, up to a pixel off at the far side.
   const extent = { width: source.width / shrink, height: source.height / shrink };
-  const box = coverBox(extent, resize!.geometry) ?? { left: 0, top: 0, ...extent };
+  const box = coverBox(extent, storedGeometry(resize!.geometry, source.orientation)) ?? { left: 0, top: 0, ...extent };
   return resizeInResampler({ width: scaled.width, height: scaled.height, box }, resize!.geometry, resize!.kernel, resize!.background, grey ? 1 : 4, (pixels) => {
     if (scaled.data.length !== pixels.length) throw new RangeError('decoded pixels and resampler memory differ in size');
     scaled.data.copy(pixels);
     giveBackPixels(scaled.data);
-  }, use);
+  }, use, source.orientation);
 }

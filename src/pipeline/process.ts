@@ -3,6 +3,7 @@ import { ImgfleetError } from '../errors.js';
 import type { Sharp } from 'sharp';
 import { decodeError, open, probe, sourceBytes, type ImageHeader, type ImageSource } from '../image/decode.js';
 import { inputProfile, withInputProfile } from '../image/input-profile.js';
+import { uprightSize } from '../image/orientation.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
@@ -249,12 +250,13 @@ async function runPixelLane(
   // Pixels are used as stored, and the input's profile goes into the output JPEG or WebP.
   const profile = plan.lane === 'jpeg-turbo' && plan.source.hasIcc ? jpegIccProfile(input) : undefined;
   if (plan.lane === 'jpeg-turbo' && plan.source.hasIcc && !profile) return undefined;
+  const { width, height } = plan.lane === 'jpeg-turbo' ? uprightSize(plan.source, plan.source.orientation) : plan.source;
   checkFileSize(input.length, limits);
-  checkInputPixels(plan.source.width, plan.source.height, limits);
-  checkPlannedSizes(plan.source, pipeline, limits);
-  options.check?.({ format, width: plan.source.width, height: plan.source.height });
+  checkInputPixels(width, height, limits);
+  checkPlannedSizes({ width, height }, pipeline, limits);
+  options.check?.({ format, width, height });
   const stats: ProcessStats = {
-    input: { format, width: plan.source.width, height: plan.source.height, bytes: input.length },
+    input: { format, width, height, bytes: input.length },
     path: plan.lane, probeMs: performance.now() - started, steps: [], encodeMs: 0, totalMs: 0,
   };
   let mark = performance.now();

@@ -1,6 +1,7 @@
 import { LITTLE_ENDIAN } from '../byte-order.js';
 import type { Rgba } from '../color.js';
 import type { RawImage } from '../frame.js';
+import { orientPixels, storedRect, storedSize } from '../orientation.js';
 import { KERNELS, type KernelName } from './kernels.js';
 import { resampleInPlace, type ResamplerChannels, type SourceBox } from './wasm-resampler.js';
 
@@ -30,14 +31,30 @@ export interface ResamplerSource {
  * makes the output is resampled (cover), and the result is laid on a canvas of the background
  * (contain; grey takes its red). `use` gets RGBX pixels (the fourth byte is padding) or grey
  * ones, which may be the resampler's own memory, valid only during the call: by default, a copy.
+ * `orientation`: the source is stored turned by this EXIF orientation and `geometry` is of the
+ * image shown upright; the resampler works on the stored pixels and turns its small result.
  */
 export function resizeInResampler<T = RawImage>(
   source: ResamplerSource, geometry: PixelGeometry, kernel: KernelName, background: Rgba, channels: ResamplerChannels,
-  fill: (pixels: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T,
+  fill: (pixels: Buffer) => void, use: (image: RawImage) => T = copyOf as (image: RawImage) => T, orientation = 1,
 ): T {
-  const size = geometry.crop ?? geometry.resized;
-  return resampleInPlace(source.width, source.height, size, source.box ?? coverBox(source, geometry), kernel, channels, fill,
-    (pixels) => use({ data: geometry.embed ? embed(pixels, channels, geometry, background) : pixels, ...geometry.output, channels }));
+  const stored = storedGeometry(geometry, orientation);
+  const size = stored.crop ?? stored.resized;
+  return resampleInPlace(source.width, source.height, size, source.box ?? coverBox(source, stored), kernel, channels, fill, (resampled) => {
+    const pixels = orientPixels({ data: resampled, ...size, channels }, orientation).data;
+    return use({ data: geometry.embed ? embed(pixels, channels, geometry, background) : pixels, ...geometry.output, channels });
+  });
+}
+
+/** The geometry's resize and crop as the stored pixels hold them (the padding is laid on once turned). */
+export function storedGeometry(geometry: PixelGeometry, orientation: number): PixelGeometry {
+  if (orientation === 1) return geometry;
+  const { resized, crop, output } = geometry;
+  return {
+    resized: storedSize(resized, orientation),
+    crop: crop && storedRect(crop, resized, orientation),
+    output: storedSize(output, orientation),
+  };
 }
 
 /**
