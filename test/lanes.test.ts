@@ -71,6 +71,7 @@ describe('libjpeg-turbo lane', () => {
     const largeWithIcc = (width: number, height: number) => volna(width, height).withIccProfile('srgb').jpeg({ quality: 95 }).toBuffer();
     const largeWebp = (width: number, height: number) => volna(width, height).webp({ quality: 90 }).toBuffer();
     const largeJpeg = (width: number, height: number) => volna(width, height).jpeg({ quality: 95 }).toBuffer();
+    const largePng = (width: number, height: number) => volna(width, height).png().toBuffer();
     // Stored turned a quarter, its EXIF orientation (8) turning it back: the stored partial last
     // column is the top row. With a profile (which sharp's withMetadata writes) written as PNG, libvips'.
     const largeTurnedWithIcc = async (width: number, height: number) => sharp(await volna(width, height).png().toBuffer()).rotate(90).withMetadata({ orientation: 8 }).jpeg({ quality: 95 }).toBuffer();
@@ -79,6 +80,8 @@ describe('libjpeg-turbo lane', () => {
       [jpeg, 'jpeg-turbo', 500, 375, 400, 400], [jpeg, 'jpeg-turbo', 375, 500, 200, 200], [jpeg, 'jpeg-turbo', 500, 375, 300, 120],
       [withIcc, 'libvips', 500, 375, 300, 200], [withIcc, 'libvips', 500, 375, 400, 400],
       [largeWithIcc, 'libvips', 1600, 1200, 400, 400], [largeWebp, 'libvips', 1600, 1200, 300, 200],
+      // libvips decodes every pixel of a PNG anyway: the box is cut first, in whole pixels.
+      [largePng, 'libvips', 1600, 1200, 400, 400], [largePng, 'libvips', 1603, 1201, 300, 200],
       // libvips' first pass makes 166×125 of it, each side at its own scale (sides that are
       // multiples of 8: libvips' shrink on load keeps every row).
       [largeWithIcc, 'libvips', 2000, 1504, 100, 100],
@@ -98,7 +101,7 @@ describe('libjpeg-turbo lane', () => {
       assert.ok(result.kind === 'image');
       const got = psnr(await decode(result.data), expected);
       const libvips = psnr(await bySharp(input, { width: w, height: h, fit: 'cover' }), expected);
-      // Measured 46–80 dB on the small ones and 50.9–52.6 on the large; a stretch or a box mapped onto the wrong side of a copy gives 47 or less.
+      // Measured 46–80 dB on the small ones and 50.9–55.4 on the large; a stretch or a box mapped onto the wrong side of a copy gives 47 or less.
       assert.ok(got > (width >= 1600 ? 50 : 45), `${path}, ${width}×${height} → ${w}×${h}: PSNR ${got.toFixed(1)} dB against Pillow`);
       assert.ok(got > libvips + 1, `${path}, ${width}×${height} → ${w}×${h}: ${got.toFixed(1)} dB, sharp ${libvips.toFixed(1)} dB`);
     }
@@ -178,21 +181,27 @@ describe('libjpeg-turbo lane', () => {
 
   it('leaves to libvips the covers it cuts in the centre or that would hold too much memory, and starts the rest from a smaller copy', () => {
     const cover = (width: number, height: number): ResizeParams => ({ width, height, fit: 'cover', kernel: 'lanczos3', enlarge: true, background: '#000000', position: 'center', dpr: 1 });
-    // 1600×1200 → 400×400: libvips' crop 67 against 66.67 pixels from the left.
-    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 3, true), { by: 'resampler', from: { width: 667, height: 500 }, kernel: 'lanczos3' });
-    // 1600×1200 → 300×300: the crop's offset of 50 is exact.
-    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, true), { by: 'libvips' });
+    // A WebP, which libwebp shrinks on load: 1600×1200 → 400×400, libvips' crop 67 against 66.67 pixels from the left.
+    const webp = { by: 'averaging' } as const;
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 3, true, webp), { by: 'resampler', from: { width: 667, height: 500 }, kernel: 'lanczos3' });
+    // An image libvips decodes whole anyway (a PNG, say): the box is cut first, in whole pixels
+    // (3428.57 rows centred, 1285.71 from the top: 3429 from 1286).
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(400, 400), 3, true), { by: 'box-then-libvips', region: { left: 200, top: 0, width: 1200, height: 1200 } });
+    assert.deepEqual(resizeRoute({ width: 8000, height: 6000 }, cover(7000, 3000), 3, true), { by: 'box-then-libvips', region: { left: 0, top: 1286, width: 8000, height: 3429 } });
+    // After other steps, as a WebP's: 1600×1200 → 300×300, the crop's offset of 50 is exact.
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, false), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, true, webp), { by: 'libvips' });
     // Unscaled, every lane cuts whole pixels.
-    assert.deepEqual(resizeRoute({ width: 4000, height: 3001 }, cover(4000, 2000), 3, true), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 4000, height: 3001 }, cover(4000, 2000), 3, true, webp), { by: 'libvips' });
     // 1000×999 → 900×700: 1.25 times its scale is nearly all of it, so from the whole pixels.
-    assert.deepEqual(resizeRoute({ width: 1000, height: 999 }, cover(900, 700), 3, true), { by: 'resampler', from: { width: 1000, height: 999 }, kernel: 'lanczos3' });
+    assert.deepEqual(resizeRoute({ width: 1000, height: 999 }, cover(900, 700), 3, true, webp), { by: 'resampler', from: { width: 1000, height: 999 }, kernel: 'lanczos3' });
     // 8000×6000 → 7000×3000: the whole 48 MP would be the resampler's.
-    assert.deepEqual(resizeRoute({ width: 8000, height: 6000 }, cover(7000, 3000), 3, true), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 8000, height: 6000 }, cover(7000, 3000), 3, true, webp), { by: 'libvips' });
     // A JPEG of 1600×1067 → 300×200, which libvips shrinks on load by 4: 1064 of its 1067 rows
-    // (a crop at 0.03 pixel from the centre, as an image of any other format, is libvips').
+    // (a crop at 0.03 pixel from the centre, as a WebP's, is libvips').
     const jpegBlocks = { by: 'whole-blocks', orientation: 1 } as const;
     assert.deepEqual(resizeRoute({ width: 1600, height: 1067 }, cover(300, 200), 3, true, jpegBlocks), { by: 'resampler', from: { width: 375, height: 250 }, kernel: 'lanczos3' });
-    assert.deepEqual(resizeRoute({ width: 1600, height: 1067 }, cover(300, 200), 3, true), { by: 'libvips' });
+    assert.deepEqual(resizeRoute({ width: 1600, height: 1067 }, cover(300, 200), 3, true, webp), { by: 'libvips' });
     assert.deepEqual(resizeRoute({ width: 1600, height: 1067 }, { ...cover(300, 200), fit: 'fill' }, 3, true, jpegBlocks), { by: 'resampler', from: { width: 375, height: 250 }, kernel: 'lanczos3' });
     // Sides that are multiples of the shrink (1600×1200 at 1/4) and fits whose size libvips decides stay libvips'.
     assert.deepEqual(resizeRoute({ width: 1600, height: 1200 }, cover(300, 300), 3, true, jpegBlocks), { by: 'libvips' });

@@ -97,9 +97,10 @@ export const resize: ImageOperation<ResizeParams> = {
  * Pillow's grid, 6 dB below Pillow; cuts a cover from whole pixels of the scaled image, up to
  * half an output pixel off centre; and, shrinking a JPEG on load, leaves out its partial last
  * block (bench/README.md). So, for colour or grey pixels and the kernels the resampler has: an
- * enlargement takes the resampler (up to RESAMPLER_MAX_PIXELS); a small image's cover is cut from the centred box in whole
- * source pixels before libvips resizes it, when it is the first step (`fresh`: libvips decodes
- * every pixel of it anyway), or by the resampler after other steps; a larger image's cover that
+ * enlargement takes the resampler (up to RESAMPLER_MAX_PIXELS); a cover is cut from the centred box in whole
+ * source pixels before libvips resizes it, when it is the first step (`fresh`) and libvips decodes
+ * every pixel anyway (a small image, or a format it does not shrink on load, such as PNG), or by
+ * the resampler after other steps when the image is small; a larger image's cover that
  * libvips would cut off centre, or a cover or fill of a JPEG it would cut short (`onLoad`, the
  * fresh frame's), is resized by libvips to RESAMPLER_MARGIN times its scale, and the resampler
  * cuts the box from that. The rest is libvips' alone.
@@ -115,9 +116,10 @@ export function resizeRoute(input: Size, p: ResizeParams, channels: number, fres
     return largest <= RESAMPLER_MAX_PIXELS && fitsResampler(from, geometry.resized, kernel) ? { by: 'resampler', from, kernel } : LIBVIPS;
   };
   if (enlarges(input, geometry)) return resampler(input);
-  if (geometry.crop && input.width * input.height <= SMALL_COVER_PIXELS) {
-    return fresh ? { by: 'box-then-libvips', region: wholePixels(coverBox(input, geometry)!) } : resampler(input);
-  }
+  const small = input.width * input.height <= SMALL_COVER_PIXELS;
+  // Cutting first keeps libvips from shrinking on load; where it would not, cutting first costs nothing.
+  if (geometry.crop && fresh && (small || onLoad.by === 'none')) return { by: 'box-then-libvips', region: wholePixels(coverBox(input, geometry)!) };
+  if (geometry.crop && small) return resampler(input);
   if (!offCentre(input, geometry) && !dropsBlocks(input, p, geometry, onLoad)) return LIBVIPS;
   const from = marginSize(input, geometry);
   return resampler(from);
