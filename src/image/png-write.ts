@@ -20,7 +20,7 @@ const deflate = promisify(zlib.deflate);
  */
 const MAX_PIXELS = 2_000_000;
 
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+export const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOUR_TYPE = { grey: 0, rgb: 2 } as const;
 
 /** Filtered rows, ready to be deflated into a PNG's image data. */
@@ -74,7 +74,7 @@ export async function writePng({ rows, width, height, grey }: PngRows, level: nu
   } finally {
     giveBackPixels(rows);
   }
-  return Buffer.concat([SIGNATURE, ...chunk('IHDR', header), ...chunk('IDAT', data), ...chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([PNG_SIGNATURE, ...pngChunk('IHDR', header), ...pngChunk('IDAT', data), ...pngChunk('IEND', Buffer.alloc(0))]);
 }
 
 /** Rows in each of the bands deflateStrategy samples, and the bands, spread down the image. */
@@ -104,7 +104,7 @@ function deflateStrategy(rows: Buffer, height: number, level: number): number {
 }
 
 /** A chunk's parts: its length and type, its data (not copied), its CRC. */
-function chunk(type: string, data: Buffer): Buffer[] {
+export function pngChunk(type: string, data: Buffer): Buffer[] {
   const head = Buffer.allocUnsafe(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');

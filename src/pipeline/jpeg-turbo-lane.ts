@@ -38,7 +38,7 @@ export interface TurboLanePlan extends LaneSteps {
 
 /**
  * The plan, when this lane can run the pipeline on an input starting with `head`: a plain
- * 8-bit colour or grey JPEG (with an ICC profile only to a JPEG or WebP) of at most MAX_LANE_PIXELS as
+ * 8-bit colour or grey JPEG (an ICC profile is copied into the output: runPixelLane) of at most MAX_LANE_PIXELS as
  * decoded, and a pipeline laneShape takes (src/pipeline/lane-steps.ts), whose resize the
  * resampler makes. The resize is planned on the image shown upright; the resampler works on the
  * stored pixels and turns its result by the EXIF orientation, before any other step.
@@ -48,8 +48,6 @@ export function planJpegTurboLane(head: Buffer, pipeline: ValidPipeline): TurboL
   if (!shape) return undefined;
   const source = readJpegHeader(head);
   if (!source || (source.components !== 3 && source.components !== 1) || source.precision !== 8) return undefined;
-  // The profile is copied into the JPEG or WebP written (runPixelLane); a PNG with one is libvips'.
-  if (source.hasIcc && shape.format !== 'jpeg' && shape.format !== 'webp') return undefined;
   const grey = source.components === 1;
   let resize: LaneSteps['resize'];
   let shrink = 1;

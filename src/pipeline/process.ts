@@ -8,8 +8,8 @@ import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
 import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
 import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
-import { jpegIccProfile, withJpegIccProfile } from '../image/jpeg-icc.js';
-import { withWebpIccProfile } from '../image/webp-icc.js';
+import { jpegIccProfile } from '../image/jpeg-icc.js';
+import { splicesIccProfile, withIccProfile } from '../image/icc-splice.js';
 import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
 import { decodeAndResize } from './jpeg-turbo-lane.js';
@@ -118,7 +118,7 @@ export async function encodeResult(frame: Frame, pipeline: ValidPipeline, header
 
 /**
  * encodeResult, with the input's ICC profile in the output. Where the frame does not read the
- * decoded input (pixels made by the resampler or by steps in JavaScript), a JPEG or WebP gets
+ * decoded input (pixels made by the resampler or by steps in JavaScript), a JPEG, WebP or PNG gets
  * the profile spliced into its bytes, as the libjpeg-turbo lane does; other formats, and a byte
  * budget (which the profile's bytes count against), read the pixels and profile from a TIFF.
  */
@@ -126,13 +126,13 @@ export async function encodeKeepingProfile(
   frame: Frame, pipeline: ValidPipeline, header: ImageHeader, input: ImageSource, stats: ProcessStats, started: number,
 ): Promise<ProcessResult> {
   const format = outputFormatFor(pipeline.output, header.format);
-  if (header.hasIcc && !frame.readsInput && pipeline.output.maxBytes === undefined && (format === 'jpeg' || format === 'webp')) {
+  if (header.hasIcc && !frame.readsInput && pipeline.output.maxBytes === undefined && splicesIccProfile(format)) {
     const profile = await inputProfile(input, header);
     if (!profile) return encodeResult(frame, pipeline, header, stats, started);
     const result = await encodeResult(frame, pipeline, header, stats, started);
-    const data = result.kind === 'image' && (format === 'jpeg' ? withJpegIccProfile(result.data, profile) : withWebpIccProfile(result.data, profile));
+    const data = result.kind === 'image' && withIccProfile(format, result.data, profile, result.channels);
     if (result.kind === 'image' && data) return { ...result, data };
-    // A WebP laid out otherwise: encoded again, from the TIFF.
+    // A file laid out otherwise: encoded again, from the TIFF.
     return encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
   }
   return encodeResult(await withInputProfile(frame, input, header), pipeline, header, stats, started);
@@ -247,7 +247,7 @@ async function runPixelLane(
   input: Buffer, pipeline: ValidPipeline, plan: PixelLanePlan, limits: Limits, ctx: OpContext, started: number, options: ProcessOptions,
 ): Promise<ProcessResult | undefined> {
   const format = plan.lane === 'jpeg-turbo' ? 'jpeg' : plan.lane === 'png-zlib' ? 'png' : 'webp';
-  // Pixels are used as stored, and the input's profile goes into the output JPEG or WebP.
+  // Pixels are used as stored, and the input's profile goes into the output.
   const profile = plan.lane === 'jpeg-turbo' && plan.source.hasIcc ? jpegIccProfile(input) : undefined;
   if (plan.lane === 'jpeg-turbo' && plan.source.hasIcc && !profile) return undefined;
   const { width, height } = plan.lane === 'jpeg-turbo' ? uprightSize(plan.source, plan.source.orientation) : plan.source;
@@ -310,8 +310,8 @@ async function runPixelLane(
       : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
         ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
   if (profile) {
-    const profiled = plan.format === 'jpeg' ? withJpegIccProfile(data, profile) : withWebpIccProfile(data, profile);
-    // A WebP not laid out as expected: libvips writes it instead.
+    const profiled = withIccProfile(plan.format, data, profile, image.channels);
+    // A file not laid out as expected: libvips writes it instead.
     if (!profiled) return undefined;
     data = profiled;
   }
