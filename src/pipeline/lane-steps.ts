@@ -4,14 +4,15 @@
  * that work on pixels, then a JPEG, PNG or WebP encoder.
  */
 import { colorOrThrow, type Rgba } from '../image/color.js';
+import { isPixelFormat, type PixelFormat } from '../image/encode-pixels.js';
 import type { KernelName } from '../image/resample/kernels.js';
 import { fitsResampler } from '../image/resample/resize-pixels.js';
 import { resizeGeometry, type ResizeGeometry, type ResizeParams } from '../ops/resize.js';
 import type { Size } from '../ops/types.js';
 import type { ValidPipeline, ValidStep } from './spec.js';
 
-const LANE_FORMATS = ['jpeg', 'png', 'webp'] as const;
-export type LaneFormat = (typeof LANE_FORMATS)[number];
+/** The formats the pixel lanes write (src/image/encode-pixels.ts). */
+export type LaneFormat = PixelFormat;
 
 export interface LaneSteps {
   /** The first step, when it is a resize. */
@@ -30,12 +31,12 @@ export function laneShape(pipeline: ValidPipeline, inputFormat: LaneFormat): { r
   // A byte budget searches over the quality with libvips' encoders.
   if (pipeline.yieldsData || pipeline.output.maxBytes !== undefined) return undefined;
   const format = pipeline.output.format ?? inputFormat;
-  if (!(LANE_FORMATS as readonly string[]).includes(format)) return undefined;
+  if (!isPixelFormat(format)) return undefined;
   const [first, ...others] = pipeline.steps;
   const resizeFirst = first?.op.name === 'resize';
   const rest = resizeFirst ? others : pipeline.steps;
   if (!rest.every((step) => step.op.kind === 'image' && step.op.stage === undefined)) return undefined;
-  return { resizeStep: resizeFirst ? first : undefined, rest, format: format as LaneFormat };
+  return { resizeStep: resizeFirst ? first : undefined, rest, format };
 }
 
 /**

@@ -6,18 +6,18 @@ import { inputProfile, withInputProfile } from '../image/input-profile.js';
 import { uprightSize } from '../image/orientation.js';
 import { readHead } from '../io/read-head.js';
 import { readFileLimited } from '../io/read-file.js';
-import { DEFAULT_EFFORT, outputFormatFor, webpSettings, withEncoder } from '../image/encode.js';
-import { Frame, rawToSharp, type RawImage } from '../image/frame.js';
+import { DEFAULT_EFFORT, outputFormatFor, withEncoder } from '../image/encode.js';
+import { Frame, type RawImage } from '../image/frame.js';
 import { jpegIccProfile } from '../image/jpeg-icc.js';
 import { splicesIccProfile, withIccProfile } from '../image/icc-splice.js';
-import { encodeJpeg, JpegTurboRefused } from '../image/jpeg-turbo.js';
+import { JpegTurboRefused } from '../image/jpeg-turbo.js';
+import { encodePixels, jpegOfPixels } from '../image/encode-pixels.js';
 import { rgbFromRgbx } from '../image/resample/resize-pixels.js';
 import { decodeAndResize } from './jpeg-turbo-lane.js';
 import { decodePngAndResize } from './png-lane.js';
 import { decodeWebpAndResize } from './webp-lane.js';
 import { PngRefused } from '../image/png-pixels.js';
 import { WebpRefused } from '../image/webp-pixels.js';
-import { encodeWebp } from '../image/webp-encode.js';
 import { pngRowsOf, pngWriterTakes, writePng, type PngRows } from '../image/png-write.js';
 import { threadsForImage } from '../image/vips-threads.js';
 import { pixelLanePlan, type Lane, type PixelLanePlan } from './lane.js';
@@ -266,8 +266,6 @@ async function runPixelLane(
     mark = now;
     return ms;
   };
-  const jpeg = (image: RawImage) => encodeJpeg(image.data, image.channels === 4 ? 'rgbx' : image.channels === 3 ? 'rgb' : 'grey',
-    image.width, image.height, pipeline.output.quality ?? 80);
   // The resampler's pixels are read in its memory: a resize straight to JPEG is encoded there and
   // one to PNG filtered there, steps on pixels take RGB (or a copy of grey) out of it, and a WebP
   // takes a plain copy.
@@ -280,7 +278,7 @@ async function runPixelLane(
       const kept = () => (plan.resize ? { ...pixels, data: Buffer.from(pixels.data) } : pixels);
       if (plan.rest.length > 0) return pixels.channels === 4 ? rgbFromRgbx(pixels) : kept();
       if (plan.format === 'jpeg') {
-        data = jpeg(pixels);
+        data = jpegOfPixels(pixels, pipeline.output.quality);
         return { ...pixels, data: Buffer.alloc(0) };
       }
       if (plan.format === 'png' && pngWriterTakes(pixels)) {
@@ -304,11 +302,7 @@ async function runPixelLane(
       stats.steps.push({ op: step.op.name, ms: lap() });
     }
   }
-  if (plan.format === 'png' && !data && !pngRows && pngWriterTakes(image)) pngRows = pngRowsOf(image);
-  data ??= plan.format === 'jpeg' ? jpeg(image)
-    : pngRows ? await writePng(pngRows, pipeline.output.effort ?? DEFAULT_EFFORT.png)
-      : (plan.format === 'webp' ? await encodeWebp(image, webpSettings(pipeline.output)) : undefined)
-        ?? await withEncoder(lanePixels(image), plan.format, pipeline.output, { hasAlpha: false, hasIcc: false }).toBuffer();
+  data ??= pngRows ? await writePng(pngRows, pipeline.output.effort ?? DEFAULT_EFFORT.png) : await encodePixels(image, plan.format, pipeline.output);
   if (profile) {
     const profiled = withIccProfile(plan.format, data, profile, image.channels);
     // A file not laid out as expected: libvips writes it instead.
@@ -318,12 +312,6 @@ async function runPixelLane(
   stats.encodeMs = lap();
   stats.totalMs = performance.now() - started;
   return { kind: 'image', data, format: plan.format, width: image.width, height: image.height, channels: image.channels === 1 ? 1 : 3, stats };
-}
-
-/** The lane's pixels for libvips' encoders: the resampler's fourth byte is padding, not alpha. */
-function lanePixels(image: RawImage) {
-  const pixels = rawToSharp(image);
-  return image.channels === 4 ? pixels.removeAlpha() : pixels;
 }
 
 /** A pipeline of one histogram step on a PNG or a JPEG: counted straight from the file (see histogramFromBytes). */
